@@ -1,0 +1,100 @@
+"""SageMaker GPU instance types that can host DeepSeek-R1 and its distills.
+
+Sources:
+- GPU count, vCPUs, host memory: meta-pytorch/torchx torchx/specs/named_resources_aws.py,
+  cross-checked with a third-party us-east-1 price table "read on 2026-09-27" (PRICE-A).
+- GPU memory: NVIDIA data sheets (A10G 24 GB, L4 24 GB, L40S 48 GB, A100 40/80 GB, H100 80 GB,
+  H200 141 GB). Figures are the marketed sizes taken as decimal GB, which is a little below the
+  real capacity: the fit errs on the safe side.
+- GPU memory bandwidth: NVIDIA data sheets (A10G 600, L4 300, L40S 864, A100 40 GB 1555,
+  A100 80 GB 2039, H100 SXM 3350, H200 4800 GB/s).
+- Local NVMe: every g5, g6, g6e, p4d, p4de, p5, p5e and p5en size has instance-store NVMe
+  (Amazon EC2 instance type pages); SageMaker then uses it instead of an EBS volume.
+- Price: SageMaker real-time hosting, on-demand, us-east-1, USD per hour, from AWS Price List
+  API copies (PRICE-A 2026-09-27, PRICE-B 2026-08, PRICE-C 2026-06-19), collected in
+  shared/reference/sagemaker-facts.md section 3b. None where no source gave a price.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PRICE_REGION = "us-east-1"
+PRICE_DATE = "2026-09-27"
+
+
+@dataclass(frozen=True)
+class GpuModel:
+    name: str
+    memory_gb: float
+    bandwidth_gb_s: float
+
+
+A10G = GpuModel("NVIDIA A10G", 24, 600)
+L4 = GpuModel("NVIDIA L4", 24, 300)
+L40S = GpuModel("NVIDIA L40S", 48, 864)
+A100_40 = GpuModel("NVIDIA A100 40GB", 40, 1555)
+A100_80 = GpuModel("NVIDIA A100 80GB", 80, 2039)
+H100 = GpuModel("NVIDIA H100", 80, 3350)
+H200 = GpuModel("NVIDIA H200", 141, 4800)
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    """One SageMaker instance type: GPUs, host, local storage and price."""
+
+    name: str
+    gpu: GpuModel
+    gpu_count: int
+    vcpus: int
+    host_memory_gib: int
+    local_nvme: bool
+    price_per_hour: float | None  # None: no source gave a price; never guessed
+
+    @property
+    def gpu_memory_gb(self) -> float:
+        return self.gpu.memory_gb * self.gpu_count
+
+    @property
+    def family(self) -> str:
+        return self.name.split(".")[1]
+
+
+def _i(name: str, gpu: GpuModel, count: int, vcpus: int, mem: int, price: float | None) -> InstanceSpec:
+    return InstanceSpec(name, gpu, count, vcpus, mem, local_nvme=True, price_per_hour=price)
+
+
+INSTANCES: dict[str, InstanceSpec] = {
+    i.name: i
+    for i in (
+        _i("ml.g5.xlarge", A10G, 1, 4, 16, 1.408),
+        _i("ml.g5.2xlarge", A10G, 1, 8, 32, 1.515),
+        _i("ml.g5.4xlarge", A10G, 1, 16, 64, 2.03),
+        _i("ml.g5.8xlarge", A10G, 1, 32, 128, 3.06),  # PRICE-C says 2.94; PRICE-A (newer) kept
+        _i("ml.g5.12xlarge", A10G, 4, 48, 192, 7.09),
+        _i("ml.g5.16xlarge", A10G, 1, 64, 256, 5.12),
+        _i("ml.g5.24xlarge", A10G, 4, 96, 384, 10.18),
+        _i("ml.g5.48xlarge", A10G, 8, 192, 768, 20.36),
+        _i("ml.g6.xlarge", L4, 1, 4, 16, 1.127),
+        _i("ml.g6.2xlarge", L4, 1, 8, 32, 1.222),
+        _i("ml.g6.4xlarge", L4, 1, 16, 64, 1.654),
+        _i("ml.g6.8xlarge", L4, 1, 32, 128, 2.518),
+        _i("ml.g6.12xlarge", L4, 4, 48, 192, 5.752),
+        _i("ml.g6.16xlarge", L4, 1, 64, 256, 4.246),
+        _i("ml.g6.24xlarge", L4, 4, 96, 384, 8.344),
+        _i("ml.g6.48xlarge", L4, 8, 192, 768, 16.688),
+        _i("ml.g6e.xlarge", L40S, 1, 4, 32, 2.61),
+        _i("ml.g6e.2xlarge", L40S, 1, 8, 64, 2.80),
+        _i("ml.g6e.4xlarge", L40S, 1, 16, 128, 3.76),
+        _i("ml.g6e.8xlarge", L40S, 1, 32, 256, 5.66),
+        _i("ml.g6e.12xlarge", L40S, 4, 48, 384, 13.12),
+        _i("ml.g6e.16xlarge", L40S, 1, 64, 512, 9.47),
+        _i("ml.g6e.24xlarge", L40S, 4, 96, 768, 18.83),
+        _i("ml.g6e.48xlarge", L40S, 8, 192, 1536, 37.66),
+        _i("ml.p4d.24xlarge", A100_40, 8, 96, 1152, 25.2513),  # after the June 2025 P4/P5 cut
+        _i("ml.p4de.24xlarge", A100_80, 8, 96, 1152, 31.5641),
+        _i("ml.p5.48xlarge", H100, 8, 192, 2048, 63.296),  # after the June 2025 P4/P5 cut
+        _i("ml.p5e.48xlarge", H200, 8, 192, 2048, None),
+        _i("ml.p5en.48xlarge", H200, 8, 192, 2048, None),
+    )
+}

@@ -1,0 +1,109 @@
+"""`deepseek-cdk`: inspect a deployment before anyone deploys it.
+
+    deepseek-cdk plan [FILE] [--json]
+
+Reads the spec and the planner only: it never imports aws_cdk, so it answers quickly and
+runs without Node. Exit codes: 0 success, 2 the spec or the plan has a problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from deepseek_cdk.planning import Plan, TierPlan, build_plan
+from deepseek_cdk.spec import SpecError, load_deployment
+
+EXIT_SPEC_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="deepseek-cdk", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan_cmd = commands.add_parser("plan", help="print the resolved plan of a deployment")
+    plan_cmd.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
+    plan_cmd.add_argument("--json", action="store_true", help="print the plan as JSON")
+    args = parser.parse_args(argv)
+
+    try:
+        plan = build_plan(load_deployment(args.file))
+    except SpecError as err:
+        source = args.file or "deployments/default.yaml"
+        print(f"deepseek-cdk: {source} has {len(err.problems)} problem(s):", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_SPEC_ERROR
+
+    if args.json:
+        print(json.dumps(plan.to_dict(), indent=2))
+    else:
+        print(render_plan(plan))
+    return 0
+
+
+def render_plan(plan: Plan) -> str:
+    where = plan.region or "environment-agnostic"
+    lines = [
+        f"Deployment {plan.deployment} (region: {where})",
+        f"Prices: SageMaker on-demand, {plan.price_region}, read {plan.price_date}; 730 h a month.",
+    ]
+    for tier in plan.tiers:
+        lines += ["", *_render_tier(tier)]
+    lines += ["", _render_total(plan)]
+    return "\n".join(lines)
+
+
+def _render_tier(t: TierPlan) -> list[str]:
+    m = t.memory
+    chosen = "cheapest that fits" if t.instance_chosen == "auto" else "explicit"
+    storage = "local NVMe" if t.volume_size_gb is None else f"{t.volume_size_gb} GB EBS"
+    versions = ", ".join(f"{v.name} {v.weight:g}%" for v in t.versions)
+    rows = [
+        ("model", f"{t.model} ({t.hf_id}), weights from {t.weights_source}"),
+        ("container", f"{t.container}: {t.image_repository}:{t.image_tag}"),
+        ("instance", f"{t.instance_type} ({chosen}): {t.gpu_count} x {t.gpu}, {storage}"),
+        ("parallelism", f"tensor parallel {t.tensor_parallel_degree}, KV cache copies {m.kv_replicas}"),
+        ("workload", f"{t.max_context_tokens} tokens x {t.max_concurrency} concurrent sequences"),
+        (
+            "memory (GB)",
+            f"{m.usable_gb:.1f} usable of {m.total_gb:.0f} = {m.weights_gb:.1f} weights + "
+            f"{m.kv_cache_gb:.1f} KV cache + {m.overhead_gb:.1f} overhead + {m.free_gb:.1f} free",
+        ),
+        (
+            "timeouts",
+            f"model download {t.model_download_timeout_s} s, start-up health check "
+            f"{t.startup_health_check_timeout_s} s",
+        ),
+        ("instances", f"{t.min_capacity}-{t.max_capacity}"),
+        ("versions", versions),
+        ("cost", _render_cost(t)),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return [f"Tier {t.name}: {t.endpoint}"] + [f"  {k.ljust(width)}  {v}" for k, v in rows]
+
+
+def _render_cost(t: TierPlan) -> str:
+    c = t.cost
+    if c is None:
+        return f"unknown: no price for {t.instance_type} in the catalog"
+    return (
+        f"${c.price_per_hour:,.3f}/h per instance; ${c.hourly_at_min:,.2f}-${c.hourly_at_max:,.2f}/h, "
+        f"${c.monthly_at_min:,.0f}-${c.monthly_at_max:,.0f}/month (min-max instances)"
+    )
+
+
+def _render_total(plan: Plan) -> str:
+    priced = [t.cost for t in plan.tiers if t.cost is not None]
+    low = sum(c.monthly_at_min for c in priced)
+    high = sum(c.monthly_at_max for c in priced)
+    unknown = [t.name for t in plan.tiers if t.cost is None]
+    total = f"Total: ${low:,.0f}-${high:,.0f}/month for instances"
+    if unknown:
+        total += f" (tiers without a price, not included: {', '.join(unknown)})"
+    return total
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Pure-Python planning: resolves a deployment spec into a Plan. Never imports aws_cdk."""
+
+from deepseek_cdk.planning.plan import (
+    HOURS_PER_MONTH,
+    CostRange,
+    Plan,
+    PlanError,
+    TierPlan,
+    VersionPlan,
+    build_plan,
+)
+from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
+
+__all__ = [
+    "HOURS_PER_MONTH",
+    "CostRange",
+    "MemoryFit",
+    "Plan",
+    "PlanError",
+    "TierPlan",
+    "VersionPlan",
+    "Workload",
+    "build_plan",
+    "fitting_instances",
+    "memory_fit",
+]

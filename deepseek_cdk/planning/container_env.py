@@ -1,0 +1,53 @@
+"""Container environment derived from the plan, for LMI (vLLM) and TGI.
+
+LMI: every `option.x` of serving.properties is the env var OPTION_X (djl-serving
+deployment_guide/configurations.md). TGI: SageMaker entrypoint maps HF_MODEL_ID, SM_NUM_GPUS,
+and the launcher reads MAX_* (text-generation-inference sagemaker-entrypoint.sh, launcher.md).
+"""
+
+from __future__ import annotations
+
+S3_MODEL_DIR = "/opt/ml/model"  # where SageMaker puts uncompressed ModelDataSource files
+
+
+def container_env(
+    container: str,
+    *,
+    model_id: str,
+    revision: str | None,
+    tensor_parallel_degree: int,
+    max_context_tokens: int,
+    max_concurrency: int,
+    gpu_memory_utilization: float,
+    startup_timeout_s: int,
+) -> dict[str, str]:
+    """The env for `container` ("lmi" or "tgi"); `model_id` is a Hub id or S3_MODEL_DIR."""
+    if container == "lmi":
+        env = {
+            "HF_MODEL_ID": model_id,
+            "OPTION_TENSOR_PARALLEL_DEGREE": str(tensor_parallel_degree),
+            "OPTION_MAX_MODEL_LEN": str(max_context_tokens),
+            "OPTION_MAX_ROLLING_BATCH_SIZE": str(max_concurrency),
+            "OPTION_GPU_MEMORY_UTILIZATION": f"{gpu_memory_utilization:g}",
+            "OPTION_DTYPE": "bf16",
+            # The engine must give up before SageMaker's health check does, so the log says why.
+            "OPTION_MODEL_LOADING_TIMEOUT": str(max(60, startup_timeout_s - 60)),
+            "SERVING_FAIL_FAST": "true",
+        }
+        if revision:
+            env["HF_REVISION"] = revision
+        return env
+    if container == "tgi":
+        env = {
+            "HF_MODEL_ID": model_id,
+            "SM_NUM_GPUS": str(tensor_parallel_degree),
+            "MAX_TOTAL_TOKENS": str(max_context_tokens),
+            "MAX_INPUT_TOKENS": str(max_context_tokens - 1),
+            "MAX_BATCH_SIZE": str(max_concurrency),
+            "DTYPE": "bfloat16",
+            "MESSAGES_API_ENABLED": "true",
+        }
+        if revision:
+            env["HF_MODEL_REVISION"] = revision
+        return env
+    raise ValueError(f"container: must be 'lmi' or 'tgi' (got {container!r})")

@@ -1,0 +1,214 @@
+"""The Plan: a deployment spec resolved against the catalog, ready to render or to print.
+
+Both renderers read it: the CDK stacks synthesize it, the CLI prints it. Frozen dataclasses,
+plain values only, no AWS or CDK import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS, PRICE_DATE, PRICE_REGION
+from deepseek_cdk.planning import startup
+from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
+from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
+from deepseek_cdk.spec import Deployment, SpecError, Tier
+
+HOURS_PER_MONTH = 730
+DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
+
+
+class PlanError(SpecError):
+    """A spec that validates but cannot be planned (e.g. the model does not fit)."""
+
+
+@dataclass(frozen=True)
+class CostRange:
+    """On-demand instance cost at min and at max capacity, USD."""
+
+    price_per_hour: float
+    hourly_at_min: float
+    hourly_at_max: float
+    monthly_at_min: float
+    monthly_at_max: float
+
+
+@dataclass(frozen=True)
+class VersionPlan:
+    """One model version served by a tier: its traffic weight and its container env."""
+
+    name: str
+    weight: float
+    revision: str | None
+    weights_uri: str | None
+    env: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    name: str
+    endpoint: str
+    model: str
+    hf_id: str
+    container: str
+    image_repository: str
+    image_tag: str
+    instance_type: str
+    instance_chosen: str  # "auto" (cheapest that fits) or "explicit"
+    gpu: str
+    gpu_count: int
+    tensor_parallel_degree: int
+    max_context_tokens: int
+    max_concurrency: int
+    gpu_memory_utilization: float
+    memory: MemoryFit
+    weights_source: str
+    local_nvme: bool
+    volume_size_gb: int | None
+    model_download_timeout_s: int
+    startup_health_check_timeout_s: int
+    min_capacity: int
+    max_capacity: int
+    cost: CostRange | None  # None: the catalog has no price for this instance
+    versions: tuple[VersionPlan, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    deployment: str
+    region: str | None
+    account: str | None
+    price_region: str
+    price_date: str
+    tiers: tuple[TierPlan, ...]
+
+    def tier(self, name: str) -> TierPlan:
+        return next(t for t in self.tiers if t.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_plan(deployment: Deployment) -> Plan:
+    """Resolve every tier; all tiers' problems are reported together as one PlanError."""
+    tiers: list[TierPlan] = []
+    problems: list[str] = []
+    for i, tier in enumerate(deployment.tiers):
+        try:
+            tiers.append(_plan_tier(f"tiers[{i}]", tier))
+        except PlanError as err:
+            problems += err.problems
+    if problems:
+        raise PlanError(problems)
+    return Plan(
+        deployment=deployment.name,
+        region=deployment.region,
+        account=deployment.account,
+        price_region=PRICE_REGION,
+        price_date=PRICE_DATE,
+        tiers=tuple(tiers),
+    )
+
+
+def _plan_tier(at: str, tier: Tier) -> TierPlan:
+    model = MODELS[tier.model]
+    context = tier.max_context_tokens or min(DEFAULT_CONTEXT_TOKENS, model.max_context)
+    fit = _choose_fit(at, tier, context)
+    instance = INSTANCES[fit.instance_type]
+    container = CONTAINERS[tier.container]
+    from_hub = tier.weights.source == "hub"
+    startup_s = startup.startup_health_check_timeout(fit.weights_gb, from_hub=from_hub)
+    min_capacity = tier.scaling.min
+    max_capacity = tier.scaling.max_capacity
+
+    def env_for(revision: str | None) -> dict[str, str]:
+        return container_env(
+            tier.container,
+            model_id=model.hf_id if from_hub else S3_MODEL_DIR,
+            revision=revision if from_hub else None,
+            tensor_parallel_degree=fit.tensor_parallel_degree,
+            max_context_tokens=context,
+            max_concurrency=tier.max_concurrency,
+            gpu_memory_utilization=tier.gpu_memory_utilization,
+            startup_timeout_s=startup_s,
+        )
+
+    spec_versions = tier.versions or []
+    versions = tuple(
+        VersionPlan(v.name, v.weight, v.revision, v.uri or tier.weights.uri, env_for(v.revision))
+        for v in spec_versions
+    ) or (VersionPlan("v1", 100.0, None, tier.weights.uri, env_for(None)),)
+
+    return TierPlan(
+        name=tier.name,
+        endpoint=tier.endpoint,
+        model=model.key,
+        hf_id=model.hf_id,
+        container=container.key,
+        image_repository=container.repository,
+        image_tag=container.tag,
+        instance_type=instance.name,
+        instance_chosen="auto" if tier.instance_type == "auto" else "explicit",
+        gpu=f"{instance.gpu.name} {instance.gpu.memory_gb:g} GB",
+        gpu_count=instance.gpu_count,
+        tensor_parallel_degree=fit.tensor_parallel_degree,
+        max_context_tokens=context,
+        max_concurrency=tier.max_concurrency,
+        gpu_memory_utilization=tier.gpu_memory_utilization,
+        memory=fit,
+        weights_source=tier.weights.source,
+        local_nvme=instance.local_nvme,
+        volume_size_gb=startup.volume_size_gb(instance, fit.weights_gb),
+        model_download_timeout_s=startup.model_download_timeout(fit.weights_gb),
+        startup_health_check_timeout_s=startup_s,
+        min_capacity=min_capacity,
+        max_capacity=max_capacity,
+        cost=_cost(instance.price_per_hour, min_capacity, max_capacity),
+        versions=versions,
+    )
+
+
+def _choose_fit(at: str, tier: Tier, context: int) -> MemoryFit:
+    model = MODELS[tier.model]
+    workload = Workload(context, tier.max_concurrency, tier.gpu_memory_utilization)
+    candidates = fitting_instances(model, workload)
+    if tier.instance_type == "auto":
+        if not candidates:
+            raise PlanError(
+                [
+                    f"{at}.instance_type: no catalog instance holds {model.key} with "
+                    f"{context} tokens x {tier.max_concurrency} concurrent sequences; lower "
+                    f"{at}.max_context_tokens or {at}.max_concurrency"
+                ]
+            )
+        return candidates[0]
+    fit = memory_fit(model, INSTANCES[tier.instance_type], workload)
+    if not fit.fits:
+        alternatives = ", ".join(_describe_price(f.instance_type) for f in candidates[:6]) or "none"
+        raise PlanError(
+            [
+                f"{at}.instance_type: {tier.instance_type} cannot hold {model.key} at {context} tokens x "
+                f"{tier.max_concurrency} sequences: {fit.problem}. Instances that fit, cheapest "
+                f"first: {alternatives}"
+            ]
+        )
+    return fit
+
+
+def _describe_price(instance_type: str) -> str:
+    price = INSTANCES[instance_type].price_per_hour
+    return f"{instance_type} (${price:g}/h)" if price is not None else f"{instance_type} (price unknown)"
+
+
+def _cost(price: float | None, min_capacity: int, max_capacity: int) -> CostRange | None:
+    if price is None:
+        return None
+    return CostRange(
+        price_per_hour=price,
+        hourly_at_min=price * min_capacity,
+        hourly_at_max=price * max_capacity,
+        monthly_at_min=price * min_capacity * HOURS_PER_MONTH,
+        monthly_at_max=price * max_capacity * HOURS_PER_MONTH,
+    )

@@ -1,0 +1,42 @@
+"""Start-up knobs sized from the model: storage volume and SageMaker's two start-up timeouts.
+
+SageMaker accepts 60-3600 s for ModelDataDownloadTimeoutInSeconds and
+ContainerStartupHealthCheckTimeoutInSeconds (CreateEndpointConfig API). The rates below are
+calibrated on AWS's own samples: Distill-Llama-70B (141 GB) on p4d used 1600 s and TGI on g6
+2400 s from the Hub; full R1 (685 GB) used 2800-3600 s.
+"""
+
+from __future__ import annotations
+
+import math
+
+from deepseek_cdk.catalog import InstanceSpec
+
+TIMEOUT_MIN_S = 600  # below ten minutes even a small model fails on a cold image pull
+TIMEOUT_MAX_S = 3600  # SageMaker's upper bound
+DOWNLOAD_S_PER_GB = 5.0  # S3 to the instance, weights stored uncompressed
+LOAD_S_PER_GB = 10.0  # disk to GPU, plus engine warm-up (CUDA graphs)
+MAX_VOLUME_GB = 512  # SageMaker's VolumeSizeInGB upper bound
+
+
+def _clamp(seconds: float) -> int:
+    return int(min(TIMEOUT_MAX_S, max(TIMEOUT_MIN_S, math.ceil(seconds / 60) * 60)))
+
+
+def model_download_timeout(weights_gb: float) -> int:
+    """Seconds SageMaker may spend copying the S3 weights before the container starts."""
+    return _clamp(300 + DOWNLOAD_S_PER_GB * weights_gb)
+
+
+def startup_health_check_timeout(weights_gb: float, *, from_hub: bool) -> int:
+    """Seconds the container may take to answer /ping; a Hub download happens inside it."""
+    per_gb = LOAD_S_PER_GB + (DOWNLOAD_S_PER_GB if from_hub else 0.0)
+    return _clamp(300 + per_gb * weights_gb)
+
+
+def volume_size_gb(instance: InstanceSpec, weights_gb: float) -> int | None:
+    """EBS volume for instances without local NVMe (weights + 20% + 20 GB); None with NVMe,
+    where SageMaker uses the instance store and rejects a volume size."""
+    if instance.local_nvme:
+        return None
+    return min(MAX_VOLUME_GB, math.ceil(weights_gb * 1.2 + 20))

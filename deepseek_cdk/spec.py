@@ -1,0 +1,378 @@
+"""The deployment spec: what a user writes in deployments/*.yaml, typed and validated.
+
+Pydantic checks the shape (types, ranges, unknown keys); `_semantic_problems` checks what
+spans fields (min <= max, weights summing to 100, references between tiers). Every problem
+becomes one line `path: what is wrong (got value)`, and all of them are reported together.
+No AWS or CDK import here.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from deepseek_cdk.catalog import INSTANCES, MODELS
+
+DEFAULT_DEPLOYMENT = Path(__file__).resolve().parent.parent / "deployments" / "default.yaml"
+
+EndpointKind = Literal["realtime", "inference-components", "async"]
+ScaleToZeroKinds = ("inference-components", "async")
+NAME_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
+_NAME_RULE = "lowercase letters, digits and '-', starting with a letter, at most 20 characters"
+
+
+class SpecError(Exception):
+    """A deployment spec that cannot be used; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Weights(_Strict):
+    """Where the container loads weights from: the Hugging Face Hub, or an S3 prefix."""
+
+    source: Literal["hub", "s3"] = "hub"
+    uri: str | None = None  # s3 only: s3://bucket/prefix/ holding the uncompressed files
+
+
+class Slo(_Strict):
+    p90_latency_seconds: float = Field(gt=0, le=3600)
+
+
+class Schedule(_Strict):
+    """A known scenario: a recurring cron or a one-off `at`, moving min and/or max."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    cron: str | None = None
+    at: str | None = None
+    timezone: str = "UTC"
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=1)
+
+
+class Scaling(_Strict):
+    min: int = Field(default=1, ge=0, le=100)
+    max: int | None = Field(default=None, ge=1, le=100)  # absent: max(min, 1)
+    metric: Literal["concurrency", "invocations"] = "concurrency"
+    target: float | Literal["auto"] = "auto"
+    backlog_per_instance: float | None = Field(default=None, gt=0)
+    schedules: list[Schedule] = []
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _target(cls, value: Any) -> Any:
+        if value == "auto":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError("must be 'auto' or a number greater than 0")
+        return float(value)
+
+    @property
+    def max_capacity(self) -> int:
+        return self.max if self.max is not None else max(self.min, 1)
+
+
+class Version(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    revision: str | None = None  # Hub revision (branch, tag or commit)
+    uri: str | None = None  # S3 prefix of this version's weights
+    weight: float = Field(default=100, ge=0, le=100)
+
+
+class Shadow(_Strict):
+    version: str
+    sample_percent: float = Field(default=10, gt=0, le=100)
+
+
+class Rollout(_Strict):
+    strategy: Literal["all-at-once", "canary", "linear"] = "all-at-once"
+    canary_percent: int = Field(default=10, ge=1, le=50)
+    linear_step_percent: int = Field(default=25, ge=10, le=50)
+    bake_minutes: int = Field(default=10, ge=0, le=60)
+
+
+class Tier(_Strict):
+    """One request class with its own model, endpoint, hardware and scaling rules."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    model: str
+    endpoint: EndpointKind = "realtime"
+    instance_type: str = "auto"
+    container: Literal["lmi", "tgi"] = "lmi"
+    weights: Weights = Weights()
+    max_context_tokens: int | None = Field(default=None, ge=512)  # absent: min(32768, model's)
+    max_concurrency: int = Field(default=16, ge=1, le=1024)
+    gpu_memory_utilization: float = Field(default=0.9, ge=0.5, le=0.98)
+    slo: Slo | None = None
+    scaling: Scaling = Scaling()
+    versions: list[Version] = []
+    shadow: Shadow | None = None
+    rollout: Rollout | None = None
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        if value not in MODELS:
+            raise ValueError(f"unknown model; known models: {', '.join(MODELS)}")
+        return value
+
+    @field_validator("instance_type")
+    @classmethod
+    def _known_instance(cls, value: str) -> str:
+        if value != "auto" and value not in INSTANCES:
+            raise ValueError(f"must be 'auto' or one of: {', '.join(INSTANCES)}")
+        return value
+
+
+class RuleCondition(_Strict):
+    max_tokens_at_least: int | None = Field(default=None, ge=1)
+    prompt_chars_at_least: int | None = Field(default=None, ge=1)
+    prompt_matches: str | None = None
+
+    @field_validator("prompt_matches")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as err:
+                raise ValueError(f"not a valid regular expression: {err}") from None
+        return value
+
+
+class RouterRule(_Strict):
+    tier: str
+    when: RuleCondition
+
+
+class Router(_Strict):
+    default_tier: str
+    rules: list[RouterRule] = []
+
+
+class TrafficProfile(_Strict):
+    peak_rps: float = Field(gt=0)
+    daily_pattern: Literal["flat", "business-hours", "nightly-batch"] = "flat"
+    avg_input_tokens: int = Field(default=1000, ge=1)
+    avg_output_tokens: int = Field(default=1000, ge=1)
+
+
+class Deployment(_Strict):
+    """A whole deployment: its name, where it runs, and its tiers."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    account: str | None = Field(default=None, pattern=r"^\d{12}$")
+    alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    budget_usd_per_month: float | None = Field(default=None, gt=0)
+    tiers: list[Tier] = Field(min_length=1, max_length=10)
+    router: Router | None = None
+    traffic: dict[str, TrafficProfile] = {}
+
+    def tier(self, name: str) -> Tier:
+        return next(t for t in self.tiers if t.name == name)
+
+
+# ---------------------------------------------------------------------------------------
+# Loading and error reporting
+
+
+def load_deployment(path: str | Path | None = None) -> Deployment:
+    """Read and validate a deployment file; `None` means deployments/default.yaml."""
+    file = Path(path) if path is not None else DEFAULT_DEPLOYMENT
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SpecError([f"{file}: cannot read the deployment file ({err.strerror})"]) from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as err:
+        raise SpecError([f"{file}: not valid YAML: {err}"]) from None
+    return parse_deployment(data)
+
+
+def parse_deployment(data: Any) -> Deployment:
+    """Validate already-parsed data (a dict) into a Deployment, or raise SpecError."""
+    if not isinstance(data, dict):
+        raise SpecError([f"(top level): must be a mapping with name and tiers (got {type(data).__name__})"])
+    try:
+        deployment = Deployment.model_validate(data)
+    except ValidationError as err:
+        raise SpecError([_describe(e) for e in err.errors()]) from None
+    problems = _semantic_problems(deployment)
+    if problems:
+        raise SpecError(problems)
+    return deployment
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that rejects a key given twice in one mapping (YAML keeps the last)."""
+
+
+def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _describe(error: Any) -> str:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        return f"{_path(loc)}: unknown key; allowed keys here: {', '.join(allowed)}"
+    if kind == "missing":
+        return f"{_path(loc)}: required, but missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":
+        message = "must be " + _pattern_rule(error.get("ctx", {}).get("pattern", ""))
+    return f"{_path(loc)}: {message} (got {error['input']!r})"
+
+
+def _pattern_rule(pattern: str) -> str:
+    if pattern == NAME_PATTERN:
+        return _NAME_RULE
+    return f"text matching {pattern}"
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the model at `loc` accepts, found by walking the field annotations."""
+    annotation: Any = Deployment
+    for part in loc:
+        annotation = _model_in(annotation)
+        if isinstance(part, str) and isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            annotation = annotation.model_fields[part].annotation
+        else:  # a list index or a dict key
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[-1] if args else annotation
+    model = _model_in(annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    """Unwrap `X | None` to X."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _semantic_problems(d: Deployment) -> list[str]:
+    problems: list[str] = []
+    tier_names = [t.name for t in d.tiers]
+    seen: set[str] = set()
+    for i, name in enumerate(tier_names):
+        if name in seen:
+            problems.append(f"tiers[{i}].name: tier name {name!r} is used twice; tier names must be unique")
+        seen.add(name)
+    for i, tier in enumerate(d.tiers):
+        problems += _tier_problems(f"tiers[{i}]", tier)
+    if d.router is not None:
+        if d.router.default_tier not in tier_names:
+            problems.append(_unknown_tier("router.default_tier", d.router.default_tier, tier_names))
+        for j, rule in enumerate(d.router.rules):
+            if rule.tier not in tier_names:
+                problems.append(_unknown_tier(f"router.rules[{j}].tier", rule.tier, tier_names))
+            if rule.when == RuleCondition():
+                problems.append(
+                    f"router.rules[{j}].when: needs at least one of max_tokens_at_least, "
+                    "prompt_chars_at_least, prompt_matches"
+                )
+    for key in d.traffic:
+        if key not in tier_names:
+            problems.append(_unknown_tier(f"traffic.{key}", key, tier_names))
+    return problems
+
+
+def _unknown_tier(path: str, name: str, tier_names: list[str]) -> str:
+    return f"{path}: no tier is named {name!r}; tiers: {', '.join(tier_names)}"
+
+
+def _tier_problems(at: str, tier: Tier) -> list[str]:
+    problems: list[str] = []
+    model = MODELS[tier.model]
+    if tier.max_context_tokens is not None and tier.max_context_tokens > model.max_context:
+        problems.append(
+            f"{at}.max_context_tokens: {tier.model} supports at most {model.max_context} tokens "
+            f"(got {tier.max_context_tokens})"
+        )
+    w = tier.weights
+    if w.source == "s3" and not (w.uri and re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+/$", w.uri)):
+        problems.append(
+            f"{at}.weights.uri: source s3 needs an S3 prefix like s3://bucket/prefix/ (got {w.uri!r})"
+        )
+    if w.source == "hub" and w.uri is not None:
+        problems.append(f"{at}.weights.uri: only allowed with source: s3 (got {w.uri!r})")
+    problems += _scaling_problems(f"{at}.scaling", tier)
+    problems += _version_problems(at, tier)
+    return problems
+
+
+def _scaling_problems(at: str, tier: Tier) -> list[str]:
+    s = tier.scaling
+    problems: list[str] = []
+    if s.max is not None and s.min > s.max:
+        problems.append(f"{at}.min: must be <= max ({s.max}) (got {s.min})")
+    if s.min == 0 and tier.endpoint not in ScaleToZeroKinds:
+        problems.append(
+            f"{at}.min: a {tier.endpoint} endpoint cannot scale to 0 instances; only "
+            "inference-components and async tiers can (got 0)"
+        )
+    if s.backlog_per_instance is not None and tier.endpoint != "async":
+        problems.append(f"{at}.backlog_per_instance: only for endpoint: async (tier is {tier.endpoint})")
+    for k, sched in enumerate(s.schedules):
+        if (sched.cron is None) == (sched.at is None):
+            problems.append(f"{at}.schedules[{k}]: give exactly one of cron or at")
+        if sched.min is None and sched.max is None:
+            problems.append(f"{at}.schedules[{k}]: give min, max or both")
+    return problems
+
+
+def _version_problems(at: str, tier: Tier) -> list[str]:
+    problems: list[str] = []
+    names = [v.name for v in tier.versions]
+    if len(set(names)) != len(names):
+        problems.append(f"{at}.versions: version names must be unique (got {', '.join(names)})")
+    if tier.versions:
+        total = sum(v.weight for v in tier.versions)
+        if abs(total - 100) > 1e-6:
+            problems.append(f"{at}.versions: weights must sum to 100 (got {total:g})")
+    if tier.shadow is not None and tier.shadow.version not in names:
+        problems.append(
+            f"{at}.shadow.version: no version is named {tier.shadow.version!r}; declare it under "
+            f"versions (with weight 0 if it takes no live traffic); versions: {', '.join(names) or 'none'}"
+        )
+    return problems

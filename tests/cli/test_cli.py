@@ -1,0 +1,98 @@
+"""`deepseek-cdk plan` through a subprocess, as users run it: output, JSON, exit codes."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deepseek_cdk.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_plan_of_the_default_deployment() -> None:
+    result = run("plan")
+    assert result.returncode == 0, result.stderr
+    assert "Tier chat: realtime" in result.stdout
+    assert "deepseek-r1-distill-qwen-7b" in result.stdout
+    assert "/month" in result.stdout
+
+
+def test_plan_json_is_the_same_plan() -> None:
+    result = run("plan", "deployments/examples/chat-and-reasoning.yaml", "--json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert [t["name"] for t in plan["tiers"]] == ["chat", "reasoning"]
+    assert plan["tiers"][1]["endpoint"] == "async"
+    assert plan["tiers"][1]["memory"]["problem"] is None
+
+
+def test_unknown_price_is_said_not_guessed() -> None:
+    result = run("plan", "deployments/examples/r1-full.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "unknown: no price for ml.p5e.48xlarge" in result.stdout
+    assert "tiers without a price, not included: reasoning" in result.stdout
+
+
+def test_bad_spec_exits_2_with_one_line_per_problem_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntiers:\n  - {name: a, model: deepseek-r9, scaling: {minimum: 1}}\n")
+    result = run("plan", str(bad))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "has 2 problem(s)" in result.stderr
+    assert "tiers[0].model: unknown model" in result.stderr
+    assert "tiers[0].scaling.minimum: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_model_that_cannot_fit_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "nofit.yaml"
+    bad.write_text(
+        "name: x\ntiers:\n  - {name: a, model: deepseek-r1-distill-llama-70b, instance_type: ml.g5.xlarge}\n"
+    )
+    result = run("plan", str(bad))
+    assert result.returncode == 2
+    assert "tiers[0].instance_type: ml.g5.xlarge cannot hold" in result.stderr
+
+
+def test_missing_file_exits_2() -> None:
+    result = run("plan", "deployments/absent.yaml")
+    assert result.returncode == 2
+    assert "cannot read the deployment file" in result.stderr
+
+
+def test_usage_error_exits_2() -> None:
+    assert run("deploy").returncode == 2
+
+
+def test_plan_never_imports_aws_cdk() -> None:
+    code = (
+        "import sys\n"
+        "from deepseek_cdk import cli\n"
+        "assert cli.main(['plan', '--json']) == 0\n"
+        "cdk = {'aws_cdk', 'jsii', 'constructs', 'cdk_nag'}\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in cdk)\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "deepseek-cdk"
+    result = subprocess.run(
+        [str(script), "plan"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,125 @@
+"""Memory fit on the cases AWS's own samples deploy, and the arithmetic behind it."""
+
+import dataclasses
+
+import pytest
+
+from deepseek_cdk.catalog import INSTANCES, MODELS
+from deepseek_cdk.planning import Workload, fitting_instances, memory_fit
+from deepseek_cdk.planning.sizing import kv_replicas, tensor_parallel_problem
+from deepseek_cdk.planning.startup import (
+    model_download_timeout,
+    startup_health_check_timeout,
+    volume_size_gb,
+)
+
+# DeepSeek's evaluation length, and a concurrency the AWS 70B sample ran (rolling batch 8-16).
+TYPICAL = Workload(context_tokens=32_768, concurrency=8)
+TINY = Workload(context_tokens=512, concurrency=1)
+ONE_24GB_GPU = [i for i in INSTANCES.values() if i.gpu_count == 1 and i.gpu.memory_gb == 24]
+
+
+@pytest.mark.parametrize(
+    ("model", "kv_bytes"),
+    [
+        # GQA: 2 x layers x kv_heads x head_dim x 2 bytes; MLA: (512 + 64) x layers x 2 bytes.
+        ("deepseek-r1-distill-qwen-1.5b", 28_672),
+        ("deepseek-r1-distill-qwen-7b", 57_344),
+        ("deepseek-r1-distill-llama-8b", 131_072),
+        ("deepseek-r1-distill-qwen-14b", 196_608),
+        ("deepseek-r1-distill-qwen-32b", 262_144),
+        ("deepseek-r1-distill-llama-70b", 327_680),
+        ("deepseek-r1", 70_272),
+    ],
+)
+def test_kv_bytes_per_token_match_the_reference_table(model: str, kv_bytes: int) -> None:
+    assert MODELS[model].kv_bytes_per_token == kv_bytes
+
+
+def test_weights_are_parameters_times_dtype_width() -> None:
+    assert MODELS["deepseek-r1-distill-qwen-32b"].weight_bytes / 1e9 == pytest.approx(65.5, abs=0.1)
+    assert MODELS["deepseek-r1-distill-llama-70b"].weight_bytes / 1e9 == pytest.approx(141.1, abs=0.1)
+    assert MODELS["deepseek-r1"].weight_bytes / 1e9 == pytest.approx(685, abs=1)  # FP8: 1 byte each
+
+
+@pytest.mark.parametrize("instance", ["ml.p4d.24xlarge", "ml.g6e.48xlarge"])
+def test_llama_70b_fits_the_instances_aws_deploys_it_on(instance: str) -> None:
+    fit = memory_fit(MODELS["deepseek-r1-distill-llama-70b"], INSTANCES[instance], TYPICAL)
+    assert fit.fits, fit.problem
+    assert fit.free_gb > 0
+
+
+def test_llama_70b_does_not_fit_g5_12xlarge_and_says_how_much_is_missing() -> None:
+    fit = memory_fit(MODELS["deepseek-r1-distill-llama-70b"], INSTANCES["ml.g5.12xlarge"], TINY)
+    assert not fit.fits
+    assert "GB missing" in (fit.problem or "")
+    assert fit.free_gb < -50  # 141 GB of weights against 86.4 GB usable
+
+
+@pytest.mark.parametrize("instance", [i.name for i in ONE_24GB_GPU])
+def test_qwen_32b_fits_no_single_24gb_gpu(instance: str) -> None:
+    assert not memory_fit(MODELS["deepseek-r1-distill-qwen-32b"], INSTANCES[instance], TINY).fits
+
+
+def test_qwen_1_5b_fits_g5_xlarge() -> None:
+    fit = memory_fit(MODELS["deepseek-r1-distill-qwen-1.5b"], INSTANCES["ml.g5.xlarge"], TYPICAL)
+    assert fit.fits, fit.problem
+
+
+def test_r1_fp8_fits_only_h200_instances() -> None:
+    names = [f.instance_type for f in fitting_instances(MODELS["deepseek-r1"], TINY)]
+    assert set(names) == {"ml.p5e.48xlarge", "ml.p5en.48xlarge"}
+    for too_small in ("ml.p5.48xlarge", "ml.p4de.24xlarge"):
+        assert not memory_fit(MODELS["deepseek-r1"], INSTANCES[too_small], TINY).fits
+
+
+def test_fitting_instances_are_cheapest_first_and_unpriced_last() -> None:
+    fits = fitting_instances(MODELS["deepseek-r1-distill-llama-70b"], TYPICAL)
+    prices = [INSTANCES[f.instance_type].price_per_hour for f in fits]
+    priced = [p for p in prices if p is not None]
+    assert priced == sorted(priced)
+    assert prices[-1] is None and prices[0] is not None
+
+
+def test_tensor_parallel_degree_must_divide_attention_heads() -> None:
+    qwen7b = MODELS["deepseek-r1-distill-qwen-7b"]  # 28 heads, 4 KV heads
+    assert "does not divide 28 attention heads" in (tensor_parallel_problem(qwen7b, 8) or "")
+    assert tensor_parallel_problem(qwen7b, 4) is None
+    assert not memory_fit(qwen7b, INSTANCES["ml.g6e.48xlarge"], TINY).fits
+
+
+def test_kv_heads_are_replicated_when_the_degree_exceeds_them() -> None:
+    qwen15 = MODELS["deepseek-r1-distill-qwen-1.5b"]  # 12 heads, 2 KV heads
+    assert tensor_parallel_problem(qwen15, 4) is None
+    assert kv_replicas(qwen15, 4) == 2
+    one = memory_fit(qwen15, INSTANCES["ml.g6.2xlarge"], TYPICAL)
+    four = memory_fit(qwen15, INSTANCES["ml.g6.12xlarge"], TYPICAL)
+    assert four.kv_cache_gb == pytest.approx(2 * one.kv_cache_gb)
+
+
+def test_mla_latent_cache_is_held_by_every_gpu() -> None:
+    fit = memory_fit(MODELS["deepseek-r1"], INSTANCES["ml.p5e.48xlarge"], TYPICAL)
+    per_copy = 70_272 * 32_768 * 8 / 1e9
+    assert fit.kv_replicas == 8
+    assert fit.kv_cache_gb == pytest.approx(8 * per_copy)
+
+
+def test_start_up_timeouts_grow_with_the_model_within_sagemaker_bounds() -> None:
+    small, large, huge = 3.5, 141.1, 685.0
+    assert model_download_timeout(small) == 600
+    assert 600 < model_download_timeout(large) < 3600
+    assert model_download_timeout(huge) == 3600
+    assert startup_health_check_timeout(large, from_hub=True) > startup_health_check_timeout(
+        large, from_hub=False
+    )
+    for gb in (small, large, huge):
+        for hub in (True, False):
+            assert 60 <= startup_health_check_timeout(gb, from_hub=hub) <= 3600
+
+
+def test_ebs_volume_only_without_local_nvme() -> None:
+    nvme = INSTANCES["ml.g5.2xlarge"]
+    assert volume_size_gb(nvme, 15.2) is None
+    ebs_only = dataclasses.replace(nvme, local_nvme=False)
+    assert volume_size_gb(ebs_only, 15.2) == 39  # 15.2 x 1.2 + 20, rounded up
+    assert volume_size_gb(ebs_only, 685) == 512  # SageMaker's upper bound

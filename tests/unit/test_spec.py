@@ -1,0 +1,187 @@
+"""The deployment spec: every class of bad input gets a line that names the field."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deepseek_cdk.spec import SpecError, load_deployment, parse_deployment
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOYMENT_FILES = sorted((ROOT / "deployments").rglob("*.yaml"))
+
+
+def spec(**tier_overrides: Any) -> dict[str, Any]:
+    tier = {"name": "chat", "model": "deepseek-r1-distill-qwen-7b", **tier_overrides}
+    return {"name": "test", "tiers": [tier]}
+
+
+def problems(data: Any) -> list[str]:
+    with pytest.raises(SpecError) as err:
+        parse_deployment(data)
+    return err.value.problems
+
+
+@pytest.mark.parametrize("path", DEPLOYMENT_FILES, ids=lambda p: p.name)
+def test_every_shipped_deployment_validates(path: Path) -> None:
+    assert load_deployment(path).tiers
+
+
+def test_default_deployment_is_one_realtime_chat_tier_on_qwen_7b() -> None:
+    d = load_deployment(None)
+    assert [(t.name, t.endpoint, t.model) for t in d.tiers] == [
+        ("chat", "realtime", "deepseek-r1-distill-qwen-7b")
+    ]
+
+
+def test_unknown_model_lists_the_known_ones() -> None:
+    (line,) = problems(spec(model="deepseek-r2"))
+    assert line.startswith("tiers[0].model: unknown model; known models: deepseek-r1, ")
+    assert "deepseek-r1-distill-llama-70b" in line and "(got 'deepseek-r2')" in line
+
+
+def test_misspelt_key_is_an_error_listing_the_allowed_keys() -> None:
+    (line,) = problems(spec(max_concurency=8))
+    assert line.startswith("tiers[0].max_concurency: unknown key; allowed keys here: name, model")
+    assert "max_concurrency" in line
+
+
+def test_misspelt_nested_key_names_its_path() -> None:
+    (line,) = problems(spec(scaling={"minimum": 1}))
+    assert line.startswith("tiers[0].scaling.minimum: unknown key; allowed keys here: min, max")
+
+
+def test_out_of_range_value_names_the_field_the_value_and_the_bound() -> None:
+    (line,) = problems(spec(scaling={"min": -1}))
+    assert line == "tiers[0].scaling.min: Input should be greater than or equal to 0 (got -1)"
+
+
+def test_wrong_enum_value_lists_the_allowed_ones() -> None:
+    (line,) = problems(spec(endpoint="serverless"))
+    assert line.startswith("tiers[0].endpoint: Input should be 'realtime', 'inference-components' or 'async'")
+
+
+def test_missing_required_field() -> None:
+    assert problems({"name": "test"}) == ["tiers: required, but missing"]
+
+
+def test_bad_name_says_what_a_name_may_contain() -> None:
+    (line,) = problems({"name": "My_Deployment", "tiers": spec()["tiers"]})
+    assert line.startswith("name: must be lowercase letters, digits and '-'")
+
+
+def test_unknown_instance_type_lists_the_catalog() -> None:
+    (line,) = problems(spec(instance_type="ml.g4dn.xlarge"))
+    assert line.startswith("tiers[0].instance_type: must be 'auto' or one of: ml.g5.xlarge")
+
+
+def test_duplicate_tier_names() -> None:
+    data = spec()
+    data["tiers"].append(dict(data["tiers"][0]))
+    assert problems(data) == ["tiers[1].name: tier name 'chat' is used twice; tier names must be unique"]
+
+
+def test_min_greater_than_max() -> None:
+    assert problems(spec(scaling={"min": 5, "max": 2})) == [
+        "tiers[0].scaling.min: must be <= max (2) (got 5)"
+    ]
+
+
+def test_realtime_tier_cannot_scale_to_zero() -> None:
+    (line,) = problems(spec(scaling={"min": 0, "max": 2}))
+    assert "tiers[0].scaling.min: a realtime endpoint cannot scale to 0" in line
+    assert "inference-components and async" in line
+    assert parse_deployment(spec(endpoint="async", scaling={"min": 0, "max": 2}))
+
+
+def test_version_weights_must_sum_to_100() -> None:
+    versions = [{"name": "v1", "weight": 90}, {"name": "v2", "weight": 20}]
+    assert problems(spec(versions=versions)) == ["tiers[0].versions: weights must sum to 100 (got 110)"]
+
+
+def test_shadow_must_name_a_declared_version() -> None:
+    (line,) = problems(spec(versions=[{"name": "v1"}], shadow={"version": "v3"}))
+    assert line.startswith("tiers[0].shadow.version: no version is named 'v3'")
+
+
+def test_router_rule_naming_a_missing_tier() -> None:
+    data = spec()
+    data["router"] = {
+        "default_tier": "chat",
+        "rules": [{"tier": "reasoning", "when": {"max_tokens_at_least": 4096}}],
+    }
+    assert problems(data) == ["router.rules[0].tier: no tier is named 'reasoning'; tiers: chat"]
+
+
+def test_router_rule_without_a_condition() -> None:
+    data = spec()
+    data["router"] = {"default_tier": "chat", "rules": [{"tier": "chat", "when": {}}]}
+    assert problems(data)[0].startswith("router.rules[0].when: needs at least one of")
+
+
+def test_router_regex_must_compile() -> None:
+    data = spec()
+    data["router"] = {"default_tier": "chat", "rules": [{"tier": "chat", "when": {"prompt_matches": "("}}]}
+    assert problems(data)[0].startswith("router.rules[0].when.prompt_matches: not a valid regular expression")
+
+
+def test_traffic_for_a_missing_tier() -> None:
+    data = spec()
+    data["traffic"] = {"reasoning": {"peak_rps": 1}}
+    assert problems(data) == ["traffic.reasoning: no tier is named 'reasoning'; tiers: chat"]
+
+
+def test_context_longer_than_the_model_supports() -> None:
+    (line,) = problems(spec(model="deepseek-r1-0528-qwen3-8b", max_context_tokens=65536))
+    assert line == (
+        "tiers[0].max_context_tokens: deepseek-r1-0528-qwen3-8b supports at most 40960 tokens (got 65536)"
+    )
+
+
+def test_s3_weights_need_a_prefix_uri() -> None:
+    (line,) = problems(spec(weights={"source": "s3", "uri": "s3://bucket/model.tar.gz"}))
+    assert line.startswith("tiers[0].weights.uri: source s3 needs an S3 prefix like s3://bucket/prefix/")
+
+
+def test_schedule_needs_exactly_one_of_cron_and_at() -> None:
+    sched = {"name": "peak", "cron": "0 8 * * ? *", "at": "2026-12-01T06:00:00", "min": 2}
+    (line,) = problems(spec(scaling={"min": 1, "max": 4, "schedules": [sched]}))
+    assert line == "tiers[0].scaling.schedules[0]: give exactly one of cron or at"
+
+
+def test_target_must_be_auto_or_a_positive_number() -> None:
+    (line,) = problems(spec(scaling={"target": "high"}))
+    assert line == "tiers[0].scaling.target: must be 'auto' or a number greater than 0 (got 'high')"
+
+
+def test_all_problems_are_reported_together() -> None:
+    data = spec(model="nope", scaling={"min": 3, "max": 1})
+    data["name"] = "Bad Name"
+    lines = problems(data)
+    assert [line.split(":")[0] for line in lines] == ["name", "tiers[0].model"]
+    # Cross-field checks run once the shape is valid.
+    data = spec(scaling={"min": 3, "max": 1}, versions=[{"name": "v1", "weight": 50}])
+    assert len(problems(data)) == 2
+
+
+def test_top_level_must_be_a_mapping() -> None:
+    assert problems(["not", "a", "mapping"])[0].startswith("(top level): must be a mapping")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="cannot read the deployment file"):
+        load_deployment(tmp_path / "absent.yaml")
+
+
+def test_invalid_yaml(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(SpecError, match="not valid YAML"):
+        load_deployment(bad)
+
+
+def test_a_key_given_twice_in_yaml_is_an_error(tmp_path: Path) -> None:
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("name: a\nname: b\ntiers: []\n")
+    with pytest.raises(SpecError, match="key 'name' is given twice"):
+        load_deployment(twice)
