@@ -30,10 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         plan = build_plan(load_deployment(args.file))
     except SpecError as err:
-        source = args.file or "deployments/default.yaml"
-        print(f"deepseek-cdk: {source} has {len(err.problems)} problem(s):", file=sys.stderr)
-        for problem in err.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print(err.report(args.file or "deployments/default.yaml"), file=sys.stderr)
         return EXIT_SPEC_ERROR
 
     if args.json:
@@ -61,6 +58,7 @@ def _render_tier(t: TierPlan) -> list[str]:
     storage = "local NVMe" if t.volume_size_gb is None else f"{t.volume_size_gb} GB EBS"
     versions = ", ".join(f"{v.name} {v.weight:g}%" for v in t.versions)
     rows = [
+        ("endpoint", t.endpoint_name),
         ("model", f"{t.model} ({t.hf_id}), weights from {t.weights_source}"),
         ("container", f"{t.container}: {t.image_repository}:{t.image_tag}"),
         ("instance", f"{t.instance_type} ({chosen}): {t.gpu_count} x {t.gpu}, {storage}"),

@@ -34,6 +34,11 @@ class SpecError(Exception):
         super().__init__("\n".join(problems))
         self.problems = problems
 
+    def report(self, source: str) -> str:
+        """The message users see: which file, then one indented line per problem."""
+        lines = [f"deepseek-cdk: {source} has {len(self.problems)} problem(s):"]
+        return "\n".join(lines + [f"  {p}" for p in self.problems])
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -50,6 +50,7 @@ class VersionPlan:
 class TierPlan:
     name: str
     endpoint: str
+    endpoint_name: str
     model: str
     hf_id: str
     container: str
@@ -97,7 +98,7 @@ def build_plan(deployment: Deployment) -> Plan:
     problems: list[str] = []
     for i, tier in enumerate(deployment.tiers):
         try:
-            tiers.append(_plan_tier(f"tiers[{i}]", tier))
+            tiers.append(_plan_tier(f"tiers[{i}]", tier, deployment.name))
         except PlanError as err:
             problems += err.problems
     if problems:
@@ -112,7 +113,20 @@ def build_plan(deployment: Deployment) -> Plan:
     )
 
 
-def _plan_tier(at: str, tier: Tier) -> TierPlan:
+def endpoint_name(deployment: str, tier: str, instance_type: str) -> str:
+    """`<deployment>-<tier>-<instance family and size>`, e.g. deepseek-chat-g6e-xlarge.
+
+    The instance type is part of the name on purpose. SageMaker refuses to update an
+    endpoint when the update changes the instance type of a variant with a registered
+    scalable target, and CloudFormation has no way to deregister the target first. A new
+    name makes CloudFormation replace the endpoint instead: it creates the new endpoint (and
+    a new scalable target for it), switches every reference over, and only then deletes the
+    old target and the old endpoint. At most 20 + 20 + 13 + 2 = 55 characters (limit 63).
+    """
+    return f"{deployment}-{tier}-{instance_type.removeprefix('ml.').replace('.', '-')}"
+
+
+def _plan_tier(at: str, tier: Tier, deployment_name: str) -> TierPlan:
     model = MODELS[tier.model]
     context = tier.max_context_tokens or min(DEFAULT_CONTEXT_TOKENS, model.max_context)
     fit = _choose_fit(at, tier, context)
@@ -144,6 +158,7 @@ def _plan_tier(at: str, tier: Tier) -> TierPlan:
     return TierPlan(
         name=tier.name,
         endpoint=tier.endpoint,
+        endpoint_name=endpoint_name(deployment_name, tier.name, instance.name),
         model=model.key,
         hf_id=model.hf_id,
         container=container.key,

@@ -1,0 +1,7 @@
+"""Reusable CDK constructs for serving DeepSeek models on SageMaker."""
+
+from deepseek_cdk.constructs.execution_role import ModelExecutionRole
+from deepseek_cdk.constructs.llm_model import LlmModel
+from deepseek_cdk.constructs.realtime_endpoint import DataCapture, RealtimeEndpoint, Variant
+
+__all__ = ["DataCapture", "LlmModel", "ModelExecutionRole", "RealtimeEndpoint", "Variant"]

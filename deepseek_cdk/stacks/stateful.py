@@ -1,0 +1,78 @@
+"""StatefulStack: what outlives any endpoint: the KMS key and the buckets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from deepseek_cdk.constructs.common import acknowledge
+
+NO_REPLICATION = (
+    "single-region deployment; the bucket is versioned and retained on stack deletion, and "
+    "cross-region replication is left to the operator's backup policy"
+)
+
+
+class StatefulStack(cdk.Stack):
+    """KMS key (rotated yearly), model/artifact bucket, access-log bucket.
+
+    Buckets are private, TLS-only, versioned and retained when the stack is deleted; the
+    stack has termination protection. Costs: the key $1/month plus requests; S3 storage of
+    what you put in the buckets.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, deployment: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, termination_protection=True, **kwargs)
+        self.key = kms.Key(
+            self,
+            "Key",
+            description=f"deepseek-cdk {deployment}: model artifacts, captures, notifications",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # S3 server access logs cannot target SSE-KMS
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "this is the access-log bucket; logging it to itself would loop",
+        )
+        for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
+            acknowledge(
+                self.access_logs, f"{pack}-S3BucketLoggingEnabled", "this is the access-log bucket itself"
+            )
+            acknowledge(
+                self.access_logs,
+                f"{pack}-S3DefaultEncryptionKMS",
+                "S3 server access logging delivers only to buckets encrypted with SSE-S3",
+            )
+        self.artifacts = s3.Bucket(
+            self,
+            "Artifacts",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="artifacts/",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        for bucket in (self.access_logs, self.artifacts):
+            for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
+                acknowledge(bucket, f"{pack}-S3BucketReplicationEnabled", NO_REPLICATION)
