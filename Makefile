@@ -3,14 +3,16 @@
 
 PYTHON ?= python3
 VENV := .venv
+TOOLS := .venv-tools
 PY := $(VENV)/bin/python
 DEPLOYMENT ?= deployments/default.yaml
 
 # Node 22 from the `node` npm package comes first on PATH (the machine's Node 20 makes jsii
-# print an end-of-life banner on every import); `npx cdk` is the pinned CDK CLI.
-export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# print an end-of-life banner on every import); `npx cdk` is the pinned CDK CLI, and the
+# venv's python3 is the one cdk.json's "python3 app.py" runs.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test lint plan bench clean
+.PHONY: setup synth test lint plan check-templates bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -20,6 +22,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements-dev.txt -e .
 	touch $@
 
+$(TOOLS)/.installed: requirements-tools.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -27,18 +35,31 @@ node_modules/.installed: package.json package-lock.json
 plan: setup
 	$(PY) -m deepseek_cdk.cli plan $(DEPLOYMENT)
 
+# Prints the plan, then synthesizes it (with the four cdk-nag packs) into cdk.out.
 synth: plan
+	rm -rf cdk.out
+	npx cdk synth --quiet -c deployment=$(DEPLOYMENT)
 
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy deepseek_cdk
+	$(PY) -m mypy deepseek_cdk app.py
+
+# The real CLI synth of the default deployment, then cfn-lint (errors and warnings fail)
+# and checkov (offline) on every template.
+check-templates: setup $(TOOLS)/.installed
+	rm -rf cdk.out
+	npx cdk synth --quiet
+	$(VENV)/bin/cfn-lint --non-zero-exit-code warning cdk.out/*.template.json
+	$(TOOLS)/bin/checkov -d cdk.out --framework cloudformation --compact --quiet --skip-download
 
 test: lint
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory check-templates
 
 bench: setup
 	$(PY) -m benchmarks.bench_plan
+	$(PY) -m benchmarks.bench_synth
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

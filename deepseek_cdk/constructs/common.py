@@ -86,6 +86,13 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
 
 
+def skip_checkov(resource: cdk.CfnResource, check_id: str, reason: str) -> None:
+    """Record a checkov skip, with its reason, in the resource's template metadata."""
+    metadata = resource.get_metadata("checkov") or {"skip": []}
+    metadata["skip"].append({"id": check_id, "comment": reason})
+    resource.add_metadata("checkov", metadata)
+
+
 def add_tags(scope: IConstruct, tags: Mapping[str, str]) -> None:
     """Tag `scope` and everything under it (cost allocation and ownership)."""
     for key, value in tags.items():

@@ -60,7 +60,9 @@ class ModelExecutionRole(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="SageMaker model execution role (deepseek-cdk, least privilege)",
         )
-        self.policy = iam.ManagedPolicy(self, "Policy", roles=[self.role])
+        self.policy = iam.ManagedPolicy(
+            self, "Policy", roles=[self.role], description="What a deepseek-cdk model may do, and no more"
+        )
         statements = self.policy.document
 
         statements.add_statements(

@@ -9,7 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IDependable
 
-from deepseek_cdk.constructs.common import dlc_image_uri, require
+from deepseek_cdk.constructs.common import dlc_image_uri, require, skip_checkov
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole, parse_s3_prefix
 
 MAX_ENV_ENTRIES = 100  # CreateModel ContainerDefinition.Environment
@@ -72,7 +72,7 @@ class LlmModel(Construct):
             "give subnet_ids and security_group_ids together, or neither",
         )
 
-        grants: IDependable
+        grants: list[IDependable] = []
         if role is None:
             execution_role = ModelExecutionRole(
                 self,
@@ -83,9 +83,8 @@ class LlmModel(Construct):
                 endpoint_name=endpoint_name,
                 in_vpc=bool(subnet_ids),
             )
-            role, grants = execution_role.role, execution_role
-        else:
-            grants = role
+            role = execution_role.role
+            grants.append(execution_role.policy)
         self.role = role
         self.network_isolation = isolated
 
@@ -116,8 +115,16 @@ class LlmModel(Construct):
                 else None
             ),
         )
-        # The role's policy must exist before SageMaker checks that the role can pull the image.
-        self.model.node.add_dependency(grants)
+        if not isolated:
+            skip_checkov(
+                self.model,
+                "CKV_AWS_370",
+                "weights come from the Hugging Face Hub, which the container must reach; give "
+                "weights_uri (an S3 prefix) to run network-isolated",
+            )
+        # The role's policy must exist before SageMaker checks that the role can pull the image
+        # (the role itself is already a dependency through ExecutionRoleArn).
+        self.model.node.add_dependency(*grants)
 
     @property
     def model_name(self) -> str:

@@ -24,7 +24,7 @@ class DeploymentStacks:
 def unbuildable_tiers(plan: Plan) -> list[str]:
     """One problem per tier whose endpoint kind has no construct yet."""
     return [
-        f"tiers[{i}].endpoint: tier {t.name!r} asks for a {t.endpoint} endpoint, which this version "
+        f"tiers[{i}].endpoint: tier {t.name!r} uses endpoint kind {t.endpoint!r}, which this version "
         f"of deepseek-cdk cannot synthesize yet (available: {', '.join(BUILT_ENDPOINT_KINDS)})"
         for i, t in enumerate(plan.tiers)
         if t.endpoint not in BUILT_ENDPOINT_KINDS

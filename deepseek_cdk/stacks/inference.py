@@ -64,7 +64,7 @@ class RealtimeTier(Construct):
                 weights_uri=version.weights_uri,
                 role=self.role.role,
             )
-            model.node.add_dependency(self.role)
+            model.model.node.add_dependency(self.role.policy)
             add_tags(model, {"version": version.name})
             variants.append(Variant(version.name, model.model_name, version.weight))
         self.endpoint = RealtimeEndpoint(

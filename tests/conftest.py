@@ -1,0 +1,72 @@
+"""Shared test harness: an app that loads cdk.json's context, a fixed environment, and
+normalized templates for snapshots."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# Node 22 from package.json first on PATH, as the Makefile does, before jsii starts Node.
+os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+
+import aws_cdk as cdk  # noqa: E402
+
+from deepseek_cdk.planning import Plan, build_plan  # noqa: E402
+from deepseek_cdk.spec import load_deployment  # noqa: E402
+from deepseek_cdk.stacks import DeploymentStacks, build_deployment  # noqa: E402
+
+CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+TEST_ENV = cdk.Environment(account="111111111111", region="us-east-1")
+# Deployments the CDK layer synthesizes today (the others use endpoint kinds still to come).
+SYNTH_DEPLOYMENTS = {
+    "default": "deployments/default.yaml",
+    "r1-full": "deployments/examples/r1-full.yaml",
+    "llama-70b-explicit": "deployments/examples/llama-70b-explicit.yaml",
+}
+ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def make_app(**context: Any) -> cdk.App:
+    """A CDK app with cdk.json's context (feature flags), as `cdk synth` would have."""
+    return cdk.App(context={**CDK_CONTEXT, **context})
+
+
+def synth_deployment(
+    path: str, env: cdk.Environment | None = TEST_ENV
+) -> tuple[cdk.App, Plan, DeploymentStacks]:
+    app = make_app()
+    plan = build_plan(load_deployment(ROOT / path))
+    return app, plan, build_deployment(app, plan, env=env)
+
+
+def normalized(template: dict[str, Any]) -> dict[str, Any]:
+    """Template JSON without what changes between machines: asset hashes, bootstrap checks."""
+    template = json.loads(ASSET_HASH.sub("<asset-hash>", json.dumps(template)))
+    template.get("Parameters", {}).pop("BootstrapVersion", None)
+    template.get("Rules", {}).pop("CheckBootstrapVersion", None)
+    for section in ("Parameters", "Rules"):
+        if template.get(section) == {}:
+            del template[section]
+    return template
+
+
+class Synthesized:
+    """One deployment, synthesized once: its plan and the Template of each stack."""
+
+    def __init__(self, path: str) -> None:
+        from aws_cdk.assertions import Template
+
+        self.app, self.plan, self.stacks = synth_deployment(path)
+        self.stateful = Template.from_stack(self.stacks.stateful)
+        self.inference = Template.from_stack(self.stacks.inference)
+
+
+@pytest.fixture(scope="session")
+def synthesized() -> dict[str, Synthesized]:
+    return {name: Synthesized(path) for name, path in SYNTH_DEPLOYMENTS.items()}

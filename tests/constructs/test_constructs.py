@@ -1,0 +1,197 @@
+"""The constructs on their own, as another CDK app would use them: good and bad props."""
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Template
+
+from deepseek_cdk.constructs import DataCapture, LlmModel, ModelExecutionRole, RealtimeEndpoint, Variant
+from tests.conftest import TEST_ENV, make_app
+
+ENV = {"HF_MODEL_ID": "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"}
+SUBNET = "subnet-0123456789abcdef0"
+SECURITY_GROUP = "sg-0123456789abcdef0"
+
+
+def stack(env: cdk.Environment | None = TEST_ENV) -> cdk.Stack:
+    return cdk.Stack(make_app(), "Test", env=env)
+
+
+def no_resources(scope: cdk.Stack) -> bool:
+    return not [c for c in scope.node.find_all() if isinstance(c, cdk.CfnResource)]
+
+
+def model(scope: cdk.Stack, **props: Any) -> LlmModel:
+    defaults: dict[str, Any] = {
+        "image_repository": "djl-inference",
+        "image_tag": "0.36.0-lmi20.0.0-cu128-v1.0",
+    }
+    return LlmModel(scope, "Model", **{**defaults, "environment": ENV, **props})
+
+
+def endpoint(scope: cdk.Stack, **props: Any) -> RealtimeEndpoint:
+    defaults: dict[str, Any] = {"variants": [Variant("v1", "model-a")], "instance_type": "ml.g6.2xlarge"}
+    return RealtimeEndpoint(scope, "Endpoint", **{**defaults, **props})
+
+
+def test_model_with_defaults_creates_its_own_least_privilege_role() -> None:
+    s = stack()
+    m = model(s)
+    t = Template.from_stack(s)
+    t.resource_count_is("AWS::IAM::Role", 1)
+    t.resource_count_is("AWS::IAM::ManagedPolicy", 1)
+    assert m.network_isolation is False
+    assert "FullAccess" not in json.dumps(t.to_json())
+
+
+def test_environment_agnostic_image_uses_a_region_mapping() -> None:
+    s = stack(env=None)
+    model(s)
+    t = Template.from_stack(s).to_json()
+    image = json.dumps(next(iter(Template.from_stack(s).find_resources("AWS::SageMaker::Model").values())))
+    assert "Fn::FindInMap" in image
+    (mapping,) = t["Mappings"].values()
+    assert mapping["us-east-1"] == {"value": "763104351884"}
+
+
+@pytest.mark.parametrize(
+    ("region", "account"),
+    [("il-central-1", "780543022126"), ("ap-southeast-5", "550225433462"), ("mx-central-1", "637423239942")],
+)
+def test_regions_missing_from_cdk_facts_use_the_cited_supplement(region: str, account: str) -> None:
+    s = stack(env=cdk.Environment(account="111111111111", region=region))
+    model(s)
+    assert f"{account}.dkr.ecr." in json.dumps(Template.from_stack(s).to_json())
+
+
+def test_agnostic_mapping_includes_the_supplement() -> None:
+    s = stack(env=None)
+    model(s)
+    (mapping,) = Template.from_stack(s).to_json()["Mappings"].values()
+    assert mapping["il-central-1"] == {"value": "780543022126"}
+
+
+def test_unknown_region_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="region 'xx-north-9': no Deep Learning Containers registry"):
+        model(stack(env=cdk.Environment(account="111111111111", region="xx-north-9")))
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"image_tag": "latest"}, "image_tag: must be a pinned tag"),
+        ({"weights_uri": "s3://bucket/model.tar.gz"}, "weights_uri: must be an S3 prefix"),
+        ({"network_isolation": True}, "network_isolation: needs weights_uri"),
+        ({"subnet_ids": [SUBNET]}, "subnet_ids: give subnet_ids and security_group_ids together"),
+        ({"environment": {"K" * 1025: "v"}}, "environment: keys and values must be 1-1024 characters"),
+    ],
+)
+def test_model_bad_props(props: dict[str, Any], message: str) -> None:
+    s = stack()
+    with pytest.raises(ValueError, match=message):
+        model(s, **props)
+    assert no_resources(s)  # nothing half-created
+
+
+def test_model_in_a_vpc_may_manage_network_interfaces() -> None:
+    s = stack()
+    model(s, subnet_ids=[SUBNET], security_group_ids=[SECURITY_GROUP])
+    t = Template.from_stack(s)
+    props = next(iter(t.find_resources("AWS::SageMaker::Model").values()))["Properties"]
+    assert props["VpcConfig"] == {"Subnets": [SUBNET], "SecurityGroupIds": [SECURITY_GROUP]}
+    assert "ec2:CreateNetworkInterface" in json.dumps(t.find_resources("AWS::IAM::ManagedPolicy"))
+
+
+def test_role_without_endpoint_name_is_limited_to_sagemaker_log_groups() -> None:
+    s = stack()
+    ModelExecutionRole(s, "Role", image_repositories=["djl-inference"])
+    policy = json.dumps(Template.from_stack(s).find_resources("AWS::IAM::ManagedPolicy"))
+    assert ":log-group:/aws/sagemaker/Endpoints/*" in policy
+
+
+def test_role_bad_props() -> None:
+    with pytest.raises(ValueError, match="image_repositories: give at least one"):
+        ModelExecutionRole(stack(), "Role", image_repositories=[])
+    with pytest.raises(ValueError, match="write_prefixes: must be an S3 prefix"):
+        ModelExecutionRole(stack(), "Role", image_repositories=["x"], write_prefixes=["bucket/x/"])
+
+
+def test_endpoint_with_weighted_variants_and_data_capture() -> None:
+    s = stack()
+    key = kms.Key(s, "Key", enable_key_rotation=True)
+    e = endpoint(
+        s,
+        variants=[Variant("v1", "model-a", 90), Variant("v2", "model-b", 10)],
+        data_capture=DataCapture("s3://bucket/capture/", sampling_percent=20, kms_key=key),
+        endpoint_name="my-endpoint",
+    )
+    props = next(iter(Template.from_stack(s).find_resources("AWS::SageMaker::EndpointConfig").values()))[
+        "Properties"
+    ]
+    assert [(v["VariantName"], v["InitialVariantWeight"]) for v in props["ProductionVariants"]] == [
+        ("v1", 90),
+        ("v2", 10),
+    ]
+    capture = props["DataCaptureConfig"]
+    assert capture["DestinationS3Uri"] == "s3://bucket/capture/"
+    assert capture["InitialSamplingPercentage"] == 20
+    assert "KmsKeyId" in capture
+    assert e.variant_names == ["v1", "v2"]
+
+
+def test_kms_key_is_set_only_on_instances_without_local_nvme() -> None:
+    s = stack()
+    key = kms.Key(s, "Key", enable_key_rotation=True)
+    endpoint(s, instance_type="ml.m5.xlarge", local_nvme=False, volume_size_gb=30, kms_key=key)
+    props = next(iter(Template.from_stack(s).find_resources("AWS::SageMaker::EndpointConfig").values()))[
+        "Properties"
+    ]
+    assert "KmsKeyId" in props
+    assert props["ProductionVariants"][0]["VolumeSizeInGB"] == 30
+
+
+def test_metric_helpers_name_the_endpoint_variant_and_namespace() -> None:
+    s = stack()
+    e = endpoint(s, endpoint_name="chat")
+    latency = e.metric_model_latency()
+    assert (latency.metric_name, latency.namespace, latency.statistic) == (
+        "ModelLatency",
+        "AWS/SageMaker",
+        "p90",
+    )
+    gpu = e.metric_gpu_memory_utilization()
+    assert gpu.namespace == "/aws/sagemaker/Endpoints"
+    assert set(s.resolve(gpu.dimensions)) == {"EndpointName", "VariantName"}
+    assert e.metric_invocations().statistic == "Sum"
+    with pytest.raises(ValueError, match="variant: must be one of"):
+        e.metric_5xx_errors(variant="v9")
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"variants": []}, "variants: give 1-10 variants"),
+        ({"variants": [Variant("v1", "a"), Variant("v1", "b")]}, "variants: variant names must be unique"),
+        ({"variants": [Variant("v_1", "a")]}, "variants: variant name 'v_1'"),
+        ({"variants": [Variant("v1", "a", 0)]}, "variants: at least one variant needs a weight"),
+        ({"instance_type": "g5.xlarge"}, "instance_type: must be a SageMaker type"),
+        ({"instance_type": "ml.m5.xlarge"}, "local_nvme: ml.m5.xlarge is not in the catalog"),
+        ({"initial_instance_count": 0}, "initial_instance_count: must be >= 1"),
+        ({"model_download_timeout_s": 5000}, "model_download_timeout_s: must be 60-3600"),
+        ({"startup_health_check_timeout_s": 30}, "startup_health_check_timeout_s: must be 60-3600"),
+        ({"volume_size_gb": 100}, "volume_size_gb: only for instances without local NVMe"),
+        ({"endpoint_name": "has.dots"}, "endpoint_name: letters, digits and '-'"),
+        (
+            {"data_capture": DataCapture("s3://bucket/capture/", sampling_percent=0)},
+            "data_capture.sampling_percent",
+        ),
+    ],
+)
+def test_endpoint_bad_props(props: dict[str, Any], message: str) -> None:
+    s = stack()
+    with pytest.raises(ValueError, match=message):
+        endpoint(s, **props)
+    assert no_resources(s)

@@ -1,0 +1,146 @@
+"""Assertions of intent on the inference stack: what the plan says is what gets deployed."""
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.conftest import SYNTH_DEPLOYMENTS, Synthesized
+
+DEPLOYMENTS = sorted(SYNTH_DEPLOYMENTS)
+
+
+def only(template: Template, resource_type: str) -> dict:  # type: ignore[type-arg]
+    resources = template.find_resources(resource_type)
+    assert len(resources) == 1, resources
+    return next(iter(resources.values()))["Properties"]
+
+
+@pytest.mark.parametrize("name", DEPLOYMENTS)
+def test_endpoint_config_follows_the_plan(synthesized: dict[str, Synthesized], name: str) -> None:
+    s = synthesized[name]
+    tier = s.plan.tiers[0]
+    (variant,) = only(s.inference, "AWS::SageMaker::EndpointConfig")["ProductionVariants"]
+    assert variant["InstanceType"] == tier.instance_type
+    assert variant["InitialInstanceCount"] == tier.min_capacity
+    assert variant["ModelDataDownloadTimeoutInSeconds"] == tier.model_download_timeout_s
+    assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == tier.startup_health_check_timeout_s
+    assert variant["RoutingConfig"] == {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
+    assert "VolumeSizeInGB" not in variant  # every catalog instance has local NVMe
+
+
+@pytest.mark.parametrize("name", DEPLOYMENTS)
+def test_model_env_and_image_follow_the_plan(synthesized: dict[str, Synthesized], name: str) -> None:
+    s = synthesized[name]
+    tier = s.plan.tiers[0]
+    container = only(s.inference, "AWS::SageMaker::Model")["PrimaryContainer"]
+    assert container["Environment"] == dict(tier.versions[0].env)
+    image = json.dumps(container["Image"])
+    assert f"{tier.image_repository}:{tier.image_tag}" in image
+    assert "763104351884" in image  # us-east-1 Deep Learning Containers account, from CDK's facts
+
+
+@pytest.mark.parametrize("name", DEPLOYMENTS)
+def test_no_kms_key_on_nvme_instances_and_the_rule_is_acknowledged(
+    synthesized: dict[str, Synthesized], name: str
+) -> None:
+    s = synthesized[name]
+    assert "KmsKeyId" not in only(s.inference, "AWS::SageMaker::EndpointConfig")
+    config = s.stacks.inference.endpoints[s.plan.tiers[0].name].endpoint_config
+    metadata = json.dumps([entry.data for entry in config.node.metadata], default=str)
+    for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
+        assert f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured" in metadata
+    assert "hardware-encrypted" in metadata
+
+
+@pytest.mark.parametrize("name", DEPLOYMENTS)
+def test_endpoint_name_carries_the_instance_type(synthesized: dict[str, Synthesized], name: str) -> None:
+    s = synthesized[name]
+    tier = s.plan.tiers[0]
+    props = only(s.inference, "AWS::SageMaker::Endpoint")
+    assert props["EndpointName"] == tier.endpoint_name
+    assert tier.endpoint_name.endswith(tier.instance_type.removeprefix("ml.").replace(".", "-"))
+    # Model and EndpointConfig are replace-only: they must never carry a physical name.
+    assert "ModelName" not in only(s.inference, "AWS::SageMaker::Model")
+    assert "EndpointConfigName" not in only(s.inference, "AWS::SageMaker::EndpointConfig")
+
+
+@pytest.mark.parametrize("name", DEPLOYMENTS)
+def test_roles_are_least_privilege(synthesized: dict[str, Synthesized], name: str) -> None:
+    s = synthesized[name]
+    tier = s.plan.tiers[0]
+    text = json.dumps(s.inference.to_json())
+    assert "FullAccess" not in text
+    for role in s.inference.find_resources("AWS::IAM::Role").values():
+        assert "Policies" not in role["Properties"]  # no inline policies
+        assert "ManagedPolicyArns" not in role["Properties"]  # no AWS managed policies
+    statements = only(s.inference, "AWS::IAM::ManagedPolicy")["PolicyDocument"]["Statement"]
+    by_sid = {st.get("Sid"): st for st in statements}
+    assert json.dumps(by_sid["PullServingImage"]["Resource"]).endswith(
+        f':repository/{tier.image_repository}"]]}}'
+    )
+    assert by_sid["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
+    assert tier.endpoint_name in json.dumps(by_sid["WriteOwnLogs"]["Resource"])
+    assert by_sid["PublishMetrics"]["Condition"] == {
+        "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*"]}
+    }
+    wildcard = [st for st in statements if st["Resource"] == "*"]
+    assert {st["Sid"] for st in wildcard} == {"EcrLogin", "PublishMetrics"}
+    actions = {
+        a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    }
+    assert not any(a.endswith("*") for a in actions)
+
+
+def test_s3_weights_are_read_from_their_prefix_only_and_isolate_the_network(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    s = synthesized["r1-full"]
+    model = only(s.inference, "AWS::SageMaker::Model")
+    assert model["EnableNetworkIsolation"] is True
+    assert model["PrimaryContainer"]["ModelDataSource"] == {
+        "S3DataSource": {
+            "S3Uri": "s3://example-model-weights/deepseek-r1/",
+            "S3DataType": "S3Prefix",
+            "CompressionType": "None",
+        }
+    }
+    assert model["PrimaryContainer"]["Environment"]["HF_MODEL_ID"] == "/opt/ml/model"
+    s.inference.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": "s3:ListBucket",
+                                "Condition": {"StringLike": {"s3:prefix": ["deepseek-r1/*"]}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_hub_weights_need_the_network(synthesized: dict[str, Synthesized]) -> None:
+    model = only(synthesized["default"].inference, "AWS::SageMaker::Model")
+    assert model["EnableNetworkIsolation"] is False
+    assert "ModelDataSource" not in model["PrimaryContainer"]
+
+
+@pytest.mark.parametrize(
+    "resource_type", ["AWS::SageMaker::Model", "AWS::SageMaker::Endpoint", "AWS::IAM::Role"]
+)
+def test_every_resource_is_tagged_for_cost_allocation(
+    synthesized: dict[str, Synthesized], resource_type: str
+) -> None:
+    s = synthesized["default"]
+    tags = {t["Key"]: t["Value"] for t in only(s.inference, resource_type)["Tags"]}
+    assert tags["deployment"] == "deepseek"
+    assert tags["tier"] == "chat"
+    assert tags["model"] == "deepseek-r1-distill-qwen-7b"
+    if resource_type == "AWS::SageMaker::Model":
+        assert tags["version"] == "v1"

@@ -1,0 +1,41 @@
+"""cdk-nag: each of the four packs finds nothing unacknowledged in any deployment.
+
+Findings are not Annotations in cdk-nag 3, so each pack is asked directly."""
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+from cdk_nag import NagPack
+
+from deepseek_cdk.compliance import NAG_PACKS
+from tests.conftest import SYNTH_DEPLOYMENTS, make_app, synth_deployment
+
+
+def blocking_findings(pack: type[NagPack], app: cdk.App) -> list[str]:
+    """`rule: paths` for every error or warning the pack reports on the app."""
+    return [
+        f"{v.rule_name}: {[r.construct_path for r in v.violating_resources]}"
+        for v in pack(app).validate_scope(app).violations
+        if v.severity in {"error", "warning"}
+    ]
+
+
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+@pytest.mark.parametrize("deployment", sorted(SYNTH_DEPLOYMENTS))
+def test_no_unacknowledged_findings(pack: type[NagPack], deployment: str) -> None:
+    app, _, _ = synth_deployment(SYNTH_DEPLOYMENTS[deployment])
+    assert blocking_findings(pack, app) == []
+
+
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+def test_environment_agnostic_stacks_are_clean_too(pack: type[NagPack]) -> None:
+    app, _, _ = synth_deployment(SYNTH_DEPLOYMENTS["default"], env=None)
+    assert blocking_findings(pack, app) == []
+
+
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+def test_each_pack_does_report_an_unacknowledged_finding(pack: type[NagPack]) -> None:
+    """Guards the tests above against a pack, or a filter, that silently checks nothing."""
+    app = make_app()
+    s3.Bucket(cdk.Stack(app, "Bare"), "Open")
+    assert blocking_findings(pack, app)

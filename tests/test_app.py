@@ -1,0 +1,57 @@
+"""app.py as `cdk synth` runs it: deterministic output, and clear errors without a traceback."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import CDK_CONTEXT, ROOT
+
+
+def run_app(outdir: Path, deployment: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(outdir),
+        # What the CDK CLI passes to the app: cdk.json's context plus -c options.
+        "CDK_CONTEXT_JSON": json.dumps({**CDK_CONTEXT, "deployment": deployment}),
+    }
+    return subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_two_synths_write_byte_identical_templates(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for outdir in (first, second):
+        result = run_app(outdir, "deployments/default.yaml")
+        assert result.returncode == 0, result.stderr
+    templates = sorted(p.name for p in first.glob("*.template.json"))
+    assert templates == ["deepseek-inference.template.json", "deepseek-stateful.template.json"]
+    for name in templates:
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+
+
+def test_spec_error_stops_synth_with_the_cli_message(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntiers:\n  - {name: a, model: deepseek-r9}\n")
+    result = run_app(tmp_path / "out", str(bad))
+    assert result.returncode == 2
+    assert f"deepseek-cdk: {bad} has 1 problem(s):" in result.stderr
+    assert "tiers[0].model: unknown model" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "out").glob("*.template.json"))
+
+
+def test_endpoint_kind_not_built_yet_names_the_tier_and_kind(tmp_path: Path) -> None:
+    result = run_app(tmp_path / "out", "deployments/examples/chat-and-reasoning.yaml")
+    assert result.returncode == 2
+    assert "tiers[1].endpoint: tier 'reasoning' uses endpoint kind 'async'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "out").glob("*.template.json"))
