@@ -54,41 +54,76 @@ def render_plan(plan: Plan) -> str:
 
 def _render_tier(t: TierPlan) -> list[str]:
     m = t.memory
+    sc = t.scaling
     chosen = "cheapest that fits" if t.instance_chosen == "auto" else "explicit"
     storage = "local NVMe" if t.volume_size_gb is None else f"{t.volume_size_gb} GB EBS"
-    versions = ", ".join(f"{v.name} {v.weight:g}%" for v in t.versions)
-    rows = [
-        ("endpoint", t.endpoint_name),
-        ("model", f"{t.model} ({t.hf_id}), weights from {t.weights_source}"),
-        ("container", f"{t.container}: {t.image_repository}:{t.image_tag}"),
-        ("instance", f"{t.instance_type} ({chosen}): {t.gpu_count} x {t.gpu}, {storage}"),
-        ("parallelism", f"tensor parallel {t.tensor_parallel_degree}, KV cache copies {m.kv_replicas}"),
-        ("workload", f"{t.max_context_tokens} tokens x {t.max_concurrency} concurrent sequences"),
+    metric = sc.target.predefined_metric or f"{sc.target.metric} per instance (customized metric)"
+    rows: list[tuple[str, list[str]]] = [
+        ("endpoint", [t.endpoint_name]),
+        ("model", [f"{t.model} ({t.hf_id}), weights from {t.weights_source}"]),
+        ("container", [f"{t.container}: {t.image_repository}:{t.image_tag}"]),
+        ("instance", [f"{t.instance_type} ({chosen}): {t.gpu_count} x {t.gpu}, {storage}"]),
+        ("parallelism", [f"tensor parallel {t.tensor_parallel_degree}, KV cache copies {m.kv_replicas}"]),
+        ("workload", [f"{t.max_context_tokens} tokens x {t.max_concurrency} concurrent sequences"]),
         (
             "memory (GB)",
-            f"{m.usable_gb:.1f} usable of {m.total_gb:.0f} = {m.weights_gb:.1f} weights + "
-            f"{m.kv_cache_gb:.1f} KV cache + {m.overhead_gb:.1f} overhead + {m.free_gb:.1f} free",
+            [
+                f"{m.usable_gb:.1f} usable of {m.total_gb:.0f} = {m.weights_gb:.1f} weights + "
+                f"{m.kv_cache_gb:.1f} KV cache + {m.overhead_gb:.1f} overhead + {m.free_gb:.1f} free"
+            ],
         ),
         (
             "timeouts",
-            f"model download {t.model_download_timeout_s} s, start-up health check "
-            f"{t.startup_health_check_timeout_s} s",
+            [
+                f"model download {t.model_download_timeout_s} s, start-up health check "
+                f"{t.startup_health_check_timeout_s} s"
+            ],
         ),
-        ("instances", f"{t.min_capacity}-{t.max_capacity}"),
-        ("versions", versions),
-        ("cost", _render_cost(t)),
+        (
+            "throughput",
+            [
+                f"~{t.throughput.tokens_per_second:,.0f} tokens/s, {t.throughput.requests_per_second:.2f} "
+                f"requests/s per instance ({t.throughput.basis})"
+            ],
+        ),
+        ("instances", [f"{t.min_capacity}-{t.max_capacity}"]),
+        (
+            "scaling",
+            [
+                f"{metric}, target {sc.target.target:g}",
+                f"= {sc.target.derivation}",
+                f"cooldowns: scale out {sc.scale_out_cooldown_s} s, scale in {sc.scale_in_cooldown_s} s",
+            ],
+        ),
+        (
+            "schedules",
+            [f"{x.name}: {x.expression} {x.timezone}, " + _bounds(x.min, x.max) for x in sc.schedules]
+            or ["none"],
+        ),
+        ("week (UTC)", [seg.describe() for seg in sc.calendar.segments]),
+        *([("notes", list(sc.notes))] if sc.notes else []),
+        ("versions", [", ".join(f"{v.name} {v.weight:g}%" for v in t.versions)]),
+        ("cost", [_render_cost(t)]),
     ]
     width = max(len(k) for k, _ in rows)
-    return [f"Tier {t.name}: {t.endpoint}"] + [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    lines = [f"Tier {t.name}: {t.endpoint}"]
+    for key, values in rows:
+        lines += [f"  {(key if i == 0 else '').ljust(width)}  {v}" for i, v in enumerate(values)]
+    return lines
+
+
+def _bounds(low: int | None, high: int | None) -> str:
+    return ", ".join(f"{k} {v}" for k, v in (("min", low), ("max", high)) if v is not None)
 
 
 def _render_cost(t: TierPlan) -> str:
     c = t.cost
     if c is None:
         return f"unknown: no price for {t.instance_type} in the catalog"
+    cal = t.scaling.calendar
     return (
-        f"${c.price_per_hour:,.3f}/h per instance; ${c.hourly_at_min:,.2f}-${c.hourly_at_max:,.2f}/h, "
-        f"${c.monthly_at_min:,.0f}-${c.monthly_at_max:,.0f}/month (min-max instances)"
+        f"${c.price_per_hour:,.3f}/h per instance; ${c.monthly_at_min:,.0f}-${c.monthly_at_max:,.0f}/month "
+        f"(scheduled min-max: {cal.average_min:.2f}-{cal.average_max:.2f} instances on average)"
     )
 
 

@@ -13,11 +13,13 @@ import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from deepseek_cdk.catalog import INSTANCES, MODELS
+from deepseek_cdk.cron import parse_at, parse_cron
 
 DEFAULT_DEPLOYMENT = Path(__file__).resolve().parent.parent / "deployments" / "default.yaml"
 
@@ -56,21 +58,57 @@ class Slo(_Strict):
 
 
 class Schedule(_Strict):
-    """A known scenario: a recurring cron or a one-off `at`, moving min and/or max."""
+    """A known scenario: a recurring cron or a one-off `at` that sets min and/or max.
+
+    Like Application Auto Scaling's scheduled actions, the values it sets stay in force
+    until another schedule changes them: pair a morning raise with an evening lower.
+    """
 
     name: str = Field(pattern=NAME_PATTERN)
-    cron: str | None = None
-    at: str | None = None
-    timezone: str = "UTC"
-    min: int | None = Field(default=None, ge=0)
-    max: int | None = Field(default=None, ge=1)
+    cron: str | None = None  # six fields, e.g. "0 8 ? * MON-FRI *" (Day-of-week 1 = Sunday)
+    at: str | None = None  # one-off, e.g. "2026-12-01T06:00:00"
+    timezone: str = "UTC"  # IANA name, e.g. Europe/Berlin
+    min: int | None = Field(default=None, ge=0, le=100)
+    max: int | None = Field(default=None, ge=1, le=100)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_cron(value)
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_at(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "not an IANA time zone name, e.g. UTC, Europe/Berlin, America/New_York"
+            ) from None
+        return value
 
 
 class Scaling(_Strict):
+    """Capacity bounds, the metric and target to track, cooldowns, and scheduled scenarios."""
+
     min: int = Field(default=1, ge=0, le=100)
     max: int | None = Field(default=None, ge=1, le=100)  # absent: max(min, 1)
     metric: Literal["concurrency", "invocations"] = "concurrency"
     target: float | Literal["auto"] = "auto"
+    target_utilization: float = Field(default=0.7, gt=0, le=1)  # concurrency: share of the batch
+    max_rps: float | None = Field(default=None, gt=0)  # invocations: measured requests/s per instance
+    safety_factor: float = Field(default=0.5, gt=0, le=1)  # invocations: AWS's recommended start
+    scale_out_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
+    scale_in_cooldown_seconds: int = Field(default=900, ge=0, le=3600)
     backlog_per_instance: float | None = Field(default=None, gt=0)
     schedules: list[Schedule] = []
 
@@ -358,11 +396,29 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
         )
     if s.backlog_per_instance is not None and tier.endpoint != "async":
         problems.append(f"{at}.backlog_per_instance: only for endpoint: async (tier is {tier.endpoint})")
+    if s.metric == "concurrency" and s.target != "auto" and s.target > tier.max_concurrency:
+        problems.append(
+            f"{at}.target: {s.target:g} concurrent requests per instance exceeds the engine's batch limit "
+            f"of {tier.max_concurrency} (max_concurrency); queued requests count too, so stay below it"
+        )
+    if s.max_rps is not None and s.metric != "invocations":
+        problems.append(f"{at}.max_rps: only used with metric: invocations (metric is {s.metric})")
+    names = [sched.name for sched in s.schedules]
     for k, sched in enumerate(s.schedules):
+        where = f"{at}.schedules[{k}]"
+        if names.count(sched.name) > 1 and names.index(sched.name) < k:
+            problems.append(f"{where}.name: schedule name {sched.name!r} is used twice")
         if (sched.cron is None) == (sched.at is None):
-            problems.append(f"{at}.schedules[{k}]: give exactly one of cron or at")
+            problems.append(f"{where}: give exactly one of cron or at")
         if sched.min is None and sched.max is None:
-            problems.append(f"{at}.schedules[{k}]: give min, max or both")
+            problems.append(f"{where}: give min, max or both")
+        if sched.min is not None and sched.max is not None and sched.min > sched.max:
+            problems.append(f"{where}.min: must be <= the schedule's max ({sched.max}) (got {sched.min})")
+        if sched.min == 0 and tier.endpoint not in ScaleToZeroKinds:
+            problems.append(
+                f"{where}.min: a {tier.endpoint} endpoint cannot scale to 0 instances; only "
+                "inference-components and async tiers can (got 0)"
+            )
     return problems
 
 

@@ -28,6 +28,7 @@ SYNTH_DEPLOYMENTS = {
     "default": "deployments/default.yaml",
     "r1-full": "deployments/examples/r1-full.yaml",
     "llama-70b-explicit": "deployments/examples/llama-70b-explicit.yaml",
+    "scheduled-chat": "deployments/examples/scheduled-chat.yaml",
 }
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 

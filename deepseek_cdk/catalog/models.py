@@ -38,11 +38,17 @@ class ModelSpec:
     attention: Attention = "gqa"
     kv_lora_rank: int = 0  # MLA only: width of the compressed latent KV
     rope_head_dim: int = 0  # MLA only: decoupled RoPE key width, cached beside the latent
+    active_parameters: int | None = None  # MoE only: parameters used per token (dense: all)
     source: str = ""
 
     @property
     def weight_bytes(self) -> int:
         return int(self.parameters * BYTES_PER_PARAMETER[self.dtype])
+
+    @property
+    def active_weight_bytes(self) -> int:
+        """Weight bytes one decoding step reads for one token (all of them for a dense model)."""
+        return int((self.active_parameters or self.parameters) * BYTES_PER_PARAMETER[self.dtype])
 
     @property
     def kv_bytes_per_token(self) -> int:
@@ -78,6 +84,7 @@ MODELS: dict[str, ModelSpec] = {
             attention="mla",
             kv_lora_rank=512,
             rope_head_dim=64,
+            active_parameters=37_000_000_000,  # DS-R1: 37B activated of 671B
             source="DS-R1, DS-V3 config_671B.json and README_WEIGHTS.md",
         ),
         ModelSpec(
@@ -94,6 +101,7 @@ MODELS: dict[str, ModelSpec] = {
             attention="mla",
             kv_lora_rank=512,
             rope_head_dim=64,
+            active_parameters=37_000_000_000,
             source="same architecture as DeepSeek-R1 (DS-V3); AWS sample DeepSeek-R1-0528-LMI-CFN",
         ),
         ModelSpec(

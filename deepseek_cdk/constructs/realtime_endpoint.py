@@ -15,6 +15,7 @@ from constructs import Construct
 from deepseek_cdk.catalog import INSTANCES
 from deepseek_cdk.constructs.common import acknowledge, require
 from deepseek_cdk.constructs.execution_role import parse_s3_prefix
+from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # endpoint and variant names
 TIMEOUT_RANGE = (60, 3600)
@@ -135,6 +136,36 @@ class RealtimeEndpoint(Construct):
     @property
     def endpoint_name(self) -> str:
         return self.endpoint.attr_endpoint_name
+
+    def scale_instances(
+        self, *, min_capacity: int, max_capacity: int, variant: str | None = None
+    ) -> CapacityScaling:
+        """Register a variant's instance count with Application Auto Scaling; add policies and
+        schedules on the result (`.on_concurrency(...)`, `.on_schedule(...)`).
+
+        The target's resource id references the endpoint's name attribute, so the target is
+        created after the endpoint and, when the endpoint is replaced under a new name, a new
+        target is registered on the new endpoint and the old one is removed with the old
+        endpoint. Give the endpoint a name that changes with its instance type (the stacks use
+        `<deployment>-<tier>-<instance>`): SageMaker refuses an in-place update that changes the
+        instance type of a variant with a registered scalable target.
+        """
+        variant_name = variant or self.variant_names[0]
+        require(variant_name in self.variant_names, "variant", f"must be one of {self.variant_names}")
+        require(
+            min_capacity >= 1,
+            "min_capacity",
+            "a real-time variant cannot scale to 0 instances; use inference components or an async "
+            f"endpoint for that (got {min_capacity})",
+        )
+        return CapacityScaling(
+            self,
+            f"Scaling{''.join(p.capitalize() for p in variant_name.split('-'))}",
+            kind=ScalableKind.VARIANT_INSTANCES,
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{variant_name}",
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+        )
 
     def metric(
         self,

@@ -11,8 +11,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS, PRICE_DATE, PRICE_REGION
+from deepseek_cdk.cron import parse_cron
 from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
+from deepseek_cdk.planning.scaling import ScalingTarget, Throughput, estimate_throughput, scaling_target
+from deepseek_cdk.planning.schedules import (
+    CapacityCalendar,
+    ScheduleConflict,
+    capacity_calendar,
+    one_off_conflicts,
+)
 from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
 from deepseek_cdk.spec import Deployment, SpecError, Tier
 
@@ -26,13 +34,35 @@ class PlanError(SpecError):
 
 @dataclass(frozen=True)
 class CostRange:
-    """On-demand instance cost at min and at max capacity, USD."""
+    """On-demand instance cost a month, USD, following the capacity calendar: at the
+    scheduled minimum (no traffic) and at the scheduled maximum (always at the ceiling)."""
 
     price_per_hour: float
-    hourly_at_min: float
-    hourly_at_max: float
     monthly_at_min: float
     monthly_at_max: float
+
+
+@dataclass(frozen=True)
+class SchedulePlan:
+    name: str
+    expression: str  # cron(...) or at(...), as Application Auto Scaling takes it
+    timezone: str
+    min: int | None
+    max: int | None
+
+
+@dataclass(frozen=True)
+class ScalingPlan:
+    """How a tier scales: bounds, target tracking, cooldowns, scheduled scenarios."""
+
+    min_capacity: int
+    max_capacity: int
+    target: ScalingTarget
+    scale_out_cooldown_s: int
+    scale_in_cooldown_s: int
+    schedules: tuple[SchedulePlan, ...]
+    calendar: CapacityCalendar
+    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -72,6 +102,8 @@ class TierPlan:
     startup_health_check_timeout_s: int
     min_capacity: int
     max_capacity: int
+    throughput: Throughput
+    scaling: ScalingPlan
     cost: CostRange | None  # None: the catalog has no price for this instance
     versions: tuple[VersionPlan, ...]
 
@@ -98,7 +130,7 @@ def build_plan(deployment: Deployment) -> Plan:
     problems: list[str] = []
     for i, tier in enumerate(deployment.tiers):
         try:
-            tiers.append(_plan_tier(f"tiers[{i}]", tier, deployment.name))
+            tiers.append(_plan_tier(f"tiers[{i}]", tier, deployment))
         except PlanError as err:
             problems += err.problems
     if problems:
@@ -126,7 +158,7 @@ def endpoint_name(deployment: str, tier: str, instance_type: str) -> str:
     return f"{deployment}-{tier}-{instance_type.removeprefix('ml.').replace('.', '-')}"
 
 
-def _plan_tier(at: str, tier: Tier, deployment_name: str) -> TierPlan:
+def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     model = MODELS[tier.model]
     context = tier.max_context_tokens or min(DEFAULT_CONTEXT_TOKENS, model.max_context)
     fit = _choose_fit(at, tier, context)
@@ -136,6 +168,15 @@ def _plan_tier(at: str, tier: Tier, deployment_name: str) -> TierPlan:
     startup_s = startup.startup_health_check_timeout(fit.weights_gb, from_hub=from_hub)
     min_capacity = tier.scaling.min
     max_capacity = tier.scaling.max_capacity
+    throughput = estimate_throughput(
+        model,
+        instance,
+        fit,
+        concurrency=tier.max_concurrency,
+        context_tokens=context,
+        traffic=deployment.traffic.get(tier.name),
+    )
+    scaling = _scaling_plan(at, tier, throughput)
 
     def env_for(revision: str | None) -> dict[str, str]:
         return container_env(
@@ -158,7 +199,7 @@ def _plan_tier(at: str, tier: Tier, deployment_name: str) -> TierPlan:
     return TierPlan(
         name=tier.name,
         endpoint=tier.endpoint,
-        endpoint_name=endpoint_name(deployment_name, tier.name, instance.name),
+        endpoint_name=endpoint_name(deployment.name, tier.name, instance.name),
         model=model.key,
         hf_id=model.hf_id,
         container=container.key,
@@ -180,7 +221,9 @@ def _plan_tier(at: str, tier: Tier, deployment_name: str) -> TierPlan:
         startup_health_check_timeout_s=startup_s,
         min_capacity=min_capacity,
         max_capacity=max_capacity,
-        cost=_cost(instance.price_per_hour, min_capacity, max_capacity),
+        throughput=throughput,
+        scaling=scaling,
+        cost=_cost(instance.price_per_hour, scaling.calendar),
         versions=versions,
     )
 
@@ -217,13 +260,45 @@ def _describe_price(instance_type: str) -> str:
     return f"{instance_type} (${price:g}/h)" if price is not None else f"{instance_type} (price unknown)"
 
 
-def _cost(price: float | None, min_capacity: int, max_capacity: int) -> CostRange | None:
+def _cost(price: float | None, calendar: CapacityCalendar) -> CostRange | None:
     if price is None:
         return None
     return CostRange(
         price_per_hour=price,
-        hourly_at_min=price * min_capacity,
-        hourly_at_max=price * max_capacity,
-        monthly_at_min=price * min_capacity * HOURS_PER_MONTH,
-        monthly_at_max=price * max_capacity * HOURS_PER_MONTH,
+        monthly_at_min=price * calendar.average_min * HOURS_PER_MONTH,
+        monthly_at_max=price * calendar.average_max * HOURS_PER_MONTH,
+    )
+
+
+def _scaling_plan(at: str, tier: Tier, throughput: Throughput) -> ScalingPlan:
+    s = tier.scaling
+    try:
+        calendar = capacity_calendar(s.min, s.max_capacity, s.schedules, at=f"{at}.scaling")
+    except ScheduleConflict as err:
+        raise PlanError([str(err)]) from None
+    conflicts = one_off_conflicts(s.schedules, at=f"{at}.scaling")
+    if conflicts:
+        raise PlanError(conflicts)
+    return ScalingPlan(
+        min_capacity=s.min,
+        max_capacity=s.max_capacity,
+        target=scaling_target(tier, throughput),
+        scale_out_cooldown_s=s.scale_out_cooldown_seconds,
+        scale_in_cooldown_s=s.scale_in_cooldown_seconds,
+        schedules=tuple(
+            SchedulePlan(
+                name=x.name,
+                expression=f"cron({parse_cron(x.cron).expression})" if x.cron else f"at({x.at})",
+                timezone=x.timezone,
+                min=x.min,
+                max=x.max,
+            )
+            for x in s.schedules
+        ),
+        calendar=calendar,
+        notes=tuple(
+            f"schedule {name!r} fires on dates, not weekly: it is left out of the calendar and the cost; "
+            "what it sets stays in force until another schedule changes it"
+            for name in calendar.one_off
+        ),
     )

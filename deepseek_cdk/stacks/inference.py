@@ -12,7 +12,8 @@ from deepseek_cdk.constructs.common import add_tags
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole
 from deepseek_cdk.constructs.llm_model import LlmModel
 from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint, Variant
-from deepseek_cdk.planning import Plan, TierPlan
+from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
+from deepseek_cdk.planning import Plan, ScalingPlan, TierPlan
 
 
 def construct_id(name: str) -> str:
@@ -80,3 +81,21 @@ class RealtimeTier(Construct):
             kms_key=key,
             endpoint_name=tier.endpoint_name,
         )
+        self.scaling = [self._scale(version.name, tier.scaling) for version in tier.versions]
+
+    def _scale(self, variant: str, plan: ScalingPlan) -> CapacityScaling:
+        # The endpoint name carries the instance type (planning.plan.endpoint_name), so a new
+        # instance type replaces the endpoint and this target with it instead of an update
+        # that SageMaker would refuse while the variant is registered for autoscaling.
+        scaling = self.endpoint.scale_instances(
+            variant=variant, min_capacity=plan.min_capacity, max_capacity=plan.max_capacity
+        )
+        track = scaling.on_concurrency if plan.target.metric == "concurrency" else scaling.on_invocations
+        track(
+            plan.target.target,
+            scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
+            scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
+        )
+        for s in plan.schedules:
+            scaling.on_schedule(ScheduledCapacity(s.name, s.expression, s.timezone, s.min, s.max))
+        return scaling
