@@ -150,7 +150,7 @@ def test_schedules_move_min_and_max_in_a_time_zone() -> None:
     [
         (
             lambda e: e.scale_instances(min_capacity=0, max_capacity=2),
-            "min_capacity: a real-time variant cannot scale to 0",
+            "min_capacity: a real-time variant needs at least 1 instance",
         ),
         (
             lambda e: e.scale_instances(min_capacity=3, max_capacity=2),

@@ -1,0 +1,235 @@
+"""What every SageMaker endpoint kind shares: variants on an instance type, storage
+encryption, the Endpoint resource, CloudWatch metrics and instance scaling."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from deepseek_cdk.catalog import INSTANCES
+from deepseek_cdk.constructs.common import acknowledge, require
+from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind
+
+NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # endpoint and variant names
+TIMEOUT_RANGE = (60, 3600)
+INVOCATION_NAMESPACE = "AWS/SageMaker"
+INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+NVME_KMS_REASON = (
+    "{instance} has local NVMe instance storage, which is hardware-encrypted; SageMaker does not "
+    "use a KMS key for it (CreateEndpointConfig KmsKeyId), so no key is set on this config"
+)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One production variant: a model and its share of the traffic."""
+
+    name: str
+    model_name: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Hosting:
+    """Where and how variants run: instance type and count, start-up timeouts, storage."""
+
+    instance_type: str
+    initial_instance_count: int = 1
+    model_download_timeout_s: int = 600
+    startup_health_check_timeout_s: int = 600
+    volume_size_gb: int | None = None
+    local_nvme: bool | None = None  # None: look the instance type up in the catalog
+
+    def validated(self) -> Hosting:
+        """Check every field; fill `local_nvme` from the catalog. ValueError names the field."""
+        require(
+            self.instance_type.startswith("ml."),
+            "instance_type",
+            f"must be a SageMaker type like ml.g6e.xlarge (got {self.instance_type!r})",
+        )
+        require(
+            self.initial_instance_count >= 1,
+            "initial_instance_count",
+            f"must be >= 1 (got {self.initial_instance_count})",
+        )
+        for prop, seconds in (
+            ("model_download_timeout_s", self.model_download_timeout_s),
+            ("startup_health_check_timeout_s", self.startup_health_check_timeout_s),
+        ):
+            require(TIMEOUT_RANGE[0] <= seconds <= TIMEOUT_RANGE[1], prop, f"must be 60-3600 (got {seconds})")
+        local_nvme = self.local_nvme
+        if local_nvme is None:
+            require(
+                self.instance_type in INSTANCES,
+                "local_nvme",
+                f"{self.instance_type} is not in the catalog: say whether it has local NVMe storage",
+            )
+            local_nvme = INSTANCES[self.instance_type].local_nvme
+        require(
+            self.volume_size_gb is None or (not local_nvme and 1 <= self.volume_size_gb <= 512),
+            "volume_size_gb",
+            f"only for instances without local NVMe, 1-512 GB "
+            f"(got {self.volume_size_gb} on {self.instance_type})",
+        )
+        return Hosting(
+            self.instance_type,
+            self.initial_instance_count,
+            self.model_download_timeout_s,
+            self.startup_health_check_timeout_s,
+            self.volume_size_gb,
+            local_nvme,
+        )
+
+
+def validate_variants(variants: Sequence[Variant], *, most: int = 10) -> None:
+    require(1 <= len(variants) <= most, "variants", f"give 1-{most} variants (got {len(variants)})")
+    names = [v.name for v in variants]
+    require(len(set(names)) == len(names), "variants", f"variant names must be unique (got {names})")
+    for v in variants:
+        require(bool(NAME.match(v.name)), "variants", f"variant name {v.name!r}: letters, digits, '-'; <= 63")
+        require(v.weight >= 0, "variants", f"variant {v.name!r}: weight must be >= 0 (got {v.weight})")
+    require(sum(v.weight for v in variants) > 0, "variants", "at least one variant needs a weight above 0")
+
+
+def validate_endpoint_name(endpoint_name: str | None) -> None:
+    require(
+        endpoint_name is None or bool(NAME.match(endpoint_name)),
+        "endpoint_name",
+        f"letters, digits and '-', at most 63 characters (got {endpoint_name!r})",
+    )
+
+
+def production_variant(
+    hosting: Hosting, *, name: str, model_name: str | None = None, weight: float = 1.0, routing: bool = True
+) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
+    """A production variant on `hosting`, routed to the least busy instance when `routing`."""
+    return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+        variant_name=name,
+        model_name=model_name,
+        initial_variant_weight=weight,
+        instance_type=hosting.instance_type,
+        initial_instance_count=hosting.initial_instance_count,
+        model_data_download_timeout_in_seconds=hosting.model_download_timeout_s,
+        container_startup_health_check_timeout_in_seconds=hosting.startup_health_check_timeout_s,
+        volume_size_in_gb=hosting.volume_size_gb,
+        routing_config=(
+            sagemaker.CfnEndpointConfig.RoutingConfigProperty(routing_strategy="LEAST_OUTSTANDING_REQUESTS")
+            if routing
+            else None
+        ),
+    )
+
+
+def storage_key(hosting: Hosting, kms_key: kms.IKey | None) -> str | None:
+    """The KmsKeyId for an endpoint config: only on instance types without local NVMe."""
+    return None if hosting.local_nvme or kms_key is None else kms_key.key_arn
+
+
+def acknowledge_nvme_storage(config: sagemaker.CfnEndpointConfig, hosting: Hosting) -> None:
+    if hosting.local_nvme:
+        reason = NVME_KMS_REASON.format(instance=hosting.instance_type)
+        for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
+            acknowledge(config, f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured", reason)
+
+
+class SageMakerEndpoint(Construct):
+    """Base of the endpoint constructs: owns the Endpoint, its metrics and its scaling.
+
+    Subclasses build `endpoint_config` and call `_create_endpoint`."""
+
+    endpoint_config: sagemaker.CfnEndpointConfig
+    endpoint: sagemaker.CfnEndpoint
+    variant_names: list[str]
+
+    def _create_endpoint(self, endpoint_name: str | None) -> None:
+        self.endpoint = sagemaker.CfnEndpoint(
+            self,
+            "Endpoint",
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+            endpoint_name=endpoint_name,
+        )
+
+    @property
+    def endpoint_name(self) -> str:
+        return self.endpoint.attr_endpoint_name
+
+    def scale_instances(
+        self, *, min_capacity: int, max_capacity: int, variant: str | None = None
+    ) -> CapacityScaling:
+        """Register a variant's instance count with Application Auto Scaling; add policies and
+        schedules on the result (`.on_concurrency(...)`, `.on_schedule(...)`).
+
+        The target's resource id references the endpoint's name attribute, so the target is
+        created after the endpoint and, when the endpoint is replaced under a new name, a new
+        target is registered on the new endpoint and the old one is removed with the old
+        endpoint. Give the endpoint a name that changes with its instance type (the stacks use
+        `<deployment>-<tier>-<instance>`): SageMaker refuses an in-place update that changes the
+        instance type of a variant with a registered scalable target.
+        """
+        variant_name = self._variant(variant)
+        require(
+            min_capacity >= self.min_instances,
+            "min_capacity",
+            f"a {self.kind} variant needs at least {self.min_instances} instance; only inference "
+            f"components and async endpoints scale to zero (got {min_capacity})",
+        )
+        return CapacityScaling(
+            self,
+            f"Scaling{''.join(p.capitalize() for p in variant_name.split('-'))}",
+            kind=ScalableKind.VARIANT_INSTANCES,
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{variant_name}",
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+        )
+
+    kind = "real-time"
+    min_instances = 1
+
+    def metric(
+        self,
+        metric_name: str,
+        *,
+        variant: str | None = None,
+        namespace: str = INVOCATION_NAMESPACE,
+        statistic: str = "Average",
+        period: cdk.Duration | None = None,
+        per_variant: bool = True,
+    ) -> cloudwatch.Metric:
+        """A CloudWatch metric of this endpoint, of one variant (the first by default)."""
+        dimensions = {"EndpointName": self.endpoint_name}
+        if per_variant:
+            dimensions["VariantName"] = self._variant(variant)
+        return cloudwatch.Metric(
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions_map=dimensions,
+            statistic=statistic,
+            period=period or cdk.Duration.minutes(1),
+        )
+
+    def metric_model_latency(self, variant: str | None = None, statistic: str = "p90") -> cloudwatch.Metric:
+        """Time spent in the container, in microseconds."""
+        return self.metric("ModelLatency", variant=variant, statistic=statistic)
+
+    def metric_gpu_utilization(self, variant: str | None = None) -> cloudwatch.Metric:
+        """Percent summed over GPUs: 0-100 x GPU count."""
+        return self.metric("GPUUtilization", variant=variant, namespace=INSTANCE_NAMESPACE)
+
+    def metric_gpu_memory_utilization(self, variant: str | None = None) -> cloudwatch.Metric:
+        """Percent summed over GPUs: 0-100 x GPU count."""
+        return self.metric("GPUMemoryUtilization", variant=variant, namespace=INSTANCE_NAMESPACE)
+
+    def metric_disk_utilization(self, variant: str | None = None) -> cloudwatch.Metric:
+        return self.metric("DiskUtilization", variant=variant, namespace=INSTANCE_NAMESPACE)
+
+    def _variant(self, variant: str | None) -> str:
+        name = variant or self.variant_names[0]
+        require(name in self.variant_names, "variant", f"must be one of {self.variant_names}")
+        return name
