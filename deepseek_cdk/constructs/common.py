@@ -86,6 +86,18 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
 
 
+def nag_reference(value: str) -> str:
+    """`value` as cdk-nag writes it in a finding id: a literal as is, a reference to another
+    resource (e.g. a bucket name from the stateful stack) as `<LogicalId>`."""
+    if not cdk.Token.is_unresolved(value):
+        return value
+    token = cdk.Tokenization.reverse_string(value).first_token
+    if isinstance(token, cdk.Reference) and isinstance(token.target, cdk.CfnElement):
+        logical_id = cdk.Stack.of(token.target).get_logical_id(token.target)
+        return f"<{logical_id}>" if token.display_name == "Ref" else f"<{logical_id}.{token.display_name}>"
+    raise ValueError(f"cannot tell how cdk-nag names {value!r}: pass a literal or a resource attribute")
+
+
 def skip_checkov(resource: cdk.CfnResource, check_id: str, reason: str) -> None:
     """Record a checkov skip, with its reason, in the resource's template metadata."""
     metadata = resource.get_metadata("checkov") or {"skip": []}

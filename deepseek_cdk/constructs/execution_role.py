@@ -4,35 +4,58 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from deepseek_cdk.constructs.common import acknowledge, dlc_repository_arn, require
+from deepseek_cdk.constructs.common import acknowledge, dlc_repository_arn, nag_reference, require
 
-S3_PREFIX = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+/)$")
+S3_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+/)$")
 ENDPOINT_LOG_GROUPS = "/aws/sagemaker/Endpoints"
 
 
-def parse_s3_prefix(uri: str, prop: str) -> tuple[str, str]:
-    """`s3://bucket/prefix/` -> (bucket, prefix/), or ValueError naming `prop`."""
-    match = S3_PREFIX.match(uri)
-    require(match is not None, prop, f"must be an S3 prefix like s3://bucket/prefix/ (got {uri!r})")
-    assert match is not None
-    return match.group(1), match.group(2)
+@dataclass(frozen=True)
+class S3Prefix:
+    """Objects under `prefix` (ends with '/') in `bucket_name` (may be a CDK token)."""
+
+    bucket_name: str
+    prefix: str
+
+    @classmethod
+    def parse(cls, uri: str, prop: str) -> S3Prefix:
+        """`s3://bucket/prefix/` -> S3Prefix, or ValueError naming `prop`."""
+        match = S3_URI.match(uri)
+        require(match is not None, prop, f"must be an S3 prefix like s3://bucket/prefix/ (got {uri!r})")
+        assert match is not None
+        return cls(match.group(1), match.group(2))
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket_name}/{self.prefix}"
+
+    @property
+    def bucket_arn(self) -> str:
+        return f"arn:{cdk.Aws.PARTITION}:s3:::{self.bucket_name}"
+
+    @property
+    def objects_arn(self) -> str:
+        return f"{self.bucket_arn}/{self.prefix}*"
 
 
 class ModelExecutionRole(Construct):
-    """An IAM role for SageMaker models, with one customer-managed policy that allows only:
+    """An IAM role for SageMaker models with customer-managed policies that allow only:
 
     - pulling the given Deep Learning Container repositories (plus ecr:GetAuthorizationToken,
       which IAM cannot scope to a resource);
-    - reading the given S3 weight prefixes, and writing to the given capture/output prefixes;
     - writing logs to the endpoint's own log group and metrics to SageMaker namespaces;
-    - using the given KMS key for those objects;
-    - creating network interfaces when the model runs in a VPC.
+    - using the given KMS key;
+    - creating network interfaces when the model runs in a VPC;
+    - in a separate data policy: reading and writing objects under the given S3 prefixes,
+      and publishing to the given SNS topics (`allow_publish`).
 
     Never AmazonSageMakerFullAccess. Costs nothing.
     """
@@ -43,16 +66,16 @@ class ModelExecutionRole(Construct):
         construct_id: str,
         *,
         image_repositories: Sequence[str],
-        read_prefixes: Sequence[str] = (),
-        write_prefixes: Sequence[str] = (),
+        read_prefixes: Sequence[str | S3Prefix] = (),
+        write_prefixes: Sequence[str | S3Prefix] = (),
         kms_key: kms.IKey | None = None,
         endpoint_name: str | None = None,
         in_vpc: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         require(bool(image_repositories), "image_repositories", "give at least one ECR repository name")
-        reads = [parse_s3_prefix(u, "read_prefixes") for u in read_prefixes]
-        writes = [parse_s3_prefix(u, "write_prefixes") for u in write_prefixes]
+        reads = [_prefix(p, "read_prefixes") for p in read_prefixes]
+        writes = [_prefix(p, "write_prefixes") for p in write_prefixes]
 
         self.role = iam.Role(
             self,
@@ -63,9 +86,7 @@ class ModelExecutionRole(Construct):
         self.policy = iam.ManagedPolicy(
             self, "Policy", roles=[self.role], description="What a deepseek-cdk model may do, and no more"
         )
-        statements = self.policy.document
-
-        statements.add_statements(
+        self.policy.add_statements(
             iam.PolicyStatement(
                 sid="PullServingImage",
                 actions=[
@@ -83,11 +104,11 @@ class ModelExecutionRole(Construct):
                 conditions={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*"]}},
             ),
         )
-        log_group = f"{ENDPOINT_LOG_GROUPS}/{endpoint_name}" if endpoint_name else f"{ENDPOINT_LOG_GROUPS}/*"
+        log_group = f"{ENDPOINT_LOG_GROUPS}/{endpoint_name or '*'}"
         # Pseudo-parameter tokens, not Stack.format_arn: the ARN (and so the cdk-nag finding id
         # acknowledged below) stays the same whether or not the stack has a concrete region.
         log_arn = f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:log-group:{log_group}"
-        statements.add_statements(
+        self.policy.add_statements(
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
                 actions=[
@@ -99,14 +120,8 @@ class ModelExecutionRole(Construct):
                 resources=[log_arn, f"{log_arn}:log-stream:*"],
             )
         )
-        for bucket, prefix in reads:
-            statements.add_statements(*_read_prefix(bucket, prefix))
-        for bucket, prefix in writes:
-            statements.add_statements(
-                iam.PolicyStatement(actions=["s3:PutObject"], resources=[_object_arn(bucket, prefix)])
-            )
         if kms_key is not None:
-            statements.add_statements(
+            self.policy.add_statements(
                 iam.PolicyStatement(
                     sid="UseDeploymentKey",
                     actions=["kms:Decrypt", "kms:GenerateDataKey"],
@@ -114,7 +129,7 @@ class ModelExecutionRole(Construct):
                 )
             )
         if in_vpc:
-            statements.add_statements(
+            self.policy.add_statements(
                 iam.PolicyStatement(
                     sid="VpcNetworkInterfaces",
                     actions=[
@@ -131,16 +146,60 @@ class ModelExecutionRole(Construct):
                     resources=["*"],
                 )
             )
+        self._acknowledge_wildcards(endpoint_name, in_vpc)
 
-        self._acknowledge_wildcards(reads + writes, endpoint_name, in_vpc)
+        self.data_policy: iam.ManagedPolicy | None = None  # created with its first grant
+        for p in reads:
+            self.allow_read(p)
+        for p in writes:
+            self.allow_write(p)
 
-    def _acknowledge_wildcards(
-        self, prefixes: list[tuple[str, str]], endpoint_name: str | None, in_vpc: bool
-    ) -> None:
-        why = "AwsSolutions-IAM5[Resource::*]"
+    def allow_read(self, prefix: S3Prefix) -> None:
+        self._acknowledge_prefix(prefix, "reads (weights, async requests)")
+        self._data().add_statements(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[prefix.objects_arn]),
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[prefix.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix.prefix}*"]}},
+            ),
+        )
+
+    def allow_write(self, prefix: S3Prefix) -> None:
+        self._acknowledge_prefix(prefix, "writes (async results, captures)")
+        self._data().add_statements(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:AbortMultipartUpload"], resources=[prefix.objects_arn]
+            )
+        )
+
+    def allow_publish(self, *topics: sns.ITopic) -> None:
+        self._data().add_statements(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[t.topic_arn for t in topics])
+        )
+
+    def _data(self) -> iam.ManagedPolicy:
+        if self.data_policy is None:
+            self.data_policy = iam.ManagedPolicy(
+                self,
+                "DataPolicy",
+                roles=[self.role],
+                description="The S3 prefixes and SNS topics a deepseek-cdk model uses, and no others",
+            )
+        return self.data_policy
+
+    def _acknowledge_prefix(self, prefix: S3Prefix, use: str) -> None:
+        acknowledge(
+            self._data(),
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{nag_reference(prefix.bucket_name)}/"
+            f"{prefix.prefix}*]",
+            f"the objects under one prefix that this model {use}, not the whole bucket",
+        )
+
+    def _acknowledge_wildcards(self, endpoint_name: str | None, in_vpc: bool) -> None:
         acknowledge(
             self.policy,
-            why,
+            "AwsSolutions-IAM5[Resource::*]",
             "ecr:GetAuthorizationToken has no resource-level permissions (IAM service authorization "
             "reference); cloudwatch:PutMetricData is limited by a namespace condition instead"
             + (
@@ -149,37 +208,21 @@ class ModelExecutionRole(Construct):
                 else ""
             ),
         )
-        for bucket, prefix in prefixes:
-            acknowledge(
-                self.policy,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}*]",
-                f"objects under the one prefix s3://{bucket}/{prefix} that this model reads or writes",
-            )
+        log_group = (
+            "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:" + ENDPOINT_LOG_GROUPS
+        )
         if endpoint_name is None:
             acknowledge(
                 self.policy,
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
-                f"log-group:{ENDPOINT_LOG_GROUPS}/*]",
+                f"AwsSolutions-IAM5[Resource::{log_group}/*]",
                 "no endpoint name was given, so the role may write to SageMaker endpoint log groups only",
             )
         acknowledge(
             self.policy,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
-            f"log-group:{ENDPOINT_LOG_GROUPS}/{endpoint_name or '*'}:log-stream:*]",
+            f"AwsSolutions-IAM5[Resource::{log_group}/{endpoint_name or '*'}:log-stream:*]",
             "log streams are created by SageMaker per instance with names not known in advance",
         )
 
 
-def _object_arn(bucket: str, prefix: str) -> str:
-    return f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{prefix}*"
-
-
-def _read_prefix(bucket: str, prefix: str) -> list[iam.PolicyStatement]:
-    return [
-        iam.PolicyStatement(actions=["s3:GetObject"], resources=[_object_arn(bucket, prefix)]),
-        iam.PolicyStatement(
-            actions=["s3:ListBucket"],
-            resources=[f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}"],
-            conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
-        ),
-    ]
+def _prefix(value: str | S3Prefix, prop: str) -> S3Prefix:
+    return value if isinstance(value, S3Prefix) else S3Prefix.parse(value, prop)

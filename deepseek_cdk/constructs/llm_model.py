@@ -10,7 +10,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IDependable
 
 from deepseek_cdk.constructs.common import dlc_image_uri, require, skip_checkov
-from deepseek_cdk.constructs.execution_role import ModelExecutionRole, parse_s3_prefix
+from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
 
 MAX_ENV_ENTRIES = 100  # CreateModel ContainerDefinition.Environment
 MAX_ENV_LENGTH = 1024
@@ -59,7 +59,7 @@ class LlmModel(Construct):
                 f"keys and values must be 1-{MAX_ENV_LENGTH} characters (key {key[:40]!r})",
             )
         if weights_uri is not None:
-            parse_s3_prefix(weights_uri, "weights_uri")
+            S3Prefix.parse(weights_uri, "weights_uri")
         isolated = weights_uri is not None if network_isolation is None else network_isolation
         require(
             not (isolated and weights_uri is None),

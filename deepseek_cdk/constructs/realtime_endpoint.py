@@ -21,7 +21,7 @@ from deepseek_cdk.constructs.endpoint_base import (
     validate_endpoint_name,
     validate_variants,
 )
-from deepseek_cdk.constructs.execution_role import parse_s3_prefix
+from deepseek_cdk.constructs.execution_role import S3Prefix
 
 __all__ = ["DataCapture", "RealtimeEndpoint", "Variant"]
 
@@ -110,7 +110,7 @@ def _data_capture(
 ) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | None:
     if capture is None:
         return None
-    parse_s3_prefix(capture.destination_uri, "data_capture.destination_uri")
+    S3Prefix.parse(capture.destination_uri, "data_capture.destination_uri")
     require(
         0 < capture.sampling_percent <= 100,
         "data_capture.sampling_percent",

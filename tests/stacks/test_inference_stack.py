@@ -74,7 +74,8 @@ def test_roles_are_least_privilege(synthesized: dict[str, Synthesized], name: st
     for role in s.inference.find_resources("AWS::IAM::Role").values():
         assert "Policies" not in role["Properties"]  # no inline policies
         assert "ManagedPolicyArns" not in role["Properties"]  # no AWS managed policies
-    statements = only(s.inference, "AWS::IAM::ManagedPolicy")["PolicyDocument"]["Statement"]
+    policies = [p["Properties"] for p in s.inference.find_resources("AWS::IAM::ManagedPolicy").values()]
+    statements = [st for p in policies for st in p["PolicyDocument"]["Statement"]]
     by_sid = {st.get("Sid"): st for st in statements}
     assert json.dumps(by_sid["PullServingImage"]["Resource"]).endswith(
         f':repository/{tier.image_repository}"]]}}'
