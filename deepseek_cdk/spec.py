@@ -431,6 +431,8 @@ def _version_problems(at: str, tier: Tier) -> list[str]:
         total = sum(v.weight for v in tier.versions)
         if abs(total - 100) > 1e-6:
             problems.append(f"{at}.versions: weights must sum to 100 (got {total:g})")
+    if tier.endpoint == "async" and len(tier.versions) > 1:
+        problems.append(f"{at}.versions: an async tier serves one version at a time (got {len(names)})")
     if tier.shadow is not None and tier.shadow.version not in names:
         problems.append(
             f"{at}.shadow.version: no version is named {tier.shadow.version!r}; declare it under "

@@ -29,7 +29,14 @@ SYNTH_DEPLOYMENTS = {
     "r1-full": "deployments/examples/r1-full.yaml",
     "llama-70b-explicit": "deployments/examples/llama-70b-explicit.yaml",
     "scheduled-chat": "deployments/examples/scheduled-chat.yaml",
+    "chat-and-reasoning": "deployments/examples/chat-and-reasoning.yaml",
 }
+# Every (deployment, tier) pair, for tests that check each tier.
+SYNTH_TIERS = [
+    (name, tier.name)
+    for name, path in SYNTH_DEPLOYMENTS.items()
+    for tier in build_plan(load_deployment(ROOT / path)).tiers
+]
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -66,6 +73,18 @@ class Synthesized:
         self.app, self.plan, self.stacks = synth_deployment(path)
         self.stateful = Template.from_stack(self.stacks.stateful)
         self.inference = Template.from_stack(self.stacks.inference)
+
+    def of_tier(self, resource_type: str, tier: str) -> list[dict[str, Any]]:
+        """Properties of the inference stack's resources of a type tagged with `tier`."""
+        return [
+            r["Properties"]
+            for r in self.inference.find_resources(resource_type).values()
+            if {"Key": "tier", "Value": tier} in r["Properties"].get("Tags", [])
+        ]
+
+    def one_of_tier(self, resource_type: str, tier: str) -> dict[str, Any]:
+        (props,) = self.of_tier(resource_type, tier)
+        return props
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,19 @@
 """Reusable CDK constructs for serving DeepSeek models on SageMaker."""
 
-from deepseek_cdk.constructs.execution_role import ModelExecutionRole
+from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
+from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
 from deepseek_cdk.constructs.llm_model import LlmModel
 from deepseek_cdk.constructs.realtime_endpoint import DataCapture, RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind, ScheduledCapacity
 
 __all__ = [
+    "AsyncEndpoint",
     "CapacityScaling",
     "DataCapture",
     "LlmModel",
     "ModelExecutionRole",
     "RealtimeEndpoint",
+    "S3Prefix",
     "ScalableKind",
     "ScheduledCapacity",
     "Variant",

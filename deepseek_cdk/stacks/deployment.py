@@ -9,10 +9,10 @@ from constructs import Construct
 
 from deepseek_cdk.constructs.common import add_tags
 from deepseek_cdk.planning import Plan, PlanError
-from deepseek_cdk.stacks.inference import InferenceStack
+from deepseek_cdk.stacks.inference import TIER_KINDS, InferenceStack
 from deepseek_cdk.stacks.stateful import StatefulStack
 
-BUILT_ENDPOINT_KINDS = ("realtime",)
+BUILT_ENDPOINT_KINDS = tuple(TIER_KINDS)
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,9 @@ def build_deployment(scope: Construct, plan: Plan, *, env: cdk.Environment | Non
     if problems:
         raise PlanError(problems)
     stateful = StatefulStack(scope, f"{plan.deployment}-stateful", deployment=plan.deployment, env=env)
-    inference = InferenceStack(scope, f"{plan.deployment}-inference", plan=plan, key=stateful.key, env=env)
+    inference = InferenceStack(
+        scope, f"{plan.deployment}-inference", plan=plan, key=stateful.key, bucket=stateful.artifacts, env=env
+    )
     for stack in (stateful, inference):
         add_tags(stack, {"deployment": plan.deployment})
     return DeploymentStacks(stateful, inference)

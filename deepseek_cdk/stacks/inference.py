@@ -6,10 +6,12 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
 from deepseek_cdk.constructs.common import add_tags
-from deepseek_cdk.constructs.execution_role import ModelExecutionRole
+from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
 from deepseek_cdk.constructs.llm_model import LlmModel
 from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
@@ -29,32 +31,48 @@ class InferenceStack(cdk.Stack):
     """
 
     def __init__(
-        self, scope: Construct, construct_id_: str, *, plan: Plan, key: kms.IKey, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id_: str,
+        *,
+        plan: Plan,
+        key: kms.IKey,
+        bucket: s3.IBucket,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id_, **kwargs)
-        self.endpoints: dict[str, RealtimeEndpoint] = {}
+        self.tiers: dict[str, TierResources] = {}
         for tier in plan.tiers:
-            self.endpoints[tier.name] = RealtimeTier(
-                self, construct_id(tier.name), tier=tier, key=key
-            ).endpoint
+            kind = TIER_KINDS[tier.endpoint]
+            self.tiers[tier.name] = kind(self, construct_id(tier.name), tier=tier, key=key, bucket=bucket)
 
 
-class RealtimeTier(Construct):
-    """Feeds a real-time tier of the Plan into ModelExecutionRole, LlmModel and RealtimeEndpoint."""
+class TierResources(Construct):
+    """What every tier has: its tags, an execution role, and one LlmModel per version."""
 
-    def __init__(self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id_: str,
+        *,
+        tier: TierPlan,
+        key: kms.IKey,
+        reads: tuple[S3Prefix, ...] = (),
+        writes: tuple[S3Prefix, ...] = (),
+    ) -> None:
         super().__init__(scope, construct_id_)
         add_tags(self, {"tier": tier.name, "model": tier.model})
-        weight_uris = sorted({v.weights_uri for v in tier.versions if v.weights_uri})
+        weights = {S3Prefix.parse(v.weights_uri, "weights_uri") for v in tier.versions if v.weights_uri}
         self.role = ModelExecutionRole(
             self,
             "ExecutionRole",
             image_repositories=[tier.image_repository],
-            read_prefixes=weight_uris,
+            read_prefixes=[*sorted(weights, key=lambda p: p.uri), *reads],
+            write_prefixes=writes,
             kms_key=key,
             endpoint_name=tier.endpoint_name,
         )
-        variants = []
+        self.models: dict[str, LlmModel] = {}
         for version in tier.versions:
             model = LlmModel(
                 self,
@@ -65,13 +83,24 @@ class RealtimeTier(Construct):
                 weights_uri=version.weights_uri,
                 role=self.role.role,
             )
-            model.model.node.add_dependency(self.role.policy)
+            for policy in (self.role.policy, self.role.data_policy):
+                if policy is not None:
+                    model.model.node.add_dependency(policy)
             add_tags(model, {"version": version.name})
-            variants.append(Variant(version.name, model.model_name, version.weight))
+            self.models[version.name] = model
+
+
+class RealtimeTier(TierResources):
+    """A real-time tier: weighted variants, one per version, each scaled on its own."""
+
+    def __init__(
+        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket: s3.IBucket
+    ) -> None:
+        super().__init__(scope, construct_id_, tier=tier, key=key)
         self.endpoint = RealtimeEndpoint(
             self,
             "Endpoint",
-            variants=variants,
+            variants=[Variant(v.name, self.models[v.name].model_name, v.weight) for v in tier.versions],
             instance_type=tier.instance_type,
             initial_instance_count=tier.min_capacity,
             model_download_timeout_s=tier.model_download_timeout_s,
@@ -81,21 +110,82 @@ class RealtimeTier(Construct):
             kms_key=key,
             endpoint_name=tier.endpoint_name,
         )
-        self.scaling = [self._scale(version.name, tier.scaling) for version in tier.versions]
-
-    def _scale(self, variant: str, plan: ScalingPlan) -> CapacityScaling:
         # The endpoint name carries the instance type (planning.plan.endpoint_name), so a new
-        # instance type replaces the endpoint and this target with it instead of an update
-        # that SageMaker would refuse while the variant is registered for autoscaling.
-        scaling = self.endpoint.scale_instances(
-            variant=variant, min_capacity=plan.min_capacity, max_capacity=plan.max_capacity
+        # instance type replaces the endpoint and these targets with it instead of an update
+        # that SageMaker would refuse while a variant is registered for autoscaling.
+        self.scaling = [
+            track_and_schedule(
+                self.endpoint.scale_instances(
+                    variant=v.name,
+                    min_capacity=tier.scaling.min_capacity,
+                    max_capacity=tier.scaling.max_capacity,
+                ),
+                tier.scaling,
+            )
+            for v in tier.versions
+        ]
+
+
+class AsyncTier(TierResources):
+    """An async tier: requests queue in SageMaker, results go to the deployment's bucket under
+    `async/<tier>/`, and the tier scales on its backlog, from zero when min is 0."""
+
+    def __init__(
+        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket: s3.IBucket
+    ) -> None:
+        requests, responses, failures = (
+            S3Prefix(bucket.bucket_name, f"async/{tier.name}/{part}/")
+            for part in ("requests", "responses", "failures")
         )
-        track = scaling.on_concurrency if plan.target.metric == "concurrency" else scaling.on_invocations
-        track(
-            plan.target.target,
-            scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
-            scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
+        super().__init__(
+            scope, construct_id_, tier=tier, key=key, reads=(requests,), writes=(responses, failures)
         )
-        for s in plan.schedules:
-            scaling.on_schedule(ScheduledCapacity(s.name, s.expression, s.timezone, s.min, s.max))
-        return scaling
+        self.requests, self.responses, self.failures = requests, responses, failures
+        (version,) = tier.versions
+        self.endpoint = AsyncEndpoint(
+            self,
+            "Endpoint",
+            model_name=self.models[version.name].model_name,
+            variant_name=version.name,
+            instance_type=tier.instance_type,
+            output=self.responses,
+            failure=self.failures,
+            kms_key=key,
+            max_concurrent_invocations=tier.max_concurrency,
+            initial_instance_count=max(1, tier.min_capacity),  # SageMaker creates it with >= 1
+            model_download_timeout_s=tier.model_download_timeout_s,
+            startup_health_check_timeout_s=tier.startup_health_check_timeout_s,
+            volume_size_gb=tier.volume_size_gb,
+            local_nvme=tier.local_nvme,
+            endpoint_name=tier.endpoint_name,
+        )
+        self.role.allow_publish(self.endpoint.success_topic, self.endpoint.error_topic)
+        s = tier.scaling
+        self.scaling = self.endpoint.scale_on_backlog(
+            min_capacity=s.min_capacity,
+            max_capacity=s.max_capacity,
+            backlog_per_instance=s.target.target,
+            scale_out_cooldown=cdk.Duration.seconds(s.scale_out_cooldown_s),
+            scale_in_cooldown=cdk.Duration.seconds(s.scale_in_cooldown_s),
+        )
+        schedule(self.scaling, s)
+
+
+def track_and_schedule(scaling: CapacityScaling, plan: ScalingPlan) -> CapacityScaling:
+    """Target tracking on the plan's metric and target, plus its scheduled scenarios."""
+    track = scaling.on_concurrency if plan.target.metric == "concurrency" else scaling.on_invocations
+    track(
+        plan.target.target,
+        scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
+        scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
+    )
+    return schedule(scaling, plan)
+
+
+def schedule(scaling: CapacityScaling, plan: ScalingPlan) -> CapacityScaling:
+    for s in plan.schedules:
+        scaling.on_schedule(ScheduledCapacity(s.name, s.expression, s.timezone, s.min, s.max))
+    return scaling
+
+
+TIER_KINDS: dict[str, type[RealtimeTier] | type[AsyncTier]] = {"realtime": RealtimeTier, "async": AsyncTier}

@@ -5,7 +5,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.conftest import SYNTH_DEPLOYMENTS, Synthesized
+from tests.conftest import SYNTH_DEPLOYMENTS, SYNTH_TIERS, Synthesized
 
 DEPLOYMENTS = sorted(SYNTH_DEPLOYMENTS)
 
@@ -16,65 +16,82 @@ def only(template: Template, resource_type: str) -> dict:  # type: ignore[type-a
     return next(iter(resources.values()))["Properties"]
 
 
-@pytest.mark.parametrize("name", DEPLOYMENTS)
-def test_endpoint_config_follows_the_plan(synthesized: dict[str, Synthesized], name: str) -> None:
+@pytest.mark.parametrize(("name", "tier_name"), SYNTH_TIERS)
+def test_endpoint_config_follows_the_plan(
+    synthesized: dict[str, Synthesized], name: str, tier_name: str
+) -> None:
     s = synthesized[name]
-    tier = s.plan.tiers[0]
-    (variant,) = only(s.inference, "AWS::SageMaker::EndpointConfig")["ProductionVariants"]
-    assert variant["InstanceType"] == tier.instance_type
-    assert variant["InitialInstanceCount"] == tier.min_capacity
-    assert variant["ModelDataDownloadTimeoutInSeconds"] == tier.model_download_timeout_s
-    assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == tier.startup_health_check_timeout_s
-    assert variant["RoutingConfig"] == {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
-    assert "VolumeSizeInGB" not in variant  # every catalog instance has local NVMe
+    tier = s.plan.tier(tier_name)
+    variants = s.one_of_tier("AWS::SageMaker::EndpointConfig", tier_name)["ProductionVariants"]
+    assert [v["VariantName"] for v in variants] == [v.name for v in tier.versions]
+    for variant in variants:
+        assert variant["InstanceType"] == tier.instance_type
+        assert variant["InitialInstanceCount"] == max(1, tier.min_capacity)
+        assert variant["ModelDataDownloadTimeoutInSeconds"] == tier.model_download_timeout_s
+        assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == tier.startup_health_check_timeout_s
+        assert "VolumeSizeInGB" not in variant  # every catalog instance has local NVMe
+        if tier.endpoint == "realtime":
+            assert variant["RoutingConfig"] == {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
 
 
-@pytest.mark.parametrize("name", DEPLOYMENTS)
-def test_model_env_and_image_follow_the_plan(synthesized: dict[str, Synthesized], name: str) -> None:
+@pytest.mark.parametrize(("name", "tier_name"), SYNTH_TIERS)
+def test_model_env_and_image_follow_the_plan(
+    synthesized: dict[str, Synthesized], name: str, tier_name: str
+) -> None:
     s = synthesized[name]
-    tier = s.plan.tiers[0]
-    container = only(s.inference, "AWS::SageMaker::Model")["PrimaryContainer"]
+    tier = s.plan.tier(tier_name)
+    container = s.of_tier("AWS::SageMaker::Model", tier_name)[0]["PrimaryContainer"]
     assert container["Environment"] == dict(tier.versions[0].env)
     image = json.dumps(container["Image"])
     assert f"{tier.image_repository}:{tier.image_tag}" in image
     assert "763104351884" in image  # us-east-1 Deep Learning Containers account, from CDK's facts
 
 
-@pytest.mark.parametrize("name", DEPLOYMENTS)
+@pytest.mark.parametrize(("name", "tier_name"), SYNTH_TIERS)
 def test_no_kms_key_on_nvme_instances_and_the_rule_is_acknowledged(
-    synthesized: dict[str, Synthesized], name: str
+    synthesized: dict[str, Synthesized], name: str, tier_name: str
 ) -> None:
     s = synthesized[name]
-    assert "KmsKeyId" not in only(s.inference, "AWS::SageMaker::EndpointConfig")
-    config = s.stacks.inference.endpoints[s.plan.tiers[0].name].endpoint_config
+    assert "KmsKeyId" not in s.one_of_tier("AWS::SageMaker::EndpointConfig", tier_name)
+    config = s.stacks.inference.tiers[tier_name].endpoint.endpoint_config
     metadata = json.dumps([entry.data for entry in config.node.metadata], default=str)
     for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
         assert f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured" in metadata
     assert "hardware-encrypted" in metadata
 
 
-@pytest.mark.parametrize("name", DEPLOYMENTS)
-def test_endpoint_name_carries_the_instance_type(synthesized: dict[str, Synthesized], name: str) -> None:
+@pytest.mark.parametrize(("name", "tier_name"), SYNTH_TIERS)
+def test_endpoint_name_carries_the_instance_type(
+    synthesized: dict[str, Synthesized], name: str, tier_name: str
+) -> None:
     s = synthesized[name]
-    tier = s.plan.tiers[0]
-    props = only(s.inference, "AWS::SageMaker::Endpoint")
-    assert props["EndpointName"] == tier.endpoint_name
+    tier = s.plan.tier(tier_name)
+    assert s.one_of_tier("AWS::SageMaker::Endpoint", tier_name)["EndpointName"] == tier.endpoint_name
     assert tier.endpoint_name.endswith(tier.instance_type.removeprefix("ml.").replace(".", "-"))
     # Model and EndpointConfig are replace-only: they must never carry a physical name.
-    assert "ModelName" not in only(s.inference, "AWS::SageMaker::Model")
-    assert "EndpointConfigName" not in only(s.inference, "AWS::SageMaker::EndpointConfig")
+    assert all("ModelName" not in m for m in s.of_tier("AWS::SageMaker::Model", tier_name))
+    assert "EndpointConfigName" not in s.one_of_tier("AWS::SageMaker::EndpointConfig", tier_name)
 
 
-@pytest.mark.parametrize("name", DEPLOYMENTS)
-def test_roles_are_least_privilege(synthesized: dict[str, Synthesized], name: str) -> None:
+@pytest.mark.parametrize(("name", "tier_name"), SYNTH_TIERS)
+def test_roles_are_least_privilege(synthesized: dict[str, Synthesized], name: str, tier_name: str) -> None:
     s = synthesized[name]
-    tier = s.plan.tiers[0]
+    tier = s.plan.tier(tier_name)
     text = json.dumps(s.inference.to_json())
     assert "FullAccess" not in text
     for role in s.inference.find_resources("AWS::IAM::Role").values():
         assert "Policies" not in role["Properties"]  # no inline policies
         assert "ManagedPolicyArns" not in role["Properties"]  # no AWS managed policies
-    policies = [p["Properties"] for p in s.inference.find_resources("AWS::IAM::ManagedPolicy").values()]
+    (role_id,) = [
+        k
+        for k, r in s.inference.find_resources("AWS::IAM::Role").items()
+        if {"Key": "tier", "Value": tier_name} in r["Properties"]["Tags"]
+    ]
+    policies = [
+        p["Properties"]
+        for p in s.inference.find_resources("AWS::IAM::ManagedPolicy").values()
+        if p["Properties"]["Roles"] == [{"Ref": role_id}]
+    ]
     statements = [st for p in policies for st in p["PolicyDocument"]["Statement"]]
     by_sid = {st.get("Sid"): st for st in statements}
     assert json.dumps(by_sid["PullServingImage"]["Resource"]).endswith(

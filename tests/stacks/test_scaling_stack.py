@@ -10,20 +10,31 @@ from aws_cdk.assertions import Template
 from deepseek_cdk.planning import build_plan
 from deepseek_cdk.spec import parse_deployment
 from deepseek_cdk.stacks import build_deployment
-from tests.conftest import SYNTH_DEPLOYMENTS, TEST_ENV, Synthesized, make_app
+from deepseek_cdk.stacks.inference import construct_id
+from tests.conftest import SYNTH_TIERS, TEST_ENV, Synthesized, make_app
+
+REALTIME_TIERS = [
+    (name, tier) for name, tier in SYNTH_TIERS if name != "chat-and-reasoning" or tier != "reasoning"
+]
 
 
-@pytest.mark.parametrize("name", sorted(SYNTH_DEPLOYMENTS))
-def test_targets_and_policies_follow_the_plan(synthesized: dict[str, Synthesized], name: str) -> None:
+@pytest.mark.parametrize(("name", "tier_name"), REALTIME_TIERS)
+def test_targets_and_policies_follow_the_plan(
+    synthesized: dict[str, Synthesized], name: str, tier_name: str
+) -> None:
     s = synthesized[name]
-    tier = s.plan.tiers[0]
-    targets = list(s.inference.find_resources("AWS::ApplicationAutoScaling::ScalableTarget").values())
+    tier = s.plan.tier(tier_name)
+    assert tier.endpoint == "realtime"
+    targets = s.of_tier("AWS::ApplicationAutoScaling::ScalableTarget", tier_name)
     assert len(targets) == len(tier.versions)  # one per variant
-    for target in targets:
-        props = target["Properties"]
+    for props in targets:
         assert (props["MinCapacity"], props["MaxCapacity"]) == (tier.min_capacity, tier.max_capacity)
         assert props["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
-    (policy,) = s.inference.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    (policy,) = [
+        p
+        for logical_id, p in s.inference.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").items()
+        if logical_id.startswith(construct_id(tier_name))
+    ]
     config = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
     assert config["TargetValue"] == tier.scaling.target.target
     assert (

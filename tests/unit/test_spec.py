@@ -185,3 +185,9 @@ def test_a_key_given_twice_in_yaml_is_an_error(tmp_path: Path) -> None:
     twice.write_text("name: a\nname: b\ntiers: []\n")
     with pytest.raises(SpecError, match="key 'name' is given twice"):
         load_deployment(twice)
+
+
+def test_async_tier_serves_one_version() -> None:
+    versions = [{"name": "v1", "weight": 50}, {"name": "v2", "weight": 50}]
+    (line,) = problems(spec(endpoint="async", scaling={"min": 0, "max": 2}, versions=versions))
+    assert line == "tiers[0].versions: an async tier serves one version at a time (got 2)"

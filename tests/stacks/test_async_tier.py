@@ -1,0 +1,87 @@
+"""The async tier of chat-and-reasoning: queue config, notifications, backlog scaling from zero."""
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from tests.conftest import Synthesized
+
+
+@pytest.fixture(scope="module")
+def s(synthesized: dict[str, Synthesized]) -> Synthesized:
+    return synthesized["chat-and-reasoning"]
+
+
+def test_results_and_failures_go_to_the_tier_prefix_encrypted(s: Synthesized) -> None:
+    config = s.one_of_tier("AWS::SageMaker::EndpointConfig", "reasoning")["AsyncInferenceConfig"]
+    output = config["OutputConfig"]
+    assert json.dumps(output["S3OutputPath"]).endswith('/async/reasoning/responses/"]]}')
+    assert json.dumps(output["S3FailurePath"]).endswith('/async/reasoning/failures/"]]}')
+    assert "KmsKeyId" in output
+    assert set(output["NotificationConfig"]) == {"SuccessTopic", "ErrorTopic"}
+    assert config["ClientConfig"] == {
+        "MaxConcurrentInvocationsPerInstance": s.plan.tier("reasoning").max_concurrency
+    }
+
+
+def test_notification_topics_are_encrypted_and_tls_only(s: Synthesized) -> None:
+    topics = s.of_tier("AWS::SNS::Topic", "reasoning")
+    assert len(topics) == 2
+    assert all("KmsMasterKeyId" in t for t in topics)
+    policies = json.dumps(s.inference.find_resources("AWS::SNS::TopicPolicy"))
+    assert '"aws:SecureTransport": "false"' in policies
+
+
+def test_backlog_target_tracking_from_zero(s: Synthesized) -> None:
+    (target,) = s.of_tier("AWS::ApplicationAutoScaling::ScalableTarget", "reasoning")
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (0, 4)
+    s.inference.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "TargetTrackingScalingPolicyConfiguration": Match.object_like(
+                {
+                    "TargetValue": 4,
+                    "CustomizedMetricSpecification": Match.object_like(
+                        {
+                            "MetricName": "ApproximateBacklogSizePerInstance",
+                            "Namespace": "AWS/SageMaker",
+                            "Statistic": "Average",
+                            "Dimensions": [Match.object_like({"Name": "EndpointName"})],
+                        }
+                    ),
+                }
+            )
+        },
+    )
+
+
+def test_scale_out_from_zero_on_backlog_without_capacity(s: Synthesized) -> None:
+    (alarm,) = [
+        a["Properties"]
+        for a in s.inference.find_resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == "HasBacklogWithoutCapacity"
+    ]
+    assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (1, 2, 2)
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    (action,) = alarm["AlarmActions"]
+    step: dict[str, Any] = s.inference.to_json()["Resources"][action["Ref"]]
+    assert step["Properties"]["StepScalingPolicyConfiguration"]["StepAdjustments"] == [
+        {"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}
+    ]
+
+
+def test_role_reads_requests_writes_results_and_publishes_to_its_topics(s: Synthesized) -> None:
+    text = json.dumps(
+        [
+            p
+            for p in s.inference.find_resources("AWS::IAM::ManagedPolicy").values()
+            if "S3 prefixes" in p["Properties"]["Description"]
+        ]
+    )
+    assert "async/reasoning/requests/*" in text
+    assert "async/reasoning/responses/*" in text
+    assert "async/reasoning/failures/*" in text
+    assert text.count('"sns:Publish"') == 1
