@@ -23,17 +23,18 @@ from deepseek_cdk.stacks import DeploymentStacks, build_deployment  # noqa: E402
 
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 TEST_ENV = cdk.Environment(account="111111111111", region="us-east-1")
-# Deployments the CDK layer synthesizes today (the others use endpoint kinds still to come).
+# Every deployment that ships, synthesized in the tests.
 SYNTH_DEPLOYMENTS = {
     "default": "deployments/default.yaml",
     "r1-full": "deployments/examples/r1-full.yaml",
     "llama-70b-explicit": "deployments/examples/llama-70b-explicit.yaml",
     "scheduled-chat": "deployments/examples/scheduled-chat.yaml",
     "chat-and-reasoning": "deployments/examples/chat-and-reasoning.yaml",
+    "scale-to-zero": "deployments/examples/scale-to-zero.yaml",
 }
 # Every (deployment, tier) pair, for tests that check each tier.
 SYNTH_TIERS = [
-    (name, tier.name)
+    (name, tier.name, tier.endpoint)
     for name, path in SYNTH_DEPLOYMENTS.items()
     for tier in build_plan(load_deployment(ROOT / path)).tiers
 ]

@@ -47,16 +47,3 @@ def test_spec_error_stops_synth_with_the_cli_message(tmp_path: Path) -> None:
     assert "tiers[0].model: unknown model" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "out").glob("*.template.json"))
-
-
-def test_endpoint_kind_not_built_yet_names_the_tier_and_kind(tmp_path: Path) -> None:
-    spec = tmp_path / "ic.yaml"
-    spec.write_text(
-        "name: x\ntiers:\n  - {name: a, model: deepseek-r1-distill-qwen-1.5b}\n"
-        "  - {name: b, model: deepseek-r1-distill-qwen-1.5b, endpoint: inference-components}\n"
-    )
-    result = run_app(tmp_path / "out", str(spec))
-    assert result.returncode == 2
-    assert "tiers[1].endpoint: tier 'b' uses endpoint kind 'inference-components'" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not list((tmp_path / "out").glob("*.template.json"))

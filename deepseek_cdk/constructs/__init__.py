@@ -2,6 +2,7 @@
 
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
+from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
 from deepseek_cdk.constructs.realtime_endpoint import DataCapture, RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind, ScheduledCapacity
@@ -9,7 +10,9 @@ from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind, Sched
 __all__ = [
     "AsyncEndpoint",
     "CapacityScaling",
+    "Component",
     "DataCapture",
+    "InferenceComponentEndpoint",
     "LlmModel",
     "ModelExecutionRole",
     "RealtimeEndpoint",

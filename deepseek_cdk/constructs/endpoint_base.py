@@ -107,17 +107,40 @@ def validate_endpoint_name(endpoint_name: str | None) -> None:
 
 
 def production_variant(
-    hosting: Hosting, *, name: str, model_name: str | None = None, weight: float = 1.0, routing: bool = True
+    hosting: Hosting,
+    *,
+    name: str,
+    model_name: str | None = None,
+    weight: float = 1.0,
+    routing: bool = True,
+    managed_instances: tuple[int, int] | None = None,
 ) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
-    """A production variant on `hosting`, routed to the least busy instance when `routing`."""
+    """A production variant on `hosting`, routed to the least busy instance when `routing`.
+
+    With `managed_instances` (min, max) SageMaker manages the instance count for inference
+    components; the variant then has no model, and start-up timeouts belong to the components.
+    """
     return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
         variant_name=name,
         model_name=model_name,
         initial_variant_weight=weight,
         instance_type=hosting.instance_type,
         initial_instance_count=hosting.initial_instance_count,
-        model_data_download_timeout_in_seconds=hosting.model_download_timeout_s,
-        container_startup_health_check_timeout_in_seconds=hosting.startup_health_check_timeout_s,
+        model_data_download_timeout_in_seconds=None
+        if managed_instances
+        else hosting.model_download_timeout_s,
+        container_startup_health_check_timeout_in_seconds=(
+            None if managed_instances else hosting.startup_health_check_timeout_s
+        ),
+        managed_instance_scaling=(
+            sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
+                status="ENABLED",
+                min_instance_count=managed_instances[0],
+                max_instance_count=managed_instances[1],
+            )
+            if managed_instances
+            else None
+        ),
         volume_size_in_gb=hosting.volume_size_gb,
         routing_config=(
             sagemaker.CfnEndpointConfig.RoutingConfigProperty(routing_strategy="LEAST_OUTSTANDING_REQUESTS")

@@ -26,6 +26,9 @@ from deepseek_cdk.spec import Deployment, SpecError, Tier
 
 HOURS_PER_MONTH = 730
 DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
+# One copy per instance uses all its GPUs; it reserves half the host memory and leaves the
+# rest to the OS and SageMaker's agents.
+COPY_HOST_MEMORY_SHARE = 0.5
 
 
 class PlanError(SpecError):
@@ -91,6 +94,7 @@ class TierPlan:
     gpu: str
     gpu_count: int
     tensor_parallel_degree: int
+    copy_memory_mb: int  # host memory one model copy reserves (inference components)
     max_context_tokens: int
     max_concurrency: int
     gpu_memory_utilization: float
@@ -210,6 +214,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         gpu=f"{instance.gpu.name} {instance.gpu.memory_gb:g} GB",
         gpu_count=instance.gpu_count,
         tensor_parallel_degree=fit.tensor_parallel_degree,
+        copy_memory_mb=int(instance.host_memory_gib * 1024 * COPY_HOST_MEMORY_SHARE),
         max_context_tokens=context,
         max_concurrency=tier.max_concurrency,
         gpu_memory_utilization=tier.gpu_memory_utilization,

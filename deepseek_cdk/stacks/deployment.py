@@ -8,11 +8,9 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from deepseek_cdk.constructs.common import add_tags
-from deepseek_cdk.planning import Plan, PlanError
-from deepseek_cdk.stacks.inference import TIER_KINDS, InferenceStack
+from deepseek_cdk.planning import Plan
+from deepseek_cdk.stacks.inference import InferenceStack
 from deepseek_cdk.stacks.stateful import StatefulStack
-
-BUILT_ENDPOINT_KINDS = tuple(TIER_KINDS)
 
 
 @dataclass(frozen=True)
@@ -21,22 +19,8 @@ class DeploymentStacks:
     inference: InferenceStack
 
 
-def unbuildable_tiers(plan: Plan) -> list[str]:
-    """One problem per tier whose endpoint kind has no construct yet."""
-    return [
-        f"tiers[{i}].endpoint: tier {t.name!r} uses endpoint kind {t.endpoint!r}, which this version "
-        f"of deepseek-cdk cannot synthesize yet (available: {', '.join(BUILT_ENDPOINT_KINDS)})"
-        for i, t in enumerate(plan.tiers)
-        if t.endpoint not in BUILT_ENDPOINT_KINDS
-    ]
-
-
 def build_deployment(scope: Construct, plan: Plan, *, env: cdk.Environment | None = None) -> DeploymentStacks:
-    """Create `<name>-stateful` and `<name>-inference`; raise PlanError before creating anything
-    if a tier cannot be built."""
-    problems = unbuildable_tiers(plan)
-    if problems:
-        raise PlanError(problems)
+    """Create `<name>-stateful` and `<name>-inference` (tiers of every endpoint kind)."""
     stateful = StatefulStack(scope, f"{plan.deployment}-stateful", deployment=plan.deployment, env=env)
     inference = InferenceStack(
         scope, f"{plan.deployment}-inference", plan=plan, key=stateful.key, bucket=stateful.artifacts, env=env

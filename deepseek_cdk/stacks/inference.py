@@ -12,6 +12,7 @@ from constructs import Construct
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
 from deepseek_cdk.constructs.common import add_tags
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
+from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
 from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
@@ -41,10 +42,12 @@ class InferenceStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id_, **kwargs)
-        self.tiers: dict[str, TierResources] = {}
-        for tier in plan.tiers:
-            kind = TIER_KINDS[tier.endpoint]
-            self.tiers[tier.name] = kind(self, construct_id(tier.name), tier=tier, key=key, bucket=bucket)
+        self.tiers: dict[str, TierResources] = {
+            tier.name: TIER_KINDS[tier.endpoint](
+                self, construct_id(tier.name), tier=tier, key=key, bucket=bucket
+            )
+            for tier in plan.tiers
+        }
 
 
 class TierResources(Construct):
@@ -83,11 +86,16 @@ class TierResources(Construct):
                 weights_uri=version.weights_uri,
                 role=self.role.role,
             )
-            for policy in (self.role.policy, self.role.data_policy):
-                if policy is not None:
-                    model.model.node.add_dependency(policy)
+            self.after_grants(model.model)
             add_tags(model, {"version": version.name})
             self.models[version.name] = model
+
+    def after_grants(self, resource: Construct) -> None:
+        """Create `resource` only once the role's policies exist (the role itself is already a
+        dependency wherever its ARN is used); SageMaker checks the role's access on creation."""
+        for policy in (self.role.policy, self.role.data_policy):
+            if policy is not None:
+                resource.node.add_dependency(policy)
 
 
 class RealtimeTier(TierResources):
@@ -171,6 +179,57 @@ class AsyncTier(TierResources):
         schedule(self.scaling, s)
 
 
+class InferenceComponentTier(TierResources):
+    """An inference-component tier: one component per version on instances SageMaker manages;
+    copies scale on concurrency and from zero on no-capacity failures, instances follow."""
+
+    def __init__(
+        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket: s3.IBucket
+    ) -> None:
+        super().__init__(scope, construct_id_, tier=tier, key=key)
+        s = tier.scaling
+        self.endpoint = InferenceComponentEndpoint(
+            self,
+            "Endpoint",
+            components=[
+                Component(
+                    v.name,
+                    self.models[v.name].model_name,
+                    accelerators=tier.tensor_parallel_degree,
+                    memory_mb=tier.copy_memory_mb,
+                    # Start one copy so a deploy proves the model loads; idle, it scales to min.
+                    initial_copies=max(1, s.min_capacity),
+                )
+                for v in tier.versions
+            ],
+            execution_role=self.role.role,
+            instance_type=tier.instance_type,
+            min_instances=s.min_capacity,
+            max_instances=s.max_capacity * len(tier.versions),  # one copy fills an instance
+            model_download_timeout_s=tier.model_download_timeout_s,
+            startup_health_check_timeout_s=tier.startup_health_check_timeout_s,
+            volume_size_gb=tier.volume_size_gb,
+            local_nvme=tier.local_nvme,
+            kms_key=key,
+            endpoint_name=tier.endpoint_name,
+        )
+        self.after_grants(self.endpoint.endpoint_config)
+        self.scaling = [
+            schedule(
+                self.endpoint.scale_copies(
+                    v.name,
+                    min_copies=s.min_capacity,
+                    max_copies=s.max_capacity,
+                    target_concurrency=s.target.target,
+                    scale_out_cooldown=cdk.Duration.seconds(s.scale_out_cooldown_s),
+                    scale_in_cooldown=cdk.Duration.seconds(s.scale_in_cooldown_s),
+                ),
+                s,
+            )
+            for v in tier.versions
+        ]
+
+
 def track_and_schedule(scaling: CapacityScaling, plan: ScalingPlan) -> CapacityScaling:
     """Target tracking on the plan's metric and target, plus its scheduled scenarios."""
     track = scaling.on_concurrency if plan.target.metric == "concurrency" else scaling.on_invocations
@@ -188,4 +247,8 @@ def schedule(scaling: CapacityScaling, plan: ScalingPlan) -> CapacityScaling:
     return scaling
 
 
-TIER_KINDS: dict[str, type[RealtimeTier] | type[AsyncTier]] = {"realtime": RealtimeTier, "async": AsyncTier}
+TIER_KINDS: dict[str, type[RealtimeTier] | type[AsyncTier] | type[InferenceComponentTier]] = {
+    "realtime": RealtimeTier,
+    "async": AsyncTier,
+    "inference-components": InferenceComponentTier,
+}

@@ -5,10 +5,18 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam_
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from deepseek_cdk.constructs import DataCapture, LlmModel, ModelExecutionRole, RealtimeEndpoint, Variant
+from deepseek_cdk.constructs import (
+    Component,
+    DataCapture,
+    LlmModel,
+    ModelExecutionRole,
+    RealtimeEndpoint,
+    Variant,
+)
 from tests.conftest import TEST_ENV, make_app
 
 ENV = {"HF_MODEL_ID": "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"}
@@ -234,3 +242,58 @@ def test_async_endpoint_bad_props(props: dict[str, Any], message: str) -> None:
     assert not [
         c for c in s.node.find_all() if isinstance(c, cdk.CfnResource) and not isinstance(c, kms.CfnKey)
     ]
+
+
+def ic_endpoint(scope: cdk.Stack, **props: Any) -> Any:
+    from aws_cdk import aws_iam as iam
+
+    from deepseek_cdk.constructs import InferenceComponentEndpoint
+
+    role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    defaults: dict[str, Any] = {
+        "components": [Component("v1", "model-a", accelerators=1, memory_mb=4096)],
+        "execution_role": role,
+        "instance_type": "ml.g6.2xlarge",
+        "min_instances": 0,
+        "max_instances": 2,
+        "endpoint_name": "chat",
+    }
+    return InferenceComponentEndpoint(scope, "Ic", **{**defaults, **props})
+
+
+def test_long_component_names_are_shortened_with_a_hash() -> None:
+    from deepseek_cdk.constructs.inference_component_endpoint import component_name
+
+    long_endpoint = "deployment-name-long-tier-name-long-g6e-12xlarge-and-more-x"
+    a = component_name(long_endpoint, "candidate-version")
+    b = component_name(long_endpoint.replace("12xlarge", "24xlarge"), "candidate-version")
+    assert len(a) <= 63 and len(b) <= 63 and a != b
+    assert a.endswith("-candidate-version")
+    assert component_name("chat", "v1") == "chat-v1"
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"components": []}, "components: give 1-10 components"),
+        (
+            {"components": [Component("v1", "model-a", accelerators=0, memory_mb=4096)]},
+            "components: 'v1': accelerators must be >= 1",
+        ),
+        ({"min_instances": 3}, "min_instances: must be 0-2"),
+        ({"endpoint_name": "bad name"}, "endpoint_name: letters, digits and '-'"),
+    ],
+)
+def test_inference_component_endpoint_bad_props(props: dict[str, Any], message: str) -> None:
+    s = stack()
+    with pytest.raises(ValueError, match=message):
+        ic_endpoint(s, **props)
+    assert not [
+        c for c in s.node.find_all() if isinstance(c, cdk.CfnResource) and not isinstance(c, iam_.CfnRole)
+    ]
+
+
+def test_scale_copies_of_an_unknown_component() -> None:
+    e = ic_endpoint(stack())
+    with pytest.raises(ValueError, match="component: must be one of"):
+        e.scale_copies("v9", min_copies=0, max_copies=1, target_concurrency=4)

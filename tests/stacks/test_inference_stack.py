@@ -8,6 +8,7 @@ from aws_cdk.assertions import Match, Template
 from tests.conftest import SYNTH_DEPLOYMENTS, SYNTH_TIERS, Synthesized
 
 DEPLOYMENTS = sorted(SYNTH_DEPLOYMENTS)
+TIERS = [(name, tier) for name, tier, _ in SYNTH_TIERS]
 
 
 def only(template: Template, resource_type: str) -> dict:  # type: ignore[type-arg]
@@ -16,13 +17,23 @@ def only(template: Template, resource_type: str) -> dict:  # type: ignore[type-a
     return next(iter(resources.values()))["Properties"]
 
 
-@pytest.mark.parametrize(("name", "tier_name"), SYNTH_TIERS)
+@pytest.mark.parametrize(("name", "tier_name"), TIERS)
 def test_endpoint_config_follows_the_plan(
     synthesized: dict[str, Synthesized], name: str, tier_name: str
 ) -> None:
     s = synthesized[name]
     tier = s.plan.tier(tier_name)
     variants = s.one_of_tier("AWS::SageMaker::EndpointConfig", tier_name)["ProductionVariants"]
+    if tier.endpoint == "inference-components":
+        (variant,) = variants  # one shared variant; timeouts sit on the components
+        assert variant["ManagedInstanceScaling"]["Status"] == "ENABLED"
+        assert "ModelName" not in variant
+        for component in s.of_tier("AWS::SageMaker::InferenceComponent", tier_name):
+            assert component["Specification"]["StartupParameters"] == {
+                "ModelDataDownloadTimeoutInSeconds": tier.model_download_timeout_s,
+                "ContainerStartupHealthCheckTimeoutInSeconds": tier.startup_health_check_timeout_s,
+            }
+        return
     assert [v["VariantName"] for v in variants] == [v.name for v in tier.versions]
     for variant in variants:
         assert variant["InstanceType"] == tier.instance_type
@@ -34,7 +45,7 @@ def test_endpoint_config_follows_the_plan(
             assert variant["RoutingConfig"] == {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
 
 
-@pytest.mark.parametrize(("name", "tier_name"), SYNTH_TIERS)
+@pytest.mark.parametrize(("name", "tier_name"), TIERS)
 def test_model_env_and_image_follow_the_plan(
     synthesized: dict[str, Synthesized], name: str, tier_name: str
 ) -> None:
@@ -47,7 +58,7 @@ def test_model_env_and_image_follow_the_plan(
     assert "763104351884" in image  # us-east-1 Deep Learning Containers account, from CDK's facts
 
 
-@pytest.mark.parametrize(("name", "tier_name"), SYNTH_TIERS)
+@pytest.mark.parametrize(("name", "tier_name"), TIERS)
 def test_no_kms_key_on_nvme_instances_and_the_rule_is_acknowledged(
     synthesized: dict[str, Synthesized], name: str, tier_name: str
 ) -> None:
@@ -60,7 +71,7 @@ def test_no_kms_key_on_nvme_instances_and_the_rule_is_acknowledged(
     assert "hardware-encrypted" in metadata
 
 
-@pytest.mark.parametrize(("name", "tier_name"), SYNTH_TIERS)
+@pytest.mark.parametrize(("name", "tier_name"), TIERS)
 def test_endpoint_name_carries_the_instance_type(
     synthesized: dict[str, Synthesized], name: str, tier_name: str
 ) -> None:
@@ -73,7 +84,7 @@ def test_endpoint_name_carries_the_instance_type(
     assert "EndpointConfigName" not in s.one_of_tier("AWS::SageMaker::EndpointConfig", tier_name)
 
 
-@pytest.mark.parametrize(("name", "tier_name"), SYNTH_TIERS)
+@pytest.mark.parametrize(("name", "tier_name"), TIERS)
 def test_roles_are_least_privilege(synthesized: dict[str, Synthesized], name: str, tier_name: str) -> None:
     s = synthesized[name]
     tier = s.plan.tier(tier_name)

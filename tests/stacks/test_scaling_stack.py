@@ -13,9 +13,7 @@ from deepseek_cdk.stacks import build_deployment
 from deepseek_cdk.stacks.inference import construct_id
 from tests.conftest import SYNTH_TIERS, TEST_ENV, Synthesized, make_app
 
-REALTIME_TIERS = [
-    (name, tier) for name, tier in SYNTH_TIERS if name != "chat-and-reasoning" or tier != "reasoning"
-]
+REALTIME_TIERS = [(name, tier) for name, tier, kind in SYNTH_TIERS if kind == "realtime"]
 
 
 @pytest.mark.parametrize(("name", "tier_name"), REALTIME_TIERS)

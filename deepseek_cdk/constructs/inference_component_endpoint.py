@@ -1,0 +1,230 @@
+"""InferenceComponentEndpoint: models as inference components on shared, managed instances."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from deepseek_cdk.constructs.common import require
+from deepseek_cdk.constructs.endpoint_base import (
+    INVOCATION_NAMESPACE,
+    NAME,
+    Hosting,
+    SageMakerEndpoint,
+    acknowledge_nvme_storage,
+    production_variant,
+    storage_key,
+    validate_endpoint_name,
+)
+from deepseek_cdk.constructs.scaling import (
+    DEFAULT_SCALE_IN_COOLDOWN,
+    DEFAULT_SCALE_OUT_COOLDOWN,
+    CapacityScaling,
+    ScalableKind,
+)
+
+MAX_NAME = 63
+VARIANT = "shared"  # the one variant whose managed instances host every component
+
+
+@dataclass(frozen=True)
+class Component:
+    """One model served as an inference component: what a copy needs, and how many to start."""
+
+    name: str  # e.g. the version, v1
+    model_name: str
+    accelerators: int  # GPUs per copy (the tensor-parallel degree)
+    memory_mb: int  # host memory per copy
+    initial_copies: int = 1
+
+
+def component_name(endpoint_name: str, component: str) -> str:
+    """`<endpoint>-<component>`, kept within SageMaker's 63 characters by shortening the
+    endpoint part and adding a hash of it, so names stay unique when the endpoint is renamed."""
+    name = f"{endpoint_name}-{component}"
+    if len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(endpoint_name.encode()).hexdigest()[:8]
+    keep = MAX_NAME - len(component) - len(digest) - 2
+    return f"{endpoint_name[:keep]}-{digest}-{component}"
+
+
+class InferenceComponentEndpoint(SageMakerEndpoint):
+    """An endpoint whose instances are managed by SageMaker and shared by inference components.
+
+    Creates an EndpointConfig with one variant and no model (ManagedInstanceScaling between
+    `min_instances` and `max_instances`, which may be 0), the Endpoint, and one
+    AWS::SageMaker::InferenceComponent per component, with its compute requirements and
+    start-up timeouts. The engine's env stays on the Model, which the component references
+    (an inference component's own container takes at most 16 env entries).
+
+    Scaling (`scale_copies`): target tracking on concurrent requests per copy, and, because
+    requests at zero copies fail instead of queueing, a step policy on an alarm over
+    NoCapacityInvocationFailures to add a copy from zero. SageMaker adds and removes
+    instances as copies need them. This is the only way a real-time endpoint reaches zero
+    instances; the first request after that fails while a copy starts (minutes).
+
+    Cost: instances bill per second while they exist; at zero copies the endpoint releases
+    its instances after about 10-20 minutes and costs nothing.
+    """
+
+    kind = "inference-component"
+    min_instances = 0
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        components: Sequence[Component],
+        execution_role: iam.IRole,
+        instance_type: str,
+        min_instances: int,
+        max_instances: int,
+        model_download_timeout_s: int = 600,
+        startup_health_check_timeout_s: int = 600,
+        volume_size_gb: int | None = None,
+        local_nvme: bool | None = None,
+        kms_key: kms.IKey | None = None,
+        endpoint_name: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        validate_endpoint_name(endpoint_name)
+        require(1 <= len(components) <= 10, "components", f"give 1-10 components (got {len(components)})")
+        names = [c.name for c in components]
+        require(len(set(names)) == len(names), "components", f"component names must be unique (got {names})")
+        for c in components:
+            require(
+                bool(NAME.match(c.name)), "components", f"component name {c.name!r}: letters, digits, '-'"
+            )
+            require(c.accelerators >= 1, "components", f"{c.name!r}: accelerators must be >= 1")
+            require(c.memory_mb >= 128, "components", f"{c.name!r}: memory_mb must be >= 128")
+            require(c.initial_copies >= 0, "components", f"{c.name!r}: initial_copies must be >= 0")
+        require(
+            0 <= min_instances <= max_instances, "min_instances", f"must be 0-{max_instances} (max_instances)"
+        )
+        require(max_instances >= 1, "max_instances", f"must be >= 1 (got {max_instances})")
+        hosting = Hosting(
+            instance_type,
+            max(1, min_instances),  # SageMaker creates the endpoint with at least one instance
+            model_download_timeout_s,
+            startup_health_check_timeout_s,
+            volume_size_gb,
+            local_nvme,
+        ).validated()
+
+        self.variant_names = [VARIANT]
+        self.endpoint_config = sagemaker.CfnEndpointConfig(
+            self,
+            "Config",
+            execution_role_arn=execution_role.role_arn,
+            production_variants=[
+                production_variant(hosting, name=VARIANT, managed_instances=(min_instances, max_instances))
+            ],
+            kms_key_id=storage_key(hosting, kms_key),
+        )
+        acknowledge_nvme_storage(self.endpoint_config, hosting)
+        self._create_endpoint(endpoint_name)
+
+        self.components: dict[str, sagemaker.CfnInferenceComponent] = {}
+        self.component_names: dict[str, str] = {}
+        for c in components:
+            component_id = f"Component{''.join(p.capitalize() for p in c.name.split('-'))}"
+            name = component_name(
+                endpoint_name or cdk.Names.unique_resource_name(self, max_length=48, separator="-"), c.name
+            )
+            self.component_names[c.name] = name
+            self.components[c.name] = sagemaker.CfnInferenceComponent(
+                self,
+                component_id,
+                endpoint_name=self.endpoint_name,
+                variant_name=VARIANT,
+                inference_component_name=name,
+                specification=sagemaker.CfnInferenceComponent.InferenceComponentSpecificationProperty(
+                    model_name=c.model_name,
+                    compute_resource_requirements=(
+                        sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
+                            number_of_accelerator_devices_required=c.accelerators,
+                            min_memory_required_in_mb=c.memory_mb,
+                        )
+                    ),
+                    startup_parameters=sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
+                        model_data_download_timeout_in_seconds=model_download_timeout_s,
+                        container_startup_health_check_timeout_in_seconds=startup_health_check_timeout_s,
+                    ),
+                ),
+                runtime_config=sagemaker.CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(
+                    copy_count=c.initial_copies
+                ),
+            )
+
+    def scale_copies(
+        self,
+        component: str,
+        *,
+        min_copies: int,
+        max_copies: int,
+        target_concurrency: float,
+        scale_out_cooldown: cdk.Duration = DEFAULT_SCALE_OUT_COOLDOWN,
+        scale_in_cooldown: cdk.Duration = DEFAULT_SCALE_IN_COOLDOWN,
+    ) -> CapacityScaling:
+        """Scale a component's copies on concurrency, and from zero on no-capacity failures."""
+        require(component in self.components, "component", f"must be one of {list(self.components)}")
+        scaling = CapacityScaling(
+            self,
+            f"Scaling{''.join(p.capitalize() for p in component.split('-'))}",
+            kind=ScalableKind.INFERENCE_COMPONENT_COPIES,
+            resource_id=f"inference-component/{self.component_names[component]}",
+            min_capacity=min_copies,
+            max_capacity=max_copies,
+        )
+        # The resource id is a literal name: register only once the component exists.
+        scaling.node.add_dependency(self.components[component])
+        scaling.on_concurrency(
+            target_concurrency, scale_out_cooldown=scale_out_cooldown, scale_in_cooldown=scale_in_cooldown
+        )
+        if min_copies == 0:
+            # AWS's documented scale-from-zero alarm: any failed request for lack of a copy.
+            no_capacity = self.metric_no_capacity_failures(component).create_alarm(
+                self,
+                f"NoCapacity{''.join(p.capitalize() for p in component.split('-'))}",
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description="A request failed because no copy was running: start one",
+            )
+            scaling.on_alarm("ScaleOutFromZero", no_capacity, adjustment=1, cooldown=cdk.Duration.minutes(1))
+        return scaling
+
+    def metric_component(
+        self,
+        component: str,
+        metric_name: str,
+        *,
+        statistic: str = "Sum",
+        namespace: str = INVOCATION_NAMESPACE,
+    ) -> cloudwatch.Metric:
+        require(component in self.components, "component", f"must be one of {list(self.components)}")
+        return cloudwatch.Metric(
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions_map={"InferenceComponentName": self.component_names[component]},
+            statistic=statistic,
+            period=cdk.Duration.minutes(1),
+        )
+
+    def metric_no_capacity_failures(self, component: str) -> cloudwatch.Metric:
+        """Requests that failed because the component had no copy to serve them."""
+        return self.metric_component(component, "NoCapacityInvocationFailures", statistic="Maximum")
+
+    def metric_component_invocations(self, component: str) -> cloudwatch.Metric:
+        return self.metric_component(component, "Invocations")
