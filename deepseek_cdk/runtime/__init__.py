@@ -1,0 +1,1 @@
+"""Code that runs in AWS (Lambda), packaged as CDK assets: no CDK imports here."""

@@ -1,0 +1,364 @@
+"""Request router: picks a tier for each request and invokes it (Lambda, API Gateway proxy).
+
+POST /invoke   {"prompt": "...", "max_tokens": 512, "tier": "chat", "parameters": {...}}
+               -> 200 {"tier", "output"} from a real-time or inference-component tier
+               -> 202 {"tier", "job_id", "status": "pending"} from an async tier
+GET /jobs/{id} -> 200 {"status": "pending" | "done" | "failed", ...}
+
+The tier is, in order: the `tier` field, the X-Request-Type header, the first matching rule
+(max_tokens at least N, prompt length at least N characters, a regular expression on the
+prompt), the default tier. Bad requests get 400 with {"error", "field"} and reach no
+endpoint. Throttling and "no capacity" answers are retried with jittered backoff inside
+the time budget, then answered 503 with Retry-After. An async request is written to S3
+first and acknowledged only once SageMaker has accepted it.
+
+Configuration: the ROUTER_CONFIG environment variable (JSON, written by the RequestRouter
+construct). Standard library and boto3 only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import random
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+
+RETRYABLE_CODES = {"ThrottlingException", "ServiceUnavailable", "ModelNotReadyException", "InternalFailure"}
+NO_CAPACITY = "no capacity"  # SageMaker's message when an inference component has no copy yet
+MIN_CALL_SECONDS = 2.0  # do not start a call with less time than this left
+MAX_RESULT_BYTES = 5 * 1024 * 1024
+ASYNC_INVOCATION_TIMEOUT_S = 3600  # SageMaker's maximum: a 32K-token reasoning run can take 20+ minutes
+
+
+class BadRequest(Exception):
+    """The request is wrong: 400 naming the field; nothing reaches an endpoint."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Reply(Exception):
+    """A call failed for good: answer with `response` (502, or 503 with Retry-After)."""
+
+    def __init__(self, response: dict[str, Any]) -> None:
+        super().__init__(response["statusCode"])
+        self.response = response
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    kind: str  # realtime | inference-components | async
+    endpoint: str
+    max_tokens: int
+    components: tuple[tuple[str, float], ...] = ()  # (inference component name, weight)
+    bucket: str = ""
+    requests_prefix: str = ""
+    responses_prefix: str = ""
+    failures_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    default_tier: str
+    tiers: dict[str, Tier]
+    rules: tuple[dict[str, Any], ...]
+    max_body_bytes: int
+    time_budget_seconds: float
+
+    @classmethod
+    def from_json(cls, text: str) -> RouterConfig:
+        data = json.loads(text)
+        tiers = {
+            name: Tier(
+                name=name,
+                kind=t["kind"],
+                endpoint=t["endpoint"],
+                max_tokens=int(t["max_tokens"]),
+                components=tuple((c[0], float(c[1])) for c in t.get("components", [])),
+                bucket=t.get("bucket", ""),
+                requests_prefix=t.get("requests_prefix", ""),
+                responses_prefix=t.get("responses_prefix", ""),
+                failures_prefix=t.get("failures_prefix", ""),
+            )
+            for name, t in data["tiers"].items()
+        }
+        return cls(
+            default_tier=data["default_tier"],
+            tiers=tiers,
+            rules=tuple(data.get("rules", [])),
+            max_body_bytes=int(data.get("max_body_bytes", 256 * 1024)),
+            time_budget_seconds=float(data.get("time_budget_seconds", 25)),
+        )
+
+
+# Replaced in tests; a real clock and sleep at run time.
+now = time.monotonic
+sleep = time.sleep
+_clients: dict[str, Any] = {}
+READ_TIMEOUT_S = 25  # below API Gateway's 29 s, so a slow tier gets a clear 504 from here
+
+
+def client(service: str) -> Any:
+    """One client per service, created on first use; the router retries, botocore does not."""
+    if service not in _clients:
+        _clients[service] = boto3.client(
+            service,
+            config=BotoConfig(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=READ_TIMEOUT_S),
+        )
+    return _clients[service]
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    config = RouterConfig.from_json(os.environ["ROUTER_CONFIG"])
+    remaining = context.get_remaining_time_in_millis() / 1000 - 1 if context else config.time_budget_seconds
+    deadline = now() + min(config.time_budget_seconds, remaining)
+    try:
+        if event.get("httpMethod") == "GET" and event.get("resource") == "/jobs/{id}":
+            job_id = (event.get("pathParameters") or {}).get("id") or ""
+            return job_status(config, job_id)
+        if event.get("httpMethod") == "POST" and event.get("resource") == "/invoke":
+            return invoke(config, event, deadline)
+        return respond(404, {"error": "no such route", "field": "path"})
+    except BadRequest as err:
+        return respond(400, {"error": str(err), "field": err.field})
+    except Reply as err:
+        return err.response
+
+
+def invoke(config: RouterConfig, event: dict[str, Any], deadline: float) -> dict[str, Any]:
+    request = parse_request(config, event)
+    tier = config.tiers[choose_tier(config, request, headers(event))]
+    if request["max_tokens"] > tier.max_tokens:
+        raise BadRequest(
+            "max_tokens", f"tier {tier.name!r} allows at most {tier.max_tokens} (got {request['max_tokens']})"
+        )
+    payload = json.dumps(
+        {
+            "inputs": request["prompt"],
+            "parameters": {**request["parameters"], "max_new_tokens": request["max_tokens"]},
+        }
+    ).encode()
+    if tier.kind == "async":
+        return submit_async(tier, payload, deadline)
+    return invoke_realtime(tier, payload, deadline)
+
+
+def parse_request(config: RouterConfig, event: dict[str, Any]) -> dict[str, Any]:
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(raw).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise BadRequest("body", "not valid base64-encoded UTF-8") from None
+    if len(raw.encode("utf-8")) > config.max_body_bytes:
+        raise BadRequest("body", f"larger than {config.max_body_bytes} bytes")
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError:
+        raise BadRequest("body", "not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body", "must be a JSON object")
+    unknown = sorted(set(body) - {"prompt", "max_tokens", "tier", "parameters"})
+    if unknown:
+        raise BadRequest(unknown[0], "unknown field; allowed: prompt, max_tokens, tier, parameters")
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise BadRequest("prompt", "required: a non-empty string")
+    max_tokens = body.get("max_tokens", 512)
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise BadRequest("max_tokens", f"must be a whole number >= 1 (got {max_tokens!r})")
+    parameters = body.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise BadRequest("parameters", "must be a JSON object")
+    tier = body.get("tier")
+    if tier is not None and tier not in config.tiers:
+        raise BadRequest("tier", f"unknown tier {tier!r}; tiers: {', '.join(config.tiers)}")
+    return {"prompt": prompt, "max_tokens": max_tokens, "parameters": parameters, "tier": tier}
+
+
+def headers(event: dict[str, Any]) -> dict[str, str]:
+    return {k.lower(): v for k, v in (event.get("headers") or {}).items() if isinstance(v, str)}
+
+
+def choose_tier(config: RouterConfig, request: dict[str, Any], request_headers: dict[str, str]) -> str:
+    if request["tier"]:
+        return str(request["tier"])
+    by_header = request_headers.get("x-request-type")
+    if by_header:
+        if by_header not in config.tiers:
+            raise BadRequest(
+                "X-Request-Type", f"unknown tier {by_header!r}; tiers: {', '.join(config.tiers)}"
+            )
+        return by_header
+    for rule in config.rules:
+        if matches(rule, request):
+            return str(rule["tier"])
+    return config.default_tier
+
+
+def matches(rule: dict[str, Any], request: dict[str, Any]) -> bool:
+    """A rule matches when every condition it states holds."""
+    checks = []
+    if "max_tokens_at_least" in rule:
+        checks.append(request["max_tokens"] >= rule["max_tokens_at_least"])
+    if "prompt_chars_at_least" in rule:
+        checks.append(len(request["prompt"]) >= rule["prompt_chars_at_least"])
+    if "prompt_matches" in rule:
+        checks.append(re.search(rule["prompt_matches"], request["prompt"]) is not None)
+    return bool(checks) and all(checks)
+
+
+def invoke_realtime(tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "EndpointName": tier.endpoint,
+        "ContentType": "application/json",
+        "Accept": "application/json",
+        "Body": payload,
+    }
+    if tier.components:
+        names, weights = zip(*tier.components, strict=True)
+        args["InferenceComponentName"] = random.choices(names, weights=weights)[0]  # noqa: S311
+    result = with_retries(lambda: client("sagemaker-runtime").invoke_endpoint(**args), deadline)
+    body = result["Body"].read()
+    try:
+        output: Any = json.loads(body)
+    except json.JSONDecodeError:
+        output = body.decode("utf-8", errors="replace")
+    return respond(200, {"tier": tier.name, "output": output})
+
+
+def submit_async(tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
+    request_key = f"{tier.requests_prefix}{uuid.uuid4().hex}.json"
+    with_retries(
+        lambda: client("s3").put_object(
+            Bucket=tier.bucket, Key=request_key, Body=payload, ContentType="application/json"
+        ),
+        deadline,
+    )
+    accepted = with_retries(
+        lambda: client("sagemaker-runtime").invoke_endpoint_async(
+            EndpointName=tier.endpoint,
+            ContentType="application/json",
+            InputLocation=f"s3://{tier.bucket}/{request_key}",
+            InvocationTimeoutSeconds=ASYNC_INVOCATION_TIMEOUT_S,
+        ),
+        deadline,
+    )
+    job = {
+        "t": tier.name,
+        "o": s3_key(accepted["OutputLocation"]),
+        "f": s3_key(accepted.get("FailureLocation", "")),
+    }
+    job_id = base64.urlsafe_b64encode(json.dumps(job, separators=(",", ":")).encode()).decode().rstrip("=")
+    return respond(202, {"tier": tier.name, "job_id": job_id, "status": "pending"})
+
+
+def job_status(config: RouterConfig, job_id: str) -> dict[str, Any]:
+    try:
+        job = json.loads(base64.urlsafe_b64decode(job_id + "=" * (-len(job_id) % 4)))
+        tier = config.tiers[job["t"]]
+        output_key, failure_key = str(job["o"]), str(job["f"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise BadRequest("id", "not a job id returned by POST /invoke") from None
+    # Only keys under this tier's result prefixes: a crafted id cannot read anything else.
+    if (
+        tier.kind != "async"
+        or not output_key.startswith(tier.responses_prefix)
+        or not (failure_key == "" or failure_key.startswith(tier.failures_prefix))
+    ):
+        raise BadRequest("id", "not a job id returned by POST /invoke")
+    result = read_object(tier.bucket, output_key)
+    if result is not None:
+        return respond(200, {"status": "done", "tier": tier.name, "result": decode(result)})
+    error = read_object(tier.bucket, failure_key) if failure_key else None
+    if error is not None:
+        return respond(200, {"status": "failed", "tier": tier.name, "error": decode(error)})
+    return respond(200, {"status": "pending", "tier": tier.name})
+
+
+def read_object(bucket: str, key: str) -> bytes | None:
+    try:
+        obj = client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_RESULT_BYTES - 1}")
+    except ClientError as err:
+        if err.response["Error"]["Code"] in {"NoSuchKey", "404", "NotFound"}:
+            return None
+        raise
+    data: bytes = obj["Body"].read()
+    return data
+
+
+def decode(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return data.decode("utf-8", errors="replace")
+
+
+def with_retries(call: Any, deadline: float) -> Any:
+    """Run `call`; retry throttling and no-capacity errors with full-jitter backoff while the
+    time budget allows, then raise Reply(503 with Retry-After). Other errors: Reply(502)."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except ClientError as err:
+            code = err.response["Error"].get("Code", "")
+            message = err.response["Error"].get("Message", "")
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            retryable = code in RETRYABLE_CODES or status in (429, 503) or NO_CAPACITY in message.lower()
+            if not retryable:
+                if code == "ModelError":
+                    raise Reply(
+                        respond(502, {"error": "the model failed to answer", "detail": message})
+                    ) from None
+                raise Reply(respond(502, {"error": f"the tier could not be invoked: {code}"})) from None
+        except (ReadTimeoutError, ConnectTimeoutError):
+            raise Reply(
+                respond(
+                    504,
+                    {"error": "the tier did not answer in time; long generations belong on an async tier"},
+                )
+            ) from None
+        except BotoCoreError as err:
+            raise Reply(
+                respond(502, {"error": f"the tier could not be reached: {type(err).__name__}"})
+            ) from None
+        delay = random.uniform(0, min(4.0, 0.5 * 2**attempt))  # noqa: S311 - jitter, not security
+        if now() + delay + MIN_CALL_SECONDS > deadline:
+            retry_after = max(1, int(min(30.0, 2 ** (attempt + 1))))
+            raise Reply(
+                respond(
+                    503,
+                    {
+                        "error": "the tier is busy or scaling out; retry later",
+                        "retry_after_seconds": retry_after,
+                    },
+                    {"Retry-After": str(retry_after)},
+                )
+            )
+        sleep(delay)
+        attempt += 1
+
+
+def s3_key(uri: str) -> str:
+    return uri.split("/", 3)[3] if uri.startswith("s3://") and uri.count("/") >= 3 else ""
+
+
+def respond(status: int, body: dict[str, Any], extra_headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **(extra_headers or {})},
+        "body": json.dumps(body),
+    }

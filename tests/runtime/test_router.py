@@ -1,0 +1,428 @@
+"""The router Lambda with botocore's Stubber: every route, retry path, timeout and bad input.
+
+No network and no credentials: clients are unsigned and stubbed; a fake clock drives the
+time budget, so retries are checked without sleeping."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import ReadTimeoutError
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
+
+from deepseek_cdk.runtime.router import handler
+
+CONFIG = {
+    "default_tier": "chat",
+    "tiers": {
+        "chat": {"kind": "realtime", "endpoint": "d-chat-g6e-xlarge", "max_tokens": 8191},
+        "fast": {
+            "kind": "inference-components",
+            "endpoint": "d-fast-g6-2xlarge",
+            "max_tokens": 4095,
+            "components": [["d-fast-g6-2xlarge-v1", 100]],
+        },
+        "reasoning": {
+            "kind": "async",
+            "endpoint": "d-reasoning-g6e-12xlarge",
+            "max_tokens": 32767,
+            "bucket": "artifacts-bucket",
+            "requests_prefix": "async/reasoning/requests/",
+            "responses_prefix": "async/reasoning/responses/",
+            "failures_prefix": "async/reasoning/failures/",
+        },
+    },
+    "rules": [
+        {"tier": "reasoning", "max_tokens_at_least": 4096},
+        {"tier": "reasoning", "prompt_chars_at_least": 8000},
+        {"tier": "fast", "prompt_matches": "^(hi|hello)\\b"},
+    ],
+    "max_body_bytes": 1000,
+    "time_budget_seconds": 10,
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    c = Clock()
+    monkeypatch.setattr(handler, "now", c.now)
+    monkeypatch.setattr(handler, "sleep", c.sleep)
+    # The longest jitter every time: backoff 0.5, 1, 2, 4, 4 s, so attempts are countable.
+    monkeypatch.setattr(handler.random, "uniform", lambda low, high: high)
+    monkeypatch.setenv("ROUTER_CONFIG", json.dumps(CONFIG))
+    return c
+
+
+@pytest.fixture
+def stubs(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iterator[dict[str, Stubber]]:
+    unsigned = Config(signature_version=UNSIGNED)
+    clients = {
+        "sagemaker-runtime": boto3.client("sagemaker-runtime", region_name="us-east-1", config=unsigned),
+        "s3": boto3.client("s3", region_name="us-east-1", config=unsigned),
+    }
+    monkeypatch.setattr(handler, "_clients", clients)
+    stubbers = {name: Stubber(c) for name, c in clients.items()}
+    for s in stubbers.values():
+        s.activate()
+    yield stubbers
+    for s in stubbers.values():
+        s.assert_no_pending_responses()  # every expected call happened
+        s.deactivate()
+
+
+def post(body: Any, headers: dict[str, str] | None = None, raw: str | None = None) -> dict[str, Any]:
+    event = {
+        "httpMethod": "POST",
+        "resource": "/invoke",
+        "headers": headers or {},
+        "body": raw if raw is not None else json.dumps(body),
+    }
+    return handler.handler(event, None)
+
+
+def get_job(job_id: str) -> dict[str, Any]:
+    event = {"httpMethod": "GET", "resource": "/jobs/{id}", "pathParameters": {"id": job_id}}
+    return handler.handler(event, None)
+
+
+def body_of(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"])
+
+
+def stream(data: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(data), len(data))
+
+
+def expect_invoke(stubs: dict[str, Stubber], endpoint: str, output: Any, **extra: Any) -> None:
+    stubs["sagemaker-runtime"].add_response(
+        "invoke_endpoint",
+        {"Body": stream(json.dumps(output).encode()), "ContentType": "application/json"},
+        {
+            "EndpointName": endpoint,
+            "ContentType": "application/json",
+            "Accept": "application/json",
+            "Body": ANY,
+            **extra,
+        },
+    )
+
+
+def throttle(
+    stubs: dict[str, Stubber], operation: str, code: str = "ThrottlingException", message: str = "slow down"
+) -> None:
+    stubs["sagemaker-runtime"].add_client_error(
+        operation, service_error_code=code, service_message=message, http_status_code=400
+    )
+
+
+# --- routing -------------------------------------------------------------------------
+
+
+def test_default_tier_is_invoked_in_real_time(stubs: dict[str, Stubber]) -> None:
+    expect_invoke(stubs, "d-chat-g6e-xlarge", {"generated_text": "4"})
+    response = post({"prompt": "2+2?", "max_tokens": 16, "parameters": {"temperature": 0.6}})
+    assert response["statusCode"] == 200
+    assert body_of(response) == {"tier": "chat", "output": {"generated_text": "4"}}
+
+
+def test_payload_carries_prompt_and_parameters(stubs: dict[str, Stubber]) -> None:
+    sent: dict[str, Any] = {}
+    stubs["sagemaker-runtime"].add_response("invoke_endpoint", {"Body": stream(b"{}")}, None)
+    client = handler._clients["sagemaker-runtime"]
+    client.meta.events.register(
+        "before-parameter-build.sagemaker-runtime.InvokeEndpoint", lambda params, **_: sent.update(params)
+    )
+    post({"prompt": "hey", "max_tokens": 20, "parameters": {"temperature": 0.6}})
+    assert json.loads(sent["Body"]) == {
+        "inputs": "hey",
+        "parameters": {"temperature": 0.6, "max_new_tokens": 20},
+    }
+
+
+def test_explicit_tier_field_wins_over_header_and_rules(stubs: dict[str, Stubber]) -> None:
+    expect_invoke(stubs, "d-chat-g6e-xlarge", {})
+    response = post(
+        {"prompt": "x" * 9000 if False else "hello", "tier": "chat"}, headers={"X-Request-Type": "fast"}
+    )
+    assert body_of(response)["tier"] == "chat"
+
+
+def test_header_picks_the_tier(stubs: dict[str, Stubber]) -> None:
+    expect_invoke(stubs, "d-fast-g6-2xlarge", {}, InferenceComponentName="d-fast-g6-2xlarge-v1")
+    response = post({"prompt": "summarize this"}, headers={"x-request-type": "fast"})
+    assert body_of(response)["tier"] == "fast"
+
+
+def test_rule_on_prompt_regex_routes_to_the_inference_component(stubs: dict[str, Stubber]) -> None:
+    expect_invoke(stubs, "d-fast-g6-2xlarge", {}, InferenceComponentName="d-fast-g6-2xlarge-v1")
+    assert body_of(post({"prompt": "hello there"}))["tier"] == "fast"
+
+
+@pytest.mark.parametrize("request_body", [{"prompt": "prove it", "max_tokens": 4096}, {"prompt": "p" * 8000}])
+def test_long_generations_and_long_prompts_go_to_the_async_tier(
+    stubs: dict[str, Stubber], request_body: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stubs["s3"].add_response(
+        "put_object",
+        {},
+        {"Bucket": "artifacts-bucket", "Key": ANY, "Body": ANY, "ContentType": "application/json"},
+    )
+    stubs["sagemaker-runtime"].add_response(
+        "invoke_endpoint_async",
+        {
+            "OutputLocation": "s3://artifacts-bucket/async/reasoning/responses/abc.out",
+            "FailureLocation": "s3://artifacts-bucket/async/reasoning/failures/abc-error.out",
+        },
+        {
+            "EndpointName": "d-reasoning-g6e-12xlarge",
+            "ContentType": "application/json",
+            "InputLocation": ANY,
+            "InvocationTimeoutSeconds": 3600,
+        },
+    )
+    # An 8000-character prompt needs a larger body limit than the other tests use.
+    monkeypatch.setenv("ROUTER_CONFIG", json.dumps({**CONFIG, "max_body_bytes": 20000}))
+    response = post(request_body)
+    assert response["statusCode"] == 202
+    reply = body_of(response)
+    assert (reply["tier"], reply["status"]) == ("reasoning", "pending")
+    assert reply["job_id"]
+
+
+# --- async jobs ------------------------------------------------------------------------
+
+
+def submit(stubs: dict[str, Stubber]) -> str:
+    stubs["s3"].add_response("put_object", {}, None)
+    stubs["sagemaker-runtime"].add_response(
+        "invoke_endpoint_async",
+        {
+            "OutputLocation": "s3://artifacts-bucket/async/reasoning/responses/abc.out",
+            "FailureLocation": "s3://artifacts-bucket/async/reasoning/failures/abc-error.out",
+        },
+        None,
+    )
+    response = post({"prompt": "think", "tier": "reasoning"})
+    assert response["statusCode"] == 202
+    return str(body_of(response)["job_id"])
+
+
+def test_request_is_stored_before_it_is_sent(stubs: dict[str, Stubber]) -> None:
+    calls: list[str] = []
+    for name, c in handler._clients.items():
+        c.meta.events.register(
+            "before-parameter-build", lambda model, name=name, **_: calls.append(model.name)
+        )
+    submit(stubs)
+    assert calls == ["PutObject", "InvokeEndpointAsync"]
+
+
+def test_request_not_stored_is_never_sent_nor_acknowledged(stubs: dict[str, Stubber]) -> None:
+    stubs["s3"].add_client_error("put_object", service_error_code="AccessDenied", http_status_code=403)
+    response = post({"prompt": "think", "tier": "reasoning"})
+    assert response["statusCode"] == 502
+    assert "job_id" not in body_of(response)
+
+
+def test_async_refused_until_the_budget_runs_out_is_503_not_202(
+    stubs: dict[str, Stubber], clock: Clock
+) -> None:
+    stubs["s3"].add_response("put_object", {}, None)
+    for _ in range(5):  # attempts at 0, 0.5, 1.5, 3.5 and 7.5 s; the next would end past 10 s
+        throttle(stubs, "invoke_endpoint_async")
+    response = post({"prompt": "think", "tier": "reasoning"})
+    assert response["statusCode"] == 503
+    assert "job_id" not in body_of(response)
+
+
+def test_job_pending_then_done(stubs: dict[str, Stubber]) -> None:
+    job_id = submit(stubs)
+    stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
+    stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
+    assert body_of(get_job(job_id)) == {"status": "pending", "tier": "reasoning"}
+    stubs["s3"].add_response(
+        "get_object",
+        {"Body": stream(b'{"generated_text": "42"}')},
+        {"Bucket": "artifacts-bucket", "Key": "async/reasoning/responses/abc.out", "Range": ANY},
+    )
+    assert body_of(get_job(job_id)) == {
+        "status": "done",
+        "tier": "reasoning",
+        "result": {"generated_text": "42"},
+    }
+
+
+def test_job_failed(stubs: dict[str, Stubber]) -> None:
+    job_id = submit(stubs)
+    stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
+    stubs["s3"].add_response(
+        "get_object",
+        {"Body": stream(b"CUDA out of memory")},
+        {"Bucket": "artifacts-bucket", "Key": "async/reasoning/failures/abc-error.out", "Range": ANY},
+    )
+    assert body_of(get_job(job_id)) == {
+        "status": "failed",
+        "tier": "reasoning",
+        "error": "CUDA out of memory",
+    }
+
+
+@pytest.mark.parametrize(
+    "job_id",
+    [
+        "not-a-job",
+        base64.urlsafe_b64encode(
+            json.dumps({"t": "reasoning", "o": "secrets/key", "f": ""}).encode()
+        ).decode(),
+        base64.urlsafe_b64encode(
+            json.dumps({"t": "chat", "o": "async/reasoning/responses/x", "f": ""}).encode()
+        ).decode(),
+        base64.urlsafe_b64encode(json.dumps({"t": "nope", "o": "x", "f": ""}).encode()).decode(),
+    ],
+)
+def test_crafted_or_garbled_job_ids_are_400_and_read_nothing(stubs: dict[str, Stubber], job_id: str) -> None:
+    response = get_job(job_id)
+    assert response["statusCode"] == 400
+    assert body_of(response)["field"] == "id"
+
+
+# --- retries, capacity, timeouts ------------------------------------------------------------
+
+
+def test_throttling_is_retried_with_backoff(stubs: dict[str, Stubber], clock: Clock) -> None:
+    throttle(stubs, "invoke_endpoint")
+    throttle(stubs, "invoke_endpoint")
+    expect_invoke(stubs, "d-chat-g6e-xlarge", {"generated_text": "ok"})
+    response = post({"prompt": "hi there", "tier": "chat"})
+    assert response["statusCode"] == 200
+    assert len(clock.sleeps) == 2
+    assert all(0 <= s <= 4 for s in clock.sleeps)
+
+
+def test_no_capacity_at_zero_copies_is_retried(stubs: dict[str, Stubber], clock: Clock) -> None:
+    throttle(
+        stubs,
+        "invoke_endpoint",
+        code="ValidationError",
+        message="Inference Component has no capacity to process this request. "
+        "ApplicationAutoScaling may be in-progress",
+    )
+    expect_invoke(stubs, "d-fast-g6-2xlarge", {}, InferenceComponentName="d-fast-g6-2xlarge-v1")
+    assert post({"prompt": "x", "tier": "fast"})["statusCode"] == 200
+    assert len(clock.sleeps) == 1
+
+
+def test_still_busy_at_the_end_of_the_budget_is_503_with_retry_after(
+    stubs: dict[str, Stubber], clock: Clock
+) -> None:
+    for _ in range(5):
+        throttle(stubs, "invoke_endpoint", code="ServiceUnavailable")
+    response = post({"prompt": "x", "tier": "chat"})
+    assert response["statusCode"] == 503
+    assert int(response["headers"]["Retry-After"]) >= 1
+    assert clock.sleeps == [0.5, 1, 2, 4]
+    assert clock.t <= CONFIG["time_budget_seconds"]
+
+
+def test_model_error_is_502_and_not_retried(stubs: dict[str, Stubber], clock: Clock) -> None:
+    throttle(stubs, "invoke_endpoint", code="ModelError", message="container said no")
+    response = post({"prompt": "x"})
+    assert response["statusCode"] == 502
+    assert body_of(response)["detail"] == "container said no"
+    assert clock.sleeps == []
+
+
+def test_timeout_is_504_pointing_to_the_async_tier(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slow(**_: Any) -> Any:
+        raise ReadTimeoutError(endpoint_url="https://runtime.sagemaker")
+
+    monkeypatch.setattr(handler._clients["sagemaker-runtime"], "invoke_endpoint", slow)
+    response = post({"prompt": "x"})
+    assert response["statusCode"] == 504
+    assert "async tier" in body_of(response)["error"]
+
+
+# --- bad requests: 400, naming the field, nothing sent --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "raw", "headers", "field"),
+    [
+        (None, "{not json", None, "body"),
+        (None, "[1, 2]", None, "body"),
+        (None, json.dumps({"prompt": "x" * 2000}), None, "body"),  # over max_body_bytes
+        ({"max_tokens": 5}, None, None, "prompt"),
+        ({"prompt": "   "}, None, None, "prompt"),
+        ({"prompt": 42}, None, None, "prompt"),
+        ({"prompt": "x", "tier": "gpu"}, None, None, "tier"),
+        ({"prompt": "x"}, None, {"X-Request-Type": "gpu"}, "X-Request-Type"),
+        ({"prompt": "x", "max_tokens": 0}, None, None, "max_tokens"),
+        ({"prompt": "x", "max_tokens": "many"}, None, None, "max_tokens"),
+        ({"prompt": "x", "max_tokens": True}, None, None, "max_tokens"),
+        (
+            {"prompt": "x", "tier": "chat", "max_tokens": 9000},
+            None,
+            None,
+            "max_tokens",
+        ),  # over the tier's limit
+        ({"prompt": "x", "parameters": [1]}, None, None, "parameters"),
+        ({"prompt": "x", "temperature": 0.6}, None, None, "temperature"),
+    ],
+)
+def test_bad_requests_are_400_and_reach_no_endpoint(
+    stubs: dict[str, Stubber], body: Any, raw: str | None, headers: dict[str, str] | None, field: str
+) -> None:
+    response = post(body, headers=headers, raw=raw)  # the stubbers fail on any call
+    assert response["statusCode"] == 400
+    assert body_of(response)["field"] == field
+    assert body_of(response)["error"]
+
+
+def test_base64_body_is_decoded(stubs: dict[str, Stubber]) -> None:
+    expect_invoke(stubs, "d-chat-g6e-xlarge", {})
+    event = {
+        "httpMethod": "POST",
+        "resource": "/invoke",
+        "isBase64Encoded": True,
+        "body": base64.b64encode(json.dumps({"prompt": "x"}).encode()).decode(),
+    }
+    assert handler.handler(event, None)["statusCode"] == 200
+
+
+def test_unknown_route_is_404(stubs: dict[str, Stubber]) -> None:
+    assert handler.handler({"httpMethod": "DELETE", "resource": "/invoke"}, None)["statusCode"] == 404
+
+
+def test_lambda_remaining_time_bounds_the_budget(stubs: dict[str, Stubber], clock: Clock) -> None:
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 3000  # 3 s left: one attempt, then no time for a retry
+
+    throttle(stubs, "invoke_endpoint")
+    event = {"httpMethod": "POST", "resource": "/invoke", "body": json.dumps({"prompt": "x"})}
+    assert handler.handler(event, Context())["statusCode"] == 503
+    assert clock.sleeps == []
