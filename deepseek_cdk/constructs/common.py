@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import aws_cdk as cdk
 import jsii
@@ -86,16 +87,24 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
 
 
-def nag_reference(value: str) -> str:
-    """`value` as cdk-nag writes it in a finding id: a literal as is, a reference to another
-    resource (e.g. a bucket name from the stateful stack) as `<LogicalId>`."""
-    if not cdk.Token.is_unresolved(value):
+def nag_reference(scope: IConstruct, value: str) -> str:
+    """`value` as cdk-nag writes it in a finding id: literals as they are, `{"Ref": X}` as `<X>`,
+    `{"Fn::GetAtt": [X, Y]}` as `<X.Y>`, and `Fn::Join` joined, e.g. a bucket named after the
+    account and region reads `name-<AWS::AccountId>-<AWS::Region>`."""
+    return _flatten(cdk.Stack.of(scope).resolve(value))
+
+
+def _flatten(value: Any) -> str:
+    if isinstance(value, str):
         return value
-    token = cdk.Tokenization.reverse_string(value).first_token
-    if isinstance(token, cdk.Reference) and isinstance(token.target, cdk.CfnElement):
-        logical_id = cdk.Stack.of(token.target).get_logical_id(token.target)
-        return f"<{logical_id}>" if token.display_name == "Ref" else f"<{logical_id}.{token.display_name}>"
-    raise ValueError(f"cannot tell how cdk-nag names {value!r}: pass a literal or a resource attribute")
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_flatten(p) for p in parts)
+    raise ValueError(f"cannot tell how cdk-nag names {value!r}: use literals, Ref, GetAtt or Join")
 
 
 def skip_checkov(resource: cdk.CfnResource, check_id: str, reason: str) -> None:

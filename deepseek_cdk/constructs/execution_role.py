@@ -191,8 +191,7 @@ class ModelExecutionRole(Construct):
     def _acknowledge_prefix(self, prefix: S3Prefix, use: str) -> None:
         acknowledge(
             self._data(),
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{nag_reference(prefix.bucket_name)}/"
-            f"{prefix.prefix}*]",
+            f"AwsSolutions-IAM5[Resource::{nag_reference(self, prefix.objects_arn)}]",
             f"the objects under one prefix that this model {use}, not the whole bucket",
         )
 

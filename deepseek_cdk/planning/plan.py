@@ -113,6 +113,15 @@ class TierPlan:
 
 
 @dataclass(frozen=True)
+class RouterPlan:
+    """The router's choice of tier: the default, then rules in order (each a dict with `tier`
+    and any of max_tokens_at_least, prompt_chars_at_least, prompt_matches)."""
+
+    default_tier: str
+    rules: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     deployment: str
     region: str | None
@@ -120,6 +129,7 @@ class Plan:
     price_region: str
     price_date: str
     tiers: tuple[TierPlan, ...]
+    router: RouterPlan | None
 
     def tier(self, name: str) -> TierPlan:
         return next(t for t in self.tiers if t.name == name)
@@ -146,6 +156,16 @@ def build_plan(deployment: Deployment) -> Plan:
         price_region=PRICE_REGION,
         price_date=PRICE_DATE,
         tiers=tuple(tiers),
+        router=(
+            RouterPlan(
+                default_tier=deployment.router.default_tier,
+                rules=tuple(
+                    {"tier": r.tier, **r.when.model_dump(exclude_none=True)} for r in deployment.router.rules
+                ),
+            )
+            if deployment.router
+            else None
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from constructs import Construct
 from deepseek_cdk.constructs.common import add_tags
 from deepseek_cdk.planning import Plan
 from deepseek_cdk.stacks.inference import InferenceStack
-from deepseek_cdk.stacks.stateful import StatefulStack
+from deepseek_cdk.stacks.stateful import StatefulStack, artifacts_bucket_name
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,14 @@ def build_deployment(scope: Construct, plan: Plan, *, env: cdk.Environment | Non
     """Create `<name>-stateful` and `<name>-inference` (tiers of every endpoint kind)."""
     stateful = StatefulStack(scope, f"{plan.deployment}-stateful", deployment=plan.deployment, env=env)
     inference = InferenceStack(
-        scope, f"{plan.deployment}-inference", plan=plan, key=stateful.key, bucket=stateful.artifacts, env=env
+        scope,
+        f"{plan.deployment}-inference",
+        plan=plan,
+        key=stateful.key,
+        bucket_name=artifacts_bucket_name(plan.deployment),
+        env=env,
     )
+    inference.add_stack_dependency(stateful)  # the bucket is shared by name, not by reference
     for stack in (stateful, inference):
         add_tags(stack, {"deployment": plan.deployment})
     return DeploymentStacks(stateful, inference)

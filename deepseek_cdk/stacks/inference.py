@@ -6,7 +6,6 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
@@ -15,6 +14,7 @@ from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
 from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint, Variant
+from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
 from deepseek_cdk.planning import Plan, ScalingPlan, TierPlan
 
@@ -25,7 +25,8 @@ def construct_id(name: str) -> str:
 
 
 class InferenceStack(cdk.Stack):
-    """One construct per tier: an execution role, a model per version, and the endpoint.
+    """One construct per tier (an execution role, a model per version, the endpoint and its
+    scaling) and, when the deployment has a router section, the RequestRouter in front.
 
     Cost: the endpoints' GPU instances, billed per second while they exist (see
     `deepseek-cdk plan` for the monthly range per tier).
@@ -38,16 +39,26 @@ class InferenceStack(cdk.Stack):
         *,
         plan: Plan,
         key: kms.IKey,
-        bucket: s3.IBucket,
+        bucket_name: str,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id_, **kwargs)
         self.tiers: dict[str, TierResources] = {
             tier.name: TIER_KINDS[tier.endpoint](
-                self, construct_id(tier.name), tier=tier, key=key, bucket=bucket
+                self, construct_id(tier.name), tier=tier, key=key, bucket_name=bucket_name
             )
             for tier in plan.tiers
         }
+        self.router: RequestRouter | None = None
+        if plan.router is not None:
+            self.router = RequestRouter(
+                self,
+                "Router",
+                tiers=[self.tiers[t.name].routed(t) for t in plan.tiers],
+                default_tier=plan.router.default_tier,
+                rules=plan.router.rules,
+                kms_key=key,
+            )
 
 
 class TierResources(Construct):
@@ -90,6 +101,12 @@ class TierResources(Construct):
             add_tags(model, {"version": version.name})
             self.models[version.name] = model
 
+    def routed(self, tier: TierPlan) -> RoutedTier:
+        """How the router reaches this tier."""
+        return RoutedTier(
+            tier.name, tier.endpoint, tier.endpoint_name, max_tokens=tier.max_context_tokens - 1
+        )
+
     def after_grants(self, resource: Construct) -> None:
         """Create `resource` only once the role's policies exist (the role itself is already a
         dependency wherever its ARN is used); SageMaker checks the role's access on creation."""
@@ -102,7 +119,7 @@ class RealtimeTier(TierResources):
     """A real-time tier: weighted variants, one per version, each scaled on its own."""
 
     def __init__(
-        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket: s3.IBucket
+        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket_name: str
     ) -> None:
         super().__init__(scope, construct_id_, tier=tier, key=key)
         self.endpoint = RealtimeEndpoint(
@@ -139,10 +156,10 @@ class AsyncTier(TierResources):
     `async/<tier>/`, and the tier scales on its backlog, from zero when min is 0."""
 
     def __init__(
-        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket: s3.IBucket
+        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket_name: str
     ) -> None:
         requests, responses, failures = (
-            S3Prefix(bucket.bucket_name, f"async/{tier.name}/{part}/")
+            S3Prefix(bucket_name, f"async/{tier.name}/{part}/")
             for part in ("requests", "responses", "failures")
         )
         super().__init__(
@@ -178,13 +195,24 @@ class AsyncTier(TierResources):
         )
         schedule(self.scaling, s)
 
+    def routed(self, tier: TierPlan) -> RoutedTier:
+        return RoutedTier(
+            tier.name,
+            tier.endpoint,
+            tier.endpoint_name,
+            max_tokens=tier.max_context_tokens - 1,
+            requests=self.requests,
+            responses=self.responses,
+            failures=self.failures,
+        )
+
 
 class InferenceComponentTier(TierResources):
     """An inference-component tier: one component per version on instances SageMaker manages;
     copies scale on concurrency and from zero on no-capacity failures, instances follow."""
 
     def __init__(
-        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket: s3.IBucket
+        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket_name: str
     ) -> None:
         super().__init__(scope, construct_id_, tier=tier, key=key)
         s = tier.scaling
@@ -228,6 +256,15 @@ class InferenceComponentTier(TierResources):
             )
             for v in tier.versions
         ]
+
+    def routed(self, tier: TierPlan) -> RoutedTier:
+        return RoutedTier(
+            tier.name,
+            tier.endpoint,
+            tier.endpoint_name,
+            max_tokens=tier.max_context_tokens - 1,
+            components=tuple((self.endpoint.component_names[v.name], v.weight) for v in tier.versions),
+        )
 
 
 def track_and_schedule(scaling: CapacityScaling, plan: ScalingPlan) -> CapacityScaling:

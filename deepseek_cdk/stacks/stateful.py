@@ -17,6 +17,12 @@ NO_REPLICATION = (
 )
 
 
+def artifacts_bucket_name(deployment: str) -> str:
+    """`<deployment>-artifacts-<account>-<region>`: unique, and known to every stack of the
+    deployment without a cross-stack reference (at most 20 + 11 + 12 + 1 + 14 = 58 chars)."""
+    return f"{deployment}-artifacts-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}"
+
+
 class StatefulStack(cdk.Stack):
     """KMS key (rotated yearly), model/artifact bucket, access-log bucket.
 
@@ -60,6 +66,7 @@ class StatefulStack(cdk.Stack):
         self.artifacts = s3.Bucket(
             self,
             "Artifacts",
+            bucket_name=artifacts_bucket_name(deployment),
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
             bucket_key_enabled=True,
