@@ -94,7 +94,9 @@ def test_roles_are_least_privilege(synthesized: dict[str, Synthesized], name: st
         assert "Policies" not in role["Properties"]  # no inline policies
         # No AWS managed policies, but the one API Gateway's account-level log role needs.
         managed = json.dumps(role["Properties"].get("ManagedPolicyArns", []))
-        assert managed in ("[]", "") or managed.endswith(':policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]]}]')
+        assert managed in ("[]", "") or managed.endswith(
+            ':policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]]}]'
+        )
     (role_id,) = [
         k
         for k, r in s.inference.find_resources("AWS::IAM::Role").items()

@@ -1,0 +1,159 @@
+"""The router of chat-and-reasoning as synthesized, and RequestRouter's props on their own."""
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Template
+
+from deepseek_cdk.constructs.execution_role import S3Prefix
+from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier, RouterOptions
+from deepseek_cdk.runtime.router.handler import RouterConfig
+from tests.conftest import TEST_ENV, Synthesized, make_app
+
+
+@pytest.fixture(scope="module")
+def s(synthesized: dict[str, Synthesized]) -> Synthesized:
+    return synthesized["chat-and-reasoning"]
+
+
+def resources(s: Synthesized, resource_type: str) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in s.inference.find_resources(resource_type).values()]
+
+
+def test_every_method_needs_iam_and_invoke_validates_its_body(s: Synthesized) -> None:
+    methods = resources(s, "AWS::ApiGateway::Method")
+    assert sorted(m["HttpMethod"] for m in methods) == ["GET", "POST"]
+    assert all(m["AuthorizationType"] == "AWS_IAM" for m in methods)
+    (post,) = [m for m in methods if m["HttpMethod"] == "POST"]
+    assert "application/json" in post["RequestModels"]
+    (model,) = resources(s, "AWS::ApiGateway::Model")
+    assert model["Schema"]["required"] == ["prompt"]
+    assert model["Schema"]["additionalProperties"] is False
+    validators = resources(s, "AWS::ApiGateway::RequestValidator")
+    assert any(v.get("ValidateRequestBody") for v in validators)
+
+
+def test_stage_logs_traces_and_throttles(s: Synthesized) -> None:
+    (stage,) = resources(s, "AWS::ApiGateway::Stage")
+    assert stage["TracingEnabled"] is True
+    assert "DestinationArn" in stage["AccessLogSetting"]
+    (settings,) = stage["MethodSettings"]
+    assert settings["LoggingLevel"] == "ERROR"
+    assert settings["DataTraceEnabled"] is False  # prompts and answers stay out of the logs
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (20, 40)
+    for group in resources(s, "AWS::Logs::LogGroup"):
+        assert "KmsKeyId" in group and group["RetentionInDays"] == 365
+
+
+def router_config(s: Synthesized) -> RouterConfig:
+    (function,) = [f for f in resources(s, "AWS::Lambda::Function") if "ROUTER_CONFIG" in json.dumps(f)]
+    joined = function["Environment"]["Variables"]["ROUTER_CONFIG"]
+    parts = joined["Fn::Join"][1] if isinstance(joined, dict) else [joined]
+    text = "".join(p if isinstance(p, str) else f"<{p.get('Ref')}>" for p in parts)
+    return RouterConfig.from_json(text)
+
+
+def test_the_function_gets_a_config_the_handler_reads(s: Synthesized) -> None:
+    config = router_config(s)
+    assert config.default_tier == "chat"
+    assert config.tiers["chat"].endpoint == s.plan.tier("chat").endpoint_name
+    reasoning = config.tiers["reasoning"]
+    assert (reasoning.kind, reasoning.endpoint) == ("async", s.plan.tier("reasoning").endpoint_name)
+    assert reasoning.requests_prefix == "async/reasoning/requests/"
+    assert reasoning.bucket == "chatreason-artifacts-<AWS::AccountId>-<AWS::Region>"
+    assert config.rules == (
+        {"tier": "reasoning", "max_tokens_at_least": 4096},
+        {"tier": "reasoning", "prompt_chars_at_least": 8000},
+    )
+    assert config.tiers["chat"].max_tokens == s.plan.tier("chat").max_context_tokens - 1
+
+
+def test_function_runs_on_the_latest_python_with_encrypted_env(s: Synthesized) -> None:
+    (function,) = [f for f in resources(s, "AWS::Lambda::Function") if "ROUTER_CONFIG" in json.dumps(f)]
+    assert function["Runtime"] == "python3.14"
+    assert function["Timeout"] == 29
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert "KmsKeyArn" in function
+
+
+def test_router_role_invokes_only_this_deployments_endpoints(s: Synthesized) -> None:
+    (policy,) = [
+        p for p in resources(s, "AWS::IAM::ManagedPolicy") if p["Description"] == "What the router may do"
+    ]
+    by_sid = {st.get("Sid"): st for st in policy["PolicyDocument"]["Statement"]}
+    realtime = json.dumps(by_sid["InvokeRealtimeTiers"]["Resource"])
+    assert by_sid["InvokeRealtimeTiers"]["Action"] == "sagemaker:InvokeEndpoint"
+    assert f"endpoint/{s.plan.tier('chat').endpoint_name}" in realtime
+    assert "reasoning" not in realtime
+    assert by_sid["InvokeAsyncTiers"]["Action"] == "sagemaker:InvokeEndpointAsync"
+    assert f"endpoint/{s.plan.tier('reasoning').endpoint_name}" in json.dumps(
+        by_sid["InvokeAsyncTiers"]["Resource"]
+    )
+    s3 = [st for st in policy["PolicyDocument"]["Statement"] if str(st["Action"]).startswith("s3:")]
+    grants = {
+        (st["Action"], json.dumps(resource).split("/", 1)[1])
+        for st in s3
+        for resource in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])
+    }
+    assert grants == {
+        ("s3:PutObject", 'async/reasoning/requests/*"]]}'),
+        ("s3:GetObject", 'async/reasoning/responses/*"]]}'),
+        ("s3:GetObject", 'async/reasoning/failures/*"]]}'),
+    }
+    actions = json.dumps([st["Action"] for st in policy["PolicyDocument"]["Statement"]])
+    assert '"s3:*"' not in actions and '"sagemaker:*"' not in actions
+
+
+def test_no_router_without_a_router_section(synthesized: dict[str, Synthesized]) -> None:
+    assert resources(synthesized["r1-full"], "AWS::ApiGateway::RestApi") == []
+
+
+def router(**props: Any) -> tuple[cdk.Stack, RequestRouter]:
+    stack = cdk.Stack(make_app(), "Test", env=TEST_ENV)
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    tiers = [
+        RoutedTier("chat", "realtime", "chat-endpoint", 8191),
+        RoutedTier(
+            "batch",
+            "async",
+            "batch-endpoint",
+            32767,
+            requests=S3Prefix("bucket", "in/"),
+            responses=S3Prefix("bucket", "out/"),
+            failures=S3Prefix("bucket", "err/"),
+        ),
+    ]
+    defaults: dict[str, Any] = {"tiers": tiers, "default_tier": "chat", "kms_key": key}
+    return stack, RequestRouter(stack, "Router", **{**defaults, **props})
+
+
+def test_api_key_and_usage_plan_on_request() -> None:
+    stack, _ = router(options=RouterOptions(api_key_required=True))
+    t = Template.from_stack(stack)
+    t.resource_count_is("AWS::ApiGateway::UsagePlan", 1)
+    t.resource_count_is("AWS::ApiGateway::ApiKey", 1)
+    methods = t.find_resources("AWS::ApiGateway::Method").values()
+    assert all(m["Properties"]["ApiKeyRequired"] is True for m in methods)
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"default_tier": "nope"}, "default_tier: must be one of"),
+        ({"rules": [{"tier": "nope", "max_tokens_at_least": 1}]}, r"rules\[0\].tier: must be one of"),
+        ({"tiers": []}, "tiers: give at least one tier"),
+        ({"tiers": [RoutedTier("a", "async", "e", 10)], "default_tier": "a"}, "an async tier needs requests"),
+        (
+            {"tiers": [RoutedTier("a", "inference-components", "e", 10)], "default_tier": "a"},
+            "an inference-components tier needs its components",
+        ),
+        ({"tiers": [RoutedTier("a", "batch", "e", 10)], "default_tier": "a"}, "kind must be one of"),
+        ({"options": RouterOptions(max_body_bytes=10)}, "max_body_bytes: must be 1 KiB-6 MiB"),
+    ],
+)
+def test_bad_router_props(props: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        router(**props)
