@@ -159,19 +159,26 @@ def test_s3_weights_are_read_from_their_prefix_only_and_isolate_the_network(
 
 
 def test_hub_weights_need_the_network(synthesized: dict[str, Synthesized]) -> None:
-    model = only(synthesized["default"].inference, "AWS::SageMaker::Model")
+    model = synthesized["default"].one_of_tier("AWS::SageMaker::Model", "chat")
     assert model["EnableNetworkIsolation"] is False
     assert "ModelDataSource" not in model["PrimaryContainer"]
 
 
 @pytest.mark.parametrize(
-    "resource_type", ["AWS::SageMaker::Model", "AWS::SageMaker::Endpoint", "AWS::IAM::Role"]
+    "resource_type",
+    [
+        "AWS::SageMaker::Model",
+        "AWS::SageMaker::EndpointConfig",
+        "AWS::SageMaker::Endpoint",
+        "AWS::IAM::Role",
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+    ],
 )
 def test_every_resource_is_tagged_for_cost_allocation(
     synthesized: dict[str, Synthesized], resource_type: str
 ) -> None:
     s = synthesized["default"]
-    tags = {t["Key"]: t["Value"] for t in only(s.inference, resource_type)["Tags"]}
+    tags = {t["Key"]: t["Value"] for t in s.one_of_tier(resource_type, "chat")["Tags"]}
     assert tags["deployment"] == "deepseek"
     assert tags["tier"] == "chat"
     assert tags["model"] == "deepseek-r1-distill-qwen-7b"

@@ -27,11 +27,14 @@ def test_every_shipped_deployment_validates(path: Path) -> None:
     assert load_deployment(path).tiers
 
 
-def test_default_deployment_is_one_realtime_chat_tier_on_qwen_7b() -> None:
+def test_default_deployment_is_real_time_chat_and_async_reasoning_behind_a_router() -> None:
     d = load_deployment(None)
     assert [(t.name, t.endpoint, t.model) for t in d.tiers] == [
-        ("chat", "realtime", "deepseek-r1-distill-qwen-7b")
+        ("chat", "realtime", "deepseek-r1-distill-qwen-7b"),
+        ("reasoning", "async", "deepseek-r1-distill-qwen-32b"),
     ]
+    assert d.router is not None and d.router.default_tier == "chat"
+    assert {r.tier for r in d.router.rules} == {"reasoning"}
 
 
 def test_unknown_model_lists_the_known_ones() -> None:
