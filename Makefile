@@ -45,12 +45,15 @@ lint: setup
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy deepseek_cdk app.py
 
-# The real CLI synth of the default deployment, then cfn-lint (errors and warnings fail)
-# and checkov (offline) on every template.
+# The real CLI synth (cdk-nag packs included) of every shipped deployment into
+# cdk.out/<file>/, then cfn-lint (errors and warnings fail) and checkov (offline) on all.
+DEPLOYMENTS := $(wildcard deployments/*.yaml deployments/examples/*.yaml)
 check-templates: setup $(TOOLS)/.installed
 	rm -rf cdk.out
-	npx cdk synth --quiet
-	$(VENV)/bin/cfn-lint --non-zero-exit-code warning cdk.out/*.template.json
+	for f in $(DEPLOYMENTS); do \
+	  npx cdk synth --quiet -c deployment=$$f -o cdk.out/$$(basename $$f .yaml) || exit 1; \
+	done
+	$(VENV)/bin/cfn-lint --non-zero-exit-code warning cdk.out/*/*.template.json
 	$(TOOLS)/bin/checkov -d cdk.out --framework cloudformation --compact --quiet --skip-download
 
 test: lint
