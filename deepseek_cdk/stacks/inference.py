@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import aws_cdk as cdk
@@ -128,10 +129,7 @@ class RealtimeTier(TierResources):
             variants=[Variant(v.name, self.models[v.name].model_name, v.weight) for v in tier.versions],
             instance_type=tier.instance_type,
             initial_instance_count=tier.min_capacity,
-            model_download_timeout_s=tier.model_download_timeout_s,
-            startup_health_check_timeout_s=tier.startup_health_check_timeout_s,
-            volume_size_gb=tier.volume_size_gb,
-            local_nvme=tier.local_nvme,
+            **start_up(tier),
             kms_key=key,
             endpoint_name=tier.endpoint_name,
         )
@@ -178,10 +176,7 @@ class AsyncTier(TierResources):
             kms_key=key,
             max_concurrent_invocations=tier.max_concurrency,
             initial_instance_count=max(1, tier.min_capacity),  # SageMaker creates it with >= 1
-            model_download_timeout_s=tier.model_download_timeout_s,
-            startup_health_check_timeout_s=tier.startup_health_check_timeout_s,
-            volume_size_gb=tier.volume_size_gb,
-            local_nvme=tier.local_nvme,
+            **start_up(tier),
             endpoint_name=tier.endpoint_name,
         )
         self.role.allow_publish(self.endpoint.success_topic, self.endpoint.error_topic)
@@ -196,14 +191,8 @@ class AsyncTier(TierResources):
         schedule(self.scaling, s)
 
     def routed(self, tier: TierPlan) -> RoutedTier:
-        return RoutedTier(
-            tier.name,
-            tier.endpoint,
-            tier.endpoint_name,
-            max_tokens=tier.max_context_tokens - 1,
-            requests=self.requests,
-            responses=self.responses,
-            failures=self.failures,
+        return replace(
+            super().routed(tier), requests=self.requests, responses=self.responses, failures=self.failures
         )
 
 
@@ -234,10 +223,7 @@ class InferenceComponentTier(TierResources):
             instance_type=tier.instance_type,
             min_instances=s.min_capacity,
             max_instances=s.max_capacity * len(tier.versions),  # one copy fills an instance
-            model_download_timeout_s=tier.model_download_timeout_s,
-            startup_health_check_timeout_s=tier.startup_health_check_timeout_s,
-            volume_size_gb=tier.volume_size_gb,
-            local_nvme=tier.local_nvme,
+            **start_up(tier),
             kms_key=key,
             endpoint_name=tier.endpoint_name,
         )
@@ -258,13 +244,18 @@ class InferenceComponentTier(TierResources):
         ]
 
     def routed(self, tier: TierPlan) -> RoutedTier:
-        return RoutedTier(
-            tier.name,
-            tier.endpoint,
-            tier.endpoint_name,
-            max_tokens=tier.max_context_tokens - 1,
-            components=tuple((self.endpoint.component_names[v.name], v.weight) for v in tier.versions),
-        )
+        components = tuple((self.endpoint.component_names[v.name], v.weight) for v in tier.versions)
+        return replace(super().routed(tier), components=components)
+
+
+def start_up(tier: TierPlan) -> dict[str, Any]:
+    """The plan's storage and start-up timeouts, as every endpoint construct takes them."""
+    return {
+        "model_download_timeout_s": tier.model_download_timeout_s,
+        "startup_health_check_timeout_s": tier.startup_health_check_timeout_s,
+        "volume_size_gb": tier.volume_size_gb,
+        "local_nvme": tier.local_nvme,
+    }
 
 
 def track_and_schedule(scaling: CapacityScaling, plan: ScalingPlan) -> CapacityScaling:
