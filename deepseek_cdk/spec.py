@@ -126,6 +126,20 @@ class Scaling(_Strict):
         return self.max if self.max is not None else max(self.min, 1)
 
 
+class AlarmThresholds(_Strict):
+    """When a tier's alarms fire. Absent values are derived in the plan (see planning/alarms.py)."""
+
+    latency_p90_seconds: float | None = Field(default=None, gt=0, le=3600)  # default: slo, else 60
+    error_5xx_percent: float = Field(default=1, gt=0, le=100)
+    error_4xx_percent: float = Field(default=5, gt=0, le=100)
+    gpu_memory_percent: float | None = Field(default=None, gt=0, le=100)  # per GPU
+    disk_percent: float = Field(default=90, gt=0, le=100)
+    at_max_minutes: int = Field(default=30, ge=1, le=1440)
+    oldest_request_minutes: float | None = Field(default=None, gt=0, le=360)  # async
+    backlog_size: int | None = Field(default=None, ge=1)  # async
+    evaluation_minutes: int = Field(default=5, ge=1, le=60)
+
+
 class Version(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     revision: str | None = None  # Hub revision (branch, tag or commit)
@@ -158,6 +172,7 @@ class Tier(_Strict):
     max_concurrency: int = Field(default=16, ge=1, le=1024)
     gpu_memory_utilization: float = Field(default=0.9, ge=0.5, le=0.98)
     slo: Slo | None = None
+    alarms: AlarmThresholds = AlarmThresholds()
     scaling: Scaling = Scaling()
     versions: list[Version] = []
     shadow: Shadow | None = None

@@ -120,6 +120,11 @@ def add_tags(scope: IConstruct, tags: Mapping[str, str]) -> None:
         cdk.Tags.of(scope).add(key, value)
 
 
+def pascal(name: str) -> str:
+    """`chat` -> `Chat`, `long-reasoning` -> `LongReasoning`: stable construct ids from names."""
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
 def require(condition: bool, prop: str, message: str) -> None:
     """Raise ValueError naming the prop when a construct's input is not allowed."""
     if not condition:

@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from deepseek_cdk.catalog import INSTANCES
-from deepseek_cdk.constructs.common import acknowledge, require
+from deepseek_cdk.constructs.common import acknowledge, pascal, require
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # endpoint and variant names
@@ -205,7 +205,7 @@ class SageMakerEndpoint(Construct):
         )
         return CapacityScaling(
             self,
-            f"Scaling{''.join(p.capitalize() for p in variant_name.split('-'))}",
+            f"Scaling{pascal(variant_name)}",
             kind=ScalableKind.VARIANT_INSTANCES,
             resource_id=f"endpoint/{self.endpoint_name}/variant/{variant_name}",
             min_capacity=min_capacity,

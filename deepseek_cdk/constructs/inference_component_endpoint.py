@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from deepseek_cdk.constructs.common import require
+from deepseek_cdk.constructs.common import pascal, require
 from deepseek_cdk.constructs.endpoint_base import (
     INVOCATION_NAMESPACE,
     NAME,
@@ -137,7 +137,7 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
         self.components: dict[str, sagemaker.CfnInferenceComponent] = {}
         self.component_names: dict[str, str] = {}
         for c in components:
-            component_id = f"Component{''.join(p.capitalize() for p in c.name.split('-'))}"
+            component_id = f"Component{pascal(c.name)}"
             name = component_name(
                 endpoint_name or cdk.Names.unique_resource_name(self, max_length=48, separator="-"), c.name
             )
@@ -180,7 +180,7 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
         require(component in self.components, "component", f"must be one of {list(self.components)}")
         scaling = CapacityScaling(
             self,
-            f"Scaling{''.join(p.capitalize() for p in component.split('-'))}",
+            f"Scaling{pascal(component)}",
             kind=ScalableKind.INFERENCE_COMPONENT_COPIES,
             resource_id=f"inference-component/{self.component_names[component]}",
             min_capacity=min_copies,
@@ -195,7 +195,7 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
             # AWS's documented scale-from-zero alarm: any failed request for lack of a copy.
             no_capacity = self.metric_no_capacity_failures(component).create_alarm(
                 self,
-                f"NoCapacity{''.join(p.capitalize() for p in component.split('-'))}",
+                f"NoCapacity{pascal(component)}",
                 threshold=1,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -225,6 +225,10 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
     def metric_no_capacity_failures(self, component: str) -> cloudwatch.Metric:
         """Requests that failed because the component had no copy to serve them."""
         return self.metric_component(component, "NoCapacityInvocationFailures", statistic="Maximum")
+
+    def metric_concurrent_requests_per_copy(self, component: str) -> cloudwatch.Metric:
+        """Requests per copy, queued ones included (10-second samples)."""
+        return self.metric_component(component, "ConcurrentRequestsPerCopy", statistic="Average")
 
     def metric_component_invocations(self, component: str) -> cloudwatch.Metric:
         return self.metric_component(component, "Invocations")

@@ -96,6 +96,13 @@ class RealtimeEndpoint(SageMakerEndpoint):
     def metric_invocations(self, variant: str | None = None) -> cloudwatch.Metric:
         return self.metric("Invocations", variant=variant, statistic="Sum")
 
+    def metric_concurrent_requests(self, variant: str | None = None) -> cloudwatch.Metric:
+        """Requests in the container per instance, queued ones included (10-second samples)."""
+        return self.metric("ConcurrentRequestsPerModel", variant=variant)
+
+    def metric_invocations_per_instance(self, variant: str | None = None) -> cloudwatch.Metric:
+        return self.metric("InvocationsPerInstance", variant=variant, statistic="Sum")
+
     def metric_4xx_errors(self, variant: str | None = None) -> cloudwatch.Metric:
         """Average = share of requests answered 4xx."""
         return self.metric("Invocation4XXErrors", variant=variant)

@@ -1,8 +1,10 @@
 """Pure-Python planning: resolves a deployment spec into a Plan. Never imports aws_cdk."""
 
+from deepseek_cdk.planning.alarms import AlarmPlan
 from deepseek_cdk.planning.plan import (
     HOURS_PER_MONTH,
     CostRange,
+    MonitoringPlan,
     Plan,
     PlanError,
     RouterPlan,
@@ -16,8 +18,10 @@ from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances,
 
 __all__ = [
     "HOURS_PER_MONTH",
+    "AlarmPlan",
     "CostRange",
     "MemoryFit",
+    "MonitoringPlan",
     "Plan",
     "PlanError",
     "RouterPlan",

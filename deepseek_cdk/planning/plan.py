@@ -13,6 +13,7 @@ from typing import Any
 from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS, PRICE_DATE, PRICE_REGION
 from deepseek_cdk.cron import parse_cron
 from deepseek_cdk.planning import startup
+from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
 from deepseek_cdk.planning.scaling import ScalingTarget, Throughput, estimate_throughput, scaling_target
 from deepseek_cdk.planning.schedules import (
@@ -108,8 +109,17 @@ class TierPlan:
     max_capacity: int
     throughput: Throughput
     scaling: ScalingPlan
+    alarms: AlarmPlan
     cost: CostRange | None  # None: the catalog has no price for this instance
     versions: tuple[VersionPlan, ...]
+
+
+@dataclass(frozen=True)
+class MonitoringPlan:
+    """Where alarms go and what the deployment may cost."""
+
+    alarm_email: str | None
+    budget_usd_per_month: float | None
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,7 @@ class Plan:
     price_date: str
     tiers: tuple[TierPlan, ...]
     router: RouterPlan | None
+    monitoring: MonitoringPlan
 
     def tier(self, name: str) -> TierPlan:
         return next(t for t in self.tiers if t.name == name)
@@ -166,6 +177,7 @@ def build_plan(deployment: Deployment) -> Plan:
             if deployment.router
             else None
         ),
+        monitoring=MonitoringPlan(deployment.alarm_email, deployment.budget_usd_per_month),
     )
 
 
@@ -248,6 +260,9 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         max_capacity=max_capacity,
         throughput=throughput,
         scaling=scaling,
+        alarms=alarm_plan(
+            tier, gpu_count=instance.gpu_count, max_capacity=max_capacity, target=scaling.target.target
+        ),
         cost=_cost(instance.price_per_hour, scaling.calendar),
         versions=versions,
     )

@@ -10,7 +10,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
-from deepseek_cdk.constructs.common import add_tags
+from deepseek_cdk.constructs.common import add_tags, pascal
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
@@ -18,11 +18,6 @@ from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
 from deepseek_cdk.planning import Plan, ScalingPlan, TierPlan
-
-
-def construct_id(name: str) -> str:
-    """`chat` -> `Chat`, `long-reasoning` -> `LongReasoning`: stable PascalCase ids."""
-    return "".join(part.capitalize() for part in name.split("-"))
 
 
 class InferenceStack(cdk.Stack):
@@ -46,7 +41,7 @@ class InferenceStack(cdk.Stack):
         super().__init__(scope, construct_id_, **kwargs)
         self.tiers: dict[str, TierResources] = {
             tier.name: TIER_KINDS[tier.endpoint](
-                self, construct_id(tier.name), tier=tier, key=key, bucket_name=bucket_name
+                self, pascal(tier.name), tier=tier, key=key, bucket_name=bucket_name
             )
             for tier in plan.tiers
         }
@@ -91,7 +86,7 @@ class TierResources(Construct):
         for version in tier.versions:
             model = LlmModel(
                 self,
-                f"Model{construct_id(version.name)}",
+                f"Model{pascal(version.name)}",
                 image_repository=tier.image_repository,
                 image_tag=tier.image_tag,
                 environment=version.env,

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
+from deepseek_cdk.constructs.common import pascal
 from deepseek_cdk.planning import build_plan
 from deepseek_cdk.spec import parse_deployment
 from deepseek_cdk.stacks import build_deployment
-from deepseek_cdk.stacks.inference import construct_id
 from tests.conftest import SYNTH_TIERS, TEST_ENV, Synthesized, make_app
 
 REALTIME_TIERS = [(name, tier) for name, tier, kind in SYNTH_TIERS if kind == "realtime"]
@@ -31,7 +31,7 @@ def test_targets_and_policies_follow_the_plan(
     (policy,) = [
         p
         for logical_id, p in s.inference.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").items()
-        if logical_id.startswith(construct_id(tier_name))
+        if logical_id.startswith(pascal(tier_name))
     ]
     config = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
     assert config["TargetValue"] == tier.scaling.target.target
