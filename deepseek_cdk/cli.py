@@ -102,6 +102,7 @@ def _render_tier(t: TierPlan) -> list[str]:
         ),
         ("week (UTC)", [seg.describe() for seg in sc.calendar.segments]),
         *([("notes", list(sc.notes))] if sc.notes else []),
+        ("alarms", _render_alarms(t)),
         ("versions", [", ".join(f"{v.name} {v.weight:g}%" for v in t.versions)]),
         ("cost", [_render_cost(t)]),
     ]
@@ -110,6 +111,22 @@ def _render_tier(t: TierPlan) -> list[str]:
     for key, values in rows:
         lines += [f"  {(key if i == 0 else '').ljust(width)}  {v}" for i, v in enumerate(values)]
     return lines
+
+
+def _render_alarms(t: TierPlan) -> list[str]:
+    a = t.alarms
+    if t.endpoint == "async":
+        return [
+            f"oldest request > {a.oldest_request_s} s, backlog > {a.backlog_size}, requests waiting "
+            "with no instance for 15 min, any invocation failure"
+        ]
+    if t.endpoint == "inference-components":
+        return [f"no-capacity failures for 15 min, copies at max for {a.at_max_minutes} min"]
+    return [
+        f"latency p90 > {a.latency_p90_us:,} µs, 5XX > {a.error_5xx_rate:.1%}, 4XX > {a.error_4xx_rate:.1%}, "
+        f"disk > {a.disk_percent:g}%, at max for {a.at_max_minutes} min",
+        *a.derivation[1:],
+    ]
 
 
 def _bounds(low: int | None, high: int | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
@@ -14,6 +15,7 @@ from deepseek_cdk.constructs.inference_component_endpoint import InferenceCompon
 from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint
 
 WIDTH = 6  # four graphs a row (the dashboard grid is 24 wide)
+MINUTE = cdk.Duration.minutes(1)  # the period of the endpoint metrics the expressions divide
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class DeploymentDashboard(Construct):
                             "per_instance": e.metric_backlog_per_instance(),
                         },
                         label="instances",
+                        period=MINUTE,
                     ),
                 ),
                 graph("Failures", e.metric_invocation_failures(), e.metric_has_backlog_without_capacity()),
@@ -90,6 +93,7 @@ class DeploymentDashboard(Construct):
                             "per_instance": e.metric_invocations_per_instance(v),
                         },
                         label="instances (while serving)",
+                        period=MINUTE,
                     ),
                 ),
                 graph(

@@ -6,11 +6,16 @@ from dataclasses import replace
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from deepseek_cdk.constructs.alarms import AlarmLimits, EndpointAlarms, Notifications
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
+from deepseek_cdk.constructs.budget import DeploymentBudget
 from deepseek_cdk.constructs.common import add_tags, pascal
+from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
+from deepseek_cdk.constructs.endpoint_base import SageMakerEndpoint
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
@@ -45,6 +50,7 @@ class InferenceStack(cdk.Stack):
             )
             for tier in plan.tiers
         }
+        self._monitor(plan, key)
         self.router: RequestRouter | None = None
         if plan.router is not None:
             self.router = RequestRouter(
@@ -54,6 +60,47 @@ class InferenceStack(cdk.Stack):
                 default_tier=plan.router.default_tier,
                 rules=plan.router.rules,
                 kms_key=key,
+            )
+
+    def _monitor(self, plan: Plan, key: kms.IKey) -> None:
+        """Alarms per tier to a notifications topic, one dashboard, and the budget."""
+        self.notifications = Notifications(
+            self, "Notifications", kms_key=key, email=plan.monitoring.alarm_email
+        )
+        self.alarms = {
+            tier.name: EndpointAlarms(
+                self.tiers[tier.name],
+                "Alarms",
+                endpoint=self.tiers[tier.name].endpoint,
+                limits=AlarmLimits(
+                    latency_p90_us=tier.alarms.latency_p90_us,
+                    error_5xx_rate=tier.alarms.error_5xx_rate,
+                    error_4xx_rate=tier.alarms.error_4xx_rate,
+                    gpu_memory_percent_total=tier.alarms.gpu_memory_percent_total,
+                    disk_percent=tier.alarms.disk_percent,
+                    at_max_minutes=tier.alarms.at_max_minutes,
+                    oldest_request_s=tier.alarms.oldest_request_s,
+                    backlog_size=tier.alarms.backlog_size,
+                    evaluation_minutes=tier.alarms.evaluation_minutes,
+                ),
+                notifications=self.notifications,
+                at_max_metrics=self.tiers[tier.name].at_max_metrics(tier),
+                at_max_target=tier.scaling.target.target,
+            )
+            for tier in plan.tiers
+        }
+        self.dashboard = DeploymentDashboard(
+            self,
+            "Dashboard",
+            tiers=[DashboardTier(t.name, self.tiers[t.name].endpoint, tier_summary(t)) for t in plan.tiers],
+        )
+        if plan.monitoring.budget_usd_per_month is not None:
+            DeploymentBudget(
+                self,
+                "Budget",
+                deployment=plan.deployment,
+                limit_usd_per_month=plan.monitoring.budget_usd_per_month,
+                topic=self.notifications.alerts,
             )
 
 
@@ -97,6 +144,12 @@ class TierResources(Construct):
             add_tags(model, {"version": version.name})
             self.models[version.name] = model
 
+    endpoint: SageMakerEndpoint
+
+    def at_max_metrics(self, tier: TierPlan) -> dict[str, cloudwatch.IMetric]:
+        """The metric scaling tracks, per variant or component, for the at-max alarms."""
+        raise NotImplementedError
+
     def routed(self, tier: TierPlan) -> RoutedTier:
         """How the router reaches this tier."""
         return RoutedTier(
@@ -113,6 +166,8 @@ class TierResources(Construct):
 
 class RealtimeTier(TierResources):
     """A real-time tier: weighted variants, one per version, each scaled on its own."""
+
+    endpoint: RealtimeEndpoint
 
     def __init__(
         self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket_name: str
@@ -143,10 +198,21 @@ class RealtimeTier(TierResources):
             for v in tier.versions
         ]
 
+    def at_max_metrics(self, tier: TierPlan) -> dict[str, cloudwatch.IMetric]:
+        endpoint = self.endpoint
+        metric = (
+            endpoint.metric_concurrent_requests
+            if tier.scaling.target.metric == "concurrency"
+            else endpoint.metric_invocations_per_instance
+        )
+        return {v.name: metric(v.name) for v in tier.versions}
+
 
 class AsyncTier(TierResources):
     """An async tier: requests queue in SageMaker, results go to the deployment's bucket under
     `async/<tier>/`, and the tier scales on its backlog, from zero when min is 0."""
+
+    endpoint: AsyncEndpoint
 
     def __init__(
         self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket_name: str
@@ -190,10 +256,15 @@ class AsyncTier(TierResources):
             super().routed(tier), requests=self.requests, responses=self.responses, failures=self.failures
         )
 
+    def at_max_metrics(self, tier: TierPlan) -> dict[str, cloudwatch.IMetric]:
+        return {"backlog": self.endpoint.metric_backlog_per_instance()}
+
 
 class InferenceComponentTier(TierResources):
     """An inference-component tier: one component per version on instances SageMaker manages;
     copies scale on concurrency and from zero on no-capacity failures, instances follow."""
+
+    endpoint: InferenceComponentEndpoint
 
     def __init__(
         self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket_name: str
@@ -241,6 +312,22 @@ class InferenceComponentTier(TierResources):
     def routed(self, tier: TierPlan) -> RoutedTier:
         components = tuple((self.endpoint.component_names[v.name], v.weight) for v in tier.versions)
         return replace(super().routed(tier), components=components)
+
+    def at_max_metrics(self, tier: TierPlan) -> dict[str, cloudwatch.IMetric]:
+        return {v.name: self.endpoint.metric_concurrent_requests_per_copy(v.name) for v in tier.versions}
+
+
+def tier_summary(tier: TierPlan) -> str:
+    """The dashboard's text for a tier: what it runs on and what the plan says it costs."""
+    cost = (
+        f"${tier.cost.monthly_at_min:,.0f}-${tier.cost.monthly_at_max:,.0f} a month (scheduled min-max)"
+        if tier.cost
+        else f"no catalog price for {tier.instance_type}"
+    )
+    return (
+        f"### {tier.name}: {tier.endpoint}, {tier.model}\n"
+        f"{tier.instance_type}, {tier.min_capacity}-{tier.max_capacity} instances; planned cost {cost}"
+    )
 
 
 def start_up(tier: TierPlan) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -40,6 +41,7 @@ class StatefulStack(cdk.Stack):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        self._let_services_use_the_key()
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",
@@ -81,6 +83,45 @@ class StatefulStack(cdk.Stack):
         for bucket in (self.access_logs, self.artifacts):
             for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
                 acknowledge(bucket, f"{pack}-S3BucketReplicationEnabled", NO_REPLICATION)
+
+    def _let_services_use_the_key(self) -> None:
+        """Services that encrypt with the key on the deployment's behalf: CloudWatch Logs (the
+        router's log groups, only for log groups of this account and region), CloudWatch
+        alarms and AWS Budgets (publishing to the encrypted SNS topics)."""
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsEncryptLogGroups",
+                principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
+                actions=[
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                ],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:log-group:*"
+                        )
+                    }
+                },
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AlarmsAndBudgetsPublishToEncryptedTopics",
+                principals=[
+                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+                    iam.ServicePrincipal("budgets.amazonaws.com"),
+                ],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
+            )
+        )
 
 
 def _cfn(bucket: s3.Bucket) -> s3.CfnBucket:

@@ -58,10 +58,12 @@ def test_backlog_target_tracking_from_zero(s: Synthesized) -> None:
 
 
 def test_scale_out_from_zero_on_backlog_without_capacity(s: Synthesized) -> None:
+    policies = s.inference.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy")
     (alarm,) = [
         a["Properties"]
         for a in s.inference.find_resources("AWS::CloudWatch::Alarm").values()
         if a["Properties"]["MetricName"] == "HasBacklogWithoutCapacity"
+        and any(action.get("Ref") in policies for action in a["Properties"]["AlarmActions"])
     ]
     assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (1, 2, 2)
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"

@@ -57,8 +57,12 @@ def test_copies_scale_on_concurrency_per_copy_and_from_zero(s: Synthesized) -> N
     assert (
         tracking[0]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == tier.scaling.target.target
     )
-    (alarm,) = s.inference.find_resources("AWS::CloudWatch::Alarm").values()
-    props = alarm["Properties"]
+    policies = s.inference.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy")
+    (props,) = [
+        a["Properties"]
+        for a in s.inference.find_resources("AWS::CloudWatch::Alarm").values()
+        if any(action.get("Ref") in policies for action in a["Properties"]["AlarmActions"])
+    ]
     assert props["MetricName"] == "NoCapacityInvocationFailures"
     assert props["Dimensions"] == [{"Name": "InferenceComponentName", "Value": f"{tier.endpoint_name}-v1"}]
     assert len(props["AlarmActions"]) == 1

@@ -1,0 +1,140 @@
+"""Alarms, notifications, dashboard and budget as synthesized for the shipped deployments."""
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.conftest import Synthesized
+
+
+def alarms(s: Synthesized) -> dict[str, dict[str, Any]]:
+    return {k: a["Properties"] for k, a in s.inference.find_resources("AWS::CloudWatch::Alarm").items()}
+
+
+def alarm(s: Synthesized, construct_path: str) -> dict[str, Any]:
+    """The alarm whose logical id is `construct_path` plus CDK's 8-character hash."""
+    (props,) = [p for k, p in alarms(s).items() if re.fullmatch(f"{construct_path}[0-9A-F]{{8}}", k)]
+    return props
+
+
+@pytest.mark.parametrize(
+    "name", ["default", "chat-and-reasoning", "r1-full", "scale-to-zero", "scheduled-chat"]
+)
+def test_every_alarm_notifies_and_treats_missing_data_as_fine(
+    synthesized: dict[str, Synthesized], name: str
+) -> None:
+    for props in alarms(synthesized[name]).values():
+        assert props["AlarmActions"], props
+        assert props["TreatMissingData"] in ("notBreaching", "missing")
+
+
+def test_real_time_alarm_set_and_units(synthesized: dict[str, Synthesized]) -> None:
+    s = synthesized["default"]
+    latency = alarm(s, "ChatAlarmsLatencyV1")
+    assert (latency["MetricName"], latency["ExtendedStatistic"]) == ("ModelLatency", "p90")
+    assert latency["Threshold"] == 30_000_000  # the 30 s SLO in microseconds
+    assert alarm(s, "ChatAlarmsErrors5xxV1")["Threshold"] == 0.01
+    assert alarm(s, "ChatAlarmsErrors4xxV1")["Threshold"] == 0.05
+    assert alarm(s, "ChatAlarmsGpuMemoryV1")["Threshold"] == 95  # one GPU on ml.g6e.xlarge
+    assert alarm(s, "ChatAlarmsDiskV1")["Threshold"] == 90
+    at_max = alarm(s, "ChatAlarmsAtMaxV1")
+    assert at_max["MetricName"] == "ConcurrentRequestsPerModel"
+    assert at_max["Threshold"] == s.plan.tier("chat").scaling.target.target
+    assert at_max["EvaluationPeriods"] == 30
+
+
+def test_gpu_memory_threshold_scales_with_the_gpu_count(synthesized: dict[str, Synthesized]) -> None:
+    s = synthesized["r1-full"]
+    assert alarm(s, "ReasoningAlarmsGpuMemoryV1")["Threshold"] == 95 * 8
+
+
+def test_async_alarm_set(synthesized: dict[str, Synthesized]) -> None:
+    s = synthesized["default"]
+    assert alarm(s, "ReasoningAlarmsOldestRequest")["Threshold"] == 900  # the 900 s SLO
+    assert alarm(s, "ReasoningAlarmsBacklog")["Threshold"] == 32
+    stuck = alarm(s, "ReasoningAlarmsBacklogWithoutCapacity")
+    assert (stuck["MetricName"], stuck["EvaluationPeriods"]) == ("HasBacklogWithoutCapacity", 15)
+    assert alarm(s, "ReasoningAlarmsInvocationFailures")["MetricName"] == "InvocationFailures"
+    assert alarm(s, "ReasoningAlarmsAtMaxBacklog")["MetricName"] == "ApproximateBacklogSizePerInstance"
+
+
+def test_inference_component_alarm_set(synthesized: dict[str, Synthesized]) -> None:
+    s = synthesized["scale-to-zero"]
+    no_capacity = alarm(s, "ChatAlarmsNoCapacityV1")
+    assert (no_capacity["MetricName"], no_capacity["EvaluationPeriods"]) == (
+        "NoCapacityInvocationFailures",
+        15,
+    )
+    assert alarm(s, "ChatAlarmsAtMaxV1")["MetricName"] == "ConcurrentRequestsPerCopy"
+
+
+def test_one_composite_alarm_per_tier_pages(synthesized: dict[str, Synthesized]) -> None:
+    s = synthesized["default"]
+    composites = s.inference.find_resources("AWS::CloudWatch::CompositeAlarm")
+    assert len(composites) == 2
+    topics = s.inference.find_resources("AWS::SNS::Topic")
+    (paging,) = [k for k, t in topics.items() if k.startswith("NotificationsPaging")]
+    for composite in composites.values():
+        assert composite["Properties"]["AlarmActions"] == [{"Ref": paging}]
+    (chat,) = [c for k, c in composites.items() if k.startswith("Chat")]
+    rule = json.dumps(chat["Properties"]["AlarmRule"])
+    assert "ChatAlarmsLatencyV1" in rule and "ChatAlarmsErrors5xxV1" in rule
+
+
+def test_topics_are_encrypted_and_e_mail_is_subscribed_when_given(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    r1 = synthesized["r1-full"]
+    topics = [
+        t["Properties"]
+        for k, t in r1.inference.find_resources("AWS::SNS::Topic").items()
+        if k.startswith("Notifications")
+    ]
+    assert len(topics) == 2 and all("KmsMasterKeyId" in t for t in topics)
+    subscriptions = r1.inference.find_resources("AWS::SNS::Subscription")
+    assert {s["Properties"]["Endpoint"] for s in subscriptions.values()} == {"ops@example.com"}
+    assert synthesized["default"].inference.find_resources("AWS::SNS::Subscription") == {}
+
+
+def test_budget_filters_by_the_deployment_tag_and_notifies(synthesized: dict[str, Synthesized]) -> None:
+    s = synthesized["chat-and-reasoning"]
+    (budget,) = s.inference.find_resources("AWS::Budgets::Budget").values()
+    data = budget["Properties"]["Budget"]
+    assert data["BudgetLimit"] == {"Amount": 25000, "Unit": "USD"}
+    assert (data["BudgetType"], data["TimeUnit"]) == ("COST", "MONTHLY")
+    assert data["CostFilters"] == {"TagKeyValue": ["user:deployment$chatreason"]}
+    notifications = {
+        (n["Notification"]["NotificationType"], n["Notification"]["Threshold"])
+        for n in budget["Properties"]["NotificationsWithSubscribers"]
+    }
+    assert notifications == {("ACTUAL", 80), ("FORECASTED", 100)}
+    assert synthesized["default"].inference.find_resources("AWS::Budgets::Budget") == {}
+
+
+def test_dashboard_shows_every_tier_and_its_planned_cost(synthesized: dict[str, Synthesized]) -> None:
+    s = synthesized["default"]
+    (dashboard,) = s.inference.find_resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    chat = s.plan.tier("chat")
+    assert chat.cost is not None
+    assert f"${chat.cost.monthly_at_min:,.0f}-${chat.cost.monthly_at_max:,.0f} a month" in body
+    for metric in (
+        "ConcurrentRequestsPerModel",
+        "ModelLatency",
+        "Invocation5XXErrors",
+        "GPUMemoryUtilization",
+        "ApproximateBacklogSize",
+    ):
+        assert metric in body
+
+
+def test_the_key_lets_logs_alarms_and_budgets_encrypt(synthesized: dict[str, Synthesized]) -> None:
+    (key,) = synthesized["default"].stateful.find_resources("AWS::KMS::Key").values()
+    statements = {st.get("Sid"): st for st in key["Properties"]["KeyPolicy"]["Statement"]}
+    assert "kms:EncryptionContext:aws:logs:arn" in json.dumps(
+        statements["CloudWatchLogsEncryptLogGroups"]["Condition"]
+    )
+    principals = statements["AlarmsAndBudgetsPublishToEncryptedTopics"]["Principal"]["Service"]
+    assert sorted(principals) == ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]
