@@ -58,16 +58,11 @@ class AsyncEndpoint(SageMakerEndpoint):
         construct_id: str,
         *,
         model_name: str,
-        instance_type: str,
+        hosting: Hosting,
         output: S3Prefix,
         failure: S3Prefix,
         kms_key: kms.IKey,
         max_concurrent_invocations: int,
-        initial_instance_count: int = 1,
-        model_download_timeout_s: int = 600,
-        startup_health_check_timeout_s: int = 600,
-        volume_size_gb: int | None = None,
-        local_nvme: bool | None = None,
         variant_name: str = "v1",
         endpoint_name: str | None = None,
     ) -> None:
@@ -79,14 +74,7 @@ class AsyncEndpoint(SageMakerEndpoint):
             "max_concurrent_invocations",
             f"must be 1-{MAX_CONCURRENT_INVOCATIONS} (got {max_concurrent_invocations})",
         )
-        hosting = Hosting(
-            instance_type,
-            initial_instance_count,
-            model_download_timeout_s,
-            startup_health_check_timeout_s,
-            volume_size_gb,
-            local_nvme,
-        ).validated()
+        hosting = hosting.validated()
 
         self.variant_names = [variant_name]
         self.output = output

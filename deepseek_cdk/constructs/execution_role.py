@@ -57,7 +57,7 @@ class ModelExecutionRole(Construct):
     - in a separate data policy: reading and writing objects under the given S3 prefixes,
       and publishing to the given SNS topics (`allow_publish`).
 
-    Never AmazonSageMakerFullAccess. Costs nothing.
+    Never an AWS managed full-access policy. Costs nothing.
     """
 
     def __init__(

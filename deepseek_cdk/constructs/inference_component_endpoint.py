@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -86,13 +86,9 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
         *,
         components: Sequence[Component],
         execution_role: iam.IRole,
-        instance_type: str,
+        hosting: Hosting,
         min_instances: int,
         max_instances: int,
-        model_download_timeout_s: int = 600,
-        startup_health_check_timeout_s: int = 600,
-        volume_size_gb: int | None = None,
-        local_nvme: bool | None = None,
         kms_key: kms.IKey | None = None,
         endpoint_name: str | None = None,
     ) -> None:
@@ -112,14 +108,8 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
             0 <= min_instances <= max_instances, "min_instances", f"must be 0-{max_instances} (max_instances)"
         )
         require(max_instances >= 1, "max_instances", f"must be >= 1 (got {max_instances})")
-        hosting = Hosting(
-            instance_type,
-            max(1, min_instances),  # SageMaker creates the endpoint with at least one instance
-            model_download_timeout_s,
-            startup_health_check_timeout_s,
-            volume_size_gb,
-            local_nvme,
-        ).validated()
+        # SageMaker creates the endpoint with at least one instance; then it manages the count.
+        hosting = replace(hosting, initial_instance_count=max(1, min_instances)).validated()
 
         self.variant_names = [VARIANT]
         self.endpoint_config = sagemaker.CfnEndpointConfig(
@@ -157,8 +147,8 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
                         )
                     ),
                     startup_parameters=sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
-                        model_data_download_timeout_in_seconds=model_download_timeout_s,
-                        container_startup_health_check_timeout_in_seconds=startup_health_check_timeout_s,
+                        model_data_download_timeout_in_seconds=hosting.model_download_timeout_s,
+                        container_startup_health_check_timeout_in_seconds=hosting.startup_health_check_timeout_s,
                     ),
                 ),
                 runtime_config=sagemaker.CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(

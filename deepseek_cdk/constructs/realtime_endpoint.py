@@ -23,7 +23,7 @@ from deepseek_cdk.constructs.endpoint_base import (
 )
 from deepseek_cdk.constructs.execution_role import S3Prefix
 
-__all__ = ["DataCapture", "RealtimeEndpoint", "Variant"]
+__all__ = ["DataCapture", "Hosting", "RealtimeEndpoint", "Variant"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class DataCapture:
 
 
 class RealtimeEndpoint(SageMakerEndpoint):
-    """An EndpointConfig and an Endpoint serving `variants` on `instance_type`.
+    """An EndpointConfig and an Endpoint serving `variants` on `hosting`'s instances.
 
     Creates AWS::SageMaker::EndpointConfig (no physical name: replace-only) with one
     production variant per model, LEAST_OUTSTANDING_REQUESTS routing (a long generation does
@@ -46,7 +46,7 @@ class RealtimeEndpoint(SageMakerEndpoint):
     NVMe instance storage is hardware-encrypted.
 
     Cost: every variant bills its instances per second while the endpoint exists, with or
-    without traffic (`initial_instance_count` x the instance price).
+    without traffic (`hosting.initial_instance_count` x the instance price).
     """
 
     def __init__(
@@ -55,12 +55,7 @@ class RealtimeEndpoint(SageMakerEndpoint):
         construct_id: str,
         *,
         variants: Sequence[Variant],
-        instance_type: str,
-        initial_instance_count: int = 1,
-        model_download_timeout_s: int = 600,
-        startup_health_check_timeout_s: int = 600,
-        volume_size_gb: int | None = None,
-        local_nvme: bool | None = None,
+        hosting: Hosting,
         kms_key: kms.IKey | None = None,
         data_capture: DataCapture | None = None,
         endpoint_name: str | None = None,
@@ -68,17 +63,10 @@ class RealtimeEndpoint(SageMakerEndpoint):
         super().__init__(scope, construct_id)
         validate_variants(variants)
         validate_endpoint_name(endpoint_name)
-        hosting = Hosting(
-            instance_type,
-            initial_instance_count,
-            model_download_timeout_s,
-            startup_health_check_timeout_s,
-            volume_size_gb,
-            local_nvme,
-        ).validated()
+        hosting = hosting.validated()
         capture = _data_capture(data_capture)
 
-        self.instance_type = instance_type
+        self.instance_type = hosting.instance_type
         self.variant_names = [v.name for v in variants]
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,

@@ -15,7 +15,7 @@ from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
 from deepseek_cdk.constructs.budget import DeploymentBudget
 from deepseek_cdk.constructs.common import add_tags, pascal
 from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
-from deepseek_cdk.constructs.endpoint_base import SageMakerEndpoint
+from deepseek_cdk.constructs.endpoint_base import Hosting, SageMakerEndpoint
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
@@ -177,9 +177,7 @@ class RealtimeTier(TierResources):
             self,
             "Endpoint",
             variants=[Variant(v.name, self.models[v.name].model_name, v.weight) for v in tier.versions],
-            instance_type=tier.instance_type,
-            initial_instance_count=tier.min_capacity,
-            **start_up(tier),
+            hosting=hosting_of(tier),
             kms_key=key,
             endpoint_name=tier.endpoint_name,
         )
@@ -231,13 +229,11 @@ class AsyncTier(TierResources):
             "Endpoint",
             model_name=self.models[version.name].model_name,
             variant_name=version.name,
-            instance_type=tier.instance_type,
+            hosting=hosting_of(tier),
             output=self.responses,
             failure=self.failures,
             kms_key=key,
             max_concurrent_invocations=tier.max_concurrency,
-            initial_instance_count=max(1, tier.min_capacity),  # SageMaker creates it with >= 1
-            **start_up(tier),
             endpoint_name=tier.endpoint_name,
         )
         self.role.allow_publish(self.endpoint.success_topic, self.endpoint.error_topic)
@@ -286,10 +282,9 @@ class InferenceComponentTier(TierResources):
                 for v in tier.versions
             ],
             execution_role=self.role.role,
-            instance_type=tier.instance_type,
+            hosting=hosting_of(tier),
             min_instances=s.min_capacity,
             max_instances=s.max_capacity * len(tier.versions),  # one copy fills an instance
-            **start_up(tier),
             kms_key=key,
             endpoint_name=tier.endpoint_name,
         )
@@ -330,14 +325,17 @@ def tier_summary(tier: TierPlan) -> str:
     )
 
 
-def start_up(tier: TierPlan) -> dict[str, Any]:
-    """The plan's storage and start-up timeouts, as every endpoint construct takes them."""
-    return {
-        "model_download_timeout_s": tier.model_download_timeout_s,
-        "startup_health_check_timeout_s": tier.startup_health_check_timeout_s,
-        "volume_size_gb": tier.volume_size_gb,
-        "local_nvme": tier.local_nvme,
-    }
+def hosting_of(tier: TierPlan) -> Hosting:
+    """The plan's instance type, start-up timeouts and storage; a tier starts at its minimum
+    (SageMaker creates every endpoint with at least one instance)."""
+    return Hosting(
+        instance_type=tier.instance_type,
+        initial_instance_count=max(1, tier.min_capacity),
+        model_download_timeout_s=tier.model_download_timeout_s,
+        startup_health_check_timeout_s=tier.startup_health_check_timeout_s,
+        volume_size_gb=tier.volume_size_gb,
+        local_nvme=tier.local_nvme,
+    )
 
 
 def track_and_schedule(scaling: CapacityScaling, plan: ScalingPlan) -> CapacityScaling:

@@ -34,6 +34,9 @@ class StatefulStack(cdk.Stack):
 
     def __init__(self, scope: Construct, construct_id: str, *, deployment: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, termination_protection=True, **kwargs)
+        # Server access logs are delivered under a bucket policy, not ACLs, also in apps whose
+        # cdk.json lacks this feature flag (the log bucket refuses ACLs: BucketOwnerEnforced).
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.key = kms.Key(
             self,
             "Key",

@@ -12,6 +12,7 @@ from aws_cdk.assertions import Template
 from deepseek_cdk.constructs import (
     Component,
     DataCapture,
+    Hosting,
     LlmModel,
     ModelExecutionRole,
     RealtimeEndpoint,
@@ -40,9 +41,18 @@ def model(scope: cdk.Stack, **props: Any) -> LlmModel:
     return LlmModel(scope, "Model", **{**defaults, "environment": ENV, **props})
 
 
+HOSTING_FIELDS = {f for f in Hosting.__dataclass_fields__}
+
+
+def split_hosting(props: dict[str, Any], instance_type: str) -> dict[str, Any]:
+    """Test shorthand: hosting fields given flat are gathered into a Hosting."""
+    hosting = {"instance_type": instance_type, **{k: v for k, v in props.items() if k in HOSTING_FIELDS}}
+    return {**{k: v for k, v in props.items() if k not in HOSTING_FIELDS}, "hosting": Hosting(**hosting)}
+
+
 def endpoint(scope: cdk.Stack, **props: Any) -> RealtimeEndpoint:
-    defaults: dict[str, Any] = {"variants": [Variant("v1", "model-a")], "instance_type": "ml.g6.2xlarge"}
-    return RealtimeEndpoint(scope, "Endpoint", **{**defaults, **props})
+    defaults: dict[str, Any] = {"variants": [Variant("v1", "model-a")]}
+    return RealtimeEndpoint(scope, "Endpoint", **{**defaults, **split_hosting(props, "ml.g6.2xlarge")})
 
 
 def test_model_with_defaults_creates_its_own_least_privilege_role() -> None:
@@ -210,13 +220,12 @@ def async_endpoint(scope: cdk.Stack, **props: Any) -> Any:
 
     defaults: dict[str, Any] = {
         "model_name": "m",
-        "instance_type": "ml.g6e.xlarge",
         "output": S3Prefix("bucket", "out/"),
         "failure": S3Prefix("bucket", "err/"),
         "kms_key": kms.Key(scope, "Key", enable_key_rotation=True),
         "max_concurrent_invocations": 8,
     }
-    return AsyncEndpoint(scope, "Async", **{**defaults, **props})
+    return AsyncEndpoint(scope, "Async", **{**defaults, **split_hosting(props, "ml.g6e.xlarge")})
 
 
 def test_async_endpoint_without_scale_to_zero_has_no_wake_up_alarm() -> None:
@@ -253,12 +262,11 @@ def ic_endpoint(scope: cdk.Stack, **props: Any) -> Any:
     defaults: dict[str, Any] = {
         "components": [Component("v1", "model-a", accelerators=1, memory_mb=4096)],
         "execution_role": role,
-        "instance_type": "ml.g6.2xlarge",
         "min_instances": 0,
         "max_instances": 2,
         "endpoint_name": "chat",
     }
-    return InferenceComponentEndpoint(scope, "Ic", **{**defaults, **props})
+    return InferenceComponentEndpoint(scope, "Ic", **{**defaults, **split_hosting(props, "ml.g6.2xlarge")})
 
 
 def test_long_component_names_are_shortened_with_a_hash() -> None:

@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match, Template
 
 from deepseek_cdk.constructs import (
     CapacityScaling,
+    Hosting,
     RealtimeEndpoint,
     ScalableKind,
     ScheduledCapacity,
@@ -21,7 +22,7 @@ from tests.conftest import TEST_ENV, make_app
 def endpoint() -> tuple[cdk.Stack, RealtimeEndpoint]:
     stack = cdk.Stack(make_app(), "Test", env=TEST_ENV)
     return stack, RealtimeEndpoint(
-        stack, "Endpoint", variants=[Variant("v1", "m")], instance_type="ml.g6.2xlarge"
+        stack, "Endpoint", variants=[Variant("v1", "m")], hosting=Hosting("ml.g6.2xlarge")
     )
 
 

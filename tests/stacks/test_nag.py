@@ -39,3 +39,15 @@ def test_each_pack_does_report_an_unacknowledged_finding(pack: type[NagPack]) ->
     app = make_app()
     s3.Bucket(cdk.Stack(app, "Bare"), "Open")
     assert blocking_findings(pack, app)
+
+
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+def test_an_app_without_this_projects_cdk_json_is_clean_too(pack: type[NagPack]) -> None:
+    """Users import the constructs into apps with their own feature flags (or none)."""
+    from deepseek_cdk.planning import build_plan
+    from deepseek_cdk.spec import load_deployment
+    from deepseek_cdk.stacks import build_deployment
+
+    app = cdk.App()
+    build_deployment(app, build_plan(load_deployment(None)), env=None)
+    assert blocking_findings(pack, app) == []
