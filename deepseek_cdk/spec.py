@@ -238,9 +238,6 @@ class Deployment(_Strict):
     router: Router | None = None
     traffic: dict[str, TrafficProfile] = {}
 
-    def tier(self, name: str) -> Tier:
-        return next(t for t in self.tiers if t.name == name)
-
 
 # ---------------------------------------------------------------------------------------
 # Loading and error reporting
