@@ -24,8 +24,12 @@ MINUTE = cdk.Duration.minutes(1)
 
 class Notifications(Construct):
     """Two SNS topics, KMS-encrypted and TLS-only: `alerts` receives every alarm (and an
-    optional e-mail subscription), `paging` only each tier's composite alarm. CloudWatch and
-    AWS Budgets may publish to them (the key's policy must let those services use it).
+    optional e-mail subscription), `paging` only each tier's composite alarm.
+
+    A topic policy replaces SNS's default policy, so each topic allows exactly the services
+    that publish to it: CloudWatch, for alarms of this account and region, on both topics
+    (a DeploymentBudget adds AWS Budgets to the topic it notifies). The key's policy must let
+    the same services use the key (the stateful stack's key does).
     Costs: SNS requests and deliveries; nothing while quiet."""
 
     def __init__(
@@ -39,18 +43,27 @@ class Notifications(Construct):
         self.paging = sns.Topic(
             self, "Paging", master_key=kms_key, enforce_ssl=True, display_name="deepseek-cdk paging"
         )
-        if email:
-            self.alerts.add_subscription(subscriptions.EmailSubscription(email))
-            self.paging.add_subscription(subscriptions.EmailSubscription(email))
-        self.alerts.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="BudgetsPublish",
-                principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.alerts.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
-            )
-        )
+        for topic in (self.alerts, self.paging):
+            topic.add_to_resource_policy(alarms_may_publish(topic))
+            if email:
+                topic.add_subscription(subscriptions.EmailSubscription(email))
+
+
+def alarms_may_publish(topic: sns.ITopic) -> iam.PolicyStatement:
+    """CloudWatch may publish to `topic` for alarms of this account and region only: without
+    it, a topic with its own policy refuses every alarm notification ("not authorized to
+    perform: SNS:Publish")."""
+    alarms = f"arn:{cdk.Aws.PARTITION}:cloudwatch:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:alarm:*"
+    return iam.PolicyStatement(
+        sid="CloudWatchAlarmsPublish",
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=["sns:Publish"],
+        resources=[topic.topic_arn],
+        conditions={
+            "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+            "ArnLike": {"aws:SourceArn": alarms},
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_budgets as budgets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -12,6 +14,8 @@ from deepseek_cdk.constructs.common import require
 class DeploymentBudget(Construct):
     """A monthly cost budget filtered by the `deployment` cost-allocation tag, notifying
     `topic` when actual cost passes 80% and when the forecast passes 100% of the limit.
+    Adds to the topic's policy that AWS Budgets may publish for budgets of this account (a
+    topic policy replaces SNS's default one, so without it no notification is delivered).
 
     The tag must be activated as a cost-allocation tag in the Billing console once; until
     then the budget sees no cost. The first two budgets of an account are free, then
@@ -29,6 +33,18 @@ class DeploymentBudget(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         require(limit_usd_per_month > 0, "limit_usd_per_month", f"must be > 0 (got {limit_usd_per_month})")
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="BudgetsPublish",
+                principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": f"arn:{cdk.Aws.PARTITION}:budgets::{cdk.Aws.ACCOUNT_ID}:*"},
+                },
+            )
+        )
         subscriber = budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=topic.topic_arn)
         self.budget = budgets.CfnBudget(
             self,
