@@ -48,8 +48,23 @@ def render_plan(plan: Plan) -> str:
     ]
     for tier in plan.tiers:
         lines += ["", *_render_tier(tier)]
-    lines += ["", _render_total(plan)]
+    lines += ["", _render_total(plan), *_render_monitoring(plan)]
     return "\n".join(lines)
+
+
+def _render_monitoring(plan: Plan) -> list[str]:
+    m = plan.monitoring
+    alarms = f"Alarms notify the alerts topic{f' and {m.alarm_email}' if m.alarm_email else ''}."
+    if m.budget_usd_per_month is None:
+        return [alarms]
+    return [
+        alarms,
+        f"Budget: ${m.budget_usd_per_month:,.0f}/month on the cost-allocation tag "
+        f"deployment={plan.deployment}. "
+        "It counts nothing until `deployment` is activated as a cost-allocation tag (Billing console, "
+        "Cost allocation tags; once per account, and the tag appears there only after the first "
+        "tagged resource is billed).",
+    ]
 
 
 def _render_tier(t: TierPlan) -> list[str]:
@@ -76,7 +91,7 @@ def _render_tier(t: TierPlan) -> list[str]:
             "timeouts",
             [
                 f"model download {t.model_download_timeout_s} s, start-up health check "
-                f"{t.startup_health_check_timeout_s} s"
+                f"{t.startup_health_check_timeout_s} s; a cold start may take up to {t.cold_start_s} s"
             ],
         ),
         (
@@ -115,18 +130,24 @@ def _render_tier(t: TierPlan) -> list[str]:
 
 def _render_alarms(t: TierPlan) -> list[str]:
     a = t.alarms
+    latency, no_capacity = a.derivation
+    invocations = (
+        f"latency p90 > {a.latency_p90_us:,} µs, 5XX > {a.error_5xx_rate:.1%}, 4XX > {a.error_4xx_rate:.1%}"
+    )
     if t.endpoint == "async":
         return [
             f"oldest request > {a.oldest_request_s} s, backlog > {a.backlog_size}, requests waiting "
-            "with no instance for 15 min, any invocation failure"
+            f"with no instance for {a.no_capacity_minutes} min, any invocation failure",
+            no_capacity,
         ]
     if t.endpoint == "inference-components":
-        return [f"no-capacity failures for 15 min, copies at max for {a.at_max_minutes} min"]
-    return [
-        f"latency p90 > {a.latency_p90_us:,} µs, 5XX > {a.error_5xx_rate:.1%}, 4XX > {a.error_4xx_rate:.1%}, "
-        f"disk > {a.disk_percent:g}%, at max for {a.at_max_minutes} min",
-        *a.derivation[1:],
-    ]
+        return [
+            f"{invocations}, no-capacity failures for {a.no_capacity_minutes} min, "
+            f"copies at max for {a.at_max_minutes} min",
+            latency,
+            no_capacity,
+        ]
+    return [f"{invocations}, disk > {a.disk_percent:g}%, at max for {a.at_max_minutes} min", latency]
 
 
 def _bounds(low: int | None, high: int | None) -> str:

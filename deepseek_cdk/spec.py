@@ -132,12 +132,21 @@ class AlarmThresholds(_Strict):
     latency_p90_seconds: float | None = Field(default=None, gt=0, le=3600)  # default: slo, else 60
     error_5xx_percent: float = Field(default=1, gt=0, le=100)
     error_4xx_percent: float = Field(default=5, gt=0, le=100)
-    gpu_memory_percent: float | None = Field(default=None, gt=0, le=100)  # per GPU
+    gpu_memory_percent: None = None  # refused: see _no_gpu_memory_alarm
     disk_percent: float = Field(default=90, gt=0, le=100)
     at_max_minutes: int = Field(default=30, ge=1, le=1440)
     oldest_request_minutes: float | None = Field(default=None, gt=0, le=360)  # async
     backlog_size: int | None = Field(default=None, ge=1)  # async
     evaluation_minutes: int = Field(default=5, ge=1, le=60)
+
+    @field_validator("gpu_memory_percent", mode="before")
+    @classmethod
+    def _no_gpu_memory_alarm(cls, value: Any) -> None:
+        raise ValueError(
+            "no longer supported: vLLM reserves gpu_memory_utilization of every GPU at start-up, so "
+            "GPU memory reads the same under any load; memory pressure shows as queueing, which the "
+            "at_max_minutes and latency alarms catch"
+        )
 
 
 class Version(_Strict):

@@ -73,24 +73,28 @@ class AlarmLimits:
     latency_p90_us: int
     error_5xx_rate: float
     error_4xx_rate: float
-    gpu_memory_percent_total: float
     disk_percent: float
     at_max_minutes: int
     oldest_request_s: int
     backlog_size: int
     evaluation_minutes: int = 5
+    no_capacity_minutes: int = 30  # longer than the tier's cold start (planning.startup)
 
 
 class EndpointAlarms(Construct):
     """The alarms that fit an endpoint's kind, each notifying `notifications.alerts`, and one
     composite alarm for paging.
 
-    - real-time, per variant: ModelLatency p90 (µs), 5XX and 4XX error rates, GPU memory
-      (summed over GPUs), disk; capacity pinned at max (`at_max_metric` above `at_max_target`).
+    - real-time, per variant: ModelLatency p90 (µs), 5XX and 4XX error rates, disk; capacity
+      pinned at max (`at_max_metric` above `at_max_target`).
     - async: age of the oldest queued request, backlog size, requests waiting with no
-      instance for longer than a cold start, invocation failures.
-    - inference components, per component: requests failing for lack of a copy for longer
-      than a cold start, and copies pinned at max.
+      instance for longer than a cold start (`no_capacity_minutes`), invocation failures.
+    - inference components, per component (their invocation metrics carry the component's
+      name, not the variant's): ModelLatency p90, 5XX and 4XX rates, requests failing for
+      lack of a copy for longer than a cold start, and copies pinned at max.
+
+    No GPU-memory alarm: vLLM reserves its share of GPU memory at start-up, so the metric
+    reads the same under any load (see deepseek_cdk.planning.alarms).
 
     Missing data is not breaching: a tier at zero instances publishes nothing, and that is
     not an outage. `rollback_alarms` (latency and 5XX) suit deployment guardrails.
@@ -123,7 +127,7 @@ class EndpointAlarms(Construct):
         if isinstance(endpoint, AsyncEndpoint):
             critical += self._async(endpoint, limits)
         elif isinstance(endpoint, InferenceComponentEndpoint):
-            critical += self._components(endpoint)
+            critical += self._components(endpoint, limits)
         elif isinstance(endpoint, RealtimeEndpoint):
             critical += self._realtime(endpoint, limits)
         else:
@@ -155,40 +159,53 @@ class EndpointAlarms(Construct):
     def _realtime(self, endpoint: RealtimeEndpoint, limits: AlarmLimits) -> list[cloudwatch.Alarm]:
         critical = []
         for variant in endpoint.variant_names:
-            v = pascal(variant)
-            latency = self._add(
-                f"Latency{v}",
-                endpoint.metric_model_latency(variant, statistic="p90"),
-                limits.latency_p90_us,
-                description=f"{variant}: p90 model latency above {limits.latency_p90_us / 1e6:g} s",
-            )
-            errors = self._add(
-                f"Errors5xx{v}",
-                endpoint.metric_5xx_errors(variant),
-                limits.error_5xx_rate,
-                description=f"{variant}: more than {limits.error_5xx_rate:.1%} of requests fail with 5XX",
+            critical += self._invocations(
+                variant,
+                latency=endpoint.metric_model_latency(variant, statistic="p90"),
+                errors_5xx=endpoint.metric_5xx_errors(variant),
+                errors_4xx=endpoint.metric_4xx_errors(variant),
+                limits=limits,
             )
             self._add(
-                f"Errors4xx{v}",
-                endpoint.metric_4xx_errors(variant),
-                limits.error_4xx_rate,
-                description=f"{variant}: more than {limits.error_4xx_rate:.1%} of requests rejected (4XX)",
-            )
-            self._add(
-                f"GpuMemory{v}",
-                endpoint.metric_gpu_memory_utilization(variant),
-                limits.gpu_memory_percent_total,
-                description=f"{variant}: GPU memory above {limits.gpu_memory_percent_total:g}% (all GPUs)",
-            )
-            self._add(
-                f"Disk{v}",
+                f"Disk{pascal(variant)}",
                 endpoint.metric_disk_utilization(variant),
                 limits.disk_percent,
                 description=f"{variant}: disk above {limits.disk_percent:g}%",
             )
-            self.rollback_alarms += [latency, errors]
-            critical += [latency, errors]
         return critical
+
+    def _invocations(
+        self,
+        name: str,
+        *,
+        latency: cloudwatch.IMetric,
+        errors_5xx: cloudwatch.IMetric,
+        errors_4xx: cloudwatch.IMetric,
+        limits: AlarmLimits,
+    ) -> list[cloudwatch.Alarm]:
+        """Latency and error-rate alarms of one variant or component; returns the critical
+        ones (latency, 5XX), which are also its rollback alarms."""
+        suffix = pascal(name)
+        latency_alarm = self._add(
+            f"Latency{suffix}",
+            latency,
+            limits.latency_p90_us,
+            description=f"{name}: p90 model latency above {limits.latency_p90_us / 1e6:g} s",
+        )
+        errors = self._add(
+            f"Errors5xx{suffix}",
+            errors_5xx,
+            limits.error_5xx_rate,
+            description=f"{name}: more than {limits.error_5xx_rate:.1%} of requests fail with 5XX",
+        )
+        self._add(
+            f"Errors4xx{suffix}",
+            errors_4xx,
+            limits.error_4xx_rate,
+            description=f"{name}: more than {limits.error_4xx_rate:.1%} of requests rejected (4XX)",
+        )
+        self.rollback_alarms += [latency_alarm, errors]
+        return [latency_alarm, errors]
 
     def _async(self, endpoint: AsyncEndpoint, limits: AlarmLimits) -> list[cloudwatch.Alarm]:
         oldest = self._add(
@@ -207,9 +224,12 @@ class EndpointAlarms(Construct):
             "BacklogWithoutCapacity",
             endpoint.metric_has_backlog_without_capacity(),
             1,
-            periods=15,  # a cold start takes minutes; alarm when it takes far longer
+            periods=limits.no_capacity_minutes,  # longer than a whole cold start
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            description="requests have waited 15 minutes with no instance running",
+            description=(
+                f"requests have waited {limits.no_capacity_minutes} minutes with no instance running, "
+                "longer than a cold start may take"
+            ),
         )
         failures = self._add(
             "InvocationFailures",
@@ -220,16 +240,28 @@ class EndpointAlarms(Construct):
         self.rollback_alarms.append(failures)
         return [oldest, stuck, failures]
 
-    def _components(self, endpoint: InferenceComponentEndpoint) -> list[cloudwatch.Alarm]:
+    def _components(
+        self, endpoint: InferenceComponentEndpoint, limits: AlarmLimits
+    ) -> list[cloudwatch.Alarm]:
         critical = []
         for component in endpoint.components:
+            critical += self._invocations(
+                component,
+                latency=endpoint.metric_component(component, "ModelLatency", statistic="p90"),
+                errors_5xx=endpoint.metric_component(component, "Invocation5XXErrors", statistic="Average"),
+                errors_4xx=endpoint.metric_component(component, "Invocation4XXErrors", statistic="Average"),
+                limits=limits,
+            )
             critical.append(
                 self._add(
                     f"NoCapacity{pascal(component)}",
                     endpoint.metric_no_capacity_failures(component),
                     0,
-                    periods=15,
-                    description=f"{component}: requests failed for lack of a copy for 15 minutes",
+                    periods=limits.no_capacity_minutes,  # longer than a whole cold start
+                    description=(
+                        f"{component}: requests failed for lack of a copy for "
+                        f"{limits.no_capacity_minutes} minutes, longer than a cold start may take"
+                    ),
                 )
             )
         return critical

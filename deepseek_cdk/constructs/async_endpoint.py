@@ -22,6 +22,7 @@ from deepseek_cdk.constructs.endpoint_base import (
 )
 from deepseek_cdk.constructs.execution_role import S3Prefix
 from deepseek_cdk.constructs.scaling import (
+    DEFAULT_COLD_START,
     DEFAULT_SCALE_IN_COOLDOWN,
     DEFAULT_SCALE_OUT_COOLDOWN,
     CapacityScaling,
@@ -114,8 +115,16 @@ class AsyncEndpoint(SageMakerEndpoint):
         backlog_per_instance: float,
         scale_out_cooldown: cdk.Duration = DEFAULT_SCALE_OUT_COOLDOWN,
         scale_in_cooldown: cdk.Duration = DEFAULT_SCALE_IN_COOLDOWN,
+        cold_start: cdk.Duration = DEFAULT_COLD_START,
     ) -> CapacityScaling:
-        """Track the queue per instance, and scale out from zero when requests wait."""
+        """Track the queue per instance, and scale out from zero when requests wait.
+
+        From zero: AWS's documented step policy (+1 instance while HasBacklogWithoutCapacity
+        is 1 for two minutes) with its cooldown set to `cold_start`. A step policy runs again
+        every minute its alarm stays in ALARM, and the alarm stays there until the instance
+        is in service; within the cooldown the added instance counts as capacity, so no
+        second one is added for the same wait. Give the longest start-up the endpoint allows
+        (provisioning + download + start-up health check)."""
         scaling = self.scale_instances(min_capacity=min_capacity, max_capacity=max_capacity)
         scaling.on_metric(
             "Backlog",
@@ -136,7 +145,7 @@ class AsyncEndpoint(SageMakerEndpoint):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description="Requests are waiting and no instance is running: start one",
             )
-            scaling.on_alarm("ScaleOutFromZero", waiting, adjustment=1, cooldown=scale_out_cooldown)
+            scaling.on_alarm("ScaleOutFromZero", waiting, adjustment=1, cooldown=cold_start)
         return scaling
 
     def _endpoint_metric(self, name: str, statistic: str = "Average") -> cloudwatch.Metric:

@@ -25,6 +25,7 @@ from deepseek_cdk.constructs.endpoint_base import (
     validate_endpoint_name,
 )
 from deepseek_cdk.constructs.scaling import (
+    DEFAULT_COLD_START,
     DEFAULT_SCALE_IN_COOLDOWN,
     DEFAULT_SCALE_OUT_COOLDOWN,
     CapacityScaling,
@@ -165,8 +166,16 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
         target_concurrency: float,
         scale_out_cooldown: cdk.Duration = DEFAULT_SCALE_OUT_COOLDOWN,
         scale_in_cooldown: cdk.Duration = DEFAULT_SCALE_IN_COOLDOWN,
+        cold_start: cdk.Duration = DEFAULT_COLD_START,
     ) -> CapacityScaling:
-        """Scale a component's copies on concurrency, and from zero on no-capacity failures."""
+        """Scale a component's copies on concurrency, and from zero on no-capacity failures.
+
+        From zero: AWS's documented step policy (+1 copy when a request fails for lack of a
+        copy), with its cooldown set to `cold_start` instead of the documented 60 s. Requests
+        keep failing, and the alarm stays in ALARM, until the first copy is in service; the
+        step policy runs again every minute of that, and with a one-minute cooldown it would
+        add a copy (and here an instance) each minute of a cold start. Give the longest
+        start-up the component allows (provisioning + download + start-up health check)."""
         require(component in self.components, "component", f"must be one of {list(self.components)}")
         scaling = CapacityScaling(
             self,
@@ -192,7 +201,7 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description="A request failed because no copy was running: start one",
             )
-            scaling.on_alarm("ScaleOutFromZero", no_capacity, adjustment=1, cooldown=cdk.Duration.minutes(1))
+            scaling.on_alarm("ScaleOutFromZero", no_capacity, adjustment=1, cooldown=cold_start)
         return scaling
 
     def metric_component(

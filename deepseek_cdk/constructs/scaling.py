@@ -19,6 +19,9 @@ from deepseek_cdk.constructs.common import require
 # and scale-in waits long enough that a lull between bursts does not drop warm capacity.
 DEFAULT_SCALE_OUT_COOLDOWN = cdk.Duration.minutes(5)
 DEFAULT_SCALE_IN_COOLDOWN = cdk.Duration.minutes(15)
+# Scaling from zero waits this long before adding a second instance for the same requests:
+# a small model's whole start-up (the stacks pass each tier's own, from its plan).
+DEFAULT_COLD_START = cdk.Duration.minutes(30)
 
 
 class ScalableKind(Enum):

@@ -64,6 +64,9 @@ class ScalingPlan:
     target: ScalingTarget
     scale_out_cooldown_s: int
     scale_in_cooldown_s: int
+    # Tiers that reach zero add one instance (copy) when requests find none, then wait a whole
+    # cold start before adding another: capacity that is still starting is not missing.
+    scale_from_zero_cooldown_s: int
     schedules: tuple[SchedulePlan, ...]
     calendar: CapacityCalendar
     notes: tuple[str, ...]
@@ -105,6 +108,7 @@ class TierPlan:
     volume_size_gb: int | None
     model_download_timeout_s: int
     startup_health_check_timeout_s: int
+    cold_start_s: int  # provisioning + download + start-up health check (planning.startup)
     min_capacity: int
     max_capacity: int
     throughput: Throughput
@@ -202,6 +206,10 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     container = CONTAINERS[tier.container]
     from_hub = tier.weights.source == "hub"
     startup_s = startup.startup_health_check_timeout(fit.weights_gb, from_hub=from_hub)
+    download_s = startup.model_download_timeout(fit.weights_gb)
+    cold_start_s = startup.cold_start_allowance(
+        download_timeout_s=download_s, startup_timeout_s=startup_s, from_hub=from_hub
+    )
     min_capacity = tier.scaling.min
     max_capacity = tier.scaling.max_capacity
     throughput = estimate_throughput(
@@ -212,7 +220,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         context_tokens=context,
         traffic=deployment.traffic.get(tier.name),
     )
-    scaling = _scaling_plan(at, tier, throughput)
+    scaling = _scaling_plan(at, tier, throughput, cold_start_s)
 
     def env_for(revision: str | None) -> dict[str, str]:
         return container_env(
@@ -254,14 +262,15 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         weights_source=tier.weights.source,
         local_nvme=instance.local_nvme,
         volume_size_gb=startup.volume_size_gb(instance, fit.weights_gb),
-        model_download_timeout_s=startup.model_download_timeout(fit.weights_gb),
+        model_download_timeout_s=download_s,
         startup_health_check_timeout_s=startup_s,
+        cold_start_s=cold_start_s,
         min_capacity=min_capacity,
         max_capacity=max_capacity,
         throughput=throughput,
         scaling=scaling,
         alarms=alarm_plan(
-            tier, gpu_count=instance.gpu_count, max_capacity=max_capacity, target=scaling.target.target
+            tier, max_capacity=max_capacity, target=scaling.target.target, cold_start_s=cold_start_s
         ),
         cost=_cost(instance.price_per_hour, scaling.calendar),
         versions=versions,
@@ -310,7 +319,7 @@ def _cost(price: float | None, calendar: CapacityCalendar) -> CostRange | None:
     )
 
 
-def _scaling_plan(at: str, tier: Tier, throughput: Throughput) -> ScalingPlan:
+def _scaling_plan(at: str, tier: Tier, throughput: Throughput, cold_start_s: int) -> ScalingPlan:
     s = tier.scaling
     try:
         calendar = capacity_calendar(s.min, s.max_capacity, s.schedules, at=f"{at}.scaling")
@@ -325,6 +334,7 @@ def _scaling_plan(at: str, tier: Tier, throughput: Throughput) -> ScalingPlan:
         target=scaling_target(tier, throughput),
         scale_out_cooldown_s=s.scale_out_cooldown_seconds,
         scale_in_cooldown_s=s.scale_in_cooldown_seconds,
+        scale_from_zero_cooldown_s=cold_start_s,
         schedules=tuple(
             SchedulePlan(
                 name=x.name,

@@ -17,6 +17,9 @@ TIMEOUT_MAX_S = 3600  # SageMaker's upper bound
 DOWNLOAD_S_PER_GB = 5.0  # S3 to the instance, weights stored uncompressed
 LOAD_S_PER_GB = 10.0  # disk to GPU, plus engine warm-up (CUDA graphs)
 MAX_VOLUME_GB = 512  # SageMaker's VolumeSizeInGB upper bound
+# Getting a GPU instance and pulling the serving image (over 10 GB for LMI) before either
+# timeout starts; an estimate: AWS's samples report 8-15 minutes for a whole new endpoint.
+PROVISIONING_S = 600
 
 
 def _clamp(seconds: float) -> int:
@@ -40,3 +43,11 @@ def volume_size_gb(instance: InstanceSpec, weights_gb: float) -> int | None:
     if instance.local_nvme:
         return None
     return min(MAX_VOLUME_GB, math.ceil(weights_gb * 1.2 + 20))
+
+
+def cold_start_allowance(*, download_timeout_s: int, startup_timeout_s: int, from_hub: bool) -> int:
+    """Seconds from "an instance is needed" to the last moment SageMaker would still call its
+    start normal: provisioning, then the S3 download (none for Hub weights, which download
+    inside the container), then the container's start-up health check. Alarms that fire on
+    "no capacity" wait this long, and scaling from zero adds no second instance meanwhile."""
+    return PROVISIONING_S + (0 if from_hub else download_timeout_s) + startup_timeout_s

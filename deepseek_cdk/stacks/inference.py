@@ -76,12 +76,12 @@ class InferenceStack(cdk.Stack):
                     latency_p90_us=tier.alarms.latency_p90_us,
                     error_5xx_rate=tier.alarms.error_5xx_rate,
                     error_4xx_rate=tier.alarms.error_4xx_rate,
-                    gpu_memory_percent_total=tier.alarms.gpu_memory_percent_total,
                     disk_percent=tier.alarms.disk_percent,
                     at_max_minutes=tier.alarms.at_max_minutes,
                     oldest_request_s=tier.alarms.oldest_request_s,
                     backlog_size=tier.alarms.backlog_size,
                     evaluation_minutes=tier.alarms.evaluation_minutes,
+                    no_capacity_minutes=tier.alarms.no_capacity_minutes,
                 ),
                 notifications=self.notifications,
                 at_max_metrics=self.tiers[tier.name].at_max_metrics(tier),
@@ -244,6 +244,7 @@ class AsyncTier(TierResources):
             backlog_per_instance=s.target.target,
             scale_out_cooldown=cdk.Duration.seconds(s.scale_out_cooldown_s),
             scale_in_cooldown=cdk.Duration.seconds(s.scale_in_cooldown_s),
+            cold_start=cdk.Duration.seconds(s.scale_from_zero_cooldown_s),
         )
         schedule(self.scaling, s)
 
@@ -298,6 +299,7 @@ class InferenceComponentTier(TierResources):
                     target_concurrency=s.target.target,
                     scale_out_cooldown=cdk.Duration.seconds(s.scale_out_cooldown_s),
                     scale_in_cooldown=cdk.Duration.seconds(s.scale_in_cooldown_s),
+                    cold_start=cdk.Duration.seconds(s.scale_from_zero_cooldown_s),
                 ),
                 s,
             )

@@ -107,3 +107,16 @@ def test_plan_shows_the_scaling_target_its_derivation_and_the_week() -> None:
     assert "office-hours: cron(0 8 ? * MON-FRI *) Europe/Berlin, min 3" in out
     assert "Mon 07:00-Mon 18:00: 3-6" in out
     assert "'launch-day' fires on dates" in out
+
+
+def test_plan_says_the_budget_needs_the_cost_allocation_tag() -> None:
+    with_budget = run("plan", "deployments/examples/chat-and-reasoning.yaml")
+    assert "Budget: $25,000/month on the cost-allocation tag deployment=chatreason." in with_budget.stdout
+    assert "counts nothing until `deployment` is activated as a cost-allocation tag" in with_budget.stdout
+    assert "Budget:" not in run("plan").stdout  # the default deployment sets no budget
+
+
+def test_plan_shows_when_a_tier_without_capacity_pages() -> None:
+    result = run("plan")
+    assert "requests waiting with no instance for 32 min" in result.stdout
+    assert "a cold start may take up to 1920 s" in result.stdout

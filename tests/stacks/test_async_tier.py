@@ -70,9 +70,22 @@ def test_scale_out_from_zero_on_backlog_without_capacity(s: Synthesized) -> None
     assert alarm["TreatMissingData"] == "notBreaching"
     (action,) = alarm["AlarmActions"]
     step: dict[str, Any] = s.inference.to_json()["Resources"][action["Ref"]]
-    assert step["Properties"]["StepScalingPolicyConfiguration"]["StepAdjustments"] == [
-        {"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}
+    config = step["Properties"]["StepScalingPolicyConfiguration"]
+    assert config["StepAdjustments"] == [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}]
+
+
+def test_scale_from_zero_adds_no_second_instance_during_a_cold_start(s: Synthesized) -> None:
+    """The step policy runs every minute its alarm stays in ALARM, which lasts until the first
+    instance serves; its cooldown covers the tier's whole start-up allowance, so +1 is one."""
+    tier = s.plan.tier("reasoning")
+    (step,) = [
+        p["Properties"]["StepScalingPolicyConfiguration"]
+        for p in s.inference.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+        if p["Properties"]["PolicyType"] == "StepScaling"
     ]
+    assert step["AdjustmentType"] == "ChangeInCapacity"
+    assert step["Cooldown"] == tier.cold_start_s == tier.scaling.scale_from_zero_cooldown_s
+    assert tier.cold_start_s > tier.startup_health_check_timeout_s  # provisioning comes first
 
 
 def test_role_reads_requests_writes_results_and_publishes_to_its_topics(s: Synthesized) -> None:

@@ -66,6 +66,12 @@ def test_copies_scale_on_concurrency_per_copy_and_from_zero(s: Synthesized) -> N
     assert props["MetricName"] == "NoCapacityInvocationFailures"
     assert props["Dimensions"] == [{"Name": "InferenceComponentName", "Value": f"{tier.endpoint_name}-v1"}]
     assert len(props["AlarmActions"]) == 1
+    (step,) = [p for p in policies.values() if p["Properties"]["PolicyType"] == "StepScaling"]
+    config = step["Properties"]["StepScalingPolicyConfiguration"]
+    # Requests keep failing until the first copy serves; a one-minute cooldown would add a
+    # copy (here an instance) for every minute of the cold start.
+    assert config["StepAdjustments"] == [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}]
+    assert config["Cooldown"] == tier.cold_start_s
 
 
 def test_scalable_target_waits_for_its_component(s: Synthesized) -> None:

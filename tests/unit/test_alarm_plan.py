@@ -1,9 +1,12 @@
 """Alarm thresholds in the plan: CloudWatch's units, derived from the SLO and the hardware."""
 
+import math
 from typing import Any
 
+import pytest
+
 from deepseek_cdk.planning import build_plan
-from deepseek_cdk.spec import parse_deployment
+from deepseek_cdk.spec import SpecError, parse_deployment
 
 
 def alarms_of(**tier: Any) -> Any:
@@ -17,17 +20,30 @@ def test_latency_threshold_is_the_slo_in_microseconds() -> None:
     assert alarms_of(alarms={"latency_p90_seconds": 12.5}).latency_p90_us == 12_500_000
 
 
-def test_gpu_memory_threshold_sits_above_the_engine_reservation_times_gpus() -> None:
-    one = alarms_of(instance_type="ml.g6e.xlarge", max_context_tokens=8192)
-    assert one.gpu_memory_percent_total == 95  # vLLM reserves 90%; alarm 5 points above
-    eight = alarms_of(
-        model="deepseek-r1-distill-llama-70b", instance_type="ml.g6e.48xlarge", gpu_memory_utilization=0.92
+def test_a_gpu_memory_threshold_is_refused_with_the_reason() -> None:
+    with pytest.raises(SpecError) as err:
+        alarms_of(alarms={"gpu_memory_percent": 98})
+    (problem,) = err.value.problems
+    assert problem.startswith("tiers[0].alarms.gpu_memory_percent: no longer supported: vLLM reserves")
+
+
+def test_no_capacity_pages_only_after_the_whole_cold_start() -> None:
+    def tier_of(**tier: Any) -> Any:
+        data = {"name": "t", "tiers": [{"name": "a", "model": "deepseek-r1-distill-qwen-32b", **tier}]}
+        return build_plan(parse_deployment(data)).tiers[0]
+
+    hub = tier_of(endpoint="async", scaling={"min": 0, "max": 2})
+    # Provisioning, then the start-up health check (Hub weights download inside it).
+    assert hub.cold_start_s == 600 + hub.startup_health_check_timeout_s
+    assert hub.alarms.no_capacity_minutes == math.ceil(hub.cold_start_s / 60)
+    s3 = tier_of(
+        endpoint="async",
+        scaling={"min": 0, "max": 2},
+        weights={"source": "s3", "uri": "s3://models-bucket/r1-32b/"},
     )
-    assert eight.gpu_memory_percent_total == 97 * 8
-    custom = alarms_of(
-        alarms={"gpu_memory_percent": 98}, instance_type="ml.g6e.xlarge", max_context_tokens=8192
-    )
-    assert custom.gpu_memory_percent_total == 98
+    # From S3, SageMaker's download comes before the container starts.
+    assert s3.cold_start_s == 600 + s3.model_download_timeout_s + s3.startup_health_check_timeout_s
+    assert s3.scaling.scale_from_zero_cooldown_s == s3.cold_start_s
 
 
 def test_error_rates_are_shares() -> None:
