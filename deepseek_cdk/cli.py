@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from deepseek_cdk.planning import Plan, TierPlan, build_plan
+from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
 from deepseek_cdk.spec import SpecError, load_deployment
 
 EXIT_SPEC_ERROR = 2
@@ -101,6 +102,7 @@ def _render_tier(t: TierPlan) -> list[str]:
                 f"requests/s per instance ({t.throughput.basis})"
             ],
         ),
+        *_render_answers(t),
         ("instances", [f"{t.min_capacity}-{t.max_capacity}"]),
         (
             "scaling",
@@ -126,6 +128,24 @@ def _render_tier(t: TierPlan) -> list[str]:
     for key, values in rows:
         lines += [f"  {(key if i == 0 else '').ljust(width)}  {v}" for i, v in enumerate(values)]
     return lines
+
+
+def _render_answers(t: TierPlan) -> list[tuple[str, list[str]]]:
+    """The longest answer each router route carries (real-time kinds; async has no limit but
+    the context)."""
+    if t.endpoint == "async":
+        return []
+    a = t.answers
+    return [
+        (
+            "answers",
+            [
+                f"POST {INVOKE_ROUTE} up to {a.buffered_max_tokens} tokens, POST {STREAM_ROUTE} up to "
+                f"{a.stream_max_tokens} (estimate)",
+                f"= {a.derivation}",
+            ],
+        )
+    ]
 
 
 def _render_alarms(t: TierPlan) -> list[str]:

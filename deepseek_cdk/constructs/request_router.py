@@ -17,19 +17,38 @@ from constructs import Construct
 
 from deepseek_cdk.constructs.common import acknowledge, nag_reference, require, skip_checkov
 from deepseek_cdk.constructs.execution_role import S3Prefix
+from deepseek_cdk.runtime.router import contract
 
-ROUTER_CODE = Path(__file__).resolve().parent.parent / "runtime" / "router"
+# The asset is the runtime folder, so the router is the package `router` in the function.
+RUNTIME_CODE = Path(__file__).resolve().parent.parent / "runtime"
+STREAM_WRAPPER = "/var/task/router/stream-bootstrap"
 KINDS = ("realtime", "inference-components", "async")
-INVOKE_SCHEMA = apigw.JsonSchema(
+_STRING = apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1)
+REQUEST_SCHEMA = apigw.JsonSchema(
     schema=apigw.JsonSchemaVersion.DRAFT4,
     type=apigw.JsonSchemaType.OBJECT,
-    required=["prompt"],
     additional_properties=False,
+    one_of=[apigw.JsonSchema(required=["prompt"]), apigw.JsonSchema(required=["messages"])],
     properties={
-        "prompt": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1),
+        "prompt": _STRING,
+        "messages": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.ARRAY,
+            min_items=1,
+            max_items=contract.MAX_MESSAGES,
+            items=apigw.JsonSchema(
+                type=apigw.JsonSchemaType.OBJECT,
+                required=["role", "content"],
+                additional_properties=False,
+                properties={"role": apigw.JsonSchema(enum=list(contract.ROLES)), "content": _STRING},
+            ),
+        ),
         "max_tokens": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=1),
-        "tier": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1),
-        "parameters": apigw.JsonSchema(type=apigw.JsonSchemaType.OBJECT),
+        "tier": _STRING,
+        "parameters": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.OBJECT,
+            additional_properties=False,
+            properties={name: apigw.JsonSchema() for name in contract.PARAMETERS},
+        ),
     },
 )
 PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
@@ -50,12 +69,15 @@ NO_RESERVED_CONCURRENCY = (
 
 @dataclass(frozen=True)
 class RoutedTier:
-    """A tier as the router sees it: where to send requests and how much output it allows."""
+    """A tier as the router sees it: where to send requests, and how long a prompt and an
+    answer each route may carry (see deepseek_cdk.planning.answers)."""
 
     name: str
     kind: str  # realtime | inference-components | async
     endpoint_name: str
-    max_tokens: int
+    context_tokens: int  # prompt + answer
+    buffered_max_tokens: int = 0  # real-time kinds: the longest answer POST /invoke waits for
+    stream_max_tokens: int = 0  # real-time kinds: the longest answer POST /stream carries
     components: tuple[tuple[str, float], ...] = ()  # inference components and their weights
     requests: S3Prefix | None = None  # async only
     responses: S3Prefix | None = None
@@ -78,22 +100,32 @@ class RouterOptions:
 
 
 class RequestRouter(Construct):
-    """API Gateway REST API + a Python Lambda that classifies and forwards each request.
+    """API Gateway REST API + two Python Lambda functions that classify and forward requests.
 
-    Routes: `POST /invoke` (JSON body validated against a schema at the gateway and again in
-    the function) and `GET /jobs/{id}` for async results. Every method needs SigV4 (IAM)
-    authorization; with `api_key_required`, also an API key, metered by a usage plan. The
-    stage throttles, writes JSON access logs and execution errors to KMS-encrypted log
-    groups, and traces with X-Ray. The function's role may invoke only the given endpoints
-    and touch only the given S3 prefixes.
+    Routes (request body and answers: deepseek_cdk.runtime.router.contract):
+    - `POST /invoke`: a real-time answer in one piece, for answers the tier writes within
+      25 s (API Gateway's integration limit is 29 s); an async tier answers 202 + a job id.
+    - `POST /stream`: a real-time answer as server-sent events while the model writes it, up
+      to 15 minutes (API Gateway response streaming, integration response transfer mode
+      STREAM). Lambda's managed Python runtime cannot stream, so this function's exec
+      wrapper runs the router's own Lambda Runtime API client instead (runtime.router.
+      streaming); it is the same code package and the same role.
+    - `GET /jobs/{id}`: the status and result of an async request.
+
+    Bodies are validated against a JSON schema at the gateway and again in the functions.
+    Every method needs SigV4 (IAM) authorization; with `api_key_required`, also an API key,
+    metered by a usage plan. The stage throttles, writes JSON access logs and execution
+    errors to KMS-encrypted log groups, and traces with X-Ray. The functions' role may
+    invoke only the given endpoints and touch only the given S3 prefixes.
 
     Choosing a tier: the `tier` field, then the X-Request-Type header, then `rules` in order
     (dicts with `tier` and any of max_tokens_at_least, prompt_chars_at_least,
-    prompt_matches), then `default_tier`. InvokeEndpoint waits at most 60 s and API Gateway
-    29 s: long generations belong on an async tier.
+    prompt_matches), then `default_tier`. Then the prompt (estimated at 4 characters per
+    token) plus max_tokens must fit the tier's context, and max_tokens the route's limit.
 
-    Cost: API Gateway per request, Lambda per request and duration (about 0.1 s plus the
-    model's time for real-time tiers), CloudWatch Logs ingestion; nothing while idle.
+    Cost: API Gateway per request (streamed responses per 10 MB), Lambda per request and
+    duration (about 0.1 s plus the model's time for real-time tiers: a streamed answer keeps
+    its function running while it streams), CloudWatch Logs ingestion; nothing while idle.
     """
 
     def __init__(
@@ -115,7 +147,17 @@ class RequestRouter(Construct):
         require(default_tier in names, "default_tier", f"must be one of {names} (got {default_tier!r})")
         for t in tiers:
             require(t.kind in KINDS, "tiers", f"{t.name!r}: kind must be one of {KINDS} (got {t.kind!r})")
-            require(t.max_tokens >= 1, "tiers", f"{t.name!r}: max_tokens must be >= 1")
+            require(t.context_tokens >= 2, "tiers", f"{t.name!r}: context_tokens must be >= 2")
+            require(
+                t.kind == "async"
+                or (
+                    1 <= t.buffered_max_tokens < t.context_tokens
+                    and 1 <= t.stream_max_tokens < t.context_tokens
+                ),
+                "tiers",
+                f"{t.name!r}: a real-time tier needs buffered_max_tokens and stream_max_tokens, "
+                f"each 1-{t.context_tokens - 1} (below context_tokens)",
+            )
             require(
                 t.kind != "async" or None not in (t.requests, t.responses, t.failures),
                 "tiers",
@@ -134,40 +176,76 @@ class RequestRouter(Construct):
             )
         require(1024 <= opts.max_body_bytes <= 6 * 1024 * 1024, "max_body_bytes", "must be 1 KiB-6 MiB")
 
-        self.log_group = logs.LogGroup(
-            self, "FunctionLogs", encryption_key=kms_key, retention=opts.log_retention
-        )
         self.role = self._role(tiers, kms_key)
-        self.function = lambda_.Function(
-            self,
+        config = cdk.Stack.of(self).to_json_string(
+            {
+                "default_tier": default_tier,
+                "tiers": {t.name: _tier_config(t) for t in tiers},
+                "rules": [dict(r) for r in rules],
+                "max_body_bytes": opts.max_body_bytes,
+                "time_budget_seconds": contract.BUFFERED_SECONDS,
+            }
+        )
+        self.function = self._function(
             "Function",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="handler.handler",
-            code=lambda_.Code.from_asset(str(ROUTER_CODE), exclude=["__pycache__", "*.pyc"]),
-            # Its managed policy already grants all it needs (X-Ray included). Imported, the role
-            # takes no inline policy from CDK; the ARN still orders the function after it.
-            role=iam.Role.from_role_arn(self, "FunctionRole", self.role.role_arn, mutable=False),
-            environment_encryption=kms_key,
-            timeout=cdk.Duration.seconds(29),  # API Gateway's integration limit
-            memory_size=256,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            reserved_concurrent_executions=opts.reserved_concurrency,
-            environment={
-                "ROUTER_CONFIG": cdk.Stack.of(self).to_json_string(
-                    {
-                        "default_tier": default_tier,
-                        "tiers": {t.name: _tier_config(t) for t in tiers},
-                        "rules": [dict(r) for r in rules],
-                        "max_body_bytes": opts.max_body_bytes,
-                        "time_budget_seconds": 25,
-                    }
-                )
-            },
+            kms_key=kms_key,
+            opts=opts,
+            handler="router.handler.handler",
+            timeout=cdk.Duration.seconds(29),  # API Gateway's buffered integration limit
+            environment={"ROUTER_CONFIG": config},
             description="deepseek-cdk request router",
+        )
+        self.stream_function = self._function(
+            "StreamFunction",
+            kms_key=kms_key,
+            opts=opts,
+            handler="router.streaming.lambda_handler",  # never called: the wrapper runs instead
+            timeout=cdk.Duration.seconds(contract.STREAM_SECONDS),
+            environment={"ROUTER_CONFIG": config, "AWS_LAMBDA_EXEC_WRAPPER": STREAM_WRAPPER},
+            description="deepseek-cdk request router, streamed answers",
         )
         self.api = self._api(opts, kms_key)
         self._acknowledge(opts)
+
+    def _function(
+        self,
+        construct_id: str,
+        *,
+        kms_key: kms.IKey,
+        opts: RouterOptions,
+        handler: str,
+        timeout: cdk.Duration,
+        environment: dict[str, str],
+        description: str,
+    ) -> lambda_.Function:
+        """A router function on the shared code, role and settings, with its own log group."""
+        log_group = logs.LogGroup(
+            self, f"{construct_id}Logs", encryption_key=kms_key, retention=opts.log_retention
+        )
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        )
+        function = lambda_.Function(
+            self,
+            construct_id,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler=handler,
+            code=lambda_.Code.from_asset(str(RUNTIME_CODE), exclude=["__pycache__", "*.pyc"]),
+            # Its managed policy already grants all it needs (X-Ray included). Imported, the role
+            # takes no inline policy from CDK; the ARN still orders the function after it.
+            role=iam.Role.from_role_arn(self, f"{construct_id}Role", self.role.role_arn, mutable=False),
+            environment_encryption=kms_key,
+            timeout=timeout,
+            memory_size=256,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            reserved_concurrent_executions=opts.reserved_concurrency,
+            environment=environment,
+            description=description,
+        )
+        return function
 
     def _role(self, tiers: Sequence[RoutedTier], kms_key: kms.IKey) -> iam.Role:
         role = iam.Role(
@@ -177,13 +255,6 @@ class RequestRouter(Construct):
             description="deepseek-cdk request router: invoke this deployment's endpoints only",
         )
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[role], description="What the router may do")
-        self.policy.add_statements(
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
-            )
-        )
         arn = f"arn:{cdk.Aws.PARTITION}:sagemaker:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}"
         realtime = [t for t in tiers if t.kind != "async"]
         queued = [t for t in tiers if t.kind == "async"]
@@ -191,7 +262,7 @@ class RequestRouter(Construct):
             self.policy.add_statements(
                 iam.PolicyStatement(
                     sid="InvokeRealtimeTiers",
-                    actions=["sagemaker:InvokeEndpoint"],
+                    actions=["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
                     resources=[f"{arn}:endpoint/{t.endpoint_name}" for t in realtime]
                     + [f"{arn}:inference-component/{name}" for t in realtime for name, _ in t.components],
                 )
@@ -264,6 +335,11 @@ class RequestRouter(Construct):
             ),
         )
         integration = apigw.LambdaIntegration(self.function)
+        streamed = apigw.LambdaIntegration(
+            self.stream_function,
+            response_transfer_mode=apigw.ResponseTransferMode.STREAM,
+            timeout=cdk.Duration.seconds(contract.STREAM_SECONDS),  # up to 15 min when streaming
+        )
         body_validator = apigw.RequestValidator(
             self, "BodyValidator", rest_api=api, validate_request_body=True, validate_request_parameters=True
         )
@@ -271,15 +347,19 @@ class RequestRouter(Construct):
             self, "ParamsValidator", rest_api=api, validate_request_parameters=True
         )
         model = api.add_model(
-            "InvokeRequest", content_type="application/json", model_name="InvokeRequest", schema=INVOKE_SCHEMA
+            "InvokeRequest",
+            content_type="application/json",
+            model_name="InvokeRequest",
+            schema=REQUEST_SCHEMA,
         )
-        api.root.add_resource("invoke").add_method(
-            "POST",
-            integration,
-            request_validator=body_validator,
-            request_models={"application/json": model},
-            request_parameters={"method.request.header.X-Request-Type": False},
-        )
+        for route, target in ((contract.INVOKE_ROUTE, integration), (contract.STREAM_ROUTE, streamed)):
+            api.root.add_resource(route.strip("/")).add_method(
+                "POST",
+                target,
+                request_validator=body_validator,
+                request_models={"application/json": model},
+                request_parameters={"method.request.header.X-Request-Type": False},
+            )
         api.root.add_resource("jobs").add_resource("{id}").add_method(
             "GET",
             integration,
@@ -328,23 +408,27 @@ class RequestRouter(Construct):
                 f"{pack}-APIGWAssociatedWithWAF",
                 "requests need SigV4 (IAM) signatures; attach a WAF web ACL if the API is exposed widely",
             )
-            acknowledge(self.function, f"{pack}-LambdaDLQ", NO_DLQ)
-            acknowledge(self.function, f"{pack}-LambdaInsideVPC", NO_VPC)
+            for function in (self.function, self.stream_function):
+                acknowledge(function, f"{pack}-LambdaDLQ", NO_DLQ)
+                acknowledge(function, f"{pack}-LambdaInsideVPC", NO_VPC)
+                if opts.reserved_concurrency is None:
+                    acknowledge(function, f"{pack}-LambdaConcurrency", NO_RESERVED_CONCURRENCY)
+        for function in (self.function, self.stream_function):
+            cfn = function.node.default_child
+            assert isinstance(cfn, lambda_.CfnFunction)
+            skip_checkov(cfn, "CKV_AWS_116", NO_DLQ)
+            skip_checkov(cfn, "CKV_AWS_117", NO_VPC)
             if opts.reserved_concurrency is None:
-                acknowledge(self.function, f"{pack}-LambdaConcurrency", NO_RESERVED_CONCURRENCY)
-        function = self.function.node.default_child
-        assert isinstance(function, lambda_.CfnFunction)
-        skip_checkov(function, "CKV_AWS_116", NO_DLQ)
-        skip_checkov(function, "CKV_AWS_117", NO_VPC)
-        if opts.reserved_concurrency is None:
-            skip_checkov(function, "CKV_AWS_115", NO_RESERVED_CONCURRENCY)
+                skip_checkov(cfn, "CKV_AWS_115", NO_RESERVED_CONCURRENCY)
         stage = self.api.deployment_stage.node.default_child
         assert isinstance(stage, apigw.CfnStage)
         skip_checkov(stage, "CKV_AWS_120", NO_CACHE)
 
 
 def _tier_config(t: RoutedTier) -> dict[str, Any]:
-    config: dict[str, Any] = {"kind": t.kind, "endpoint": t.endpoint_name, "max_tokens": t.max_tokens}
+    config: dict[str, Any] = {"kind": t.kind, "endpoint": t.endpoint_name, "context_tokens": t.context_tokens}
+    if t.kind != "async":
+        config |= {"buffered_max_tokens": t.buffered_max_tokens, "stream_max_tokens": t.stream_max_tokens}
     if t.components:
         config["components"] = [[name, weight] for name, weight in t.components]
     if t.kind == "async":

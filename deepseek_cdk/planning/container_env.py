@@ -8,6 +8,11 @@ and the launcher reads MAX_* (text-generation-inference sagemaker-entrypoint.sh,
 from __future__ import annotations
 
 S3_MODEL_DIR = "/opt/ml/model"  # where SageMaker puts uncompressed ModelDataSource files
+# vLLM's parser for the DeepSeek-R1 family (every catalog model writes its chain of thought
+# in <think>...</think>): chat answers carry it in `reasoning`, apart from `content`. LMI reads
+# option.reasoning_parser (djl-serving v0.36.0 vllm_rb_properties.py; its R1-distill
+# integration test and AWS's HyperPod LMI example set both keys below).
+REASONING_PARSER = "deepseek_r1"
 
 
 def container_env(
@@ -30,6 +35,8 @@ def container_env(
             "OPTION_MAX_ROLLING_BATCH_SIZE": str(max_concurrency),
             "OPTION_GPU_MEMORY_UTILIZATION": f"{gpu_memory_utilization:g}",
             "OPTION_DTYPE": "bf16",
+            "OPTION_ENABLE_REASONING": "true",
+            "OPTION_REASONING_PARSER": REASONING_PARSER,
             # The engine must give up before SageMaker's health check does, so the log says why.
             "OPTION_MODEL_LOADING_TIMEOUT": str(max(60, startup_timeout_s - 60)),
             "SERVING_FAIL_FAST": "true",

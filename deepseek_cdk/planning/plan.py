@@ -14,6 +14,7 @@ from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS, PRICE_DATE, PRIC
 from deepseek_cdk.cron import parse_cron
 from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
+from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
 from deepseek_cdk.planning.scaling import ScalingTarget, Throughput, estimate_throughput, scaling_target
 from deepseek_cdk.planning.schedules import (
@@ -112,6 +113,7 @@ class TierPlan:
     min_capacity: int
     max_capacity: int
     throughput: Throughput
+    answers: AnswerLimits  # the longest answer each router route carries (real-time kinds)
     scaling: ScalingPlan
     alarms: AlarmPlan
     cost: CostRange | None  # None: the catalog has no price for this instance
@@ -268,6 +270,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         min_capacity=min_capacity,
         max_capacity=max_capacity,
         throughput=throughput,
+        answers=answer_limits(throughput, max_concurrency=tier.max_concurrency, context_tokens=context),
         scaling=scaling,
         alarms=alarm_plan(
             tier, max_capacity=max_capacity, target=scaling.target.target, cold_start_s=cold_start_s

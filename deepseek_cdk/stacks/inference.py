@@ -153,7 +153,12 @@ class TierResources(Construct):
     def routed(self, tier: TierPlan) -> RoutedTier:
         """How the router reaches this tier."""
         return RoutedTier(
-            tier.name, tier.endpoint, tier.endpoint_name, max_tokens=tier.max_context_tokens - 1
+            tier.name,
+            tier.endpoint,
+            tier.endpoint_name,
+            context_tokens=tier.max_context_tokens,
+            buffered_max_tokens=tier.answers.buffered_max_tokens,
+            stream_max_tokens=tier.answers.stream_max_tokens,
         )
 
     def after_grants(self, resource: Construct) -> None:

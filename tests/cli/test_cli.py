@@ -120,3 +120,15 @@ def test_plan_shows_when_a_tier_without_capacity_pages() -> None:
     result = run("plan")
     assert "requests waiting with no instance for 32 min" in result.stdout
     assert "a cold start may take up to 1920 s" in result.stdout
+
+
+def test_plan_prints_the_answer_limits_the_router_enforces() -> None:
+    from deepseek_cdk.planning import build_plan
+    from deepseek_cdk.spec import load_deployment
+
+    chat = build_plan(load_deployment(ROOT / "deployments/default.yaml")).tier("chat")
+    result = run("plan")
+    assert (
+        f"POST /invoke up to {chat.answers.buffered_max_tokens} tokens, "
+        f"POST /stream up to {chat.answers.stream_max_tokens} (estimate)"
+    ) in result.stdout

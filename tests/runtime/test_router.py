@@ -1,7 +1,8 @@
 """The router Lambda with botocore's Stubber: every route, retry path, timeout and bad input.
 
 No network and no credentials: clients are unsigned and stubbed; a fake clock drives the
-time budget, so retries are checked without sleeping."""
+time budget, so retries are checked without sleeping. The model's answers are the reference
+shapes in tests/runtime/shapes (what LMI v20 returns for a chat request)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import base64
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,60 +21,12 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from deepseek_cdk.runtime.router import handler
+from deepseek_cdk.runtime.router import contract, handler
+from deepseek_cdk.runtime.router.streaming import STREAM_READ_TIMEOUT_S
+from tests.runtime.conftest import CONFIG, Clock
 
-CONFIG = {
-    "default_tier": "chat",
-    "tiers": {
-        "chat": {"kind": "realtime", "endpoint": "d-chat-g6e-xlarge", "max_tokens": 8191},
-        "fast": {
-            "kind": "inference-components",
-            "endpoint": "d-fast-g6-2xlarge",
-            "max_tokens": 4095,
-            "components": [["d-fast-g6-2xlarge-v1", 100]],
-        },
-        "reasoning": {
-            "kind": "async",
-            "endpoint": "d-reasoning-g6e-12xlarge",
-            "max_tokens": 32767,
-            "bucket": "artifacts-bucket",
-            "requests_prefix": "async/reasoning/requests/",
-            "responses_prefix": "async/reasoning/responses/",
-            "failures_prefix": "async/reasoning/failures/",
-        },
-    },
-    "rules": [
-        {"tier": "reasoning", "max_tokens_at_least": 4096},
-        {"tier": "reasoning", "prompt_chars_at_least": 8000},
-        {"tier": "fast", "prompt_matches": "^(hi|hello)\\b"},
-    ],
-    "max_body_bytes": 1000,
-    "time_budget_seconds": 10,
-}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    c = Clock()
-    monkeypatch.setattr(handler, "now", c.now)
-    monkeypatch.setattr(handler, "sleep", c.sleep)
-    # The longest jitter every time: backoff 0.5, 1, 2, 4, 4 s, so attempts are countable.
-    monkeypatch.setattr(handler.random, "uniform", lambda low, high: high)
-    monkeypatch.setenv("ROUTER_CONFIG", json.dumps(CONFIG))
-    return c
+SHAPES = Path(__file__).parent / "shapes"
+COMPLETION = json.loads((SHAPES / "lmi_chat_completion.json").read_text())
 
 
 @pytest.fixture
@@ -82,7 +36,16 @@ def stubs(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iterator[dict[str, S
         "sagemaker-runtime": boto3.client("sagemaker-runtime", region_name="us-east-1", config=unsigned),
         "s3": boto3.client("s3", region_name="us-east-1", config=unsigned),
     }
-    monkeypatch.setattr(handler, "_clients", clients)
+    runtime = clients["sagemaker-runtime"]
+    monkeypatch.setattr(
+        handler,
+        "_clients",
+        {
+            ("sagemaker-runtime", handler.READ_TIMEOUT_S): runtime,
+            ("sagemaker-runtime", STREAM_READ_TIMEOUT_S): runtime,
+            ("s3", handler.READ_TIMEOUT_S): clients["s3"],
+        },
+    )
     stubbers = {name: Stubber(c) for name, c in clients.items()}
     for s in stubbers.values():
         s.activate()
@@ -140,44 +103,129 @@ def throttle(
 # --- routing -------------------------------------------------------------------------
 
 
-def test_default_tier_is_invoked_in_real_time(stubs: dict[str, Stubber]) -> None:
-    expect_invoke(stubs, "d-chat-g6e-xlarge", {"generated_text": "4"})
+def test_default_tier_answers_a_chat_completion_with_the_reasoning_apart(stubs: dict[str, Stubber]) -> None:
+    expect_invoke(stubs, "d-chat-g6e-xlarge", COMPLETION)
     response = post({"prompt": "2+2?", "max_tokens": 16, "parameters": {"temperature": 0.6}})
     assert response["statusCode"] == 200
-    assert body_of(response) == {"tier": "chat", "output": {"generated_text": "4"}}
+    answer = body_of(response)
+    assert answer == {"tier": "chat", **COMPLETION}
+    (choice,) = answer["choices"]
+    assert choice["message"]["content"] == "2 + 2 = 4."
+    assert choice["message"]["reasoning"].startswith("The user asks")
 
 
-def test_payload_carries_prompt_and_parameters(stubs: dict[str, Stubber]) -> None:
-    sent: dict[str, Any] = {}
-    stubs["sagemaker-runtime"].add_response("invoke_endpoint", {"Body": stream(b"{}")}, None)
-    client = handler._clients["sagemaker-runtime"]
-    client.meta.events.register(
-        "before-parameter-build.sagemaker-runtime.InvokeEndpoint", lambda params, **_: sent.update(params)
+def sent_bodies(stubs: dict[str, Stubber], operation: str = "InvokeEndpoint") -> list[Any]:
+    sent: list[Any] = []
+    handler.client("sagemaker-runtime").meta.events.register(
+        f"before-parameter-build.sagemaker-runtime.{operation}",
+        lambda params, **_: sent.append(json.loads(params["Body"])),
     )
-    post({"prompt": "hey", "max_tokens": 20, "parameters": {"temperature": 0.6}})
-    assert json.loads(sent["Body"]) == {
-        "inputs": "hey",
-        "parameters": {"temperature": 0.6, "max_new_tokens": 20},
-    }
+    return sent
+
+
+def test_a_prompt_is_sent_as_one_user_message_in_the_chat_form(stubs: dict[str, Stubber]) -> None:
+    expect_invoke(stubs, "d-chat-g6e-xlarge", COMPLETION)
+    sent = sent_bodies(stubs)
+    post({"prompt": "hey", "max_tokens": 20, "parameters": {"temperature": 0.6, "top_p": 0.95}})
+    # Only `messages` gets the model's chat template in LMI; `inputs` would be a raw completion.
+    assert sent == [
+        {
+            "temperature": 0.6,
+            "top_p": 0.95,
+            "messages": [{"role": "user", "content": "hey"}],
+            "max_tokens": 20,
+        }
+    ]
+
+
+def test_a_conversation_is_sent_as_given(stubs: dict[str, Stubber]) -> None:
+    expect_invoke(stubs, "d-chat-g6e-xlarge", COMPLETION)
+    sent = sent_bodies(stubs)
+    messages = [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": "2+2?"},
+        {"role": "assistant", "content": "4."},
+        {"role": "user", "content": "And 3+3?"},
+    ]
+    assert post({"messages": messages, "max_tokens": 64})["statusCode"] == 200
+    assert sent == [{"messages": messages, "max_tokens": 64}]
+
+
+def test_a_default_max_tokens_is_lowered_to_what_the_tier_writes_in_time(stubs: dict[str, Stubber]) -> None:
+    expect_invoke(stubs, "d-chat-g6e-xlarge", COMPLETION)
+    sent = sent_bodies(stubs)
+    assert post({"prompt": "what is 2+2?"})["statusCode"] == 200
+    assert sent[0]["max_tokens"] == 400 < contract.DEFAULT_MAX_TOKENS
+
+
+def test_a_longer_answer_than_the_tier_writes_in_25_s_is_400_pointing_to_streaming(
+    stubs: dict[str, Stubber],
+) -> None:
+    response = post({"prompt": "write an essay", "max_tokens": 401})
+    assert response["statusCode"] == 400
+    reply = body_of(response)
+    assert reply["field"] == "max_tokens"
+    assert "about 400 tokens" in reply["error"] and "POST /stream" in reply["error"]
+
+
+def test_prompt_plus_answer_beyond_the_context_is_400_before_any_call(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiers = {**CONFIG["tiers"], "chat": {**CONFIG["tiers"]["chat"], "context_tokens": 1000}}
+    monkeypatch.setenv("ROUTER_CONFIG", json.dumps({**CONFIG, "tiers": tiers, "max_body_bytes": 20000}))
+    # 3000 characters: about 750 tokens, plus 16 for the chat framing; 300 more cannot fit 1000.
+    response = post({"prompt": "x" * 3000, "max_tokens": 300})
+    assert response["statusCode"] == 400
+    reply = body_of(response)
+    assert reply["field"] == "max_tokens"
+    assert "about 766 tokens" in reply["error"] and "ask for at most 234" in reply["error"]
+    # The same prompt with an answer that fits goes through.
+    expect_invoke(stubs, "d-chat-g6e-xlarge", COMPLETION)
+    assert post({"prompt": "x" * 3000, "max_tokens": 234})["statusCode"] == 200
+
+
+def test_model_refusing_the_request_is_400_not_502(stubs: dict[str, Stubber], clock: Clock) -> None:
+    stubs["sagemaker-runtime"].add_client_error(
+        "invoke_endpoint",
+        service_error_code="ModelError",
+        service_message="Received client error (400) from primary: maximum context length is 8192 tokens",
+        http_status_code=424,
+        modeled_fields={"OriginalStatusCode": 400},
+    )
+    response = post({"prompt": "x"})
+    assert response["statusCode"] == 400
+    assert "maximum context length" in body_of(response)["detail"]
+    assert clock.sleeps == []
+
+
+def test_an_answer_that_is_not_a_chat_completion_is_502(stubs: dict[str, Stubber]) -> None:
+    expect_invoke(stubs, "d-chat-g6e-xlarge", {"generated_text": "4"})
+    response = post({"prompt": "x"})
+    assert response["statusCode"] == 502
+    assert body_of(response)["error"] == "the model's answer is not a chat completion"
 
 
 def test_explicit_tier_field_wins_over_header_and_rules(stubs: dict[str, Stubber]) -> None:
-    expect_invoke(stubs, "d-chat-g6e-xlarge", {})
-    response = post(
-        {"prompt": "x" * 9000 if False else "hello", "tier": "chat"}, headers={"X-Request-Type": "fast"}
-    )
+    expect_invoke(stubs, "d-chat-g6e-xlarge", COMPLETION)
+    response = post({"prompt": "hello", "tier": "chat"}, headers={"X-Request-Type": "fast"})
     assert body_of(response)["tier"] == "chat"
 
 
 def test_header_picks_the_tier(stubs: dict[str, Stubber]) -> None:
-    expect_invoke(stubs, "d-fast-g6-2xlarge", {}, InferenceComponentName="d-fast-g6-2xlarge-v1")
+    expect_invoke(stubs, "d-fast-g6-2xlarge", COMPLETION, InferenceComponentName="d-fast-g6-2xlarge-v1")
     response = post({"prompt": "summarize this"}, headers={"x-request-type": "fast"})
     assert body_of(response)["tier"] == "fast"
 
 
 def test_rule_on_prompt_regex_routes_to_the_inference_component(stubs: dict[str, Stubber]) -> None:
-    expect_invoke(stubs, "d-fast-g6-2xlarge", {}, InferenceComponentName="d-fast-g6-2xlarge-v1")
+    expect_invoke(stubs, "d-fast-g6-2xlarge", COMPLETION, InferenceComponentName="d-fast-g6-2xlarge-v1")
     assert body_of(post({"prompt": "hello there"}))["tier"] == "fast"
+
+
+def test_regex_rules_read_the_last_user_message(stubs: dict[str, Stubber]) -> None:
+    expect_invoke(stubs, "d-fast-g6-2xlarge", COMPLETION, InferenceComponentName="d-fast-g6-2xlarge-v1")
+    messages = [{"role": "system", "content": "be kind"}, {"role": "user", "content": "hi again"}]
+    assert body_of(post({"messages": messages}))["tier"] == "fast"
 
 
 @pytest.mark.parametrize("request_body", [{"prompt": "prove it", "max_tokens": 4096}, {"prompt": "p" * 8000}])
@@ -231,9 +279,9 @@ def submit(stubs: dict[str, Stubber]) -> str:
 
 def test_request_is_stored_before_it_is_sent(stubs: dict[str, Stubber]) -> None:
     calls: list[str] = []
-    for name, c in handler._clients.items():
-        c.meta.events.register(
-            "before-parameter-build", lambda model, name=name, **_: calls.append(model.name)
+    for service in ("s3", "sagemaker-runtime"):
+        handler.client(service).meta.events.register(
+            "before-parameter-build", lambda model, **_: calls.append(model.name)
         )
     submit(stubs)
     assert calls == ["PutObject", "InvokeEndpointAsync"]
@@ -314,7 +362,7 @@ def test_crafted_or_garbled_job_ids_are_400_and_read_nothing(stubs: dict[str, St
 def test_throttling_is_retried_with_backoff(stubs: dict[str, Stubber], clock: Clock) -> None:
     throttle(stubs, "invoke_endpoint")
     throttle(stubs, "invoke_endpoint")
-    expect_invoke(stubs, "d-chat-g6e-xlarge", {"generated_text": "ok"})
+    expect_invoke(stubs, "d-chat-g6e-xlarge", COMPLETION)
     response = post({"prompt": "hi there", "tier": "chat"})
     assert response["statusCode"] == 200
     assert len(clock.sleeps) == 2
@@ -329,7 +377,7 @@ def test_no_capacity_at_zero_copies_is_retried(stubs: dict[str, Stubber], clock:
         message="Inference Component has no capacity to process this request. "
         "ApplicationAutoScaling may be in-progress",
     )
-    expect_invoke(stubs, "d-fast-g6-2xlarge", {}, InferenceComponentName="d-fast-g6-2xlarge-v1")
+    expect_invoke(stubs, "d-fast-g6-2xlarge", COMPLETION, InferenceComponentName="d-fast-g6-2xlarge-v1")
     assert post({"prompt": "x", "tier": "fast"})["statusCode"] == 200
     assert len(clock.sleeps) == 1
 
@@ -354,16 +402,16 @@ def test_model_error_is_502_and_not_retried(stubs: dict[str, Stubber], clock: Cl
     assert clock.sleeps == []
 
 
-def test_timeout_is_504_pointing_to_the_async_tier(
+def test_timeout_is_504_pointing_to_streaming_and_the_async_tier(
     stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def slow(**_: Any) -> Any:
         raise ReadTimeoutError(endpoint_url="https://runtime.sagemaker")
 
-    monkeypatch.setattr(handler._clients["sagemaker-runtime"], "invoke_endpoint", slow)
+    monkeypatch.setattr(handler.client("sagemaker-runtime"), "invoke_endpoint", slow)
     response = post({"prompt": "x"})
     assert response["statusCode"] == 504
-    assert "async tier" in body_of(response)["error"]
+    assert "POST /stream" in body_of(response)["error"] and "async tier" in body_of(response)["error"]
 
 
 # --- bad requests: 400, naming the field, nothing sent --------------------------------------
@@ -376,6 +424,21 @@ def test_timeout_is_504_pointing_to_the_async_tier(
         (None, "[1, 2]", None, "body"),
         (None, json.dumps({"prompt": "x" * 2000}), None, "body"),  # over max_body_bytes
         ({"max_tokens": 5}, None, None, "prompt"),
+        ({"prompt": "x", "messages": [{"role": "user", "content": "x"}]}, None, None, "prompt"),
+        ({"messages": []}, None, None, "messages"),
+        ({"messages": "hi"}, None, None, "messages"),
+        ({"messages": [{"role": "user"}]}, None, None, "messages[0]"),
+        ({"messages": [{"role": "robot", "content": "x"}]}, None, None, "messages[0].role"),
+        ({"messages": [{"role": "user", "content": " "}]}, None, None, "messages[0].content"),
+        (
+            {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]},
+            None,
+            None,
+            "messages[1].role",
+        ),
+        ({"prompt": "x", "stream": True}, None, None, "stream"),
+        ({"prompt": "x", "parameters": {"n": 4}}, None, None, "parameters.n"),
+        ({"prompt": "x", "parameters": {"messages": []}}, None, None, "parameters.messages"),
         ({"prompt": "   "}, None, None, "prompt"),
         ({"prompt": 42}, None, None, "prompt"),
         ({"prompt": "x", "tier": "gpu"}, None, None, "tier"),
@@ -383,12 +446,7 @@ def test_timeout_is_504_pointing_to_the_async_tier(
         ({"prompt": "x", "max_tokens": 0}, None, None, "max_tokens"),
         ({"prompt": "x", "max_tokens": "many"}, None, None, "max_tokens"),
         ({"prompt": "x", "max_tokens": True}, None, None, "max_tokens"),
-        (
-            {"prompt": "x", "tier": "chat", "max_tokens": 9000},
-            None,
-            None,
-            "max_tokens",
-        ),  # over the tier's limit
+        ({"prompt": "x", "tier": "chat", "max_tokens": 9000}, None, None, "max_tokens"),  # over the context
         ({"prompt": "x", "parameters": [1]}, None, None, "parameters"),
         ({"prompt": "x", "temperature": 0.6}, None, None, "temperature"),
     ],
@@ -403,7 +461,7 @@ def test_bad_requests_are_400_and_reach_no_endpoint(
 
 
 def test_base64_body_is_decoded(stubs: dict[str, Stubber]) -> None:
-    expect_invoke(stubs, "d-chat-g6e-xlarge", {})
+    expect_invoke(stubs, "d-chat-g6e-xlarge", COMPLETION)
     event = {
         "httpMethod": "POST",
         "resource": "/invoke",

@@ -1,6 +1,8 @@
 """The router of chat-and-reasoning as synthesized, and RequestRouter's props on their own."""
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -10,6 +12,7 @@ from aws_cdk.assertions import Template
 
 from deepseek_cdk.constructs.execution_role import S3Prefix
 from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier, RouterOptions
+from deepseek_cdk.runtime.router import contract
 from deepseek_cdk.runtime.router.handler import RouterConfig
 from tests.conftest import TEST_ENV, Synthesized, make_app
 
@@ -23,17 +26,47 @@ def resources(s: Synthesized, resource_type: str) -> list[dict[str, Any]]:
     return [r["Properties"] for r in s.inference.find_resources(resource_type).values()]
 
 
-def test_every_method_needs_iam_and_invoke_validates_its_body(s: Synthesized) -> None:
+def test_every_method_needs_iam_and_both_posts_validate_their_body(s: Synthesized) -> None:
     methods = resources(s, "AWS::ApiGateway::Method")
-    assert sorted(m["HttpMethod"] for m in methods) == ["GET", "POST"]
+    assert sorted(m["HttpMethod"] for m in methods) == ["GET", "POST", "POST"]
     assert all(m["AuthorizationType"] == "AWS_IAM" for m in methods)
-    (post,) = [m for m in methods if m["HttpMethod"] == "POST"]
-    assert "application/json" in post["RequestModels"]
+    posts = [m for m in methods if m["HttpMethod"] == "POST"]
+    assert all("application/json" in post["RequestModels"] for post in posts)
     (model,) = resources(s, "AWS::ApiGateway::Model")
-    assert model["Schema"]["required"] == ["prompt"]
-    assert model["Schema"]["additionalProperties"] is False
+    schema = model["Schema"]
+    assert schema["oneOf"] == [{"required": ["prompt"]}, {"required": ["messages"]}]
+    assert schema["additionalProperties"] is False
+    message = schema["properties"]["messages"]["items"]
+    assert message["properties"]["role"]["enum"] == ["system", "user", "assistant"]
+    assert sorted(schema["properties"]["parameters"]["properties"]) == sorted(contract.PARAMETERS)
     validators = resources(s, "AWS::ApiGateway::RequestValidator")
     assert any(v.get("ValidateRequestBody") for v in validators)
+
+
+def test_stream_route_streams_for_up_to_15_minutes(s: Synthesized) -> None:
+    (streamed,) = [
+        m["Integration"]
+        for m in resources(s, "AWS::ApiGateway::Method")
+        if m["Integration"].get("ResponseTransferMode") == "STREAM"
+    ]
+    assert streamed["Type"] == "AWS_PROXY"
+    assert streamed["TimeoutInMillis"] == 900_000
+    assert "/response-streaming-invocations" in json.dumps(streamed["Uri"])
+    assert "StreamFunction" in json.dumps(streamed["Uri"])
+    paths = {r["PathPart"] for r in resources(s, "AWS::ApiGateway::Resource")}
+    assert {"invoke", "stream", "jobs", "{id}"} == paths
+
+
+def test_stream_function_runs_the_router_through_its_exec_wrapper(s: Synthesized) -> None:
+    (function,) = [f for f in resources(s, "AWS::Lambda::Function") if "EXEC_WRAPPER" in json.dumps(f)]
+    assert (
+        function["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"] == "/var/task/router/stream-bootstrap"
+    )
+    assert function["Timeout"] == 900
+    assert function["Runtime"] == "python3.14"
+    # The wrapper keeps its executable bit in the asset that CDK stages (and zips with modes).
+    wrappers = list(Path(s.app.outdir).glob("asset.*/router/stream-bootstrap"))
+    assert wrappers and all(os.access(w, os.X_OK) for w in wrappers)
 
 
 def test_stage_logs_traces_and_throttles(s: Synthesized) -> None:
@@ -49,8 +82,9 @@ def test_stage_logs_traces_and_throttles(s: Synthesized) -> None:
 
 
 def router_config(s: Synthesized) -> RouterConfig:
-    (function,) = [f for f in resources(s, "AWS::Lambda::Function") if "ROUTER_CONFIG" in json.dumps(f)]
-    joined = function["Environment"]["Variables"]["ROUTER_CONFIG"]
+    functions = [f for f in resources(s, "AWS::Lambda::Function") if "ROUTER_CONFIG" in json.dumps(f)]
+    (joined,) = {json.dumps(f["Environment"]["Variables"]["ROUTER_CONFIG"]) for f in functions}
+    joined = json.loads(joined)
     parts = joined["Fn::Join"][1] if isinstance(joined, dict) else [joined]
     text = "".join(p if isinstance(p, str) else f"<{p.get('Ref')}>" for p in parts)
     return RouterConfig.from_json(text)
@@ -68,15 +102,20 @@ def test_the_function_gets_a_config_the_handler_reads(s: Synthesized) -> None:
         {"tier": "reasoning", "max_tokens_at_least": 4096},
         {"tier": "reasoning", "prompt_chars_at_least": 8000},
     )
-    assert config.tiers["chat"].max_tokens == s.plan.tier("chat").max_context_tokens - 1
+    chat = s.plan.tier("chat")
+    assert config.tiers["chat"].context_tokens == chat.max_context_tokens
+    assert config.tiers["chat"].buffered_max_tokens == chat.answers.buffered_max_tokens
+    assert config.tiers["chat"].stream_max_tokens == chat.answers.stream_max_tokens
+    assert config.time_budget_seconds == contract.BUFFERED_SECONDS
 
 
-def test_function_runs_on_the_latest_python_with_encrypted_env(s: Synthesized) -> None:
-    (function,) = [f for f in resources(s, "AWS::Lambda::Function") if "ROUTER_CONFIG" in json.dumps(f)]
-    assert function["Runtime"] == "python3.14"
-    assert function["Timeout"] == 29
-    assert function["TracingConfig"] == {"Mode": "Active"}
-    assert "KmsKeyArn" in function
+def test_functions_run_on_the_latest_python_with_encrypted_env(s: Synthesized) -> None:
+    functions = [f for f in resources(s, "AWS::Lambda::Function") if "ROUTER_CONFIG" in json.dumps(f)]
+    assert sorted(f["Timeout"] for f in functions) == [29, 900]
+    for function in functions:
+        assert function["Runtime"] == "python3.14"
+        assert function["TracingConfig"] == {"Mode": "Active"}
+        assert "KmsKeyArn" in function
 
 
 def test_router_role_invokes_only_this_deployments_endpoints(s: Synthesized) -> None:
@@ -85,7 +124,10 @@ def test_router_role_invokes_only_this_deployments_endpoints(s: Synthesized) -> 
     ]
     by_sid = {st.get("Sid"): st for st in policy["PolicyDocument"]["Statement"]}
     realtime = json.dumps(by_sid["InvokeRealtimeTiers"]["Resource"])
-    assert by_sid["InvokeRealtimeTiers"]["Action"] == "sagemaker:InvokeEndpoint"
+    assert by_sid["InvokeRealtimeTiers"]["Action"] == [
+        "sagemaker:InvokeEndpoint",
+        "sagemaker:InvokeEndpointWithResponseStream",
+    ]
     assert f"endpoint/{s.plan.tier('chat').endpoint_name}" in realtime
     assert "reasoning" not in realtime
     assert by_sid["InvokeAsyncTiers"]["Action"] == "sagemaker:InvokeEndpointAsync"
@@ -115,12 +157,14 @@ def router(**props: Any) -> tuple[cdk.Stack, RequestRouter]:
     stack = cdk.Stack(make_app(), "Test", env=TEST_ENV)
     key = kms.Key(stack, "Key", enable_key_rotation=True)
     tiers = [
-        RoutedTier("chat", "realtime", "chat-endpoint", 8191),
+        RoutedTier(
+            "chat", "realtime", "chat-endpoint", 8192, buffered_max_tokens=400, stream_max_tokens=8191
+        ),
         RoutedTier(
             "batch",
             "async",
             "batch-endpoint",
-            32767,
+            32768,
             requests=S3Prefix("bucket", "in/"),
             responses=S3Prefix("bucket", "out/"),
             failures=S3Prefix("bucket", "err/"),
@@ -147,11 +191,19 @@ def test_api_key_and_usage_plan_on_request() -> None:
         ({"tiers": []}, "tiers: give at least one tier"),
         ({"tiers": [RoutedTier("a", "async", "e", 10)], "default_tier": "a"}, "an async tier needs requests"),
         (
-            {"tiers": [RoutedTier("a", "inference-components", "e", 10)], "default_tier": "a"},
+            {"tiers": [RoutedTier("a", "inference-components", "e", 10, 5, 9)], "default_tier": "a"},
             "an inference-components tier needs its components",
         ),
         ({"tiers": [RoutedTier("a", "batch", "e", 10)], "default_tier": "a"}, "kind must be one of"),
         ({"options": RouterOptions(max_body_bytes=10)}, "max_body_bytes: must be 1 KiB-6 MiB"),
+        (
+            {"tiers": [RoutedTier("a", "realtime", "e", 8192)], "default_tier": "a"},
+            "a real-time tier needs buffered_max_tokens and stream_max_tokens, each 1-8191",
+        ),
+        (
+            {"tiers": [RoutedTier("a", "realtime", "e", 8192, 400, 8192)], "default_tier": "a"},
+            "a real-time tier needs buffered_max_tokens and stream_max_tokens",
+        ),
     ],
 )
 def test_bad_router_props(props: dict[str, Any], message: str) -> None:

@@ -1,16 +1,21 @@
 """Request router: picks a tier for each request and invokes it (Lambda, API Gateway proxy).
 
-POST /invoke   {"prompt": "...", "max_tokens": 512, "tier": "chat", "parameters": {...}}
-               -> 200 {"tier", "output"} from a real-time or inference-component tier
+POST /invoke   {"prompt": "..." | "messages": [...], "max_tokens": 512, "tier": "chat",
+                "parameters": {"temperature": 0.6, ...}}   (see contract.py)
+               -> 200 chat completion (OpenAI schema) + "tier", from a real-time or
+                  inference-component tier, for answers short enough to finish in 25 s
                -> 202 {"tier", "job_id", "status": "pending"} from an async tier
 GET /jobs/{id} -> 200 {"status": "pending" | "done" | "failed", ...}
+POST /stream is served by streaming.py (server-sent events, up to 15 minutes).
 
 The tier is, in order: the `tier` field, the X-Request-Type header, the first matching rule
 (max_tokens at least N, prompt length at least N characters, a regular expression on the
-prompt), the default tier. Bad requests get 400 with {"error", "field"} and reach no
-endpoint. Throttling and "no capacity" answers are retried with jittered backoff inside
-the time budget, then answered 503 with Retry-After. An async request is written to S3
-first and acknowledged only once SageMaker has accepted it.
+last user message), the default tier. Bad requests get 400 with {"error", "field"} and reach
+no endpoint: among them a prompt plus max_tokens beyond the tier's context, and, here, a
+real-time answer longer than the tier can write in 25 s (stream it, or use an async tier).
+Throttling and "no capacity" answers are retried with jittered backoff inside the time
+budget, then answered 503 with Retry-After. An async request is written to S3 first and
+acknowledged only once SageMaker has accepted it.
 
 Configuration: the ROUTER_CONFIG environment variable (JSON, written by the RequestRouter
 construct). Standard library and boto3 only.
@@ -33,19 +38,22 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
+from .contract import (
+    BUFFERED_SECONDS,
+    INVOKE_ROUTE,
+    STREAM_ROUTE,
+    BadRequest,
+    ChatRequest,
+    fits_context,
+    parse_body,
+    within_limit,
+)
+
 RETRYABLE_CODES = {"ThrottlingException", "ServiceUnavailable", "ModelNotReadyException", "InternalFailure"}
 NO_CAPACITY = "no capacity"  # SageMaker's message when an inference component has no copy yet
 MIN_CALL_SECONDS = 2.0  # do not start a call with less time than this left
 MAX_RESULT_BYTES = 5 * 1024 * 1024
 ASYNC_INVOCATION_TIMEOUT_S = 3600  # SageMaker's maximum: a 32K-token reasoning run can take 20+ minutes
-
-
-class BadRequest(Exception):
-    """The request is wrong: 400 naming the field; nothing reaches an endpoint."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class Reply(Exception):
@@ -61,7 +69,9 @@ class Tier:
     name: str
     kind: str  # realtime | inference-components | async
     endpoint: str
-    max_tokens: int
+    context_tokens: int  # prompt + answer
+    buffered_max_tokens: int  # the longest answer POST /invoke waits for (real-time kinds)
+    stream_max_tokens: int  # the longest answer POST /stream carries (real-time kinds)
     components: tuple[tuple[str, float], ...] = ()  # (inference component name, weight)
     bucket: str = ""
     requests_prefix: str = ""
@@ -85,7 +95,9 @@ class RouterConfig:
                 name=name,
                 kind=t["kind"],
                 endpoint=t["endpoint"],
-                max_tokens=int(t["max_tokens"]),
+                context_tokens=int(t["context_tokens"]),
+                buffered_max_tokens=int(t.get("buffered_max_tokens", t["context_tokens"])),
+                stream_max_tokens=int(t.get("stream_max_tokens", t["context_tokens"])),
                 components=tuple((c[0], float(c[1])) for c in t.get("components", [])),
                 bucket=t.get("bucket", ""),
                 requests_prefix=t.get("requests_prefix", ""),
@@ -99,25 +111,26 @@ class RouterConfig:
             tiers=tiers,
             rules=tuple(data.get("rules", [])),
             max_body_bytes=int(data.get("max_body_bytes", 256 * 1024)),
-            time_budget_seconds=float(data.get("time_budget_seconds", 25)),
+            time_budget_seconds=float(data.get("time_budget_seconds", BUFFERED_SECONDS)),
         )
 
 
 # Replaced in tests; a real clock and sleep at run time.
 now = time.monotonic
 sleep = time.sleep
-_clients: dict[str, Any] = {}
-READ_TIMEOUT_S = 25  # below API Gateway's 29 s, so a slow tier gets a clear 504 from here
+_clients: dict[tuple[str, int], Any] = {}
+READ_TIMEOUT_S = BUFFERED_SECONDS  # below API Gateway's 29 s, so a slow tier gets a clear 504
 
 
-def client(service: str) -> Any:
-    """One client per service, created on first use; the router retries, botocore does not."""
-    if service not in _clients:
-        _clients[service] = boto3.client(
+def client(service: str, read_timeout: int = READ_TIMEOUT_S) -> Any:
+    """One client per service and read timeout, created on first use; the router retries,
+    botocore does not."""
+    if (service, read_timeout) not in _clients:
+        _clients[service, read_timeout] = boto3.client(
             service,
-            config=BotoConfig(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=READ_TIMEOUT_S),
+            config=BotoConfig(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=read_timeout),
         )
-    return _clients[service]
+    return _clients[service, read_timeout]
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -139,23 +152,27 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def invoke(config: RouterConfig, event: dict[str, Any], deadline: float) -> dict[str, Any]:
     request = parse_request(config, event)
-    tier = config.tiers[choose_tier(config, request, headers(event))]
-    if request["max_tokens"] > tier.max_tokens:
-        raise BadRequest(
-            "max_tokens", f"tier {tier.name!r} allows at most {tier.max_tokens} (got {request['max_tokens']})"
-        )
-    payload = json.dumps(
-        {
-            "inputs": request["prompt"],
-            "parameters": {**request["parameters"], "max_new_tokens": request["max_tokens"]},
-        }
-    ).encode()
+    tier = route(config, request, event)
     if tier.kind == "async":
-        return submit_async(tier, payload, deadline)
-    return invoke_realtime(tier, payload, deadline)
+        return submit_async(tier, request.model_body(), deadline)
+    request = within_limit(
+        request,
+        limit=tier.buffered_max_tokens,
+        tier=tier.name,
+        route=INVOKE_ROUTE,
+        otherwise=f"stream longer answers with POST {STREAM_ROUTE}, or send them to an async tier",
+    )
+    return invoke_realtime(tier, request.model_body(), deadline)
 
 
-def parse_request(config: RouterConfig, event: dict[str, Any]) -> dict[str, Any]:
+def route(config: RouterConfig, request: ChatRequest, event: dict[str, Any]) -> Tier:
+    """The tier for a valid request, once the request is known to fit its context."""
+    tier = config.tiers[choose_tier(config, request, headers(event))]
+    fits_context(request, context_tokens=tier.context_tokens, tier=tier.name)
+    return tier
+
+
+def parse_request(config: RouterConfig, event: dict[str, Any]) -> ChatRequest:
     raw = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:
@@ -168,33 +185,19 @@ def parse_request(config: RouterConfig, event: dict[str, Any]) -> dict[str, Any]
         body = json.loads(raw)
     except json.JSONDecodeError:
         raise BadRequest("body", "not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body", "must be a JSON object")
-    unknown = sorted(set(body) - {"prompt", "max_tokens", "tier", "parameters"})
-    if unknown:
-        raise BadRequest(unknown[0], "unknown field; allowed: prompt, max_tokens, tier, parameters")
-    prompt = body.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise BadRequest("prompt", "required: a non-empty string")
-    max_tokens = body.get("max_tokens", 512)
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
-        raise BadRequest("max_tokens", f"must be a whole number >= 1 (got {max_tokens!r})")
-    parameters = body.get("parameters", {})
-    if not isinstance(parameters, dict):
-        raise BadRequest("parameters", "must be a JSON object")
-    tier = body.get("tier")
-    if tier is not None and tier not in config.tiers:
-        raise BadRequest("tier", f"unknown tier {tier!r}; tiers: {', '.join(config.tiers)}")
-    return {"prompt": prompt, "max_tokens": max_tokens, "parameters": parameters, "tier": tier}
+    request = parse_body(body)
+    if request.tier is not None and request.tier not in config.tiers:
+        raise BadRequest("tier", f"unknown tier {request.tier!r}; tiers: {', '.join(config.tiers)}")
+    return request
 
 
 def headers(event: dict[str, Any]) -> dict[str, str]:
     return {k.lower(): v for k, v in (event.get("headers") or {}).items() if isinstance(v, str)}
 
 
-def choose_tier(config: RouterConfig, request: dict[str, Any], request_headers: dict[str, str]) -> str:
-    if request["tier"]:
-        return str(request["tier"])
+def choose_tier(config: RouterConfig, request: ChatRequest, request_headers: dict[str, str]) -> str:
+    if request.tier:
+        return request.tier
     by_header = request_headers.get("x-request-type")
     if by_header:
         if by_header not in config.tiers:
@@ -208,35 +211,44 @@ def choose_tier(config: RouterConfig, request: dict[str, Any], request_headers: 
     return config.default_tier
 
 
-def matches(rule: dict[str, Any], request: dict[str, Any]) -> bool:
-    """A rule matches when every condition it states holds."""
+def matches(rule: dict[str, Any], request: ChatRequest) -> bool:
+    """A rule matches when every condition it states holds: prompt length counts every
+    message; a regular expression searches the last user message."""
     checks = []
     if "max_tokens_at_least" in rule:
-        checks.append(request["max_tokens"] >= rule["max_tokens_at_least"])
+        checks.append(request.max_tokens >= rule["max_tokens_at_least"])
     if "prompt_chars_at_least" in rule:
-        checks.append(len(request["prompt"]) >= rule["prompt_chars_at_least"])
+        checks.append(request.prompt_chars >= rule["prompt_chars_at_least"])
     if "prompt_matches" in rule:
-        checks.append(re.search(rule["prompt_matches"], request["prompt"]) is not None)
+        checks.append(re.search(rule["prompt_matches"], request.last_user_text) is not None)
     return bool(checks) and all(checks)
 
 
 def invoke_realtime(tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "EndpointName": tier.endpoint,
-        "ContentType": "application/json",
-        "Accept": "application/json",
-        "Body": payload,
-    }
+    result = with_retries(
+        lambda: client("sagemaker-runtime").invoke_endpoint(
+            **endpoint_args(tier), Accept="application/json", Body=payload
+        ),
+        deadline,
+    )
+    body = result["Body"].read()
+    try:
+        completion: Any = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        completion = None
+    if not isinstance(completion, dict) or "choices" not in completion:
+        raise Reply(respond(502, {"error": "the model's answer is not a chat completion", "tier": tier.name}))
+    return respond(200, {"tier": tier.name, **completion})
+
+
+def endpoint_args(tier: Tier) -> dict[str, Any]:
+    """Where a real-time request goes: the endpoint and, for inference components, a
+    component drawn by the versions' weights."""
+    args: dict[str, Any] = {"EndpointName": tier.endpoint, "ContentType": "application/json"}
     if tier.components:
         names, weights = zip(*tier.components, strict=True)
         args["InferenceComponentName"] = random.choices(names, weights=weights)[0]  # noqa: S311
-    result = with_retries(lambda: client("sagemaker-runtime").invoke_endpoint(**args), deadline)
-    body = result["Body"].read()
-    try:
-        output: Any = json.loads(body)
-    except json.JSONDecodeError:
-        output = body.decode("utf-8", errors="replace")
-    return respond(200, {"tier": tier.name, "output": output})
+    return args
 
 
 def submit_async(tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
@@ -319,6 +331,15 @@ def with_retries(call: Any, deadline: float) -> Any:
             status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             retryable = code in RETRYABLE_CODES or status in (429, 503) or NO_CAPACITY in message.lower()
             if not retryable:
+                original = err.response.get("OriginalStatusCode", 0)
+                if code == "ModelError" and 400 <= original < 500:
+                    # The engine refused the request itself (e.g. longer than the context).
+                    raise Reply(
+                        respond(
+                            400,
+                            {"error": "the model refused the request", "detail": message, "field": "body"},
+                        )
+                    ) from None
                 if code == "ModelError":
                     raise Reply(
                         respond(502, {"error": "the model failed to answer", "detail": message})
@@ -328,7 +349,10 @@ def with_retries(call: Any, deadline: float) -> Any:
             raise Reply(
                 respond(
                     504,
-                    {"error": "the tier did not answer in time; long generations belong on an async tier"},
+                    {
+                        "error": "the tier did not answer in time; stream long answers with "
+                        f"POST {STREAM_ROUTE}, or send them to an async tier"
+                    },
                 )
             ) from None
         except BotoCoreError as err:

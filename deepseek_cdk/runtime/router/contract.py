@@ -1,0 +1,175 @@
+"""The router's contract: what clients send, what the model is sent, and the limits both
+routes hold requests to. Shared by the Lambda handlers, the RequestRouter construct (its
+request schema) and the planner (the buffered answer limit). Standard library only.
+
+A request carries either `prompt` (one user turn) or `messages` (a conversation). The model
+is always sent the chat form, `{"messages": [...], "max_tokens": N, ...}`: LMI applies the
+model's chat template (for the R1 distills: the User and Assistant markers, then `<think>`)
+only to a request with `messages`, and reads any `inputs` request as a raw completion
+(djl-serving vllm_async_service.preprocess_request, LMI v20). Answers come back in the same
+OpenAI chat-completion schema; with the `deepseek_r1` reasoning parser the chain of thought
+is in `message.reasoning` (`reasoning_content` in vLLM 0.15.1 too), apart from `content`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+INVOKE_ROUTE = "/invoke"  # answers in one piece (real-time tiers), or 202 + job id (async)
+STREAM_ROUTE = "/stream"  # server-sent events as the model writes them (real-time tiers)
+JOB_ROUTE = "/jobs/{id}"
+
+# API Gateway ends a buffered integration at 29 s; the router answers by 25 s itself.
+BUFFERED_SECONDS = 25
+# API Gateway's longest streamed response (response transfer mode STREAM): 15 minutes.
+STREAM_SECONDS = 900
+# The tokenizers of DeepSeek-R1 and its distills (Qwen 2.5, Llama 3; vocabularies of 128-152K)
+# average about 4 characters per token on English text and fewer on code and CJK text, so
+# characters / 4 rarely overestimates a prompt: a request refused by it cannot fit. It is an
+# estimate; a request it lets through that still overflows gets the model's own 4XX.
+CHARS_PER_TOKEN = 4.0
+TOKENS_PER_MESSAGE = 8  # chat-template markers around each turn, and the assistant's opening
+DEFAULT_MAX_TOKENS = 512  # when the request gives none; lowered to a route's limit if need be
+MAX_MESSAGES = 256
+ROLES = ("system", "user", "assistant")
+FIELDS = ("prompt", "messages", "max_tokens", "tier", "parameters")
+# Sampling settings passed through to the engine (OpenAI chat-completion names, as vLLM takes
+# them). Anything else is refused: `stream`, `n` or `messages` must not be overridden here.
+PARAMETERS = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "stop",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "repetition_penalty",
+)
+
+
+class BadRequest(Exception):
+    """The request is wrong: 400 naming the field; nothing reaches an endpoint."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A validated request: the conversation, the answer's length, the tier asked for."""
+
+    messages: tuple[dict[str, str], ...]
+    max_tokens: int
+    parameters: dict[str, Any]
+    tier: str | None
+    max_tokens_given: bool = True  # False: DEFAULT_MAX_TOKENS, which a route may lower
+
+    @property
+    def prompt_chars(self) -> int:
+        return sum(len(m["content"]) for m in self.messages)
+
+    @property
+    def last_user_text(self) -> str:
+        """The text router rules match: the last user turn."""
+        return next(m["content"] for m in reversed(self.messages) if m["role"] == "user")
+
+    def estimated_prompt_tokens(self) -> int:
+        return math.ceil(self.prompt_chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * (len(self.messages) + 1)
+
+    def model_body(self, *, stream: bool = False) -> bytes:
+        """The chat-completion request the serving container takes on /invocations."""
+        body: dict[str, Any] = {
+            **self.parameters,
+            "messages": list(self.messages),
+            "max_tokens": self.max_tokens,
+        }
+        if stream:
+            body["stream"] = True
+        return json.dumps(body).encode()
+
+
+def parse_body(body: Any) -> ChatRequest:
+    """Check a decoded JSON body against the contract; BadRequest names the first problem."""
+    if not isinstance(body, dict):
+        raise BadRequest("body", "must be a JSON object")
+    unknown = sorted(set(body) - set(FIELDS))
+    if unknown:
+        if unknown[0] == "stream":
+            raise BadRequest(
+                "stream", f"the route decides: POST {STREAM_ROUTE} streams, POST {INVOKE_ROUTE} does not"
+            )
+        raise BadRequest(unknown[0], f"unknown field; allowed: {', '.join(FIELDS)}")
+    if ("prompt" in body) == ("messages" in body):
+        raise BadRequest("prompt", "give exactly one of prompt (a string) or messages (a conversation)")
+    messages = _messages(body["messages"]) if "messages" in body else _prompt(body["prompt"])
+    max_tokens = body.get("max_tokens", DEFAULT_MAX_TOKENS)
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise BadRequest("max_tokens", f"must be a whole number >= 1 (got {max_tokens!r})")
+    parameters = body.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise BadRequest("parameters", "must be a JSON object")
+    for key in parameters:
+        if key not in PARAMETERS:
+            raise BadRequest(f"parameters.{key}", f"not a sampling setting; allowed: {', '.join(PARAMETERS)}")
+    tier = body.get("tier")
+    if tier is not None and (not isinstance(tier, str) or not tier):
+        raise BadRequest("tier", "must be a tier name")
+    return ChatRequest(messages, max_tokens, dict(parameters), tier, max_tokens_given="max_tokens" in body)
+
+
+def _prompt(prompt: Any) -> tuple[dict[str, str], ...]:
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise BadRequest("prompt", "required: a non-empty string")
+    return ({"role": "user", "content": prompt},)
+
+
+def _messages(messages: Any) -> tuple[dict[str, str], ...]:
+    if not isinstance(messages, list) or not 1 <= len(messages) <= MAX_MESSAGES:
+        raise BadRequest("messages", f"must be a list of 1-{MAX_MESSAGES} messages")
+    checked = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or set(message) != {"role", "content"}:
+            raise BadRequest(f"messages[{i}]", "must be an object with exactly role and content")
+        if message["role"] not in ROLES:
+            raise BadRequest(
+                f"messages[{i}].role", f"must be one of {', '.join(ROLES)} (got {message['role']!r})"
+            )
+        if not isinstance(message["content"], str) or not message["content"].strip():
+            raise BadRequest(f"messages[{i}].content", "required: a non-empty string")
+        checked.append({"role": message["role"], "content": message["content"]})
+    if checked[-1]["role"] != "user":
+        raise BadRequest(f"messages[{len(checked) - 1}].role", "the last message must be the user's")
+    return tuple(checked)
+
+
+def within_limit(request: ChatRequest, *, limit: int, tier: str, route: str, otherwise: str) -> ChatRequest:
+    """The request with max_tokens at most `limit`, the longest answer `route` can carry on
+    `tier`: a default max_tokens is lowered to it, an explicit one above it is refused."""
+    if request.max_tokens <= limit:
+        return request
+    if not request.max_tokens_given:
+        return replace(request, max_tokens=limit)
+    raise BadRequest(
+        "max_tokens",
+        f"tier {tier!r} writes about {limit} tokens in the time POST {route} allows "
+        f"(got {request.max_tokens}); {otherwise}",
+    )
+
+
+def fits_context(request: ChatRequest, *, context_tokens: int, tier: str) -> None:
+    """Refuse, naming max_tokens, a request whose prompt and answer cannot fit the context."""
+    prompt = request.estimated_prompt_tokens()
+    if prompt + request.max_tokens > context_tokens:
+        room = context_tokens - prompt
+        advice = f"ask for at most {room}" if room >= 1 else "shorten the prompt"
+        raise BadRequest(
+            "max_tokens",
+            f"the prompt (about {prompt} tokens, estimated at {CHARS_PER_TOKEN:g} characters per token) "
+            f"plus max_tokens ({request.max_tokens}) exceeds tier {tier!r}'s context of "
+            f"{context_tokens} tokens; {advice}",
+        )

@@ -1,0 +1,204 @@
+"""POST /stream: the model's answer as server-sent events, token by token, for up to 15 min.
+
+    data: {"object": "chat.completion.chunk", "choices": [{"delta": {"content": "..."}}], ...}
+    data: [DONE]
+
+The chunks are the serving container's own (OpenAI chat.completion.chunk; with the
+`deepseek_r1` reasoning parser the chain of thought arrives in `delta.reasoning`). The tier
+name is in the X-Tier header. A request is checked as on POST /invoke (same body, same tier
+choice, same context limit), except that only real-time tiers stream: an async tier is a 400.
+Errors before the first byte are ordinary HTTP answers (400, 502, 503 with Retry-After);
+an error in the middle of an answer is a last `data: {"error": ...}` event.
+
+How it runs: API Gateway invokes this function with InvokeWithResponseStream (integration
+response transfer mode STREAM). Lambda's managed Python runtime cannot stream a response, so
+the function's exec wrapper (`stream-bootstrap`) starts this module instead, as its own
+client of the Lambda Runtime API: it takes each invocation, and posts the answer in
+streaming mode (chunked transfer) as API Gateway expects it: a JSON prelude with the status
+and headers, eight NUL bytes, then the body (API Gateway developer guide,
+response-transfer-mode-lambda). Standard library and boto3 only.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, EventStreamError, ReadTimeoutError
+
+from . import handler
+from .contract import INVOKE_ROUTE, STREAM_ROUTE, BadRequest, within_limit
+
+RUNTIME_API_VERSION = "2018-06-01"
+DELIMITER = b"\0" * 8  # between API Gateway's JSON prelude and the streamed body
+# The engine may pause between tokens (a long prefill, a full batch): wait this long for the
+# next piece before calling the stream broken.
+STREAM_READ_TIMEOUT_S = 120
+PRELUDE_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
+
+
+def stream(config: handler.RouterConfig, event: dict[str, Any], deadline: float) -> Iterator[bytes]:
+    """The whole HTTP answer to one POST /stream: prelude, delimiter, then the body."""
+    try:
+        request = handler.parse_request(config, event)
+        tier = handler.route(config, request, event)
+        if tier.kind == "async":
+            raise BadRequest("tier", f"tier {tier.name!r} is asynchronous; send it to POST {INVOKE_ROUTE}")
+        request = within_limit(
+            request,
+            limit=tier.stream_max_tokens,
+            tier=tier.name,
+            route=STREAM_ROUTE,
+            otherwise="send longer answers to an async tier",
+        )
+        result = handler.with_retries(
+            lambda: handler.client(
+                "sagemaker-runtime", STREAM_READ_TIMEOUT_S
+            ).invoke_endpoint_with_response_stream(
+                **handler.endpoint_args(tier), Accept="application/json", Body=request.model_body(stream=True)
+            ),
+            deadline,
+        )
+    except BadRequest as err:
+        yield from buffered(handler.respond(400, {"error": str(err), "field": err.field}))
+        return
+    except handler.Reply as err:
+        yield from buffered(err.response)
+        return
+    yield prelude(
+        200, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Tier": tier.name}
+    )
+    yield from events(result["Body"])
+
+
+def events(body: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """Server-sent events from SageMaker's event stream. Each PayloadPart carries some bytes
+    of the container's output: JSON lines (LMI) or `data:` lines (TGI), and a line may be split
+    across parts, so lines are put back together before they are passed on."""
+    pending = b""
+    try:
+        for part in body:
+            pending += part.get("PayloadPart", {}).get("Bytes", b"")
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield from event_of(line)
+        yield from event_of(pending)
+    except (EventStreamError, ReadTimeoutError, BotoCoreError) as err:
+        yield sse({"error": {"message": f"the answer stopped: {stream_error(err)}", "type": "stream_error"}})
+    yield b"data: [DONE]\n\n"
+
+
+def event_of(line: bytes) -> Iterator[bytes]:
+    data = line.strip().removeprefix(b"data:").strip()
+    if not data or data == b"[DONE]":
+        return
+    try:
+        chunk = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        yield sse({"error": {"message": "the model sent a line that is not JSON", "type": "stream_error"}})
+        return
+    if isinstance(chunk, dict) and "error" in chunk:
+        yield sse({"error": {"message": str(chunk["error"]), "type": "model_error"}})
+        return
+    yield b"data: " + data + b"\n\n"
+
+
+def stream_error(err: Exception) -> str:
+    if isinstance(err, EventStreamError):
+        return f"{err.response['Error'].get('Code', 'error')}: {err.response['Error'].get('Message', '')}"
+    return type(err).__name__
+
+
+def sse(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+
+def prelude(status: int, headers: dict[str, str]) -> bytes:
+    return json.dumps({"statusCode": status, "headers": headers}).encode() + DELIMITER
+
+
+def buffered(response: dict[str, Any]) -> Iterator[bytes]:
+    """A whole answer (an error before any token) in the streaming format."""
+    yield prelude(response["statusCode"], response["headers"])
+    yield response["body"].encode()
+
+
+# ---------------------------------------------------------------------------------------
+# The Lambda Runtime API client (docs: runtimes-api, runtimes-custom "response streaming")
+
+Connect = Callable[[], http.client.HTTPConnection]
+
+
+def serve_one(connect: Connect, config: handler.RouterConfig) -> None:
+    """Take the next invocation and stream its answer back."""
+    conn = connect()
+    conn.request("GET", f"/{RUNTIME_API_VERSION}/runtime/invocation/next")
+    reply = conn.getresponse()
+    request_id = reply.getheader("Lambda-Runtime-Aws-Request-Id", "")
+    deadline_ms = int(reply.getheader("Lambda-Runtime-Deadline-Ms", "0"))
+    os.environ["_X_AMZN_TRACE_ID"] = reply.getheader("Lambda-Runtime-Trace-Id", "")
+    event = json.loads(reply.read())
+    conn.close()
+
+    # Seconds left in this invocation, on the router's own clock (handler.now).
+    remaining = deadline_ms / 1000 - time.time() - 1 if deadline_ms else config.time_budget_seconds
+    deadline = handler.now() + min(config.time_budget_seconds, remaining)
+    conn = connect()
+    conn.putrequest("POST", f"/{RUNTIME_API_VERSION}/runtime/invocation/{request_id}/response")
+    conn.putheader("Content-Type", PRELUDE_CONTENT_TYPE)
+    conn.putheader("Lambda-Runtime-Function-Response-Mode", "streaming")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.putheader("Trailer", "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body")
+    conn.endheaders()
+    trailers = b""
+    try:
+        for piece in stream(config, event, deadline):
+            if piece:
+                conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+    except Exception as err:
+        body = base64.b64encode(
+            json.dumps({"errorMessage": str(err), "errorType": type(err).__name__}).encode()
+        )
+        trailers = b"Lambda-Runtime-Function-Error-Type: Runtime.StreamError\r\n"
+        trailers += b"Lambda-Runtime-Function-Error-Body: " + body + b"\r\n"
+        traceback.print_exc()
+    conn.send(b"0\r\n" + trailers + b"\r\n")
+    conn.getresponse().read()
+    conn.close()
+
+
+def main() -> None:
+    api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+
+    def connect() -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(api, timeout=None)
+
+    try:
+        config = handler.RouterConfig.from_json(os.environ["ROUTER_CONFIG"])
+    except Exception as err:
+        conn = connect()
+        conn.request(
+            "POST",
+            f"/{RUNTIME_API_VERSION}/runtime/init/error",
+            body=json.dumps({"errorMessage": str(err), "errorType": type(err).__name__}),
+            headers={"Lambda-Runtime-Function-Error-Type": "Runtime.ConfigError"},
+        )
+        conn.getresponse().read()
+        raise
+    while True:
+        serve_one(connect, config)
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
+    """Lambda requires a handler name; the exec wrapper never lets the managed runtime call it."""
+    raise RuntimeError("the streaming router runs through its exec wrapper (stream-bootstrap)")
+
+
+if __name__ == "__main__":
+    main()

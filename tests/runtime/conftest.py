@@ -1,0 +1,70 @@
+"""The router's test configuration and a fake clock for its time budget."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from deepseek_cdk.runtime.router import handler
+
+CONFIG = {
+    "default_tier": "chat",
+    "tiers": {
+        "chat": {
+            "kind": "realtime",
+            "endpoint": "d-chat-g6e-xlarge",
+            "context_tokens": 8192,
+            "buffered_max_tokens": 400,
+            "stream_max_tokens": 8191,
+        },
+        "fast": {
+            "kind": "inference-components",
+            "endpoint": "d-fast-g6-2xlarge",
+            "context_tokens": 4096,
+            "buffered_max_tokens": 300,
+            "stream_max_tokens": 2000,
+            "components": [["d-fast-g6-2xlarge-v1", 100]],
+        },
+        "reasoning": {
+            "kind": "async",
+            "endpoint": "d-reasoning-g6e-12xlarge",
+            "context_tokens": 32768,
+            "bucket": "artifacts-bucket",
+            "requests_prefix": "async/reasoning/requests/",
+            "responses_prefix": "async/reasoning/responses/",
+            "failures_prefix": "async/reasoning/failures/",
+        },
+    },
+    "rules": [
+        {"tier": "reasoning", "max_tokens_at_least": 4096},
+        {"tier": "reasoning", "prompt_chars_at_least": 8000},
+        {"tier": "fast", "prompt_matches": "^(hi|hello)\\b"},
+    ],
+    "max_body_bytes": 1000,
+    "time_budget_seconds": 10,
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    c = Clock()
+    monkeypatch.setattr(handler, "now", c.now)
+    monkeypatch.setattr(handler, "sleep", c.sleep)
+    # The longest jitter every time: backoff 0.5, 1, 2, 4, 4 s, so attempts are countable.
+    monkeypatch.setattr(handler.random, "uniform", lambda low, high: high)
+    monkeypatch.setenv("ROUTER_CONFIG", json.dumps(CONFIG))
+    return c
