@@ -132,3 +132,11 @@ def test_plan_prints_the_answer_limits_the_router_enforces() -> None:
         f"POST /invoke up to {chat.answers.buffered_max_tokens} tokens, "
         f"POST /stream up to {chat.answers.stream_max_tokens} (estimate)"
     ) in result.stdout
+
+
+def test_the_readme_shows_the_plan_the_cli_prints() -> None:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("The default deployment prints:\n\n```\n") + len(
+        "The default deployment prints:\n\n```\n"
+    )
+    assert readme[start : readme.index("```", start)] == run("plan").stdout
