@@ -49,8 +49,39 @@ def render_plan(plan: Plan) -> str:
     ]
     for tier in plan.tiers:
         lines += ["", *_render_tier(tier)]
+    lines += _render_router(plan)
     lines += ["", _render_total(plan), *_render_monitoring(plan)]
     return "\n".join(lines)
+
+
+def _render_router(plan: Plan) -> list[str]:
+    """Where requests go, and what happens to answers longer than POST /invoke carries."""
+    if plan.router is None:
+        return []
+    lines = ["", f"Router: default tier {plan.router.default_tier}"]
+    for rule in plan.router.rules:
+        when = ", ".join(f"{k} {v}" for k, v in rule.items() if k != "tier")
+        lines.append(f"  rule: {when} -> {rule['tier']}")
+    async_tiers = {t.name for t in plan.tiers if t.endpoint == "async"}
+    to_async = [
+        r["max_tokens_at_least"]
+        for r in plan.router.rules
+        if r["tier"] in async_tiers and set(r) == {"tier", "max_tokens_at_least"}
+    ]
+    for t in plan.tiers:
+        if t.endpoint == "async":
+            continue
+        line = (
+            f"  {t.name}: answers up to {t.answers.buffered_max_tokens} tokens on POST {INVOKE_ROUTE}, "
+            f"up to {t.answers.stream_max_tokens} on POST {STREAM_ROUTE}"
+        )
+        if to_async:
+            line += (
+                f"; rules send max_tokens >= {min(to_async)} to an async tier (a request naming "
+                f"tier {t.name} streams them)"
+            )
+        lines.append(line)
+    return lines
 
 
 def _render_monitoring(plan: Plan) -> list[str]:

@@ -140,3 +140,14 @@ def test_the_readme_shows_the_plan_the_cli_prints() -> None:
         "The default deployment prints:\n\n```\n"
     )
     assert readme[start : readme.index("```", start)] == run("plan").stdout
+
+
+def test_plan_shows_where_the_router_sends_long_answers() -> None:
+    result = run("plan")
+    assert "Router: default tier chat" in result.stdout
+    assert "  rule: max_tokens_at_least 4096 -> reasoning" in result.stdout
+    assert (
+        "rules send max_tokens >= 4096 to an async tier (a request naming tier chat streams them)"
+        in result.stdout
+    )
+    assert "Router:" not in run("plan", "deployments/examples/r1-full.yaml").stdout  # no router section
