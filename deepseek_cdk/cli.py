@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from deepseek_cdk.planning import Plan, TierPlan, build_plan
+from deepseek_cdk.planning.capacity import VersionCapacity
 from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
 from deepseek_cdk.spec import SpecError, load_deployment
 
@@ -134,7 +135,7 @@ def _render_tier(t: TierPlan) -> list[str]:
             ],
         ),
         *_render_answers(t),
-        ("instances", [f"{t.min_capacity}-{t.max_capacity}"]),
+        ("capacity", [f"{t.capacity.min}-{t.capacity.max} {t.capacity.unit}"]),
         (
             "scaling",
             [
@@ -151,7 +152,7 @@ def _render_tier(t: TierPlan) -> list[str]:
         ("week (UTC)", [seg.describe() for seg in sc.calendar.segments]),
         *([("notes", list(sc.notes))] if sc.notes else []),
         ("alarms", _render_alarms(t)),
-        ("versions", [", ".join(f"{v.name} {v.weight:g}%" for v in t.versions)]),
+        ("versions", [_render_version(v, t.capacity.unit) for v in t.capacity.versions]),
         ("cost", [_render_cost(t)]),
     ]
     width = max(len(k) for k, _ in rows)
@@ -199,6 +200,13 @@ def _render_alarms(t: TierPlan) -> list[str]:
             no_capacity,
         ]
     return [f"{invocations}, disk > {a.disk_percent:g}%, at max for {a.at_max_minutes} min", latency]
+
+
+def _render_version(v: VersionCapacity, unit: str) -> str:
+    if v.role == "staged":
+        return f"{v.version} {v.weight:g}%: staged (model only, no {unit})"
+    scheduled = "".join(f"; {s.name}: {_bounds(s.min, s.max)}" for s in v.schedules)
+    return f"{v.version} {v.weight:g}%: {v.min}-{v.max} {unit}, starts with {v.initial}{scheduled}"
 
 
 def _bounds(low: int | None, high: int | None) -> str:

@@ -29,11 +29,13 @@ NVME_KMS_REASON = (
 
 @dataclass(frozen=True)
 class Variant:
-    """One production variant: a model and its share of the traffic."""
+    """One production variant: a model, its share of the traffic, and the instances it starts
+    with (None: the endpoint's `Hosting.initial_instance_count`)."""
 
     name: str
     model_name: str
     weight: float = 1.0
+    initial_instance_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,11 @@ def validate_variants(variants: Sequence[Variant], *, most: int = 10) -> None:
     for v in variants:
         require(bool(NAME.match(v.name)), "variants", f"variant name {v.name!r}: letters, digits, '-'; <= 63")
         require(v.weight >= 0, "variants", f"variant {v.name!r}: weight must be >= 0 (got {v.weight})")
+        require(
+            v.initial_instance_count is None or v.initial_instance_count >= 1,
+            "variants",
+            f"variant {v.name!r}: initial_instance_count must be >= 1 (got {v.initial_instance_count})",
+        )
     require(sum(v.weight for v in variants) > 0, "variants", "at least one variant needs a weight above 0")
 
 
@@ -112,6 +119,7 @@ def production_variant(
     name: str,
     model_name: str | None = None,
     weight: float = 1.0,
+    initial_instance_count: int | None = None,
     routing: bool = True,
     managed_instances: tuple[int, int] | None = None,
 ) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
@@ -125,7 +133,7 @@ def production_variant(
         model_name=model_name,
         initial_variant_weight=weight,
         instance_type=hosting.instance_type,
-        initial_instance_count=hosting.initial_instance_count,
+        initial_instance_count=initial_instance_count or hosting.initial_instance_count,
         model_data_download_timeout_in_seconds=None
         if managed_instances
         else hosting.model_download_timeout_s,

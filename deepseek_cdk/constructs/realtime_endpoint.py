@@ -72,7 +72,13 @@ class RealtimeEndpoint(SageMakerEndpoint):
             self,
             "Config",
             production_variants=[
-                production_variant(hosting, name=v.name, model_name=v.model_name, weight=v.weight)
+                production_variant(
+                    hosting,
+                    name=v.name,
+                    model_name=v.model_name,
+                    weight=v.weight,
+                    initial_instance_count=v.initial_instance_count,
+                )
                 for v in variants
             ],
             kms_key_id=storage_key(hosting, kms_key),

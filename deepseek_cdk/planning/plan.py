@@ -15,6 +15,7 @@ from deepseek_cdk.cron import parse_cron
 from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
+from deepseek_cdk.planning.capacity import CapacityError, CapacityPlan, capacity_plan
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
 from deepseek_cdk.planning.scaling import ScalingTarget, Throughput, estimate_throughput, scaling_target
 from deepseek_cdk.planning.schedules import (
@@ -58,10 +59,9 @@ class SchedulePlan:
 
 @dataclass(frozen=True)
 class ScalingPlan:
-    """How a tier scales: bounds, target tracking, cooldowns, scheduled scenarios."""
+    """How a tier scales: target tracking, cooldowns, scheduled scenarios (the bounds, and each
+    version's share of them, are the tier's CapacityPlan)."""
 
-    min_capacity: int
-    max_capacity: int
     target: ScalingTarget
     scale_out_cooldown_s: int
     scale_in_cooldown_s: int
@@ -110,8 +110,7 @@ class TierPlan:
     model_download_timeout_s: int
     startup_health_check_timeout_s: int
     cold_start_s: int  # provisioning + download + start-up health check (planning.startup)
-    min_capacity: int
-    max_capacity: int
+    capacity: CapacityPlan  # the tier's bounds and every version's share: what the stacks render
     throughput: Throughput
     answers: AnswerLimits  # the longest answer each router route carries (real-time kinds)
     scaling: ScalingPlan
@@ -212,8 +211,6 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     cold_start_s = startup.cold_start_allowance(
         download_timeout_s=download_s, startup_timeout_s=startup_s, from_hub=from_hub
     )
-    min_capacity = tier.scaling.min
-    max_capacity = tier.scaling.max_capacity
     throughput = estimate_throughput(
         model,
         instance,
@@ -241,6 +238,17 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         VersionPlan(v.name, v.weight, v.revision, v.uri or tier.weights.uri, env_for(v.revision))
         for v in spec_versions
     ) or (VersionPlan("v1", 100.0, None, tier.weights.uri, env_for(None)),)
+    try:
+        capacity = capacity_plan(
+            kind=tier.endpoint,
+            versions=[(v.name, v.weight) for v in versions],
+            min_total=tier.scaling.min,
+            max_total=tier.scaling.max_capacity,
+            schedules=tier.scaling.schedules,
+            at=at,
+        )
+    except CapacityError as err:
+        raise PlanError([str(err)]) from None
 
     return TierPlan(
         name=tier.name,
@@ -267,13 +275,12 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         model_download_timeout_s=download_s,
         startup_health_check_timeout_s=startup_s,
         cold_start_s=cold_start_s,
-        min_capacity=min_capacity,
-        max_capacity=max_capacity,
+        capacity=capacity,
         throughput=throughput,
         answers=answer_limits(throughput, max_concurrency=tier.max_concurrency, context_tokens=context),
         scaling=scaling,
         alarms=alarm_plan(
-            tier, max_capacity=max_capacity, target=scaling.target.target, cold_start_s=cold_start_s
+            tier, max_capacity=capacity.max, target=scaling.target.target, cold_start_s=cold_start_s
         ),
         cost=_cost(instance.price_per_hour, scaling.calendar),
         versions=versions,
@@ -332,8 +339,6 @@ def _scaling_plan(at: str, tier: Tier, throughput: Throughput, cold_start_s: int
     if conflicts:
         raise PlanError(conflicts)
     return ScalingPlan(
-        min_capacity=s.min,
-        max_capacity=s.max_capacity,
         target=scaling_target(tier, throughput),
         scale_out_cooldown_s=s.scale_out_cooldown_seconds,
         scale_in_cooldown_s=s.scale_in_cooldown_seconds,

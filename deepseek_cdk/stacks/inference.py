@@ -23,6 +23,7 @@ from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
 from deepseek_cdk.planning import Plan, ScalingPlan, TierPlan
+from deepseek_cdk.planning.capacity import VersionCapacity
 
 
 class InferenceStack(cdk.Stack):
@@ -178,10 +179,16 @@ class RealtimeTier(TierResources):
         self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket_name: str
     ) -> None:
         super().__init__(scope, construct_id_, tier=tier, key=key)
+        live = tier.capacity.live
         self.endpoint = RealtimeEndpoint(
             self,
             "Endpoint",
-            variants=[Variant(v.name, self.models[v.name].model_name, v.weight) for v in tier.versions],
+            variants=[
+                Variant(
+                    v.version, self.models[v.version].model_name, v.weight, initial_instance_count=v.initial
+                )
+                for v in live
+            ],
             hosting=hosting_of(tier),
             kms_key=key,
             endpoint_name=tier.endpoint_name,
@@ -191,14 +198,11 @@ class RealtimeTier(TierResources):
         # that SageMaker would refuse while a variant is registered for autoscaling.
         self.scaling = [
             track_and_schedule(
-                self.endpoint.scale_instances(
-                    variant=v.name,
-                    min_capacity=tier.scaling.min_capacity,
-                    max_capacity=tier.scaling.max_capacity,
-                ),
+                self.endpoint.scale_instances(variant=v.version, min_capacity=v.min, max_capacity=v.max),
                 tier.scaling,
+                v,
             )
-            for v in tier.versions
+            for v in live
         ]
 
     def at_max_metrics(self, tier: TierPlan) -> dict[str, cloudwatch.IMetric]:
@@ -208,7 +212,7 @@ class RealtimeTier(TierResources):
             if tier.scaling.target.metric == "concurrency"
             else endpoint.metric_invocations_per_instance
         )
-        return {v.name: metric(v.name) for v in tier.versions}
+        return {v.version: metric(v.version) for v in tier.capacity.live}
 
 
 class AsyncTier(TierResources):
@@ -228,12 +232,12 @@ class AsyncTier(TierResources):
             scope, construct_id_, tier=tier, key=key, reads=(requests,), writes=(responses, failures)
         )
         self.requests, self.responses, self.failures = requests, responses, failures
-        (version,) = tier.versions
+        (version,) = tier.capacity.live
         self.endpoint = AsyncEndpoint(
             self,
             "Endpoint",
-            model_name=self.models[version.name].model_name,
-            variant_name=version.name,
+            model_name=self.models[version.version].model_name,
+            variant_name=version.version,
             hosting=hosting_of(tier),
             output=self.responses,
             failure=self.failures,
@@ -244,14 +248,14 @@ class AsyncTier(TierResources):
         self.role.allow_publish(self.endpoint.success_topic, self.endpoint.error_topic)
         s = tier.scaling
         self.scaling = self.endpoint.scale_on_backlog(
-            min_capacity=s.min_capacity,
-            max_capacity=s.max_capacity,
+            min_capacity=version.min,
+            max_capacity=version.max,
             backlog_per_instance=s.target.target,
             scale_out_cooldown=cdk.Duration.seconds(s.scale_out_cooldown_s),
             scale_in_cooldown=cdk.Duration.seconds(s.scale_in_cooldown_s),
             cold_start=cdk.Duration.seconds(s.scale_from_zero_cooldown_s),
         )
-        schedule(self.scaling, s)
+        schedule(self.scaling, s, version)
 
     def routed(self, tier: TierPlan) -> RoutedTier:
         return replace(
@@ -273,24 +277,24 @@ class InferenceComponentTier(TierResources):
     ) -> None:
         super().__init__(scope, construct_id_, tier=tier, key=key)
         s = tier.scaling
+        live = tier.capacity.live
         self.endpoint = InferenceComponentEndpoint(
             self,
             "Endpoint",
             components=[
                 Component(
-                    v.name,
-                    self.models[v.name].model_name,
+                    v.version,
+                    self.models[v.version].model_name,
                     accelerators=tier.tensor_parallel_degree,
                     memory_mb=tier.copy_memory_mb,
-                    # Start one copy so a deploy proves the model loads; idle, it scales to min.
-                    initial_copies=max(1, s.min_capacity),
+                    initial_copies=v.initial,
                 )
-                for v in tier.versions
+                for v in live
             ],
             execution_role=self.role.role,
             hosting=hosting_of(tier),
-            min_instances=s.min_capacity,
-            max_instances=s.max_capacity * len(tier.versions),  # one copy fills an instance
+            min_instances=tier.capacity.instances_min,
+            max_instances=tier.capacity.instances_max,
             kms_key=key,
             endpoint_name=tier.endpoint_name,
         )
@@ -298,25 +302,29 @@ class InferenceComponentTier(TierResources):
         self.scaling = [
             schedule(
                 self.endpoint.scale_copies(
-                    v.name,
-                    min_copies=s.min_capacity,
-                    max_copies=s.max_capacity,
+                    v.version,
+                    min_copies=v.min,
+                    max_copies=v.max,
                     target_concurrency=s.target.target,
                     scale_out_cooldown=cdk.Duration.seconds(s.scale_out_cooldown_s),
                     scale_in_cooldown=cdk.Duration.seconds(s.scale_in_cooldown_s),
                     cold_start=cdk.Duration.seconds(s.scale_from_zero_cooldown_s),
                 ),
                 s,
+                v,
             )
-            for v in tier.versions
+            for v in live
         ]
 
     def routed(self, tier: TierPlan) -> RoutedTier:
-        components = tuple((self.endpoint.component_names[v.name], v.weight) for v in tier.versions)
+        components = tuple((self.endpoint.component_names[v.version], v.weight) for v in tier.capacity.live)
         return replace(super().routed(tier), components=components)
 
     def at_max_metrics(self, tier: TierPlan) -> dict[str, cloudwatch.IMetric]:
-        return {v.name: self.endpoint.metric_concurrent_requests_per_copy(v.name) for v in tier.versions}
+        return {
+            v.version: self.endpoint.metric_concurrent_requests_per_copy(v.version)
+            for v in tier.capacity.live
+        }
 
 
 def tier_summary(tier: TierPlan) -> str:
@@ -328,16 +336,16 @@ def tier_summary(tier: TierPlan) -> str:
     )
     return (
         f"### {tier.name}: {tier.endpoint}, {tier.model}\n"
-        f"{tier.instance_type}, {tier.min_capacity}-{tier.max_capacity} instances; planned cost {cost}"
+        f"{tier.instance_type}, {tier.capacity.min}-{tier.capacity.max} instances; "
+        f"planned cost {cost}"
     )
 
 
 def hosting_of(tier: TierPlan) -> Hosting:
-    """The plan's instance type, start-up timeouts and storage; a tier starts at its minimum
-    (SageMaker creates every endpoint with at least one instance)."""
+    """The plan's instance type, start-up timeouts, storage and initial instance count."""
     return Hosting(
         instance_type=tier.instance_type,
-        initial_instance_count=max(1, tier.min_capacity),
+        initial_instance_count=tier.capacity.initial_instances,
         model_download_timeout_s=tier.model_download_timeout_s,
         startup_health_check_timeout_s=tier.startup_health_check_timeout_s,
         volume_size_gb=tier.volume_size_gb,
@@ -345,20 +353,24 @@ def hosting_of(tier: TierPlan) -> Hosting:
     )
 
 
-def track_and_schedule(scaling: CapacityScaling, plan: ScalingPlan) -> CapacityScaling:
-    """Target tracking on the plan's metric and target, plus its scheduled scenarios."""
+def track_and_schedule(
+    scaling: CapacityScaling, plan: ScalingPlan, share: VersionCapacity
+) -> CapacityScaling:
+    """Target tracking on the plan's metric and target, plus this version's share of its
+    scheduled scenarios."""
     track = scaling.on_concurrency if plan.target.metric == "concurrency" else scaling.on_invocations
     track(
         plan.target.target,
         scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
         scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
     )
-    return schedule(scaling, plan)
+    return schedule(scaling, plan, share)
 
 
-def schedule(scaling: CapacityScaling, plan: ScalingPlan) -> CapacityScaling:
-    for s in plan.schedules:
-        scaling.on_schedule(ScheduledCapacity(s.name, s.expression, s.timezone, s.min, s.max))
+def schedule(scaling: CapacityScaling, plan: ScalingPlan, share: VersionCapacity) -> CapacityScaling:
+    """The tier's scheduled scenarios, each with this version's share of its min and max."""
+    for s, part in zip(plan.schedules, share.schedules, strict=True):
+        scaling.on_schedule(ScheduledCapacity(s.name, s.expression, s.timezone, part.min, part.max))
     return scaling
 
 

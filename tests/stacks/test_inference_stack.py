@@ -34,10 +34,10 @@ def test_endpoint_config_follows_the_plan(
                 "ContainerStartupHealthCheckTimeoutInSeconds": tier.startup_health_check_timeout_s,
             }
         return
-    assert [v["VariantName"] for v in variants] == [v.name for v in tier.versions]
-    for variant in variants:
+    assert [v["VariantName"] for v in variants] == [v.version for v in tier.capacity.live]
+    for variant, planned in zip(variants, tier.capacity.live, strict=True):
         assert variant["InstanceType"] == tier.instance_type
-        assert variant["InitialInstanceCount"] == max(1, tier.min_capacity)
+        assert variant["InitialInstanceCount"] == planned.initial
         assert variant["ModelDataDownloadTimeoutInSeconds"] == tier.model_download_timeout_s
         assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == tier.startup_health_check_timeout_s
         assert "VolumeSizeInGB" not in variant  # every catalog instance has local NVMe

@@ -24,9 +24,9 @@ def test_targets_and_policies_follow_the_plan(
     tier = s.plan.tier(tier_name)
     assert tier.endpoint == "realtime"
     targets = s.of_tier("AWS::ApplicationAutoScaling::ScalableTarget", tier_name)
-    assert len(targets) == len(tier.versions)  # one per variant
-    for props in targets:
-        assert (props["MinCapacity"], props["MaxCapacity"]) == (tier.min_capacity, tier.max_capacity)
+    assert len(targets) == len(tier.capacity.live)  # one per variant
+    for props, planned in zip(targets, tier.capacity.live, strict=True):
+        assert (props["MinCapacity"], props["MaxCapacity"]) == (planned.min, planned.max)
         assert props["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
     (policy,) = [
         p

@@ -153,7 +153,8 @@ def test_every_valid_spec_plans_to_a_fitting_instance_or_a_clear_error(tier: dic
     t = plan.tiers[0]
     assert t.memory.fits and t.memory.free_gb >= 0
     assert t.memory.required_gb <= t.memory.usable_gb
-    assert t.min_capacity <= t.max_capacity
+    assert t.capacity.min <= t.capacity.max
+    assert all(v.min <= v.max for v in t.capacity.versions)
     assert t.tensor_parallel_degree == t.gpu_count
     assert 60 <= t.model_download_timeout_s <= 3600
     assert 60 <= t.startup_health_check_timeout_s <= 3600

@@ -1,0 +1,147 @@
+"""A tier's capacity and how its versions share it: the one answer the stacks render and the
+cost prices, so the plan and the template cannot disagree.
+
+`scaling.min` and `scaling.max` (and each schedule's min and max) are the tier's totals, in
+instances; on an inference-component tier, in copies, one copy filling an instance. A tier
+with several live versions (weight above 0) splits each total across them by weight:
+every live version first gets its floor, then each further instance goes to the version
+whose weight per instance is highest (D'Hondt). That split never takes an instance away
+from a version when the total grows, so a version's share of the min never exceeds its
+share of the max, and the shares always add up to the total.
+
+Floors: a real-time variant always has at least one instance (SageMaker serves a variant
+only from its own instances), so the tier's min must cover one per live version. An
+inference-component version has a copy whenever the tier has any (0 copies for all is
+scaling to zero). A version with weight 0 is staged: its model exists, it gets no capacity.
+
+Initial counts: what CloudFormation creates before scaling takes over. A real-time variant
+starts at its min. Async and inference-component tiers start with at least one instance
+(copy) per live version even when min is 0, so a deploy proves the model loads; they
+scale in once idle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from deepseek_cdk.spec import Schedule
+
+
+class CapacityError(ValueError):
+    """The tier's bounds cannot give every live version its floor."""
+
+
+@dataclass(frozen=True)
+class ScheduledShare:
+    """One version's part of a scheduled action (the action's name, its min and max)."""
+
+    name: str
+    min: int | None
+    max: int | None
+
+
+@dataclass(frozen=True)
+class VersionCapacity:
+    """One version's instances (real-time, async) or copies (inference components)."""
+
+    version: str
+    role: str  # live | staged
+    weight: float
+    initial: int
+    min: int
+    max: int
+    schedules: tuple[ScheduledShare, ...]
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    unit: str  # instances | copies
+    min: int  # the tier's totals
+    max: int
+    versions: tuple[VersionCapacity, ...]
+    # The endpoint's own instances: for inference components, what managed instance scaling
+    # may use (min, max) and how many instances the endpoint is created with.
+    instances_min: int
+    instances_max: int
+    initial_instances: int
+
+    @property
+    def live(self) -> tuple[VersionCapacity, ...]:
+        return tuple(v for v in self.versions if v.role == "live")
+
+    @property
+    def initial(self) -> int:
+        """Instances (copies) running right after a deploy, before any scaling."""
+        return sum(v.initial for v in self.versions)
+
+
+def share(total: int, weights: Sequence[float], floor: int) -> list[int]:
+    """`total` split over `weights`: `floor` each first, then one at a time to the highest
+    weight per share (ties to the first). Raises CapacityError if the floors do not fit."""
+    if total < floor * len(weights):
+        raise CapacityError(f"{len(weights)} live versions need at least {floor * len(weights)}")
+    shares = [floor] * len(weights)
+    for _ in range(total - sum(shares)):
+        best = max(range(len(weights)), key=lambda i: (weights[i] / (shares[i] + 1), -i))
+        shares[best] += 1
+    return shares
+
+
+def capacity_plan(
+    *,
+    kind: str,
+    versions: Sequence[tuple[str, float]],
+    min_total: int,
+    max_total: int,
+    schedules: Sequence[Schedule],
+    at: str,
+) -> CapacityPlan:
+    """Split the tier's bounds and schedules across its live versions (name, weight).
+
+    Raises CapacityError naming the spec path when a bound cannot give every live version
+    its floor."""
+    live = [(name, weight) for name, weight in versions if weight > 0]
+    weights = [weight for _, weight in live]
+    realtime = kind == "realtime"
+
+    def split(total: int, where: str) -> list[int]:
+        floor = 1 if realtime or total > 0 else 0
+        try:
+            return share(total, weights, floor)
+        except CapacityError:
+            unit = "instance" if realtime else "copy, or 0 for all"
+            raise CapacityError(
+                f"{at}.{where}: {len(live)} live versions need at least {len(live)} "
+                f"({'one ' + unit} each) (got {total})"
+            ) from None
+
+    mins = split(min_total, "scaling.min")
+    maxes = split(max_total, "scaling.max")
+    scheduled: list[list[ScheduledShare]] = [[] for _ in live]
+    for k, s in enumerate(schedules):
+        low = split(s.min, f"scaling.schedules[{k}].min") if s.min is not None else None
+        high = split(s.max, f"scaling.schedules[{k}].max") if s.max is not None else None
+        for i in range(len(live)):
+            scheduled[i].append(
+                ScheduledShare(s.name, None if low is None else low[i], None if high is None else high[i])
+            )
+    by_name = {name: i for i, (name, _) in enumerate(live)}
+    entries = []
+    for name, weight in versions:
+        index = by_name.get(name)
+        if index is None:
+            entries.append(VersionCapacity(name, "staged", weight, 0, 0, 0, ()))
+            continue
+        least, most = mins[index], maxes[index]
+        initial = least if realtime else max(1, least)
+        entries.append(VersionCapacity(name, "live", weight, initial, least, most, tuple(scheduled[index])))
+    return CapacityPlan(
+        unit="copies" if kind == "inference-components" else "instances",
+        min=min_total,
+        max=max_total,
+        versions=tuple(entries),
+        instances_min=min_total,
+        instances_max=max_total,
+        initial_instances=sum(e.initial for e in entries) if realtime else max(1, min_total),
+    )

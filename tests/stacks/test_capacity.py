@@ -1,0 +1,177 @@
+"""The template deploys the capacity the plan prints and prices, for every shipped deployment
+and for tiers with several versions: initial counts, scalable-target bounds, every scheduled
+action, managed instance scaling; and the plan's cost is those capacities times the price."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from deepseek_cdk.planning import HOURS_PER_MONTH, TierPlan, build_plan
+from deepseek_cdk.planning.schedules import capacity_calendar
+from deepseek_cdk.spec import Schedule, load_deployment, parse_deployment
+from deepseek_cdk.stacks import build_deployment
+from tests.conftest import ROOT, SYNTH_DEPLOYMENTS, TEST_ENV, Synthesized, make_app
+
+TWO_VERSIONS: dict[str, Any] = {
+    "name": "versions",
+    "tiers": [
+        {
+            "name": "chat",
+            "model": "deepseek-r1-distill-qwen-7b",
+            "max_context_tokens": 8192,
+            "scaling": {
+                "min": 2,
+                "max": 4,
+                "schedules": [
+                    {"name": "busy", "cron": "0 8 ? * MON-FRI *", "min": 3, "max": 6},
+                    {"name": "quiet", "cron": "0 18 ? * MON-FRI *", "min": 2},
+                ],
+            },
+            "versions": [
+                {"name": "v1", "weight": 90},
+                {"name": "v2", "weight": 10},
+                {"name": "v3", "weight": 0},  # staged: a model, no instances
+            ],
+        },
+        {
+            "name": "burst",
+            "model": "deepseek-r1-distill-qwen-14b",
+            "endpoint": "inference-components",
+            "max_context_tokens": 8192,
+            "scaling": {"min": 0, "max": 3},
+            "versions": [{"name": "v1", "weight": 50}, {"name": "v2", "weight": 50}],
+        },
+    ],
+}
+
+
+class Rendered:
+    """What a tier's resources in a template add up to."""
+
+    def __init__(self, template: Template, tier: str) -> None:
+        self.resources = [
+            r
+            for r in template.to_json()["Resources"].values()
+            if {"Key": "tier", "Value": tier} in r.get("Properties", {}).get("Tags", [])
+        ]
+
+    def of(self, resource_type: str) -> list[dict[str, Any]]:
+        return [r["Properties"] for r in self.resources if r["Type"] == resource_type]
+
+    def targets(self) -> list[dict[str, Any]]:
+        return self.of("AWS::ApplicationAutoScaling::ScalableTarget")
+
+    def scheduled(self) -> dict[str, tuple[int | None, int | None]]:
+        """Per scheduled action name: the min and max it sets, summed over targets."""
+        sums: dict[str, list[list[int]]] = defaultdict(lambda: [[], []])
+        for target in self.targets():
+            for action in target.get("ScheduledActions", []):
+                bounds = action["ScalableTargetAction"]
+                for i, key in enumerate(("MinCapacity", "MaxCapacity")):
+                    if key in bounds:
+                        sums[action["ScheduledActionName"]][i].append(bounds[key])
+        return {
+            name: (sum(low) if low else None, sum(high) if high else None)
+            for name, (low, high) in sums.items()
+        }
+
+
+def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[Schedule]) -> None:
+    rendered = Rendered(template, tier.name)
+    capacity = tier.capacity
+    targets = rendered.targets()
+    assert len(targets) == len(capacity.live)
+    least, most = sum(t["MinCapacity"] for t in targets), sum(t["MaxCapacity"] for t in targets)
+    assert (least, most) == (capacity.min, capacity.max)
+    assert rendered.scheduled() == {s.name: (s.min, s.max) for s in schedules}
+    (config,) = rendered.of("AWS::SageMaker::EndpointConfig")
+    variants = config["ProductionVariants"]
+    if tier.endpoint == "inference-components":
+        (variant,) = variants
+        managed = variant["ManagedInstanceScaling"]
+        assert (managed["MinInstanceCount"], managed["MaxInstanceCount"]) == (
+            capacity.instances_min,
+            capacity.instances_max,
+        )
+        assert variant["InitialInstanceCount"] == capacity.initial_instances
+        copies = [c["RuntimeConfig"]["CopyCount"] for c in rendered.of("AWS::SageMaker::InferenceComponent")]
+        assert sum(copies) == capacity.initial
+    else:
+        assert [v["VariantName"] for v in variants] == [v.version for v in capacity.live]
+        assert sum(v["InitialInstanceCount"] for v in variants) == capacity.initial
+    # The plan's cost is the template's capacity, through the same weekly calendar, x the price.
+    if tier.cost is not None:
+        calendar = capacity_calendar(
+            least,
+            most,
+            [
+                s.model_copy(update=dict(zip(("min", "max"), rendered.scheduled()[s.name], strict=True)))
+                for s in schedules
+            ],
+            at="template",
+        )
+        price = tier.cost.price_per_hour
+        assert tier.cost.monthly_at_min == pytest.approx(price * calendar.average_min * HOURS_PER_MONTH)
+        assert tier.cost.monthly_at_max == pytest.approx(price * calendar.average_max * HOURS_PER_MONTH)
+
+
+@pytest.mark.parametrize("name", SYNTH_DEPLOYMENTS)
+def test_every_shipped_deployment_deploys_the_planned_capacity(
+    synthesized: dict[str, Synthesized], name: str
+) -> None:
+    s = synthesized[name]
+    deployment = load_deployment(ROOT / SYNTH_DEPLOYMENTS[name])
+    for tier in deployment.tiers:
+        assert_capacity_agrees(s.inference, s.plan.tier(tier.name), list(tier.scaling.schedules))
+
+
+@pytest.fixture(scope="module")
+def versions() -> tuple[Template, Any, Any]:
+    deployment = parse_deployment(TWO_VERSIONS)
+    plan = build_plan(deployment)
+    stacks = build_deployment(make_app(), plan, env=TEST_ENV)
+    return Template.from_stack(stacks.inference), plan, deployment
+
+
+def test_several_versions_share_the_tier_bounds_instead_of_each_taking_them(
+    versions: tuple[Template, Any, Any],
+) -> None:
+    template, plan, deployment = versions
+    for tier in deployment.tiers:
+        assert_capacity_agrees(template, plan.tier(tier.name), list(tier.scaling.schedules))
+    chat = plan.tier("chat").capacity
+    assert [(v.version, v.role, v.min, v.max) for v in chat.versions] == [
+        ("v1", "live", 1, 3),
+        ("v2", "live", 1, 1),
+        ("v3", "staged", 0, 0),
+    ]
+    assert [(s.name, s.min, s.max) for s in chat.versions[0].schedules] == [
+        ("busy", 2, 5),
+        ("quiet", 1, None),
+    ]
+
+
+def test_a_staged_version_has_a_model_and_no_variant(versions: tuple[Template, Any, Any]) -> None:
+    template, _, _ = versions
+    rendered = Rendered(template, "chat")
+    models = [r for r in rendered.resources if r["Type"] == "AWS::SageMaker::Model"]
+    assert {t["Value"] for m in models for t in m["Properties"]["Tags"] if t["Key"] == "version"} == {
+        "v1",
+        "v2",
+        "v3",
+    }
+    (config,) = rendered.of("AWS::SageMaker::EndpointConfig")
+    assert [v["VariantName"] for v in config["ProductionVariants"]] == ["v1", "v2"]
+
+
+def test_components_at_zero_start_with_one_copy_each_to_prove_the_model_loads(
+    versions: tuple[Template, Any, Any],
+) -> None:
+    _, plan, _ = versions
+    burst = plan.tier("burst").capacity
+    assert [(v.min, v.max, v.initial) for v in burst.live] == [(0, 2, 1), (0, 1, 1)]
+    assert (burst.instances_min, burst.instances_max) == (0, 3)
