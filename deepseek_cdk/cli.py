@@ -49,7 +49,7 @@ def render_plan(plan: Plan) -> str:
         f"Prices: SageMaker on-demand, {plan.price_region}, read {plan.price_date}; 730 h a month.",
     ]
     for tier in plan.tiers:
-        lines += ["", *_render_tier(tier)]
+        lines += ["", *_render_tier(tier, routed=plan.router is not None)]
     lines += _render_router(plan)
     lines += ["", _render_total(plan), *_render_monitoring(plan)]
     return "\n".join(lines)
@@ -77,10 +77,9 @@ def _render_router(plan: Plan) -> list[str]:
             f"up to {t.answers.stream_max_tokens} on POST {STREAM_ROUTE}"
         )
         if to_async:
-            line += (
-                f"; rules send max_tokens >= {min(to_async)} to an async tier (a request naming "
-                f"tier {t.name} streams them)"
-            )
+            line += f"; rules send max_tokens >= {min(to_async)} to an async tier"
+            if t.answers.stream_max_tokens >= min(to_async):
+                line += f" (a request naming tier {t.name} streams them)"
         lines.append(line)
     return lines
 
@@ -100,7 +99,7 @@ def _render_monitoring(plan: Plan) -> list[str]:
     ]
 
 
-def _render_tier(t: TierPlan) -> list[str]:
+def _render_tier(t: TierPlan, *, routed: bool) -> list[str]:
     m = t.memory
     sc = t.scaling
     chosen = "cheapest that fits" if t.instance_chosen == "auto" else "explicit"
@@ -134,14 +133,19 @@ def _render_tier(t: TierPlan) -> list[str]:
                 f"requests/s per instance ({t.throughput.basis})"
             ],
         ),
-        *_render_answers(t),
+        *(_render_answers(t) if routed else []),
         ("capacity", [f"{t.capacity.min}-{t.capacity.max} {t.capacity.unit}"]),
         (
             "scaling",
             [
                 f"{metric}, target {sc.target.target:g}",
                 f"= {sc.target.derivation}",
-                f"cooldowns: scale out {sc.scale_out_cooldown_s} s, scale in {sc.scale_in_cooldown_s} s",
+                f"cooldowns: scale out {sc.scale_out_cooldown_s} s, scale in {sc.scale_in_cooldown_s} s"
+                + (
+                    f", from zero {sc.scale_from_zero_cooldown_s} s (the cold start)"
+                    if sc.calendar.lowest_min == 0
+                    else ""
+                ),
             ],
         ),
         (

@@ -24,6 +24,18 @@ RUNTIME_CODE = Path(__file__).resolve().parent.parent / "runtime"
 STREAM_WRAPPER = "/var/task/router/stream-bootstrap"
 KINDS = ("realtime", "inference-components", "async")
 _STRING = apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1)
+
+
+def _setting_schema(setting: contract.Setting) -> apigw.JsonSchema:
+    return apigw.JsonSchema(
+        type=apigw.JsonSchemaType.INTEGER if setting.integer else apigw.JsonSchemaType.NUMBER,
+        minimum=setting.low,
+        exclusive_minimum=setting.low_exclusive or None,
+        maximum=setting.high,
+    )
+
+
+_STOP = apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=contract.MAX_STOP_CHARS)
 REQUEST_SCHEMA = apigw.JsonSchema(
     schema=apigw.JsonSchemaVersion.DRAFT4,
     type=apigw.JsonSchemaType.OBJECT,
@@ -47,7 +59,20 @@ REQUEST_SCHEMA = apigw.JsonSchema(
         "parameters": apigw.JsonSchema(
             type=apigw.JsonSchemaType.OBJECT,
             additional_properties=False,
-            properties={name: apigw.JsonSchema() for name in contract.PARAMETERS},
+            properties={
+                **{setting.name: _setting_schema(setting) for setting in contract.SETTINGS},
+                "stop": apigw.JsonSchema(
+                    one_of=[
+                        _STOP,
+                        apigw.JsonSchema(
+                            type=apigw.JsonSchemaType.ARRAY,
+                            items=_STOP,
+                            min_items=1,
+                            max_items=contract.MAX_STOP_SEQUENCES,
+                        ),
+                    ]
+                ),
+            },
         ),
     },
 )
@@ -353,14 +378,14 @@ class RequestRouter(Construct):
             schema=REQUEST_SCHEMA,
         )
         for route, target in ((contract.INVOKE_ROUTE, integration), (contract.STREAM_ROUTE, streamed)):
-            api.root.add_resource(route.strip("/")).add_method(
+            api.root.resource_for_path(route).add_method(
                 "POST",
                 target,
                 request_validator=body_validator,
                 request_models={"application/json": model},
                 request_parameters={"method.request.header.X-Request-Type": False},
             )
-        api.root.add_resource("jobs").add_resource("{id}").add_method(
+        api.root.resource_for_path(contract.JOB_ROUTE).add_method(
             "GET",
             integration,
             request_validator=params_validator,

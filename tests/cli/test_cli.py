@@ -151,3 +151,9 @@ def test_plan_shows_where_the_router_sends_long_answers() -> None:
         in result.stdout
     )
     assert "Router:" not in run("plan", "deployments/examples/r1-full.yaml").stdout  # no router section
+
+
+def test_plan_prints_the_scale_from_zero_cooldown_only_for_tiers_that_reach_zero() -> None:
+    out = run("plan").stdout
+    assert out.count("from zero 1920 s (the cold start)") == 1  # reasoning reaches 0 at night; chat never
+    assert "answers" not in run("plan", "deployments/examples/r1-full.yaml").stdout  # no router, no routes

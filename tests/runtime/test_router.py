@@ -22,11 +22,13 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from deepseek_cdk.runtime.router import contract, handler
-from deepseek_cdk.runtime.router.streaming import STREAM_READ_TIMEOUT_S
 from tests.runtime.conftest import CONFIG, Clock
 
 SHAPES = Path(__file__).parent / "shapes"
 COMPLETION = json.loads((SHAPES / "lmi_chat_completion.json").read_text())
+
+
+timeouts: list[tuple[str, int]] = []  # (service, read timeout) of every client asked for
 
 
 @pytest.fixture
@@ -36,16 +38,13 @@ def stubs(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iterator[dict[str, S
         "sagemaker-runtime": boto3.client("sagemaker-runtime", region_name="us-east-1", config=unsigned),
         "s3": boto3.client("s3", region_name="us-east-1", config=unsigned),
     }
-    runtime = clients["sagemaker-runtime"]
-    monkeypatch.setattr(
-        handler,
-        "_clients",
-        {
-            ("sagemaker-runtime", handler.READ_TIMEOUT_S): runtime,
-            ("sagemaker-runtime", STREAM_READ_TIMEOUT_S): runtime,
-            ("s3", handler.READ_TIMEOUT_S): clients["s3"],
-        },
-    )
+    timeouts.clear()
+
+    def client(service: str, read_timeout: int = handler.READ_TIMEOUT_S) -> Any:
+        timeouts.append((service, read_timeout))
+        return clients[service]
+
+    monkeypatch.setattr(handler, "client", client)
     stubbers = {name: Stubber(c) for name, c in clients.items()}
     for s in stubbers.values():
         s.activate()
@@ -369,6 +368,15 @@ def test_throttling_is_retried_with_backoff(stubs: dict[str, Stubber], clock: Cl
     assert all(0 <= s <= 4 for s in clock.sleeps)
 
 
+def test_a_retried_call_may_not_read_past_the_budget(stubs: dict[str, Stubber], clock: Clock) -> None:
+    for _ in range(3):
+        throttle(stubs, "invoke_endpoint")
+    expect_invoke(stubs, "d-chat-g6e-xlarge", COMPLETION)
+    assert post({"prompt": "what now?"})["statusCode"] == 200
+    # Budget 10 s; attempts start at 0, 0.5, 1.5 and 3.5 s: each may wait only for what is left.
+    assert [t for service, t in timeouts if service == "sagemaker-runtime"] == [10, 9, 8, 6]
+
+
 def test_no_capacity_at_zero_copies_is_retried(stubs: dict[str, Stubber], clock: Clock) -> None:
     throttle(
         stubs,
@@ -438,6 +446,17 @@ def test_timeout_is_504_pointing_to_streaming_and_the_async_tier(
         ),
         ({"prompt": "x", "stream": True}, None, None, "stream"),
         ({"prompt": "x", "parameters": {"n": 4}}, None, None, "parameters.n"),
+        ({"prompt": "x", "parameters": {"temperature": "hot"}}, None, None, "parameters.temperature"),
+        ({"prompt": "x", "parameters": {"temperature": 2.5}}, None, None, "parameters.temperature"),
+        ({"prompt": "x", "parameters": {"temperature": True}}, None, None, "parameters.temperature"),
+        ({"prompt": "x", "parameters": {"top_p": 0}}, None, None, "parameters.top_p"),
+        ({"prompt": "x", "parameters": {"top_k": 1.5}}, None, None, "parameters.top_k"),
+        ({"prompt": "x", "parameters": {"seed": -1}}, None, None, "parameters.seed"),
+        ({"prompt": "x", "parameters": {"stop": []}}, None, None, "parameters.stop"),
+        ({"prompt": "x", "parameters": {"stop": ["a", "b", "c", "d", "e"]}}, None, None, "parameters.stop"),
+        ({"prompt": "x", "parameters": {"stop": "x" * 201}}, None, None, "parameters.stop"),
+        (None, '{"prompt": "x", "parameters": {"temperature": NaN}}', None, "body"),
+        (None, '{"prompt": "x", "max_tokens": Infinity}', None, "body"),
         ({"prompt": "x", "parameters": {"messages": []}}, None, None, "parameters.messages"),
         ({"prompt": "   "}, None, None, "prompt"),
         ({"prompt": 42}, None, None, "prompt"),
@@ -458,6 +477,17 @@ def test_bad_requests_are_400_and_reach_no_endpoint(
     assert response["statusCode"] == 400
     assert body_of(response)["field"] == field
     assert body_of(response)["error"]
+
+
+def test_a_body_nested_too_deeply_is_400_not_a_crash(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROUTER_CONFIG", json.dumps({**CONFIG, "max_body_bytes": 262144}))
+    response = post(
+        None, raw='{"prompt": "x", "parameters": {"stop": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    )
+    assert response["statusCode"] == 400
+    assert body_of(response) == {"error": "not valid JSON (or nested too deeply)", "field": "body"}
 
 
 def test_base64_body_is_decoded(stubs: dict[str, Stubber]) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+import urllib3
 from botocore.exceptions import ClientError, EventStreamError
 
 from deepseek_cdk.runtime.router import handler, streaming
@@ -83,6 +84,43 @@ def test_a_stream_broken_midway_ends_with_an_error_event_then_done() -> None:
     }
 
 
+class Dropped:
+    """An event stream whose connection drops after two parts (urllib3 raises, not botocore)."""
+
+    closed = False
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        yield from parts(LMI_STREAM[:200], 100)
+        raise urllib3.exceptions.ProtocolError("Connection broken: IncompleteRead")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_dropped_connection_ends_with_an_error_event_and_the_stream_is_closed() -> None:
+    body = Dropped()
+    events = sse_data(b"".join(streaming.events(body)))
+    assert events[-2:] == [
+        {"error": {"message": "the answer stopped: ProtocolError", "type": "stream_error"}},
+        "[DONE]",
+    ]
+    assert body.closed
+
+
+def test_an_answer_still_running_at_the_time_limit_is_cut_with_an_error_event(clock: Clock) -> None:
+    def slow() -> Iterator[dict[str, Any]]:
+        for part in parts(LMI_STREAM, 50):
+            clock.t += 60  # a minute per piece
+            yield part
+
+    events = sse_data(b"".join(streaming.events(slow(), ends_at=200)))
+    assert events[-2:] == [
+        {"error": {"message": "the answer was cut at the time limit", "type": "time_limit"}},
+        "[DONE]",
+    ]
+    assert len(events) < len(parts(LMI_STREAM, 50))
+
+
 def test_an_engine_error_line_becomes_an_error_event() -> None:
     line = b'{"error": "CUDA out of memory", "code": 500}\n'
     events = sse_data(b"".join(streaming.events(parts(line, 100))))
@@ -107,7 +145,12 @@ class FakeRuntime:
 @pytest.fixture
 def runtime(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> FakeRuntime:
     fake = FakeRuntime()
-    monkeypatch.setattr(handler, "_clients", {("sagemaker-runtime", streaming.STREAM_READ_TIMEOUT_S): fake})
+
+    def client(service: str, read_timeout: int = handler.READ_TIMEOUT_S) -> Any:
+        assert (service, read_timeout) == ("sagemaker-runtime", streaming.STREAM_READ_TIMEOUT_S)
+        return fake
+
+    monkeypatch.setattr(handler, "client", client)
     return fake
 
 
@@ -171,6 +214,13 @@ def test_default_max_tokens_is_lowered_to_the_stream_limit(runtime: FakeRuntime)
     event = {"httpMethod": "POST", "resource": "/stream", "body": json.dumps({"prompt": "x", "tier": "fast"})}
     b"".join(streaming.stream(config, event, deadline=10))
     assert json.loads(runtime.calls[0]["Body"])["max_tokens"] == 300
+
+
+def test_a_failure_before_the_first_token_is_a_500_answer(runtime: FakeRuntime) -> None:
+    runtime.answers.append(RuntimeError("unexpected"))
+    prelude, payload = split_answer(post_stream({"prompt": "x"}))
+    assert prelude["statusCode"] == 500
+    assert json.loads(payload) == {"error": "the router failed; see its logs"}
 
 
 def throttled() -> ClientError:
@@ -273,7 +323,7 @@ def test_the_answer_is_posted_in_streaming_mode_chunk_by_chunk(
 def test_a_crash_midway_is_reported_in_the_trailers(
     runtime_api: tuple[str, int], runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def crash(body: Any) -> Iterator[bytes]:
+    def crash(body: Any, ends_at: float | None = None) -> Iterator[bytes]:
         yield b"data: {}\n\n"
         raise RuntimeError("boom")
 

@@ -36,19 +36,34 @@ DEFAULT_MAX_TOKENS = 512  # when the request gives none; lowered to a route's li
 MAX_MESSAGES = 256
 ROLES = ("system", "user", "assistant")
 FIELDS = ("prompt", "messages", "max_tokens", "tier", "parameters")
-# Sampling settings passed through to the engine (OpenAI chat-completion names, as vLLM takes
-# them). Anything else is refused: `stream`, `n` or `messages` must not be overridden here.
-PARAMETERS = (
-    "temperature",
-    "top_p",
-    "top_k",
-    "min_p",
-    "stop",
-    "seed",
-    "presence_penalty",
-    "frequency_penalty",
-    "repetition_penalty",
+MAX_STOP_SEQUENCES = 4
+MAX_STOP_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A sampling setting passed through to the engine (its OpenAI chat-completion name, as
+    vLLM takes it), with the values allowed: `low` and `high` inclusive unless exclusive."""
+
+    name: str
+    integer: bool
+    low: float
+    high: float
+    low_exclusive: bool = False
+
+
+# Anything else is refused: `stream`, `n` or `messages` must not be overridden this way.
+SETTINGS = (
+    Setting("temperature", integer=False, low=0, high=2),
+    Setting("top_p", integer=False, low=0, high=1, low_exclusive=True),
+    Setting("top_k", integer=True, low=-1, high=1000),  # -1: off
+    Setting("min_p", integer=False, low=0, high=1),
+    Setting("seed", integer=True, low=0, high=2**32 - 1),
+    Setting("presence_penalty", integer=False, low=-2, high=2),
+    Setting("frequency_penalty", integer=False, low=-2, high=2),
+    Setting("repetition_penalty", integer=False, low=0, high=2, low_exclusive=True),
 )
+PARAMETERS = (*(s.name for s in SETTINGS), "stop")  # stop: a string or up to 4 strings
 
 
 class BadRequest(Exception):
@@ -93,6 +108,19 @@ class ChatRequest:
         return json.dumps(body).encode()
 
 
+def decode_json(raw: str) -> Any:
+    """JSON as the router accepts it: no NaN or Infinity (not JSON, and no engine takes them),
+    and not nested deeper than Python can parse. BadRequest("body") otherwise."""
+
+    def refuse(constant: str) -> Any:
+        raise BadRequest("body", f"{constant} is not a JSON number")
+
+    try:
+        return json.loads(raw, parse_constant=refuse)
+    except (json.JSONDecodeError, RecursionError):
+        raise BadRequest("body", "not valid JSON (or nested too deeply)") from None
+
+
 def parse_body(body: Any) -> ChatRequest:
     """Check a decoded JSON body against the contract; BadRequest names the first problem."""
     if not isinstance(body, dict):
@@ -113,13 +141,37 @@ def parse_body(body: Any) -> ChatRequest:
     parameters = body.get("parameters", {})
     if not isinstance(parameters, dict):
         raise BadRequest("parameters", "must be a JSON object")
-    for key in parameters:
-        if key not in PARAMETERS:
-            raise BadRequest(f"parameters.{key}", f"not a sampling setting; allowed: {', '.join(PARAMETERS)}")
+    for key, value in parameters.items():
+        _check_parameter(key, value)
     tier = body.get("tier")
     if tier is not None and (not isinstance(tier, str) or not tier):
         raise BadRequest("tier", "must be a tier name")
     return ChatRequest(messages, max_tokens, dict(parameters), tier, max_tokens_given="max_tokens" in body)
+
+
+def _check_parameter(key: str, value: Any) -> None:
+    field = f"parameters.{key}"
+    if key == "stop":
+        stops = [value] if isinstance(value, str) else value
+        if (
+            not isinstance(stops, list)
+            or not 1 <= len(stops) <= MAX_STOP_SEQUENCES
+            or not all(isinstance(x, str) and 1 <= len(x) <= MAX_STOP_CHARS for x in stops)
+        ):
+            raise BadRequest(
+                field,
+                f"a string or a list of 1-{MAX_STOP_SEQUENCES} strings of 1-{MAX_STOP_CHARS} characters",
+            )
+        return
+    setting = next((s for s in SETTINGS if s.name == key), None)
+    if setting is None:
+        raise BadRequest(field, f"not a sampling setting; allowed: {', '.join(PARAMETERS)}")
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    low_ok = number and (value > setting.low if setting.low_exclusive else value >= setting.low)
+    if not number or (setting.integer and not isinstance(value, int)) or not low_ok or value > setting.high:
+        kind = "a whole number" if setting.integer else "a number"
+        low = f"above {setting.low:g}" if setting.low_exclusive else f"from {setting.low:g}"
+        raise BadRequest(field, f"must be {kind} {low} to {setting.high:g} (got {value!r})")
 
 
 def _prompt(prompt: Any) -> tuple[dict[str, str], ...]:

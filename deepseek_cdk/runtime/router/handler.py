@@ -41,9 +41,11 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError,
 from .contract import (
     BUFFERED_SECONDS,
     INVOKE_ROUTE,
+    JOB_ROUTE,
     STREAM_ROUTE,
     BadRequest,
     ChatRequest,
+    decode_json,
     fits_context,
     parse_body,
     within_limit,
@@ -138,10 +140,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     remaining = context.get_remaining_time_in_millis() / 1000 - 1 if context else config.time_budget_seconds
     deadline = now() + min(config.time_budget_seconds, remaining)
     try:
-        if event.get("httpMethod") == "GET" and event.get("resource") == "/jobs/{id}":
+        if event.get("httpMethod") == "GET" and event.get("resource") == JOB_ROUTE:
             job_id = (event.get("pathParameters") or {}).get("id") or ""
             return job_status(config, job_id)
-        if event.get("httpMethod") == "POST" and event.get("resource") == "/invoke":
+        if event.get("httpMethod") == "POST" and event.get("resource") == INVOKE_ROUTE:
             return invoke(config, event, deadline)
         return respond(404, {"error": "no such route", "field": "path"})
     except BadRequest as err:
@@ -181,11 +183,7 @@ def parse_request(config: RouterConfig, event: dict[str, Any]) -> ChatRequest:
             raise BadRequest("body", "not valid base64-encoded UTF-8") from None
     if len(raw.encode("utf-8")) > config.max_body_bytes:
         raise BadRequest("body", f"larger than {config.max_body_bytes} bytes")
-    try:
-        body = json.loads(raw)
-    except json.JSONDecodeError:
-        raise BadRequest("body", "not valid JSON") from None
-    request = parse_body(body)
+    request = parse_body(decode_json(raw))
     if request.tier is not None and request.tier not in config.tiers:
         raise BadRequest("tier", f"unknown tier {request.tier!r}; tiers: {', '.join(config.tiers)}")
     return request
@@ -226,7 +224,7 @@ def matches(rule: dict[str, Any], request: ChatRequest) -> bool:
 
 def invoke_realtime(tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
     result = with_retries(
-        lambda: client("sagemaker-runtime").invoke_endpoint(
+        lambda: client("sagemaker-runtime", read_timeout_until(deadline)).invoke_endpoint(
             **endpoint_args(tier), Accept="application/json", Body=payload
         ),
         deadline,
@@ -239,6 +237,12 @@ def invoke_realtime(tier: Tier, payload: bytes, deadline: float) -> dict[str, An
     if not isinstance(completion, dict) or "choices" not in completion:
         raise Reply(respond(502, {"error": "the model's answer is not a chat completion", "tier": tier.name}))
     return respond(200, {"tier": tier.name, **completion})
+
+
+def read_timeout_until(deadline: float) -> int:
+    """Whole seconds left in the budget, so a retried call cannot outlast it (and the
+    function's own timeout); at least MIN_CALL_SECONDS, which with_retries keeps free."""
+    return max(int(MIN_CALL_SECONDS), min(READ_TIMEOUT_S, int(deadline - now())))
 
 
 def endpoint_args(tier: Tier) -> dict[str, Any]:
@@ -318,9 +322,14 @@ def decode(data: bytes) -> Any:
         return data.decode("utf-8", errors="replace")
 
 
-def with_retries(call: Any, deadline: float) -> Any:
+def with_retries(
+    call: Any,
+    deadline: float,
+    timeout_advice: str = f"stream long answers with POST {STREAM_ROUTE}, or send them to an async tier",
+) -> Any:
     """Run `call`; retry throttling and no-capacity errors with full-jitter backoff while the
-    time budget allows, then raise Reply(503 with Retry-After). Other errors: Reply(502)."""
+    time budget allows, then raise Reply(503 with Retry-After). A read timeout is Reply(504)
+    with `timeout_advice`; other errors Reply(502)."""
     attempt = 0
     while True:
         try:
@@ -349,10 +358,7 @@ def with_retries(call: Any, deadline: float) -> Any:
             raise Reply(
                 respond(
                     504,
-                    {
-                        "error": "the tier did not answer in time; stream long answers with "
-                        f"POST {STREAM_ROUTE}, or send them to an async tier"
-                    },
+                    {"error": f"the tier did not answer in time; {timeout_advice}"},
                 )
             ) from None
         except BotoCoreError as err:

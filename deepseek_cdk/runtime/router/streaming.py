@@ -25,12 +25,13 @@ import base64
 import http.client
 import json
 import os
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, EventStreamError, ReadTimeoutError
+from botocore.exceptions import EventStreamError
 
 from . import handler
 from .contract import INVOKE_ROUTE, STREAM_ROUTE, BadRequest, within_limit
@@ -41,10 +42,17 @@ DELIMITER = b"\0" * 8  # between API Gateway's JSON prelude and the streamed bod
 # next piece before calling the stream broken.
 STREAM_READ_TIMEOUT_S = 120
 PRELUDE_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
+CUT_MARGIN_S = 5  # end the answer this long before the invocation's deadline
 
 
-def stream(config: handler.RouterConfig, event: dict[str, Any], deadline: float) -> Iterator[bytes]:
-    """The whole HTTP answer to one POST /stream: prelude, delimiter, then the body."""
+def stream(
+    config: handler.RouterConfig, event: dict[str, Any], deadline: float, ends_at: float | None = None
+) -> Iterator[bytes]:
+    """The whole HTTP answer to one POST /stream: prelude, delimiter, then the body.
+
+    `deadline` bounds the retries before the first token; `ends_at` (the invocation's end, on
+    handler.now's clock) is when the answer is cut with an error event, before Lambda would
+    stop the function mid-stream."""
     try:
         request = handler.parse_request(config, event)
         tier = handler.route(config, request, event)
@@ -64,6 +72,7 @@ def stream(config: handler.RouterConfig, event: dict[str, Any], deadline: float)
                 **handler.endpoint_args(tier), Accept="application/json", Body=request.model_body(stream=True)
             ),
             deadline,
+            timeout_advice="send long answers to an async tier",
         )
     except BadRequest as err:
         yield from buffered(handler.respond(400, {"error": str(err), "field": err.field}))
@@ -71,16 +80,22 @@ def stream(config: handler.RouterConfig, event: dict[str, Any], deadline: float)
     except handler.Reply as err:
         yield from buffered(err.response)
         return
+    except Exception:  # an answer, not a broken stream, for whatever went wrong before one
+        traceback.print_exc()
+        yield from buffered(handler.respond(500, {"error": "the router failed; see its logs"}))
+        return
     yield prelude(
         200, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Tier": tier.name}
     )
-    yield from events(result["Body"])
+    yield from events(result["Body"], ends_at)
 
 
-def events(body: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+def events(body: Iterable[dict[str, Any]], ends_at: float | None = None) -> Iterator[bytes]:
     """Server-sent events from SageMaker's event stream. Each PayloadPart carries some bytes
     of the container's output: JSON lines (LMI) or `data:` lines (TGI), and a line may be split
-    across parts, so lines are put back together before they are passed on."""
+    across parts, so lines are put back together before they are passed on. Whatever stops
+    the stream (an error event, a read timeout, a dropped connection, the time limit) ends
+    it with an error event, then `[DONE]`, so a client never sees an answer simply stop."""
     pending = b""
     try:
         for part in body:
@@ -88,9 +103,19 @@ def events(body: Iterable[dict[str, Any]]) -> Iterator[bytes]:
             *lines, pending = pending.split(b"\n")
             for line in lines:
                 yield from event_of(line)
-        yield from event_of(pending)
-    except (EventStreamError, ReadTimeoutError, BotoCoreError) as err:
+            if ends_at is not None and handler.now() > ends_at - CUT_MARGIN_S:
+                yield sse(
+                    {"error": {"message": "the answer was cut at the time limit", "type": "time_limit"}}
+                )
+                break
+        else:
+            yield from event_of(pending)
+    except Exception as err:  # every failure becomes the stream's last event
         yield sse({"error": {"message": f"the answer stopped: {stream_error(err)}", "type": "stream_error"}})
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
     yield b"data: [DONE]\n\n"
 
 
@@ -147,8 +172,10 @@ def serve_one(connect: Connect, config: handler.RouterConfig) -> None:
     conn.close()
 
     # Seconds left in this invocation, on the router's own clock (handler.now).
-    remaining = deadline_ms / 1000 - time.time() - 1 if deadline_ms else config.time_budget_seconds
-    deadline = handler.now() + min(config.time_budget_seconds, remaining)
+    left = deadline_ms / 1000 - time.time() if deadline_ms else None
+    budget = config.time_budget_seconds if left is None else min(config.time_budget_seconds, left - 1)
+    start = handler.now()
+    deadline, ends_at = start + budget, (None if left is None else start + left)
     conn = connect()
     conn.putrequest("POST", f"/{RUNTIME_API_VERSION}/runtime/invocation/{request_id}/response")
     conn.putheader("Content-Type", PRELUDE_CONTENT_TYPE)
@@ -158,7 +185,7 @@ def serve_one(connect: Connect, config: handler.RouterConfig) -> None:
     conn.endheaders()
     trailers = b""
     try:
-        for piece in stream(config, event, deadline):
+        for piece in stream(config, event, deadline, ends_at):
             if piece:
                 conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
     except Exception as err:
@@ -169,8 +196,11 @@ def serve_one(connect: Connect, config: handler.RouterConfig) -> None:
         trailers += b"Lambda-Runtime-Function-Error-Body: " + body + b"\r\n"
         traceback.print_exc()
     conn.send(b"0\r\n" + trailers + b"\r\n")
-    conn.getresponse().read()
+    reply = conn.getresponse()
+    reply.read()
     conn.close()
+    if reply.status >= 300:
+        print(f"the Runtime API refused the answer to {request_id}: HTTP {reply.status}", file=sys.stderr)
 
 
 def main() -> None:
@@ -192,7 +222,11 @@ def main() -> None:
         conn.getresponse().read()
         raise
     while True:
-        serve_one(connect, config)
+        try:
+            serve_one(connect, config)
+        except Exception:  # keep serving: a crash would cost the next request a cold start
+            traceback.print_exc()
+            time.sleep(1)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
