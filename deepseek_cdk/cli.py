@@ -63,14 +63,14 @@ def _render_router(plan: Plan) -> list[str]:
     for rule in plan.router.rules:
         when = ", ".join(f"{k} {v}" for k, v in rule.items() if k != "tier")
         lines.append(f"  rule: {when} -> {rule['tier']}")
-    async_tiers = {t.name for t in plan.tiers if t.endpoint == "async"}
+    async_tiers = {t.name for t in plan.tiers if t.endpoint.queued}
     to_async = [
         r["max_tokens_at_least"]
         for r in plan.router.rules
         if r["tier"] in async_tiers and set(r) == {"tier", "max_tokens_at_least"}
     ]
     for t in plan.tiers:
-        if t.endpoint == "async":
+        if t.endpoint.queued:
             continue
         line = (
             f"  {t.name}: answers up to {t.answers.buffered_max_tokens} tokens on POST {INVOKE_ROUTE}, "
@@ -169,7 +169,7 @@ def _render_tier(t: TierPlan, *, routed: bool) -> list[str]:
 def _render_answers(t: TierPlan) -> list[tuple[str, list[str]]]:
     """The longest answer each router route carries (real-time kinds; async has no limit but
     the context)."""
-    if t.endpoint == "async":
+    if t.endpoint.queued:
         return []
     a = t.answers
     return [
@@ -190,13 +190,13 @@ def _render_alarms(t: TierPlan) -> list[str]:
     invocations = (
         f"latency p90 > {a.latency_p90_us:,} µs, 5XX > {a.error_5xx_rate:.1%}, 4XX > {a.error_4xx_rate:.1%}"
     )
-    if t.endpoint == "async":
+    if t.endpoint.queued:
         return [
             f"oldest request > {a.oldest_request_s} s, backlog > {a.backlog_size}, requests waiting "
             f"with no instance for {a.no_capacity_minutes} min, any invocation failure",
             no_capacity,
         ]
-    if t.endpoint == "inference-components":
+    if t.endpoint.per_component:
         return [
             f"{invocations}, no-capacity failures for {a.no_capacity_minutes} min, "
             f"copies at max for {a.at_max_minutes} min",

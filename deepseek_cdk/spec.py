@@ -20,11 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from deepseek_cdk.catalog import INSTANCES, MODELS
 from deepseek_cdk.cron import parse_at, parse_cron
+from deepseek_cdk.kinds import EndpointKind
 
 DEFAULT_DEPLOYMENT = Path(__file__).resolve().parent.parent / "deployments" / "default.yaml"
 
-EndpointKind = Literal["realtime", "inference-components", "async"]
-ScaleToZeroKinds = ("inference-components", "async")
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
 _NAME_RULE = "lowercase letters, digits and '-', starting with a letter, at most 20 characters"
 
@@ -173,7 +172,7 @@ class Tier(_Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     model: str
-    endpoint: EndpointKind = "realtime"
+    endpoint: EndpointKind = EndpointKind.REALTIME
     instance_type: str = "auto"
     container: Literal["lmi", "tgi"] = "lmi"
     weights: Weights = Weights()
@@ -410,13 +409,12 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
     problems: list[str] = []
     if s.max is not None and s.min > s.max:
         problems.append(f"{at}.min: must be <= max ({s.max}) (got {s.min})")
-    if s.min == 0 and tier.endpoint not in ScaleToZeroKinds:
+    if s.min == 0 and not tier.endpoint.scales_to_zero:
+        problems.append(f"{at}.min: {_no_zero(tier)} (got 0)")
+    if s.backlog_per_instance is not None and not tier.endpoint.queued:
         problems.append(
-            f"{at}.min: a {tier.endpoint} endpoint cannot scale to 0 instances; only "
-            "inference-components and async tiers can (got 0)"
+            f"{at}.backlog_per_instance: only for endpoint: {EndpointKind.ASYNC} (tier is {tier.endpoint})"
         )
-    if s.backlog_per_instance is not None and tier.endpoint != "async":
-        problems.append(f"{at}.backlog_per_instance: only for endpoint: async (tier is {tier.endpoint})")
     if s.metric == "concurrency" and s.target != "auto" and s.target > tier.max_concurrency:
         problems.append(
             f"{at}.target: {s.target:g} concurrent requests per instance exceeds the engine's batch limit "
@@ -435,12 +433,14 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
             problems.append(f"{where}: give min, max or both")
         if sched.min is not None and sched.max is not None and sched.min > sched.max:
             problems.append(f"{where}.min: must be <= the schedule's max ({sched.max}) (got {sched.min})")
-        if sched.min == 0 and tier.endpoint not in ScaleToZeroKinds:
-            problems.append(
-                f"{where}.min: a {tier.endpoint} endpoint cannot scale to 0 instances; only "
-                "inference-components and async tiers can (got 0)"
-            )
+        if sched.min == 0 and not tier.endpoint.scales_to_zero:
+            problems.append(f"{where}.min: {_no_zero(tier)} (got 0)")
     return problems
+
+
+def _no_zero(tier: Tier) -> str:
+    can = " and ".join(k.value for k in EndpointKind if k.scales_to_zero)
+    return f"a {tier.endpoint} endpoint cannot scale to 0 instances; only {can} tiers can"
 
 
 def _version_problems(at: str, tier: Tier) -> list[str]:
@@ -452,8 +452,11 @@ def _version_problems(at: str, tier: Tier) -> list[str]:
         total = sum(v.weight for v in tier.versions)
         if abs(total - 100) > 1e-6:
             problems.append(f"{at}.versions: weights must sum to 100 (got {total:g})")
-    if tier.endpoint == "async" and len(tier.versions) > 1:
-        problems.append(f"{at}.versions: an async tier serves one version at a time (got {len(names)})")
+    if len(tier.versions) > tier.endpoint.versions_at_once:
+        problems.append(
+            f"{at}.versions: {tier.endpoint.label} tiers serve at most {tier.endpoint.versions_at_once} "
+            f"version(s) at a time (got {len(names)})"
+        )
     if tier.shadow is not None and tier.shadow.version not in names:
         problems.append(
             f"{at}.shadow.version: no version is named {tier.shadow.version!r}; declare it under "

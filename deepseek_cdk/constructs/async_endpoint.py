@@ -27,6 +27,7 @@ from deepseek_cdk.constructs.scaling import (
     DEFAULT_SCALE_OUT_COOLDOWN,
     CapacityScaling,
 )
+from deepseek_cdk.kinds import EndpointKind
 
 MAX_CONCURRENT_INVOCATIONS = 1000  # AsyncInferenceClientConfig upper bound
 
@@ -50,8 +51,7 @@ class AsyncEndpoint(SageMakerEndpoint):
     nothing but S3 and SNS requests.
     """
 
-    kind = "async"
-    min_instances = 0
+    kind = EndpointKind.ASYNC
 
     def __init__(
         self,

@@ -16,6 +16,7 @@ from constructs import Construct
 from deepseek_cdk.catalog import INSTANCES
 from deepseek_cdk.constructs.common import acknowledge, pascal, require
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind
+from deepseek_cdk.kinds import EndpointKind
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # endpoint and variant names
 TIMEOUT_RANGE = (60, 3600)
@@ -208,7 +209,7 @@ class SageMakerEndpoint(Construct):
         require(
             min_capacity >= self.min_instances,
             "min_capacity",
-            f"a {self.kind} variant needs at least {self.min_instances} instance; only inference "
+            f"a {self.kind.label} variant needs at least {self.min_instances} instance; only inference "
             f"components and async endpoints scale to zero (got {min_capacity})",
         )
         return CapacityScaling(
@@ -220,8 +221,11 @@ class SageMakerEndpoint(Construct):
             max_capacity=max_capacity,
         )
 
-    kind = "real-time"
-    min_instances = 1
+    kind = EndpointKind.REALTIME
+
+    @property
+    def min_instances(self) -> int:
+        return 0 if self.kind.scales_to_zero else 1
 
     def metric(
         self,

@@ -31,6 +31,7 @@ from deepseek_cdk.constructs.scaling import (
     CapacityScaling,
     ScalableKind,
 )
+from deepseek_cdk.kinds import EndpointKind
 
 MAX_NAME = 63
 VARIANT = "shared"  # the one variant whose managed instances host every component
@@ -77,8 +78,7 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
     its instances after about 10-20 minutes and costs nothing.
     """
 
-    kind = "inference-component"
-    min_instances = 0
+    kind = EndpointKind.INFERENCE_COMPONENTS
 
     def __init__(
         self,

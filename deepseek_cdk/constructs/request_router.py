@@ -17,12 +17,12 @@ from constructs import Construct
 
 from deepseek_cdk.constructs.common import acknowledge, nag_reference, require, skip_checkov
 from deepseek_cdk.constructs.execution_role import S3Prefix
+from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.runtime.router import contract
 
 # The asset is the runtime folder, so the router is the package `router` in the function.
 RUNTIME_CODE = Path(__file__).resolve().parent.parent / "runtime"
 STREAM_WRAPPER = "/var/task/router/stream-bootstrap"
-KINDS = ("realtime", "inference-components", "async")
 _STRING = apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1)
 
 
@@ -98,7 +98,7 @@ class RoutedTier:
     answer each route may carry (see deepseek_cdk.planning.answers)."""
 
     name: str
-    kind: str  # realtime | inference-components | async
+    kind: EndpointKind
     endpoint_name: str
     context_tokens: int  # prompt + answer
     buffered_max_tokens: int = 0  # real-time kinds: the longest answer POST /invoke waits for
@@ -171,10 +171,15 @@ class RequestRouter(Construct):
         require(len(set(names)) == len(names), "tiers", f"tier names must be unique (got {names})")
         require(default_tier in names, "default_tier", f"must be one of {names} (got {default_tier!r})")
         for t in tiers:
-            require(t.kind in KINDS, "tiers", f"{t.name!r}: kind must be one of {KINDS} (got {t.kind!r})")
+            require(
+                isinstance(t.kind, EndpointKind),
+                "tiers",
+                f"{t.name!r}: kind must be an EndpointKind ({', '.join(k.value for k in EndpointKind)}; "
+                f"got {t.kind!r})",
+            )
             require(t.context_tokens >= 2, "tiers", f"{t.name!r}: context_tokens must be >= 2")
             require(
-                t.kind == "async"
+                t.kind.queued
                 or (
                     1 <= t.buffered_max_tokens < t.context_tokens
                     and 1 <= t.stream_max_tokens < t.context_tokens
@@ -184,14 +189,14 @@ class RequestRouter(Construct):
                 f"each 1-{t.context_tokens - 1} (below context_tokens)",
             )
             require(
-                t.kind != "async" or None not in (t.requests, t.responses, t.failures),
+                not t.kind.queued or None not in (t.requests, t.responses, t.failures),
                 "tiers",
-                f"{t.name!r}: an async tier needs requests, responses and failures prefixes",
+                f"{t.name!r}: an {EndpointKind.ASYNC} tier needs requests, responses and failures prefixes",
             )
             require(
-                t.kind != "inference-components" or bool(t.components),
+                not t.kind.per_component or bool(t.components),
                 "tiers",
-                f"{t.name!r}: an inference-components tier needs its components",
+                f"{t.name!r}: an {EndpointKind.INFERENCE_COMPONENTS} tier needs its components",
             )
         for i, rule in enumerate(rules):
             require(
@@ -281,8 +286,8 @@ class RequestRouter(Construct):
         )
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[role], description="What the router may do")
         arn = f"arn:{cdk.Aws.PARTITION}:sagemaker:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}"
-        realtime = [t for t in tiers if t.kind != "async"]
-        queued = [t for t in tiers if t.kind == "async"]
+        realtime = [t for t in tiers if not t.kind.queued]
+        queued = [t for t in tiers if t.kind.queued]
         if realtime:
             self.policy.add_statements(
                 iam.PolicyStatement(
@@ -451,12 +456,16 @@ class RequestRouter(Construct):
 
 
 def _tier_config(t: RoutedTier) -> dict[str, Any]:
-    config: dict[str, Any] = {"kind": t.kind, "endpoint": t.endpoint_name, "context_tokens": t.context_tokens}
-    if t.kind != "async":
+    config: dict[str, Any] = {
+        "queued": t.kind.queued,
+        "endpoint": t.endpoint_name,
+        "context_tokens": t.context_tokens,
+    }
+    if not t.kind.queued:
         config |= {"buffered_max_tokens": t.buffered_max_tokens, "stream_max_tokens": t.stream_max_tokens}
     if t.components:
         config["components"] = [[name, weight] for name, weight in t.components]
-    if t.kind == "async":
+    if t.kind.queued:
         assert t.requests and t.responses and t.failures
         config |= {
             "bucket": t.requests.bucket_name,

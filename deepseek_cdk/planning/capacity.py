@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.spec import Schedule
 
 
@@ -90,7 +91,7 @@ def share(total: int, weights: Sequence[float], floor: int) -> list[int]:
 
 def capacity_plan(
     *,
-    kind: str,
+    kind: EndpointKind,
     versions: Sequence[tuple[str, float]],
     min_total: int,
     max_total: int,
@@ -103,17 +104,18 @@ def capacity_plan(
     its floor."""
     live = [(name, weight) for name, weight in versions if weight > 0]
     weights = [weight for _, weight in live]
-    realtime = kind == "realtime"
+    always_one = not kind.scales_to_zero  # a real-time variant serves only from its instances
 
     def split(total: int, where: str) -> list[int]:
-        floor = 1 if realtime or total > 0 else 0
+        floor = 1 if always_one or total > 0 else 0
         try:
             return share(total, weights, floor)
         except CapacityError:
-            unit = "instance" if realtime else "copy, or 0 for all"
+            one = "one instance" if kind.capacity_unit == "instances" else "one copy"
+            zero = "" if always_one else ", or 0 for all"
             raise CapacityError(
-                f"{at}.{where}: {len(live)} live versions need at least {len(live)} "
-                f"({'one ' + unit} each) (got {total})"
+                f"{at}.{where}: {len(live)} live versions need at least {len(live)} ({one} each{zero}) "
+                f"(got {total})"
             ) from None
 
     mins = split(min_total, "scaling.min")
@@ -134,14 +136,14 @@ def capacity_plan(
             entries.append(VersionCapacity(name, "staged", weight, 0, 0, 0, ()))
             continue
         least, most = mins[index], maxes[index]
-        initial = least if realtime else max(1, least)
+        initial = least if always_one else max(1, least)
         entries.append(VersionCapacity(name, "live", weight, initial, least, most, tuple(scheduled[index])))
     return CapacityPlan(
-        unit="copies" if kind == "inference-components" else "instances",
+        unit=kind.capacity_unit,
         min=min_total,
         max=max_total,
         versions=tuple(entries),
         instances_min=min_total,
         instances_max=max_total,
-        initial_instances=sum(e.initial for e in entries) if realtime else max(1, min_total),
+        initial_instances=sum(e.initial for e in entries) if always_one else max(1, min_total),
     )

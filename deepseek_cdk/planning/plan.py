@@ -12,6 +12,7 @@ from typing import Any
 
 from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS, PRICE_DATE, PRICE_REGION
 from deepseek_cdk.cron import parse_cron
+from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
@@ -87,7 +88,7 @@ class VersionPlan:
 @dataclass(frozen=True)
 class TierPlan:
     name: str
-    endpoint: str
+    endpoint: EndpointKind
     endpoint_name: str
     model: str
     hf_id: str

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deepseek_cdk.catalog import InstanceSpec, ModelSpec
+from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.planning.sizing import MemoryFit
 from deepseek_cdk.spec import Tier, TrafficProfile
 
@@ -29,13 +30,13 @@ DECODE_BANDWIDTH_EFFICIENCY = 0.6
 DEFAULT_INPUT_TOKENS = 1000
 DEFAULT_OUTPUT_TOKENS = 1000
 PREDEFINED_METRICS = {
-    ("realtime", "concurrency"): "SageMakerVariantConcurrentRequestsPerModelHighResolution",
-    ("realtime", "invocations"): "SageMakerVariantInvocationsPerInstance",
+    (EndpointKind.REALTIME, "concurrency"): "SageMakerVariantConcurrentRequestsPerModelHighResolution",
+    (EndpointKind.REALTIME, "invocations"): "SageMakerVariantInvocationsPerInstance",
     (
-        "inference-components",
+        EndpointKind.INFERENCE_COMPONENTS,
         "concurrency",
     ): "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution",
-    ("inference-components", "invocations"): "SageMakerInferenceComponentInvocationsPerCopy",
+    (EndpointKind.INFERENCE_COMPONENTS, "invocations"): "SageMakerInferenceComponentInvocationsPerCopy",
 }
 
 
@@ -86,7 +87,7 @@ def estimate_throughput(
 
 def scaling_target(tier: Tier, throughput: Throughput) -> ScalingTarget:
     s = tier.scaling
-    if tier.endpoint == "async":
+    if tier.endpoint.queued:
         if s.backlog_per_instance is not None:
             return ScalingTarget(
                 "backlog", None, s.backlog_per_instance, "backlog_per_instance from the spec"

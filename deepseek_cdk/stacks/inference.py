@@ -22,6 +22,7 @@ from deepseek_cdk.constructs.llm_model import LlmModel
 from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
+from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.planning import Plan, ScalingPlan, TierPlan
 from deepseek_cdk.planning.capacity import VersionCapacity
 
@@ -374,8 +375,8 @@ def schedule(scaling: CapacityScaling, plan: ScalingPlan, share: VersionCapacity
     return scaling
 
 
-TIER_KINDS: dict[str, type[RealtimeTier] | type[AsyncTier] | type[InferenceComponentTier]] = {
-    "realtime": RealtimeTier,
-    "async": AsyncTier,
-    "inference-components": InferenceComponentTier,
+TIER_KINDS: dict[EndpointKind, type[RealtimeTier] | type[AsyncTier] | type[InferenceComponentTier]] = {
+    EndpointKind.REALTIME: RealtimeTier,
+    EndpointKind.ASYNC: AsyncTier,
+    EndpointKind.INFERENCE_COMPONENTS: InferenceComponentTier,
 }

@@ -12,14 +12,14 @@ CONFIG = {
     "default_tier": "chat",
     "tiers": {
         "chat": {
-            "kind": "realtime",
+            "queued": False,
             "endpoint": "d-chat-g6e-xlarge",
             "context_tokens": 8192,
             "buffered_max_tokens": 400,
             "stream_max_tokens": 8191,
         },
         "fast": {
-            "kind": "inference-components",
+            "queued": False,
             "endpoint": "d-fast-g6-2xlarge",
             "context_tokens": 4096,
             "buffered_max_tokens": 300,
@@ -27,7 +27,7 @@ CONFIG = {
             "components": [["d-fast-g6-2xlarge-v1", 100]],
         },
         "reasoning": {
-            "kind": "async",
+            "queued": True,
             "endpoint": "d-reasoning-g6e-12xlarge",
             "context_tokens": 32768,
             "bucket": "artifacts-bucket",

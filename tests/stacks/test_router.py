@@ -12,6 +12,7 @@ from aws_cdk.assertions import Template
 
 from deepseek_cdk.constructs.execution_role import S3Prefix
 from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier, RouterOptions
+from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.runtime.router import contract
 from deepseek_cdk.runtime.router.handler import RouterConfig
 from tests.conftest import TEST_ENV, Synthesized, make_app
@@ -95,7 +96,10 @@ def test_the_function_gets_a_config_the_handler_reads(s: Synthesized) -> None:
     assert config.default_tier == "chat"
     assert config.tiers["chat"].endpoint == s.plan.tier("chat").endpoint_name
     reasoning = config.tiers["reasoning"]
-    assert (reasoning.kind, reasoning.endpoint) == ("async", s.plan.tier("reasoning").endpoint_name)
+    assert (reasoning.queued, reasoning.endpoint) == (
+        True,
+        s.plan.tier("reasoning").endpoint_name,
+    )
     assert reasoning.requests_prefix == "async/reasoning/requests/"
     assert reasoning.bucket == "chatreason-artifacts-<AWS::AccountId>-<AWS::Region>"
     assert config.rules == (
@@ -158,11 +162,16 @@ def router(**props: Any) -> tuple[cdk.Stack, RequestRouter]:
     key = kms.Key(stack, "Key", enable_key_rotation=True)
     tiers = [
         RoutedTier(
-            "chat", "realtime", "chat-endpoint", 8192, buffered_max_tokens=400, stream_max_tokens=8191
+            "chat",
+            EndpointKind.REALTIME,
+            "chat-endpoint",
+            8192,
+            buffered_max_tokens=400,
+            stream_max_tokens=8191,
         ),
         RoutedTier(
             "batch",
-            "async",
+            EndpointKind.ASYNC,
             "batch-endpoint",
             32768,
             requests=S3Prefix("bucket", "in/"),
@@ -189,19 +198,25 @@ def test_api_key_and_usage_plan_on_request() -> None:
         ({"default_tier": "nope"}, "default_tier: must be one of"),
         ({"rules": [{"tier": "nope", "max_tokens_at_least": 1}]}, r"rules\[0\].tier: must be one of"),
         ({"tiers": []}, "tiers: give at least one tier"),
-        ({"tiers": [RoutedTier("a", "async", "e", 10)], "default_tier": "a"}, "an async tier needs requests"),
         (
-            {"tiers": [RoutedTier("a", "inference-components", "e", 10, 5, 9)], "default_tier": "a"},
+            {"tiers": [RoutedTier("a", EndpointKind.ASYNC, "e", 10)], "default_tier": "a"},
+            "an async tier needs requests",
+        ),
+        (
+            {
+                "tiers": [RoutedTier("a", EndpointKind.INFERENCE_COMPONENTS, "e", 10, 5, 9)],
+                "default_tier": "a",
+            },
             "an inference-components tier needs its components",
         ),
-        ({"tiers": [RoutedTier("a", "batch", "e", 10)], "default_tier": "a"}, "kind must be one of"),
+        ({"tiers": [RoutedTier("a", "batch", "e", 10)], "default_tier": "a"}, "kind must be an EndpointKind"),
         ({"options": RouterOptions(max_body_bytes=10)}, "max_body_bytes: must be 1 KiB-6 MiB"),
         (
-            {"tiers": [RoutedTier("a", "realtime", "e", 8192)], "default_tier": "a"},
+            {"tiers": [RoutedTier("a", EndpointKind.REALTIME, "e", 8192)], "default_tier": "a"},
             "a real-time tier needs buffered_max_tokens and stream_max_tokens, each 1-8191",
         ),
         (
-            {"tiers": [RoutedTier("a", "realtime", "e", 8192, 400, 8192)], "default_tier": "a"},
+            {"tiers": [RoutedTier("a", EndpointKind.REALTIME, "e", 8192, 400, 8192)], "default_tier": "a"},
             "a real-time tier needs buffered_max_tokens and stream_max_tokens",
         ),
     ],

@@ -193,4 +193,10 @@ def test_a_key_given_twice_in_yaml_is_an_error(tmp_path: Path) -> None:
 def test_async_tier_serves_one_version() -> None:
     versions = [{"name": "v1", "weight": 50}, {"name": "v2", "weight": 50}]
     (line,) = problems(spec(endpoint="async", scaling={"min": 0, "max": 2}, versions=versions))
-    assert line == "tiers[0].versions: an async tier serves one version at a time (got 2)"
+    assert line == "tiers[0].versions: async tiers serve at most 1 version(s) at a time (got 2)"
+
+
+def test_a_tier_holds_at_most_ten_versions() -> None:
+    versions = [{"name": f"v{i}", "weight": 10 if i < 10 else 0} for i in range(11)]
+    (line,) = problems(spec(versions=versions))
+    assert line == "tiers[0].versions: real-time tiers serve at most 10 version(s) at a time (got 11)"

@@ -69,7 +69,7 @@ class Reply(Exception):
 @dataclass(frozen=True)
 class Tier:
     name: str
-    kind: str  # realtime | inference-components | async
+    queued: bool  # an async tier: requests go through S3 and SageMaker's queue
     endpoint: str
     context_tokens: int  # prompt + answer
     buffered_max_tokens: int  # the longest answer POST /invoke waits for (real-time kinds)
@@ -95,7 +95,7 @@ class RouterConfig:
         tiers = {
             name: Tier(
                 name=name,
-                kind=t["kind"],
+                queued=bool(t["queued"]),
                 endpoint=t["endpoint"],
                 context_tokens=int(t["context_tokens"]),
                 buffered_max_tokens=int(t.get("buffered_max_tokens", t["context_tokens"])),
@@ -155,7 +155,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def invoke(config: RouterConfig, event: dict[str, Any], deadline: float) -> dict[str, Any]:
     request = parse_request(config, event)
     tier = route(config, request, event)
-    if tier.kind == "async":
+    if tier.queued:
         return submit_async(tier, request.model_body(), deadline)
     request = within_limit(
         request,
@@ -290,7 +290,7 @@ def job_status(config: RouterConfig, job_id: str) -> dict[str, Any]:
         raise BadRequest("id", "not a job id returned by POST /invoke") from None
     # Only keys under this tier's result prefixes: a crafted id cannot read anything else.
     if (
-        tier.kind != "async"
+        not tier.queued
         or not output_key.startswith(tier.responses_prefix)
         or not (failure_key == "" or failure_key.startswith(tier.failures_prefix))
     ):

@@ -56,7 +56,7 @@ def stream(
     try:
         request = handler.parse_request(config, event)
         tier = handler.route(config, request, event)
-        if tier.kind == "async":
+        if tier.queued:
             raise BadRequest("tier", f"tier {tier.name!r} is asynchronous; send it to POST {INVOKE_ROUTE}")
         request = within_limit(
             request,
