@@ -185,8 +185,8 @@ def _render_answers(t: TierPlan) -> list[tuple[str, list[str]]]:
 
 
 def _render_alarms(t: TierPlan) -> list[str]:
-    a = t.alarms
-    latency, no_capacity = a.derivation
+    a = t.alarms.settings
+    latency, no_capacity = t.alarms.derivation
     invocations = (
         f"latency p90 > {a.latency_p90_us:,} µs, 5XX > {a.error_5xx_rate:.1%}, 4XX > {a.error_4xx_rate:.1%}"
     )

@@ -1,25 +1,52 @@
-"""Reusable CDK constructs for serving DeepSeek models on SageMaker."""
+"""Reusable CDK constructs for serving DeepSeek models on SageMaker: every construct the
+README documents, and the value types their props take."""
 
+from deepseek_cdk.alarm_settings import AlarmSettings
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
+from deepseek_cdk.constructs.budget import DeploymentBudget
+from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
 from deepseek_cdk.constructs.endpoint_base import Hosting
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
+from deepseek_cdk.constructs.monitoring import (
+    AsyncMonitoring,
+    EndpointMonitoring,
+    InferenceComponentMonitoring,
+    RealtimeMonitoring,
+)
+from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.realtime_endpoint import DataCapture, RealtimeEndpoint, Variant
+from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier, RouterOptions, Throttling
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind, ScheduledCapacity
+from deepseek_cdk.kinds import EndpointKind
 
 __all__ = [
+    "AlarmSettings",
     "AsyncEndpoint",
+    "AsyncMonitoring",
     "CapacityScaling",
     "Component",
+    "DashboardTier",
     "DataCapture",
+    "DeploymentBudget",
+    "DeploymentDashboard",
+    "EndpointKind",
+    "EndpointMonitoring",
     "Hosting",
     "InferenceComponentEndpoint",
+    "InferenceComponentMonitoring",
     "LlmModel",
     "ModelExecutionRole",
+    "Notifications",
     "RealtimeEndpoint",
+    "RealtimeMonitoring",
+    "RequestRouter",
+    "RoutedTier",
+    "RouterOptions",
     "S3Prefix",
     "ScalableKind",
     "ScheduledCapacity",
+    "Throttling",
     "Variant",
 ]

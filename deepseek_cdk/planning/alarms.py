@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from deepseek_cdk.alarm_settings import AlarmSettings
 from deepseek_cdk.spec import Tier
 
 DEFAULT_LATENCY_S = 60.0
@@ -29,15 +30,9 @@ DEFAULT_OLDEST_REQUEST_MIN = 30.0
 
 @dataclass(frozen=True)
 class AlarmPlan:
-    latency_p90_us: int
-    error_5xx_rate: float  # share, 0-1
-    error_4xx_rate: float
-    disk_percent: float
-    at_max_minutes: int
-    oldest_request_s: int
-    backlog_size: int
-    evaluation_minutes: int
-    no_capacity_minutes: int  # async and inference components: page after a whole cold start
+    """A tier's alarm settings and how the derived ones were derived."""
+
+    settings: AlarmSettings
     derivation: tuple[str, ...]
 
 
@@ -51,7 +46,7 @@ def alarm_plan(tier: Tier, *, max_capacity: int, target: float, cold_start_s: in
     no_capacity_minutes = math.ceil(cold_start_s / 60)
     oldest_min = a.oldest_request_minutes or (slo / 60 if slo else DEFAULT_OLDEST_REQUEST_MIN)
     backlog = a.backlog_size or int(max_capacity * target * 2)
-    return AlarmPlan(
+    settings = AlarmSettings(
         latency_p90_us=int(latency_s * 1_000_000),
         error_5xx_rate=a.error_5xx_percent / 100,
         error_4xx_rate=a.error_4xx_percent / 100,
@@ -61,6 +56,9 @@ def alarm_plan(tier: Tier, *, max_capacity: int, target: float, cold_start_s: in
         backlog_size=max(1, backlog),
         evaluation_minutes=a.evaluation_minutes,
         no_capacity_minutes=no_capacity_minutes,
+    )
+    return AlarmPlan(
+        settings=settings,
         derivation=(
             f"latency p90 {latency_s:g} s from {latency_from} = {int(latency_s * 1_000_000):,} µs",
             f"no capacity: page after {no_capacity_minutes} min, the cold-start allowance "

@@ -75,6 +75,21 @@ class ScalingPlan:
 
 
 @dataclass(frozen=True)
+class QueuePrefixes:
+    """Where an async tier's requests, results and errors live in the deployment's bucket."""
+
+    requests: str
+    responses: str
+    failures: str
+
+
+def queue_prefixes(tier: str) -> QueuePrefixes:
+    """`async/<tier>/requests/`, `.../responses/`, `.../failures/`: one prefix per use, so each
+    role is granted exactly the one it needs."""
+    return QueuePrefixes(*(f"async/{tier}/{part}/" for part in ("requests", "responses", "failures")))
+
+
+@dataclass(frozen=True)
 class VersionPlan:
     """One model version served by a tier: its traffic weight and its container env."""
 
@@ -112,6 +127,7 @@ class TierPlan:
     startup_health_check_timeout_s: int
     cold_start_s: int  # provisioning + download + start-up health check (planning.startup)
     capacity: CapacityPlan  # the tier's bounds and every version's share: what the stacks render
+    queue: QueuePrefixes | None  # async tiers: their S3 prefixes
     throughput: Throughput
     answers: AnswerLimits  # the longest answer each router route carries (real-time kinds)
     scaling: ScalingPlan
@@ -277,6 +293,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         startup_health_check_timeout_s=startup_s,
         cold_start_s=cold_start_s,
         capacity=capacity,
+        queue=queue_prefixes(tier.name) if tier.endpoint.queued else None,
         throughput=throughput,
         answers=answer_limits(throughput, max_concurrency=tier.max_concurrency, context_tokens=context),
         scaling=scaling,

@@ -1,16 +1,19 @@
 """CDK stacks: stateful (key, buckets) and inference (models, endpoints)."""
 
 from deepseek_cdk.stacks.deployment import DeploymentStacks, build_deployment, environment
-from deepseek_cdk.stacks.inference import (
+from deepseek_cdk.stacks.inference import InferenceStack
+from deepseek_cdk.stacks.stateful import StatefulStack
+from deepseek_cdk.stacks.tiers import (
+    TIER_KINDS,
     AsyncTier,
     InferenceComponentTier,
-    InferenceStack,
     RealtimeTier,
     TierResources,
+    build_tier,
 )
-from deepseek_cdk.stacks.stateful import StatefulStack
 
 __all__ = [
+    "TIER_KINDS",
     "AsyncTier",
     "DeploymentStacks",
     "InferenceComponentTier",
@@ -19,5 +22,6 @@ __all__ = [
     "StatefulStack",
     "TierResources",
     "build_deployment",
+    "build_tier",
     "environment",
 ]

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from deepseek_cdk.constructs.alarms import AlarmLimits, EndpointAlarms, Notifications
-from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
 from deepseek_cdk.constructs.budget import DeploymentBudget
-from deepseek_cdk.constructs.common import add_tags, pascal
 from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
-from deepseek_cdk.constructs.endpoint_base import Hosting, SageMakerEndpoint
-from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
-from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
-from deepseek_cdk.constructs.llm_model import LlmModel
-from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint, Variant
-from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier
-from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
-from deepseek_cdk.kinds import EndpointKind
-from deepseek_cdk.planning import Plan, ScalingPlan, TierPlan
-from deepseek_cdk.planning.capacity import VersionCapacity
+from deepseek_cdk.constructs.notifications import Notifications
+from deepseek_cdk.constructs.request_router import RequestRouter
+from deepseek_cdk.planning import Plan
+from deepseek_cdk.stacks.tiers import TierResources, build_tier, tier_summary
 
 
 class InferenceStack(cdk.Stack):
@@ -38,21 +27,39 @@ class InferenceStack(cdk.Stack):
     def __init__(
         self,
         scope: Construct,
-        construct_id_: str,
+        construct_id: str,
         *,
         plan: Plan,
         key: kms.IKey,
         bucket_name: str,
         **kwargs: Any,
     ) -> None:
-        super().__init__(scope, construct_id_, **kwargs)
+        super().__init__(scope, construct_id, **kwargs)
+        self.notifications = Notifications(
+            self, "Notifications", kms_key=key, email=plan.monitoring.alarm_email
+        )
         self.tiers: dict[str, TierResources] = {
-            tier.name: TIER_KINDS[tier.endpoint](
-                self, pascal(tier.name), tier=tier, key=key, bucket_name=bucket_name
+            tier.name: build_tier(
+                self, tier, key=key, bucket_name=bucket_name, notifications=self.notifications
             )
             for tier in plan.tiers
         }
-        self._monitor(plan, key)
+        self.dashboard = DeploymentDashboard(
+            self,
+            "Dashboard",
+            tiers=[
+                DashboardTier(t.name, tier_summary(t), self.tiers[t.name].monitoring.graphs())
+                for t in plan.tiers
+            ],
+        )
+        if plan.monitoring.budget_usd_per_month is not None:
+            DeploymentBudget(
+                self,
+                "Budget",
+                deployment=plan.deployment,
+                limit_usd_per_month=plan.monitoring.budget_usd_per_month,
+                topic=self.notifications.alerts,
+            )
         self.router: RequestRouter | None = None
         if plan.router is not None:
             self.router = RequestRouter(
@@ -63,320 +70,3 @@ class InferenceStack(cdk.Stack):
                 rules=plan.router.rules,
                 kms_key=key,
             )
-
-    def _monitor(self, plan: Plan, key: kms.IKey) -> None:
-        """Alarms per tier to a notifications topic, one dashboard, and the budget."""
-        self.notifications = Notifications(
-            self, "Notifications", kms_key=key, email=plan.monitoring.alarm_email
-        )
-        self.alarms = {
-            tier.name: EndpointAlarms(
-                self.tiers[tier.name],
-                "Alarms",
-                endpoint=self.tiers[tier.name].endpoint,
-                limits=AlarmLimits(
-                    latency_p90_us=tier.alarms.latency_p90_us,
-                    error_5xx_rate=tier.alarms.error_5xx_rate,
-                    error_4xx_rate=tier.alarms.error_4xx_rate,
-                    disk_percent=tier.alarms.disk_percent,
-                    at_max_minutes=tier.alarms.at_max_minutes,
-                    oldest_request_s=tier.alarms.oldest_request_s,
-                    backlog_size=tier.alarms.backlog_size,
-                    evaluation_minutes=tier.alarms.evaluation_minutes,
-                    no_capacity_minutes=tier.alarms.no_capacity_minutes,
-                ),
-                notifications=self.notifications,
-                at_max_metrics=self.tiers[tier.name].at_max_metrics(tier),
-                at_max_target=tier.scaling.target.target,
-            )
-            for tier in plan.tiers
-        }
-        self.dashboard = DeploymentDashboard(
-            self,
-            "Dashboard",
-            tiers=[DashboardTier(t.name, self.tiers[t.name].endpoint, tier_summary(t)) for t in plan.tiers],
-        )
-        if plan.monitoring.budget_usd_per_month is not None:
-            DeploymentBudget(
-                self,
-                "Budget",
-                deployment=plan.deployment,
-                limit_usd_per_month=plan.monitoring.budget_usd_per_month,
-                topic=self.notifications.alerts,
-            )
-
-
-class TierResources(Construct):
-    """What every tier has: its tags, an execution role, and one LlmModel per version."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id_: str,
-        *,
-        tier: TierPlan,
-        key: kms.IKey,
-        reads: tuple[S3Prefix, ...] = (),
-        writes: tuple[S3Prefix, ...] = (),
-    ) -> None:
-        super().__init__(scope, construct_id_)
-        add_tags(self, {"tier": tier.name, "model": tier.model})
-        weights = {S3Prefix.parse(v.weights_uri, "weights_uri") for v in tier.versions if v.weights_uri}
-        self.role = ModelExecutionRole(
-            self,
-            "ExecutionRole",
-            image_repositories=[tier.image_repository],
-            read_prefixes=[*sorted(weights, key=lambda p: p.uri), *reads],
-            write_prefixes=writes,
-            kms_key=key,
-            endpoint_name=tier.endpoint_name,
-        )
-        self.models: dict[str, LlmModel] = {}
-        for version in tier.versions:
-            model = LlmModel(
-                self,
-                f"Model{pascal(version.name)}",
-                image_repository=tier.image_repository,
-                image_tag=tier.image_tag,
-                environment=version.env,
-                weights_uri=version.weights_uri,
-                role=self.role.role,
-            )
-            self.after_grants(model.model)
-            add_tags(model, {"version": version.name})
-            self.models[version.name] = model
-
-    endpoint: SageMakerEndpoint
-
-    def at_max_metrics(self, tier: TierPlan) -> dict[str, cloudwatch.IMetric]:
-        """The metric scaling tracks, per variant or component, for the at-max alarms."""
-        raise NotImplementedError
-
-    def routed(self, tier: TierPlan) -> RoutedTier:
-        """How the router reaches this tier."""
-        return RoutedTier(
-            tier.name,
-            tier.endpoint,
-            tier.endpoint_name,
-            context_tokens=tier.max_context_tokens,
-            buffered_max_tokens=tier.answers.buffered_max_tokens,
-            stream_max_tokens=tier.answers.stream_max_tokens,
-        )
-
-    def after_grants(self, resource: Construct) -> None:
-        """Create `resource` only once the role's policies exist (the role itself is already a
-        dependency wherever its ARN is used); SageMaker checks the role's access on creation."""
-        for policy in (self.role.policy, self.role.data_policy):
-            if policy is not None:
-                resource.node.add_dependency(policy)
-
-
-class RealtimeTier(TierResources):
-    """A real-time tier: weighted variants, one per version, each scaled on its own."""
-
-    endpoint: RealtimeEndpoint
-
-    def __init__(
-        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket_name: str
-    ) -> None:
-        super().__init__(scope, construct_id_, tier=tier, key=key)
-        live = tier.capacity.live
-        self.endpoint = RealtimeEndpoint(
-            self,
-            "Endpoint",
-            variants=[
-                Variant(
-                    v.version, self.models[v.version].model_name, v.weight, initial_instance_count=v.initial
-                )
-                for v in live
-            ],
-            hosting=hosting_of(tier),
-            kms_key=key,
-            endpoint_name=tier.endpoint_name,
-        )
-        # The endpoint name carries the instance type (planning.plan.endpoint_name), so a new
-        # instance type replaces the endpoint and these targets with it instead of an update
-        # that SageMaker would refuse while a variant is registered for autoscaling.
-        self.scaling = [
-            track_and_schedule(
-                self.endpoint.scale_instances(variant=v.version, min_capacity=v.min, max_capacity=v.max),
-                tier.scaling,
-                v,
-            )
-            for v in live
-        ]
-
-    def at_max_metrics(self, tier: TierPlan) -> dict[str, cloudwatch.IMetric]:
-        endpoint = self.endpoint
-        metric = (
-            endpoint.metric_concurrent_requests
-            if tier.scaling.target.metric == "concurrency"
-            else endpoint.metric_invocations_per_instance
-        )
-        return {v.version: metric(v.version) for v in tier.capacity.live}
-
-
-class AsyncTier(TierResources):
-    """An async tier: requests queue in SageMaker, results go to the deployment's bucket under
-    `async/<tier>/`, and the tier scales on its backlog, from zero when min is 0."""
-
-    endpoint: AsyncEndpoint
-
-    def __init__(
-        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket_name: str
-    ) -> None:
-        requests, responses, failures = (
-            S3Prefix(bucket_name, f"async/{tier.name}/{part}/")
-            for part in ("requests", "responses", "failures")
-        )
-        super().__init__(
-            scope, construct_id_, tier=tier, key=key, reads=(requests,), writes=(responses, failures)
-        )
-        self.requests, self.responses, self.failures = requests, responses, failures
-        (version,) = tier.capacity.live
-        self.endpoint = AsyncEndpoint(
-            self,
-            "Endpoint",
-            model_name=self.models[version.version].model_name,
-            variant_name=version.version,
-            hosting=hosting_of(tier),
-            output=self.responses,
-            failure=self.failures,
-            kms_key=key,
-            max_concurrent_invocations=tier.max_concurrency,
-            endpoint_name=tier.endpoint_name,
-        )
-        self.role.allow_publish(self.endpoint.success_topic, self.endpoint.error_topic)
-        s = tier.scaling
-        self.scaling = self.endpoint.scale_on_backlog(
-            min_capacity=version.min,
-            max_capacity=version.max,
-            backlog_per_instance=s.target.target,
-            scale_out_cooldown=cdk.Duration.seconds(s.scale_out_cooldown_s),
-            scale_in_cooldown=cdk.Duration.seconds(s.scale_in_cooldown_s),
-            cold_start=cdk.Duration.seconds(s.scale_from_zero_cooldown_s),
-        )
-        schedule(self.scaling, s, version)
-
-    def routed(self, tier: TierPlan) -> RoutedTier:
-        return replace(
-            super().routed(tier), requests=self.requests, responses=self.responses, failures=self.failures
-        )
-
-    def at_max_metrics(self, tier: TierPlan) -> dict[str, cloudwatch.IMetric]:
-        return {"backlog": self.endpoint.metric_backlog_per_instance()}
-
-
-class InferenceComponentTier(TierResources):
-    """An inference-component tier: one component per version on instances SageMaker manages;
-    copies scale on concurrency and from zero on no-capacity failures, instances follow."""
-
-    endpoint: InferenceComponentEndpoint
-
-    def __init__(
-        self, scope: Construct, construct_id_: str, *, tier: TierPlan, key: kms.IKey, bucket_name: str
-    ) -> None:
-        super().__init__(scope, construct_id_, tier=tier, key=key)
-        s = tier.scaling
-        live = tier.capacity.live
-        self.endpoint = InferenceComponentEndpoint(
-            self,
-            "Endpoint",
-            components=[
-                Component(
-                    v.version,
-                    self.models[v.version].model_name,
-                    accelerators=tier.tensor_parallel_degree,
-                    memory_mb=tier.copy_memory_mb,
-                    initial_copies=v.initial,
-                )
-                for v in live
-            ],
-            execution_role=self.role.role,
-            hosting=hosting_of(tier),
-            min_instances=tier.capacity.instances_min,
-            max_instances=tier.capacity.instances_max,
-            kms_key=key,
-            endpoint_name=tier.endpoint_name,
-        )
-        self.after_grants(self.endpoint.endpoint_config)
-        self.scaling = [
-            schedule(
-                self.endpoint.scale_copies(
-                    v.version,
-                    min_copies=v.min,
-                    max_copies=v.max,
-                    target_concurrency=s.target.target,
-                    scale_out_cooldown=cdk.Duration.seconds(s.scale_out_cooldown_s),
-                    scale_in_cooldown=cdk.Duration.seconds(s.scale_in_cooldown_s),
-                    cold_start=cdk.Duration.seconds(s.scale_from_zero_cooldown_s),
-                ),
-                s,
-                v,
-            )
-            for v in live
-        ]
-
-    def routed(self, tier: TierPlan) -> RoutedTier:
-        components = tuple((self.endpoint.component_names[v.version], v.weight) for v in tier.capacity.live)
-        return replace(super().routed(tier), components=components)
-
-    def at_max_metrics(self, tier: TierPlan) -> dict[str, cloudwatch.IMetric]:
-        return {
-            v.version: self.endpoint.metric_concurrent_requests_per_copy(v.version)
-            for v in tier.capacity.live
-        }
-
-
-def tier_summary(tier: TierPlan) -> str:
-    """The dashboard's text for a tier: what it runs on and what the plan says it costs."""
-    cost = (
-        f"${tier.cost.monthly_at_min:,.0f}-${tier.cost.monthly_at_max:,.0f} a month (scheduled min-max)"
-        if tier.cost
-        else f"no catalog price for {tier.instance_type}"
-    )
-    return (
-        f"### {tier.name}: {tier.endpoint}, {tier.model}\n"
-        f"{tier.instance_type}, {tier.capacity.min}-{tier.capacity.max} instances; "
-        f"planned cost {cost}"
-    )
-
-
-def hosting_of(tier: TierPlan) -> Hosting:
-    """The plan's instance type, start-up timeouts, storage and initial instance count."""
-    return Hosting(
-        instance_type=tier.instance_type,
-        initial_instance_count=tier.capacity.initial_instances,
-        model_download_timeout_s=tier.model_download_timeout_s,
-        startup_health_check_timeout_s=tier.startup_health_check_timeout_s,
-        volume_size_gb=tier.volume_size_gb,
-        local_nvme=tier.local_nvme,
-    )
-
-
-def track_and_schedule(
-    scaling: CapacityScaling, plan: ScalingPlan, share: VersionCapacity
-) -> CapacityScaling:
-    """Target tracking on the plan's metric and target, plus this version's share of its
-    scheduled scenarios."""
-    track = scaling.on_concurrency if plan.target.metric == "concurrency" else scaling.on_invocations
-    track(
-        plan.target.target,
-        scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
-        scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
-    )
-    return schedule(scaling, plan, share)
-
-
-def schedule(scaling: CapacityScaling, plan: ScalingPlan, share: VersionCapacity) -> CapacityScaling:
-    """The tier's scheduled scenarios, each with this version's share of its min and max."""
-    for s, part in zip(plan.schedules, share.schedules, strict=True):
-        scaling.on_schedule(ScheduledCapacity(s.name, s.expression, s.timezone, part.min, part.max))
-    return scaling
-
-
-TIER_KINDS: dict[EndpointKind, type[RealtimeTier] | type[AsyncTier] | type[InferenceComponentTier]] = {
-    EndpointKind.REALTIME: RealtimeTier,
-    EndpointKind.ASYNC: AsyncTier,
-    EndpointKind.INFERENCE_COMPONENTS: InferenceComponentTier,
-}

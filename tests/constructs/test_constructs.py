@@ -305,27 +305,3 @@ def test_scale_copies_of_an_unknown_component() -> None:
     e = ic_endpoint(stack())
     with pytest.raises(ValueError, match="component: must be one of"):
         e.scale_copies("v9", min_copies=0, max_copies=1, target_concurrency=4)
-
-
-def test_monitoring_constructs_reject_bad_props() -> None:
-    from deepseek_cdk.constructs.alarms import AlarmLimits, EndpointAlarms, Notifications
-    from deepseek_cdk.constructs.budget import DeploymentBudget
-
-    s = stack()
-    key = kms.Key(s, "Key", enable_key_rotation=True)
-    with pytest.raises(ValueError, match="email: must be an e-mail address"):
-        Notifications(s, "Bad", kms_key=key, email="ops")
-    notifications = Notifications(s, "Notifications", kms_key=key)
-    limits = AlarmLimits(1_000_000, 0.01, 0.05, 95, 90, 30, 1800, 10)
-    e = endpoint(s)
-    with pytest.raises(ValueError, match="at_max_target: give the scaling target"):
-        EndpointAlarms(
-            s,
-            "A",
-            endpoint=e,
-            limits=limits,
-            notifications=notifications,
-            at_max_metrics={"v1": e.metric_invocations()},
-        )
-    with pytest.raises(ValueError, match="limit_usd_per_month: must be > 0"):
-        DeploymentBudget(s, "B", deployment="x", limit_usd_per_month=0, topic=notifications.alerts)

@@ -59,7 +59,7 @@ def test_async_alarm_set(synthesized: dict[str, Synthesized]) -> None:
     tier = s.plan.tier("reasoning")
     assert stuck["MetricName"] == "HasBacklogWithoutCapacity"
     # Pages only once the wait is longer than the tier's whole cold-start allowance.
-    assert stuck["EvaluationPeriods"] == tier.alarms.no_capacity_minutes
+    assert stuck["EvaluationPeriods"] == tier.alarms.settings.no_capacity_minutes
     assert stuck["EvaluationPeriods"] * 60 >= tier.cold_start_s
     assert alarm(s, "ReasoningAlarmsInvocationFailures")["MetricName"] == "InvocationFailures"
     assert alarm(s, "ReasoningAlarmsAtMaxBacklog")["MetricName"] == "ApproximateBacklogSizePerInstance"
@@ -71,12 +71,12 @@ def test_inference_component_alarm_set(synthesized: dict[str, Synthesized]) -> N
     component = [{"Name": "InferenceComponentName", "Value": f"{tier.endpoint_name}-v1"}]
     no_capacity = alarm(s, "ChatAlarmsNoCapacityV1")
     assert no_capacity["MetricName"] == "NoCapacityInvocationFailures"
-    assert no_capacity["EvaluationPeriods"] == tier.alarms.no_capacity_minutes
+    assert no_capacity["EvaluationPeriods"] == tier.alarms.settings.no_capacity_minutes
     assert no_capacity["EvaluationPeriods"] * 60 >= tier.cold_start_s
     # A component's invocation metrics carry its name, not the endpoint's variant.
     latency = alarm(s, "ChatAlarmsLatencyV1")
     assert (latency["MetricName"], latency["ExtendedStatistic"]) == ("ModelLatency", "p90")
-    assert latency["Threshold"] == tier.alarms.latency_p90_us
+    assert latency["Threshold"] == tier.alarms.settings.latency_p90_us
     errors = alarm(s, "ChatAlarmsErrors5xxV1")
     assert (errors["MetricName"], errors["Statistic"]) == ("Invocation5XXErrors", "Average")
     for props in (no_capacity, latency, errors, alarm(s, "ChatAlarmsErrors4xxV1")):

@@ -11,7 +11,7 @@ from deepseek_cdk.spec import SpecError, parse_deployment
 
 def alarms_of(**tier: Any) -> Any:
     data = {"name": "t", "tiers": [{"name": "a", "model": "deepseek-r1-distill-qwen-7b", **tier}]}
-    return build_plan(parse_deployment(data)).tiers[0].alarms
+    return build_plan(parse_deployment(data)).tiers[0].alarms.settings
 
 
 def test_latency_threshold_is_the_slo_in_microseconds() -> None:
@@ -35,7 +35,7 @@ def test_no_capacity_pages_only_after_the_whole_cold_start() -> None:
     hub = tier_of(endpoint="async", scaling={"min": 0, "max": 2})
     # Provisioning, then the start-up health check (Hub weights download inside it).
     assert hub.cold_start_s == 600 + hub.startup_health_check_timeout_s
-    assert hub.alarms.no_capacity_minutes == math.ceil(hub.cold_start_s / 60)
+    assert hub.alarms.settings.no_capacity_minutes == math.ceil(hub.cold_start_s / 60)
     s3 = tier_of(
         endpoint="async",
         scaling={"min": 0, "max": 2},

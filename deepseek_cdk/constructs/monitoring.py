@@ -1,0 +1,358 @@
+"""Monitoring per endpoint kind: the alarms that fit it and the dashboard graphs that show it,
+together in one class per kind (RealtimeMonitoring, AsyncMonitoring,
+InferenceComponentMonitoring), with the shared defaults in the base class."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from constructs import Construct
+
+from deepseek_cdk.alarm_settings import AlarmSettings
+from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
+from deepseek_cdk.constructs.common import pascal, require
+from deepseek_cdk.constructs.endpoint_base import SageMakerEndpoint
+from deepseek_cdk.constructs.inference_component_endpoint import InferenceComponentEndpoint
+from deepseek_cdk.constructs.notifications import Notifications
+from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint
+
+MINUTE = cdk.Duration.minutes(1)  # the period of the endpoint metrics the expressions divide
+GRAPH_WIDTH = 6  # four graphs a row (the dashboard grid is 24 wide)
+GREATER_OR_EQUAL = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+
+E = TypeVar("E", bound=SageMakerEndpoint)
+
+
+class EndpointMonitoring(Construct, Generic[E]):
+    """The alarms of one endpoint, each notifying `notifications.alerts`, one composite alarm
+    (any critical alarm) notifying `notifications.paging`, and the graphs for a dashboard
+    (`graphs()`).
+
+    Every alarm uses 1-minute periods, all of them breaching (`settings.evaluation_minutes`
+    unless said otherwise), and treats missing data as fine: a tier at zero instances
+    publishes nothing, and that is not an outage. With `at_max_target`, an alarm per variant
+    or component on the metric scaling tracks: above the target for
+    `settings.at_max_minutes`, target tracking would have added capacity unless the tier is
+    at its maximum. `rollback_alarms` (latency and 5XX, or async failures) suit deployment
+    guardrails. Costs: $0.10 per alarm-month, $0.50 per composite alarm.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint: E,
+        notifications: Notifications,
+        settings: AlarmSettings | None = None,
+        at_max_target: float | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.settings = settings or AlarmSettings()
+        problems = self.settings.problems()
+        require(not problems, "settings", "; ".join(problems))
+        require(
+            at_max_target is None or at_max_target > 0, "at_max_target", f"must be > 0 (got {at_max_target})"
+        )
+        self.endpoint = endpoint
+        self._notify = cw_actions.SnsAction(notifications.alerts)
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        self.rollback_alarms: list[cloudwatch.Alarm] = []
+        critical = self._alarms()
+        if at_max_target is not None:
+            for name, metric in self._tracked().items():
+                self._add(
+                    f"AtMax{pascal(name)}",
+                    metric,
+                    at_max_target,
+                    periods=self.settings.at_max_minutes,
+                    description=(
+                        f"{name}: load stayed above the scaling target for {self.settings.at_max_minutes} "
+                        "minutes; the tier is at its maximum capacity (or cannot scale out)"
+                    ),
+                )
+        self.composite = cloudwatch.CompositeAlarm(
+            self,
+            "Page",
+            alarm_rule=cloudwatch.AlarmRule.any_of(*critical),
+            alarm_description="Page: this tier is failing or cannot serve requests",
+        )
+        self.composite.add_alarm_action(cw_actions.SnsAction(notifications.paging))
+
+    def _alarms(self) -> list[cloudwatch.Alarm]:
+        """Create the kind's alarms; return the critical ones (they page)."""
+        raise NotImplementedError
+
+    def _tracked(self) -> dict[str, cloudwatch.IMetric]:
+        """The metric scaling tracks, per variant or component."""
+        raise NotImplementedError
+
+    def graphs(self) -> Sequence[cloudwatch.IWidget]:
+        """The dashboard graphs for this endpoint."""
+        raise NotImplementedError
+
+    def _invocations(
+        self,
+        name: str,
+        *,
+        latency: cloudwatch.IMetric,
+        errors_5xx: cloudwatch.IMetric,
+        errors_4xx: cloudwatch.IMetric,
+    ) -> list[cloudwatch.Alarm]:
+        """Latency and error-rate alarms of one variant or component; returns the critical
+        ones (latency, 5XX), which are also its rollback alarms."""
+        s = self.settings
+        suffix = pascal(name)
+        latency_alarm = self._add(
+            f"Latency{suffix}",
+            latency,
+            s.latency_p90_us,
+            description=f"{name}: p90 model latency above {s.latency_p90_us / 1e6:g} s",
+        )
+        errors = self._add(
+            f"Errors5xx{suffix}",
+            errors_5xx,
+            s.error_5xx_rate,
+            description=f"{name}: more than {s.error_5xx_rate:.1%} of requests fail with 5XX",
+        )
+        self._add(
+            f"Errors4xx{suffix}",
+            errors_4xx,
+            s.error_4xx_rate,
+            description=f"{name}: more than {s.error_4xx_rate:.1%} of requests rejected (4XX)",
+        )
+        self.rollback_alarms += [latency_alarm, errors]
+        return [latency_alarm, errors]
+
+    def _add(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        *,
+        description: str,
+        periods: int | None = None,
+        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ) -> cloudwatch.Alarm:
+        evaluation = periods or self.settings.evaluation_minutes
+        alarm = cloudwatch.Alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=evaluation,
+            datapoints_to_alarm=evaluation,
+            comparison_operator=comparison,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(self._notify)
+        self.alarms[construct_id] = alarm
+        return alarm
+
+
+class RealtimeMonitoring(EndpointMonitoring[RealtimeEndpoint]):
+    """Per variant: ModelLatency p90 (µs), 5XX and 4XX error rates, disk; at max on the
+    tracked metric (`tracked`: "concurrency", the default, or "invocations").
+
+    No GPU-memory alarm: vLLM reserves its share of GPU memory at start-up, so the metric
+    reads the same under any load (see deepseek_cdk.planning.alarms)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint: RealtimeEndpoint,
+        notifications: Notifications,
+        settings: AlarmSettings | None = None,
+        at_max_target: float | None = None,
+        tracked: str = "concurrency",
+    ) -> None:
+        require(
+            tracked in ("concurrency", "invocations"),
+            "tracked",
+            f"concurrency or invocations (got {tracked!r})",
+        )
+        self._tracked_metric = tracked
+        super().__init__(
+            scope,
+            construct_id,
+            endpoint=endpoint,
+            notifications=notifications,
+            settings=settings,
+            at_max_target=at_max_target,
+        )
+
+    def _alarms(self) -> list[cloudwatch.Alarm]:
+        e, s = self.endpoint, self.settings
+        critical = []
+        for variant in e.variant_names:
+            critical += self._invocations(
+                variant,
+                latency=e.metric_model_latency(variant, statistic="p90"),
+                errors_5xx=e.metric_5xx_errors(variant),
+                errors_4xx=e.metric_4xx_errors(variant),
+            )
+            self._add(
+                f"Disk{pascal(variant)}",
+                e.metric_disk_utilization(variant),
+                s.disk_percent,
+                description=f"{variant}: disk above {s.disk_percent:g}%",
+            )
+        return critical
+
+    def _tracked(self) -> dict[str, cloudwatch.IMetric]:
+        e = self.endpoint
+        metric = (
+            e.metric_concurrent_requests
+            if self._tracked_metric == "concurrency"
+            else e.metric_invocations_per_instance
+        )
+        return {v: metric(v) for v in e.variant_names}
+
+    def graphs(self) -> Sequence[cloudwatch.IWidget]:
+        e = self.endpoint
+        widgets: list[cloudwatch.IWidget] = []
+        for v in e.variant_names:
+            widgets += [
+                graph(f"{v}: invocations", e.metric_invocations(v)),
+                graph(f"{v}: concurrent requests per instance", e.metric_concurrent_requests(v)),
+                graph(
+                    f"{v}: model latency (µs)",
+                    e.metric_model_latency(v, statistic="p50"),
+                    e.metric_model_latency(v, statistic="p90"),
+                ),
+                graph(f"{v}: error rates", e.metric_4xx_errors(v), e.metric_5xx_errors(v)),
+                graph(
+                    f"{v}: instances",
+                    cloudwatch.MathExpression(
+                        expression="invocations / per_instance",
+                        using_metrics={
+                            "invocations": e.metric_invocations(v),
+                            "per_instance": e.metric_invocations_per_instance(v),
+                        },
+                        label="instances (while serving)",
+                        period=MINUTE,
+                    ),
+                ),
+                graph(
+                    f"{v}: GPU (% x GPUs)", e.metric_gpu_utilization(v), e.metric_gpu_memory_utilization(v)
+                ),
+            ]
+        return widgets
+
+
+class AsyncMonitoring(EndpointMonitoring[AsyncEndpoint]):
+    """Age of the oldest queued request, backlog size, requests waiting with no instance for
+    longer than a cold start (`settings.no_capacity_minutes`), invocation failures; at max on
+    the backlog per instance."""
+
+    def _alarms(self) -> list[cloudwatch.Alarm]:
+        e, s = self.endpoint, self.settings
+        oldest = self._add(
+            "OldestRequest",
+            e.metric_age_of_oldest_request(),
+            s.oldest_request_s,
+            description=f"a request has waited more than {s.oldest_request_s // 60} minutes",
+        )
+        self._add(
+            "Backlog",
+            e.metric_backlog(),
+            s.backlog_size,
+            description=f"more than {s.backlog_size} requests waiting",
+        )
+        stuck = self._add(
+            "BacklogWithoutCapacity",
+            e.metric_has_backlog_without_capacity(),
+            1,
+            periods=s.no_capacity_minutes,  # longer than a whole cold start
+            comparison=GREATER_OR_EQUAL,
+            description=(
+                f"requests have waited {s.no_capacity_minutes} minutes with no instance running, "
+                "longer than a cold start may take"
+            ),
+        )
+        failures = self._add(
+            "InvocationFailures", e.metric_invocation_failures(), 0, description="async invocations failed"
+        )
+        self.rollback_alarms.append(failures)
+        return [oldest, stuck, failures]
+
+    def _tracked(self) -> dict[str, cloudwatch.IMetric]:
+        return {"backlog": self.endpoint.metric_backlog_per_instance()}
+
+    def graphs(self) -> Sequence[cloudwatch.IWidget]:
+        e = self.endpoint
+        return [
+            graph("Backlog (requests)", e.metric_backlog()),
+            graph("Oldest request (s)", e.metric_age_of_oldest_request()),
+            graph(
+                "Instances (while requests wait)",
+                cloudwatch.MathExpression(
+                    expression="backlog / per_instance",
+                    using_metrics={
+                        "backlog": e.metric_backlog(),
+                        "per_instance": e.metric_backlog_per_instance(),
+                    },
+                    label="instances",
+                    period=MINUTE,
+                ),
+            ),
+            graph("Failures", e.metric_invocation_failures(), e.metric_has_backlog_without_capacity()),
+            graph(
+                "GPU utilization (% x GPUs)", e.metric_gpu_utilization(), e.metric_gpu_memory_utilization()
+            ),
+        ]
+
+
+class InferenceComponentMonitoring(EndpointMonitoring[InferenceComponentEndpoint]):
+    """Per component (their invocation metrics carry the component's name, not the
+    variant's): ModelLatency p90, 5XX and 4XX rates, requests failing for lack of a copy for
+    longer than a cold start; at max on concurrent requests per copy."""
+
+    def _alarms(self) -> list[cloudwatch.Alarm]:
+        e, s = self.endpoint, self.settings
+        critical = []
+        for component in e.components:
+            critical += self._invocations(
+                component,
+                latency=e.metric_component(component, "ModelLatency", statistic="p90"),
+                errors_5xx=e.metric_component(component, "Invocation5XXErrors", statistic="Average"),
+                errors_4xx=e.metric_component(component, "Invocation4XXErrors", statistic="Average"),
+            )
+            critical.append(
+                self._add(
+                    f"NoCapacity{pascal(component)}",
+                    e.metric_no_capacity_failures(component),
+                    0,
+                    periods=s.no_capacity_minutes,  # longer than a whole cold start
+                    description=(
+                        f"{component}: requests failed for lack of a copy for {s.no_capacity_minutes} "
+                        "minutes, longer than a cold start may take"
+                    ),
+                )
+            )
+        return critical
+
+    def _tracked(self) -> dict[str, cloudwatch.IMetric]:
+        return {c: self.endpoint.metric_concurrent_requests_per_copy(c) for c in self.endpoint.components}
+
+    def graphs(self) -> Sequence[cloudwatch.IWidget]:
+        e = self.endpoint
+        return [
+            graph(
+                f"{c}: requests per copy",
+                e.metric_concurrent_requests_per_copy(c),
+                e.metric_component_invocations(c),
+            )
+            for c in e.components
+        ] + [graph(f"{c}: no-capacity failures", e.metric_no_capacity_failures(c)) for c in e.components]
+
+
+def graph(title: str, *metrics: cloudwatch.IMetric) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(title=title, left=list(metrics), width=GRAPH_WIDTH, height=6)

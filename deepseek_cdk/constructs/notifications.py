@@ -1,0 +1,56 @@
+"""Notifications: the SNS topics every alarm of a deployment notifies."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from deepseek_cdk.constructs.common import require
+
+
+class Notifications(Construct):
+    """Two SNS topics, KMS-encrypted and TLS-only: `alerts` receives every alarm (and an
+    optional e-mail subscription), `paging` only each tier's composite alarm.
+
+    A topic policy replaces SNS's default policy, so each topic allows exactly the services
+    that publish to it: CloudWatch, for alarms of this account and region, on both topics
+    (a DeploymentBudget adds AWS Budgets to the topic it notifies). The key's policy must let
+    the same services use the key (the stateful stack's key does).
+    Costs: SNS requests and deliveries; nothing while quiet."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, kms_key: kms.IKey, email: str | None = None
+    ) -> None:
+        super().__init__(scope, construct_id)
+        require(email is None or "@" in email, "email", f"must be an e-mail address (got {email!r})")
+        self.alerts = sns.Topic(
+            self, "Alerts", master_key=kms_key, enforce_ssl=True, display_name="deepseek-cdk alerts"
+        )
+        self.paging = sns.Topic(
+            self, "Paging", master_key=kms_key, enforce_ssl=True, display_name="deepseek-cdk paging"
+        )
+        for topic in (self.alerts, self.paging):
+            topic.add_to_resource_policy(alarms_may_publish(topic))
+            if email:
+                topic.add_subscription(subscriptions.EmailSubscription(email))
+
+
+def alarms_may_publish(topic: sns.ITopic) -> iam.PolicyStatement:
+    """CloudWatch may publish to `topic` for alarms of this account and region only: without
+    it, a topic with its own policy refuses every alarm notification ("not authorized to
+    perform: SNS:Publish")."""
+    alarms = f"arn:{cdk.Aws.PARTITION}:cloudwatch:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:alarm:*"
+    return iam.PolicyStatement(
+        sid="CloudWatchAlarmsPublish",
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=["sns:Publish"],
+        resources=[topic.topic_arn],
+        conditions={
+            "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+            "ArnLike": {"aws:SourceArn": alarms},
+        },
+    )
