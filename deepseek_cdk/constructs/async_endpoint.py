@@ -125,8 +125,8 @@ class AsyncEndpoint(SageMakerEndpoint):
         is in service; within the cooldown the added instance counts as capacity, so no
         second one is added for the same wait. Give the longest start-up the endpoint allows
         (provisioning + download + start-up health check)."""
-        scaling = self.scale_instances(min_capacity=min_capacity, max_capacity=max_capacity)
-        scaling.on_metric(
+        scaling = self.auto_scale_instance_count(min_capacity=min_capacity, max_capacity=max_capacity)
+        scaling.scale_to_track_metric(
             "Backlog",
             self.metric_backlog_per_instance(),
             backlog_per_instance,
@@ -145,7 +145,7 @@ class AsyncEndpoint(SageMakerEndpoint):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description="Requests are waiting and no instance is running: start one",
             )
-            scaling.on_alarm("ScaleOutFromZero", waiting, adjustment=1, cooldown=cold_start)
+            scaling.scale_on_alarm("ScaleOutFromZero", waiting, adjustment=1, cooldown=cold_start)
         return scaling
 
     def _endpoint_metric(self, name: str, statistic: str = "Average") -> cloudwatch.Metric:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
@@ -171,16 +173,34 @@ def acknowledge_nvme_storage(config: sagemaker.CfnEndpointConfig, hosting: Hosti
             acknowledge(config, f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured", reason)
 
 
+def invoke_statement(
+    endpoint_name: str, *, queued: bool = False, components: Sequence[str] = ()
+) -> iam.PolicyStatement:
+    """Permission to invoke one endpoint (and its inference components): InvokeEndpoint and
+    InvokeEndpointWithResponseStream, or InvokeEndpointAsync for a queued (async) endpoint."""
+    arn = f"arn:{cdk.Aws.PARTITION}:sagemaker:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}"
+    actions = (
+        ["sagemaker:InvokeEndpointAsync"]
+        if queued
+        else ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"]
+    )
+    resources = [f"{arn}:endpoint/{endpoint_name}", *(f"{arn}:inference-component/{c}" for c in components)]
+    return iam.PolicyStatement(actions=actions, resources=resources)
+
+
 class SageMakerEndpoint(Construct):
-    """Base of the endpoint constructs: owns the Endpoint, its metrics and its scaling.
+    """Base of the endpoint constructs: owns the Endpoint, its metrics, its invoke grants and
+    its scaling.
 
     Subclasses build `endpoint_config` and call `_create_endpoint`."""
 
     endpoint_config: sagemaker.CfnEndpointConfig
     endpoint: sagemaker.CfnEndpoint
     variant_names: list[str]
+    planned_name: str | None = None
 
     def _create_endpoint(self, endpoint_name: str | None) -> None:
+        self.planned_name = endpoint_name
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",
@@ -190,13 +210,42 @@ class SageMakerEndpoint(Construct):
 
     @property
     def endpoint_name(self) -> str:
+        """The endpoint's name attribute: a reference that orders a user after the endpoint."""
         return self.endpoint.attr_endpoint_name
 
-    def scale_instances(
+    @property
+    def metric_endpoint_name(self) -> str:
+        """The name metrics carry: the planned name when there is one, so an alarm on this
+        endpoint's metrics does not depend on the endpoint and can be part of its own
+        deployment configuration (auto-rollback alarms) without a dependency cycle."""
+        return self.planned_name or self.endpoint_name
+
+    def invoke_statement(self) -> iam.PolicyStatement:
+        """What invoking this endpoint takes (its inference components included)."""
+        return invoke_statement(
+            self.metric_endpoint_name, queued=self.kind.queued, components=self._component_names()
+        )
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let `grantee` invoke this endpoint (streaming included; async: InvokeEndpointAsync).
+        Adds to the grantee's identity policy, as CDK's grants do."""
+        statement = self.invoke_statement()
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=statement.actions, resource_arns=statement.resources
+        )
+
+    def _component_names(self) -> list[str]:
+        return []
+
+    def variant(self, name: str) -> VariantHandle:
+        """A handle on one production variant: its metrics and its instance scaling."""
+        return VariantHandle(self, self._variant(name))
+
+    def auto_scale_instance_count(
         self, *, min_capacity: int, max_capacity: int, variant: str | None = None
     ) -> CapacityScaling:
         """Register a variant's instance count with Application Auto Scaling; add policies and
-        schedules on the result (`.on_concurrency(...)`, `.on_schedule(...)`).
+        schedules on the result (`.scale_on_concurrency(...)`, `.scale_on_schedule(...)`).
 
         The target's resource id references the endpoint's name attribute, so the target is
         created after the endpoint and, when the endpoint is replaced under a new name, a new
@@ -236,9 +285,10 @@ class SageMakerEndpoint(Construct):
         statistic: str = "Average",
         period: cdk.Duration | None = None,
         per_variant: bool = True,
+        label: str | None = None,
     ) -> cloudwatch.Metric:
         """A CloudWatch metric of this endpoint, of one variant (the first by default)."""
-        dimensions = {"EndpointName": self.endpoint_name}
+        dimensions = {"EndpointName": self.metric_endpoint_name}
         if per_variant:
             dimensions["VariantName"] = self._variant(variant)
         return cloudwatch.Metric(
@@ -247,6 +297,7 @@ class SageMakerEndpoint(Construct):
             dimensions_map=dimensions,
             statistic=statistic,
             period=period or cdk.Duration.minutes(1),
+            label=label,
         )
 
     def metric_model_latency(self, variant: str | None = None, statistic: str = "p90") -> cloudwatch.Metric:
@@ -268,3 +319,55 @@ class SageMakerEndpoint(Construct):
         name = variant or self.variant_names[0]
         require(name in self.variant_names, "variant", f"must be one of {self.variant_names}")
         return name
+
+
+class VariantHandle:
+    """One production variant of an endpoint: `endpoint.variant("v1")`. Its metrics take the
+    usual options (statistic, period, label); `auto_scale_instance_count` registers its
+    instance count with Application Auto Scaling and returns the scaling to add policies to."""
+
+    def __init__(self, endpoint: SageMakerEndpoint, name: str) -> None:
+        self.endpoint = endpoint
+        self.name = name
+
+    def metric(
+        self,
+        metric_name: str,
+        *,
+        namespace: str = INVOCATION_NAMESPACE,
+        statistic: str = "Average",
+        period: cdk.Duration | None = None,
+        label: str | None = None,
+    ) -> cloudwatch.Metric:
+        return self.endpoint.metric(
+            metric_name,
+            variant=self.name,
+            namespace=namespace,
+            statistic=statistic,
+            period=period,
+            label=label,
+        )
+
+    def metric_model_latency(self, *, statistic: str = "p90", **options: Any) -> cloudwatch.Metric:
+        """Time spent in the container, in microseconds."""
+        return self.metric("ModelLatency", statistic=statistic, **options)
+
+    def metric_invocations(self, *, statistic: str = "Sum", **options: Any) -> cloudwatch.Metric:
+        return self.metric("Invocations", statistic=statistic, **options)
+
+    def metric_5xx_errors(self, **options: Any) -> cloudwatch.Metric:
+        """Average = share of requests answered 5xx."""
+        return self.metric("Invocation5XXErrors", **options)
+
+    def metric_4xx_errors(self, **options: Any) -> cloudwatch.Metric:
+        """Average = share of requests answered 4xx."""
+        return self.metric("Invocation4XXErrors", **options)
+
+    def metric_gpu_utilization(self, **options: Any) -> cloudwatch.Metric:
+        """Percent summed over GPUs: 0-100 x GPU count."""
+        return self.metric("GPUUtilization", namespace=INSTANCE_NAMESPACE, **options)
+
+    def auto_scale_instance_count(self, *, min_capacity: int, max_capacity: int) -> CapacityScaling:
+        return self.endpoint.auto_scale_instance_count(
+            variant=self.name, min_capacity=min_capacity, max_capacity=max_capacity
+        )

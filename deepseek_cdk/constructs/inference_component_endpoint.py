@@ -157,6 +157,9 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
                 ),
             )
 
+    def _component_names(self) -> list[str]:
+        return list(self.component_names.values())
+
     def scale_copies(
         self,
         component: str,
@@ -187,7 +190,7 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
         )
         # The resource id is a literal name: register only once the component exists.
         scaling.node.add_dependency(self.components[component])
-        scaling.on_concurrency(
+        scaling.scale_on_concurrency(
             target_concurrency, scale_out_cooldown=scale_out_cooldown, scale_in_cooldown=scale_in_cooldown
         )
         if min_copies == 0:
@@ -201,7 +204,7 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description="A request failed because no copy was running: start one",
             )
-            scaling.on_alarm("ScaleOutFromZero", no_capacity, adjustment=1, cooldown=cold_start)
+            scaling.scale_on_alarm("ScaleOutFromZero", no_capacity, adjustment=1, cooldown=cold_start)
         return scaling
 
     def metric_component(

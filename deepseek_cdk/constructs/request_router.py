@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from deepseek_cdk.constructs.common import acknowledge, nag_reference, require, skip_checkov
+from deepseek_cdk.constructs.endpoint_base import invoke_statement
 from deepseek_cdk.constructs.execution_role import S3Prefix
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.runtime.router import contract
@@ -285,26 +286,13 @@ class RequestRouter(Construct):
             description="deepseek-cdk request router: invoke this deployment's endpoints only",
         )
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[role], description="What the router may do")
-        arn = f"arn:{cdk.Aws.PARTITION}:sagemaker:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}"
-        realtime = [t for t in tiers if not t.kind.queued]
+        for t in tiers:
+            self.policy.add_statements(
+                invoke_statement(
+                    t.endpoint_name, queued=t.kind.queued, components=[name for name, _ in t.components]
+                )
+            )
         queued = [t for t in tiers if t.kind.queued]
-        if realtime:
-            self.policy.add_statements(
-                iam.PolicyStatement(
-                    sid="InvokeRealtimeTiers",
-                    actions=["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
-                    resources=[f"{arn}:endpoint/{t.endpoint_name}" for t in realtime]
-                    + [f"{arn}:inference-component/{name}" for t in realtime for name, _ in t.components],
-                )
-            )
-        if queued:
-            self.policy.add_statements(
-                iam.PolicyStatement(
-                    sid="InvokeAsyncTiers",
-                    actions=["sagemaker:InvokeEndpointAsync"],
-                    resources=[f"{arn}:endpoint/{t.endpoint_name}" for t in queued],
-                )
-            )
         for t in queued:
             assert t.requests and t.responses and t.failures
             self._objects(t.requests, ["s3:PutObject"], "stores async requests under")

@@ -109,7 +109,7 @@ class CapacityScaling(Construct):
         # service-linked role; naming it here would fail in accounts where it is missing.
         cfn.add_property_deletion_override("RoleARN")
 
-    def on_concurrency(
+    def scale_on_concurrency(
         self,
         target: float,
         *,
@@ -121,7 +121,7 @@ class CapacityScaling(Construct):
             "Concurrency", CONCURRENCY_METRICS[self.kind], None, target, scale_out_cooldown, scale_in_cooldown
         )
 
-    def on_invocations(
+    def scale_on_invocations(
         self,
         target: float,
         *,
@@ -133,7 +133,7 @@ class CapacityScaling(Construct):
             "Invocations", INVOCATION_METRICS[self.kind], None, target, scale_out_cooldown, scale_in_cooldown
         )
 
-    def on_metric(
+    def scale_to_track_metric(
         self,
         construct_id: str,
         metric: cloudwatch.IMetric,
@@ -145,7 +145,7 @@ class CapacityScaling(Construct):
         """Track any metric (e.g. an async endpoint's backlog per instance)."""
         return self._track(construct_id, None, metric, target, scale_out_cooldown, scale_in_cooldown)
 
-    def on_alarm(
+    def scale_on_alarm(
         self,
         construct_id: str,
         alarm: cloudwatch.Alarm,
@@ -169,7 +169,7 @@ class CapacityScaling(Construct):
         alarm.add_alarm_action(cw_actions.ApplicationScalingAction(action))
         return action
 
-    def on_schedule(self, schedule: ScheduledCapacity) -> None:
+    def scale_on_schedule(self, schedule: ScheduledCapacity) -> None:
         """Set min and/or max at a scheduled time; values stay until changed again."""
         require(
             schedule.min_capacity is not None or schedule.max_capacity is not None,

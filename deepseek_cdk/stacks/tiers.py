@@ -130,7 +130,9 @@ class RealtimeTier(TierResources):
         # that SageMaker would refuse while a variant is registered for autoscaling.
         self.scaling = [
             track_and_schedule(
-                self.endpoint.scale_instances(variant=v.version, min_capacity=v.min, max_capacity=v.max),
+                self.endpoint.auto_scale_instance_count(
+                    variant=v.version, min_capacity=v.min, max_capacity=v.max
+                ),
                 tier.scaling,
                 v,
             )
@@ -312,7 +314,9 @@ def track_and_schedule(
 ) -> CapacityScaling:
     """Target tracking on the plan's metric and target, plus this version's share of its
     scheduled scenarios."""
-    track = scaling.on_concurrency if plan.target.metric == "concurrency" else scaling.on_invocations
+    track = (
+        scaling.scale_on_concurrency if plan.target.metric == "concurrency" else scaling.scale_on_invocations
+    )
     track(
         plan.target.target,
         scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
@@ -324,7 +328,7 @@ def track_and_schedule(
 def schedule(scaling: CapacityScaling, plan: ScalingPlan, share: VersionCapacity) -> CapacityScaling:
     """The tier's scheduled scenarios, each with this version's share of its min and max."""
     for s, part in zip(plan.schedules, share.schedules, strict=True):
-        scaling.on_schedule(ScheduledCapacity(s.name, s.expression, s.timezone, part.min, part.max))
+        scaling.scale_on_schedule(ScheduledCapacity(s.name, s.expression, s.timezone, part.min, part.max))
     return scaling
 
 

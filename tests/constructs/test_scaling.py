@@ -1,4 +1,4 @@
-"""CapacityScaling on its own and through RealtimeEndpoint.scale_instances."""
+"""CapacityScaling on its own and through RealtimeEndpoint.auto_scale_instance_count."""
 
 import json
 from typing import Any
@@ -33,7 +33,7 @@ def only(template: Template, resource_type: str) -> dict[str, Any]:
 
 def test_scale_instances_registers_the_variant_of_this_endpoint() -> None:
     stack, e = endpoint()
-    e.scale_instances(min_capacity=1, max_capacity=4).on_concurrency(11.2)
+    e.auto_scale_instance_count(min_capacity=1, max_capacity=4).scale_on_concurrency(11.2)
     t = Template.from_stack(stack)
     target = only(t, "AWS::ApplicationAutoScaling::ScalableTarget")
     assert target["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
@@ -55,7 +55,7 @@ def test_scale_instances_registers_the_variant_of_this_endpoint() -> None:
 
 def test_invocations_tracking() -> None:
     stack, e = endpoint()
-    e.scale_instances(min_capacity=1, max_capacity=2).on_invocations(
+    e.auto_scale_instance_count(min_capacity=1, max_capacity=2).scale_on_invocations(
         60, scale_out_cooldown=cdk.Duration.minutes(10)
     )
     config = only(Template.from_stack(stack), "AWS::ApplicationAutoScaling::ScalingPolicy")[
@@ -76,7 +76,7 @@ def test_inference_component_copies_use_the_copy_metric() -> None:
         resource_id="inference-component/x",
         min_capacity=0,
         max_capacity=2,
-    ).on_concurrency(4)
+    ).scale_on_concurrency(4)
     t = Template.from_stack(stack)
     assert only(t, "AWS::ApplicationAutoScaling::ScalableTarget")["ScalableDimension"] == (
         "sagemaker:inference-component:DesiredCopyCount"
@@ -86,13 +86,13 @@ def test_inference_component_copies_use_the_copy_metric() -> None:
 
 def test_customized_metric_and_step_scaling_on_an_alarm() -> None:
     stack, e = endpoint()
-    scaling = e.scale_instances(min_capacity=1, max_capacity=3)
+    scaling = e.auto_scale_instance_count(min_capacity=1, max_capacity=3)
     latency = e.metric_model_latency(statistic="Average")
-    scaling.on_metric("Latency", latency, 20_000_000)
+    scaling.scale_to_track_metric("Latency", latency, 20_000_000)
     alarm = cloudwatch.Alarm(
         stack, "Busy", metric=e.metric_gpu_memory_utilization(), threshold=90, evaluation_periods=2
     )
-    scaling.on_alarm("OnBusy", alarm, adjustment=2)
+    scaling.scale_on_alarm("OnBusy", alarm, adjustment=2)
     t = Template.from_stack(stack)
     t.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalingPolicy",
@@ -120,11 +120,11 @@ def test_customized_metric_and_step_scaling_on_an_alarm() -> None:
 
 def test_schedules_move_min_and_max_in_a_time_zone() -> None:
     stack, e = endpoint()
-    scaling = e.scale_instances(min_capacity=1, max_capacity=4)
-    scaling.on_schedule(
+    scaling = e.auto_scale_instance_count(min_capacity=1, max_capacity=4)
+    scaling.scale_on_schedule(
         ScheduledCapacity("office", "cron(0 8 ? * MON-FRI *)", "Europe/Berlin", min_capacity=3)
     )
-    scaling.on_schedule(
+    scaling.scale_on_schedule(
         ScheduledCapacity("launch", "at(2026-12-01T06:00:00)", max_capacity=12, min_capacity=4)
     )
     actions = only(Template.from_stack(stack), "AWS::ApplicationAutoScaling::ScalableTarget")[
@@ -150,29 +150,29 @@ def test_schedules_move_min_and_max_in_a_time_zone() -> None:
     ("call", "message"),
     [
         (
-            lambda e: e.scale_instances(min_capacity=0, max_capacity=2),
+            lambda e: e.auto_scale_instance_count(min_capacity=0, max_capacity=2),
             "min_capacity: a real-time variant needs at least 1 instance",
         ),
         (
-            lambda e: e.scale_instances(min_capacity=3, max_capacity=2),
+            lambda e: e.auto_scale_instance_count(min_capacity=3, max_capacity=2),
             "min_capacity: must be <= max_capacity",
         ),
         (
-            lambda e: e.scale_instances(min_capacity=1, max_capacity=2, variant="v2"),
+            lambda e: e.auto_scale_instance_count(min_capacity=1, max_capacity=2, variant="v2"),
             "variant: must be one of",
         ),
         (
-            lambda e: e.scale_instances(min_capacity=1, max_capacity=2).on_concurrency(0),
+            lambda e: e.auto_scale_instance_count(min_capacity=1, max_capacity=2).scale_on_concurrency(0),
             "target: must be greater than 0",
         ),
         (
-            lambda e: e.scale_instances(min_capacity=1, max_capacity=2).on_schedule(
+            lambda e: e.auto_scale_instance_count(min_capacity=1, max_capacity=2).scale_on_schedule(
                 ScheduledCapacity("x", "cron(0 8 ? * * *)")
             ),
             "schedule: 'x' needs min_capacity, max_capacity or both",
         ),
         (
-            lambda e: e.scale_instances(min_capacity=1, max_capacity=2).on_schedule(
+            lambda e: e.auto_scale_instance_count(min_capacity=1, max_capacity=2).scale_on_schedule(
                 ScheduledCapacity("x", "0 8 ? * * *", min_capacity=1)
             ),
             "schedule.expression: must be cron",

@@ -126,18 +126,16 @@ def test_router_role_invokes_only_this_deployments_endpoints(s: Synthesized) -> 
     (policy,) = [
         p for p in resources(s, "AWS::IAM::ManagedPolicy") if p["Description"] == "What the router may do"
     ]
-    by_sid = {st.get("Sid"): st for st in policy["PolicyDocument"]["Statement"]}
-    realtime = json.dumps(by_sid["InvokeRealtimeTiers"]["Resource"])
-    assert by_sid["InvokeRealtimeTiers"]["Action"] == [
-        "sagemaker:InvokeEndpoint",
-        "sagemaker:InvokeEndpointWithResponseStream",
+    statements = policy["PolicyDocument"]["Statement"]
+    (realtime,) = [
+        st
+        for st in statements
+        if isinstance(st["Action"], list) and "sagemaker:InvokeEndpoint" in st["Action"]
     ]
-    assert f"endpoint/{s.plan.tier('chat').endpoint_name}" in realtime
-    assert "reasoning" not in realtime
-    assert by_sid["InvokeAsyncTiers"]["Action"] == "sagemaker:InvokeEndpointAsync"
-    assert f"endpoint/{s.plan.tier('reasoning').endpoint_name}" in json.dumps(
-        by_sid["InvokeAsyncTiers"]["Resource"]
-    )
+    assert realtime["Action"] == ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"]
+    assert json.dumps(realtime["Resource"]).endswith(f'endpoint/{s.plan.tier("chat").endpoint_name}"]]}}')
+    (queued,) = [st for st in statements if st["Action"] == "sagemaker:InvokeEndpointAsync"]
+    assert json.dumps(queued["Resource"]).endswith(f'endpoint/{s.plan.tier("reasoning").endpoint_name}"]]}}')
     s3 = [st for st in policy["PolicyDocument"]["Statement"] if str(st["Action"]).startswith("s3:")]
     grants = {
         (st["Action"], json.dumps(resource).split("/", 1)[1])
