@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from deepseek_cdk.planning import Plan, TierPlan, build_plan
+from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan, build_plan
 from deepseek_cdk.planning.capacity import VersionCapacity
 from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
 from deepseek_cdk.spec import SpecError, load_deployment
@@ -46,7 +46,8 @@ def render_plan(plan: Plan) -> str:
     where = plan.region or "environment-agnostic"
     lines = [
         f"Deployment {plan.deployment} (region: {where})",
-        f"Prices: SageMaker on-demand, {plan.price_region}, read {plan.price_date}; 730 h a month.",
+        f"Prices: SageMaker on-demand, {plan.price_region}, read {plan.price_date}; "
+        f"{HOURS_PER_MONTH} h a month.",
     ]
     for tier in plan.tiers:
         lines += ["", *_render_tier(tier, routed=plan.router is not None)]

@@ -457,9 +457,12 @@ def _version_problems(at: str, tier: Tier) -> list[str]:
             f"{at}.versions: {tier.endpoint.label} tiers serve at most {tier.endpoint.versions_at_once} "
             f"version(s) at a time (got {len(names)})"
         )
-    if tier.shadow is not None and tier.shadow.version not in names:
-        problems.append(
-            f"{at}.shadow.version: no version is named {tier.shadow.version!r}; declare it under "
-            f"versions (with weight 0 if it takes no live traffic); versions: {', '.join(names) or 'none'}"
-        )
+    # Accepted keys must do something: until shadow variants and blue/green rollouts are built,
+    # a spec that asks for them is refused rather than deployed without them.
+    for key in ("shadow", "rollout"):
+        if getattr(tier, key) is not None:
+            problems.append(
+                f"{at}.{key}: not supported yet: deepseek-cdk does not build {key} deployments, so the "
+                "tier would deploy without one; remove the key"
+            )
     return problems

@@ -6,7 +6,7 @@ from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
 from deepseek_cdk.constructs.budget import DeploymentBudget
 from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
 from deepseek_cdk.constructs.endpoint_base import Hosting
-from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
+from deepseek_cdk.constructs.execution_role import ModelExecutionRole
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
 from deepseek_cdk.constructs.monitoring import (
@@ -18,6 +18,7 @@ from deepseek_cdk.constructs.monitoring import (
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.realtime_endpoint import DataCapture, RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier, RouterOptions, Throttling
+from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind, ScheduledCapacity
 from deepseek_cdk.kinds import EndpointKind
 

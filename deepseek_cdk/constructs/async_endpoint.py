@@ -9,7 +9,6 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from deepseek_cdk.constructs.common import require
 from deepseek_cdk.constructs.endpoint_base import (
     Hosting,
     SageMakerEndpoint,
@@ -20,7 +19,8 @@ from deepseek_cdk.constructs.endpoint_base import (
     validate_endpoint_name,
     validate_variants,
 )
-from deepseek_cdk.constructs.execution_role import S3Prefix
+from deepseek_cdk.constructs.naming import require
+from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.constructs.scaling import (
     DEFAULT_COLD_START,
     DEFAULT_SCALE_IN_COOLDOWN,

@@ -8,14 +8,16 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from deepseek_cdk.constructs.common import require
+from deepseek_cdk.constructs.naming import require
+from deepseek_cdk.constructs.notifications import service_may_use_key
 
 
 class DeploymentBudget(Construct):
     """A monthly cost budget filtered by the `deployment` cost-allocation tag, notifying
     `topic` when actual cost passes 80% and when the forecast passes 100% of the limit.
     Adds to the topic's policy that AWS Budgets may publish for budgets of this account (a
-    topic policy replaces SNS's default one, so without it no notification is delivered).
+    topic policy replaces SNS's default one, so without it no notification is delivered),
+    and to its KMS key's policy that Budgets may use the key.
 
     The tag must be activated as a cost-allocation tag in the Billing console once; until
     then the budget sees no cost. The first two budgets of an account are free, then
@@ -45,6 +47,9 @@ class DeploymentBudget(Construct):
                 },
             )
         )
+        key = getattr(topic, "master_key", None)
+        if key is not None:
+            key.add_to_resource_policy(service_may_use_key("budgets.amazonaws.com"))
         subscriber = budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=topic.topic_arn)
         self.budget = budgets.CfnBudget(
             self,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from deepseek_cdk.constructs.common import require
+from deepseek_cdk.constructs.naming import require
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from deepseek_cdk.catalog import INSTANCES
-from deepseek_cdk.constructs.common import acknowledge, pascal, require
+from deepseek_cdk.constructs.nag import acknowledge_in_compliance_packs
+from deepseek_cdk.constructs.naming import pascal, require
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind
 from deepseek_cdk.kinds import EndpointKind
 
@@ -169,8 +170,7 @@ def storage_key(hosting: Hosting, kms_key: kms.IKey | None) -> str | None:
 def acknowledge_nvme_storage(config: sagemaker.CfnEndpointConfig, hosting: Hosting) -> None:
     if hosting.local_nvme:
         reason = NVME_KMS_REASON.format(instance=hosting.instance_type)
-        for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
-            acknowledge(config, f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured", reason)
+        acknowledge_in_compliance_packs(config, "SageMakerEndpointConfigurationKMSKeyConfigured", reason)
 
 
 def invoke_statement(

@@ -13,7 +13,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from deepseek_cdk.constructs.common import pascal, require
 from deepseek_cdk.constructs.endpoint_base import (
     INVOCATION_NAMESPACE,
     NAME,
@@ -24,6 +23,7 @@ from deepseek_cdk.constructs.endpoint_base import (
     storage_key,
     validate_endpoint_name,
 )
+from deepseek_cdk.constructs.naming import pascal, require
 from deepseek_cdk.constructs.scaling import (
     DEFAULT_COLD_START,
     DEFAULT_SCALE_IN_COOLDOWN,

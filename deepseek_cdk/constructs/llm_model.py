@@ -9,8 +9,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IDependable
 
-from deepseek_cdk.constructs.common import dlc_image_uri, require, skip_checkov
-from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
+from deepseek_cdk.constructs.execution_role import ModelExecutionRole
+from deepseek_cdk.constructs.images import dlc_image_uri
+from deepseek_cdk.constructs.nag import skip_checkov
+from deepseek_cdk.constructs.naming import require
+from deepseek_cdk.constructs.s3_prefix import S3Prefix
 
 MAX_ENV_ENTRIES = 100  # CreateModel ContainerDefinition.Environment
 MAX_ENV_LENGTH = 1024

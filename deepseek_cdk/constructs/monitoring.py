@@ -14,9 +14,9 @@ from constructs import Construct
 
 from deepseek_cdk.alarm_settings import AlarmSettings
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
-from deepseek_cdk.constructs.common import pascal, require
 from deepseek_cdk.constructs.endpoint_base import SageMakerEndpoint
 from deepseek_cdk.constructs.inference_component_endpoint import InferenceComponentEndpoint
+from deepseek_cdk.constructs.naming import pascal, require
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint
 

@@ -9,7 +9,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from deepseek_cdk.constructs.common import require
+from deepseek_cdk.constructs.naming import require
 
 
 class Notifications(Construct):
@@ -18,8 +18,9 @@ class Notifications(Construct):
 
     A topic policy replaces SNS's default policy, so each topic allows exactly the services
     that publish to it: CloudWatch, for alarms of this account and region, on both topics
-    (a DeploymentBudget adds AWS Budgets to the topic it notifies). The key's policy must let
-    the same services use the key (the stateful stack's key does).
+    (a DeploymentBudget adds AWS Budgets to the topic it notifies). CloudWatch is also let
+    use `kms_key` to publish to the encrypted topics; an imported key's policy cannot be
+    changed from here, so it must allow that itself (see `service_may_use_key`).
     Costs: SNS requests and deliveries; nothing while quiet."""
 
     def __init__(
@@ -33,6 +34,7 @@ class Notifications(Construct):
         self.paging = sns.Topic(
             self, "Paging", master_key=kms_key, enforce_ssl=True, display_name="deepseek-cdk paging"
         )
+        kms_key.add_to_resource_policy(service_may_use_key("cloudwatch.amazonaws.com"))
         for topic in (self.alerts, self.paging):
             topic.add_to_resource_policy(alarms_may_publish(topic))
             if email:
@@ -53,4 +55,16 @@ def alarms_may_publish(topic: sns.ITopic) -> iam.PolicyStatement:
             "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
             "ArnLike": {"aws:SourceArn": alarms},
         },
+    )
+
+
+def service_may_use_key(service: str) -> iam.PolicyStatement:
+    """A key-policy statement: `service` (e.g. cloudwatch.amazonaws.com) may use the key to
+    publish to topics it encrypts, for this account only."""
+    return iam.PolicyStatement(
+        sid=f"{service.split('.')[0].capitalize()}PublishesToEncryptedTopics",
+        principals=[iam.ServicePrincipal(service)],
+        actions=["kms:Decrypt", "kms:GenerateDataKey"],
+        resources=["*"],  # in a key policy, "*" is this key
+        conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
     )

@@ -10,7 +10,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from deepseek_cdk.constructs.common import require
 from deepseek_cdk.constructs.endpoint_base import (
     Hosting,
     SageMakerEndpoint,
@@ -21,7 +20,8 @@ from deepseek_cdk.constructs.endpoint_base import (
     validate_endpoint_name,
     validate_variants,
 )
-from deepseek_cdk.constructs.execution_role import S3Prefix
+from deepseek_cdk.constructs.naming import require
+from deepseek_cdk.constructs.s3_prefix import S3Prefix
 
 __all__ = ["DataCapture", "Hosting", "RealtimeEndpoint", "Variant"]
 

@@ -15,9 +15,15 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from deepseek_cdk.constructs.common import acknowledge, nag_reference, require, skip_checkov
 from deepseek_cdk.constructs.endpoint_base import invoke_statement
-from deepseek_cdk.constructs.execution_role import S3Prefix
+from deepseek_cdk.constructs.nag import (
+    acknowledge,
+    acknowledge_in_compliance_packs,
+    nag_reference,
+    skip_checkov,
+)
+from deepseek_cdk.constructs.naming import require
+from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.runtime.router import contract
 
@@ -77,7 +83,6 @@ REQUEST_SCHEMA = apigw.JsonSchema(
         ),
     },
 )
-PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 NO_CACHE = "no cache: every generation is unique, and a cache would store prompts and answers"
 NO_DLQ = (
     "API Gateway invokes the function synchronously; a dead-letter queue applies only to "
@@ -414,23 +419,22 @@ class RequestRouter(Construct):
             "ACL to the stage if the API is exposed beyond your organisation",
         )
         acknowledge(self.api, "AwsSolutions-COG4", "authorization is IAM (SigV4), not a Cognito user pool")
-        for pack in PACKS:
-            acknowledge(self.api, f"{pack}-APIGWCacheEnabledAndEncrypted", NO_CACHE)
-            acknowledge(
-                self.api,
-                f"{pack}-APIGWSSLEnabled",
-                "the backend is a Lambda function, not an HTTP endpoint that checks a client certificate",
-            )
-            acknowledge(
-                self.api,
-                f"{pack}-APIGWAssociatedWithWAF",
-                "requests need SigV4 (IAM) signatures; attach a WAF web ACL if the API is exposed widely",
-            )
-            for function in (self.function, self.stream_function):
-                acknowledge(function, f"{pack}-LambdaDLQ", NO_DLQ)
-                acknowledge(function, f"{pack}-LambdaInsideVPC", NO_VPC)
-                if opts.reserved_concurrency is None:
-                    acknowledge(function, f"{pack}-LambdaConcurrency", NO_RESERVED_CONCURRENCY)
+        acknowledge_in_compliance_packs(self.api, "APIGWCacheEnabledAndEncrypted", NO_CACHE)
+        acknowledge_in_compliance_packs(
+            self.api,
+            "APIGWSSLEnabled",
+            "the backend is a Lambda function, not an HTTP endpoint that checks a client certificate",
+        )
+        acknowledge_in_compliance_packs(
+            self.api,
+            "APIGWAssociatedWithWAF",
+            "requests need SigV4 (IAM) signatures; attach a WAF web ACL if the API is exposed widely",
+        )
+        for function in (self.function, self.stream_function):
+            acknowledge_in_compliance_packs(function, "LambdaDLQ", NO_DLQ)
+            acknowledge_in_compliance_packs(function, "LambdaInsideVPC", NO_VPC)
+            if opts.reserved_concurrency is None:
+                acknowledge_in_compliance_packs(function, "LambdaConcurrency", NO_RESERVED_CONCURRENCY)
         for function in (self.function, self.stream_function):
             cfn = function.node.default_child
             assert isinstance(cfn, lambda_.CfnFunction)

@@ -12,7 +12,7 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from deepseek_cdk.constructs.common import require
+from deepseek_cdk.constructs.naming import require
 
 # LLM instances take minutes to start (image pull, weight download, load, warm-up): a
 # scale-out cooldown shorter than that adds instances for load the first one will absorb,

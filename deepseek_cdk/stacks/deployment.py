@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from constructs import Construct
 
-from deepseek_cdk.constructs.common import add_tags
+from deepseek_cdk.constructs.naming import add_tags
 from deepseek_cdk.planning import Plan
 from deepseek_cdk.stacks.inference import InferenceStack
 from deepseek_cdk.stacks.stateful import StatefulStack, artifacts_bucket_name

@@ -12,9 +12,8 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
-from deepseek_cdk.constructs.common import add_tags, pascal
 from deepseek_cdk.constructs.endpoint_base import Hosting, SageMakerEndpoint
-from deepseek_cdk.constructs.execution_role import ModelExecutionRole, S3Prefix
+from deepseek_cdk.constructs.execution_role import ModelExecutionRole
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
 from deepseek_cdk.constructs.monitoring import (
@@ -23,9 +22,11 @@ from deepseek_cdk.constructs.monitoring import (
     InferenceComponentMonitoring,
     RealtimeMonitoring,
 )
+from deepseek_cdk.constructs.naming import add_tags, pascal
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.request_router import RoutedTier
+from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.planning import ScalingPlan, TierPlan

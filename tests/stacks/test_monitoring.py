@@ -147,11 +147,26 @@ def test_dashboard_shows_every_tier_and_its_planned_cost(synthesized: dict[str, 
         assert metric in body
 
 
+def key_statements(s: Synthesized) -> dict[str, dict[str, object]]:
+    (key,) = s.stateful.find_resources("AWS::KMS::Key").values()
+    return {st.get("Sid"): st for st in key["Properties"]["KeyPolicy"]["Statement"]}
+
+
 def test_the_key_lets_logs_alarms_and_budgets_encrypt(synthesized: dict[str, Synthesized]) -> None:
-    (key,) = synthesized["default"].stateful.find_resources("AWS::KMS::Key").values()
-    statements = {st.get("Sid"): st for st in key["Properties"]["KeyPolicy"]["Statement"]}
+    with_budget = key_statements(synthesized["chat-and-reasoning"])
     assert "kms:EncryptionContext:aws:logs:arn" in json.dumps(
-        statements["CloudWatchLogsEncryptLogGroups"]["Condition"]
+        with_budget["CloudWatchLogsEncryptLogGroups"]["Condition"]
     )
-    principals = statements["AlarmsAndBudgetsPublishToEncryptedTopics"]["Principal"]["Service"]
-    assert sorted(principals) == ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]
+    assert with_budget["CloudwatchPublishesToEncryptedTopics"]["Principal"] == {
+        "Service": "cloudwatch.amazonaws.com"
+    }
+    assert with_budget["BudgetsPublishesToEncryptedTopics"]["Principal"] == {
+        "Service": "budgets.amazonaws.com"
+    }
+    for statement in (
+        with_budget["CloudwatchPublishesToEncryptedTopics"],
+        with_budget["BudgetsPublishesToEncryptedTopics"],
+    ):
+        assert "aws:SourceAccount" in json.dumps(statement["Condition"])
+    # Without a budget, Budgets gets nothing.
+    assert "BudgetsPublishesToEncryptedTopics" not in key_statements(synthesized["default"])

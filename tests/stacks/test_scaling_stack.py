@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from deepseek_cdk.constructs.common import pascal
+from deepseek_cdk.constructs.naming import pascal
 from deepseek_cdk.planning import build_plan
 from deepseek_cdk.spec import parse_deployment
 from deepseek_cdk.stacks import build_deployment

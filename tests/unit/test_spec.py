@@ -102,9 +102,12 @@ def test_version_weights_must_sum_to_100() -> None:
     assert problems(spec(versions=versions)) == ["tiers[0].versions: weights must sum to 100 (got 110)"]
 
 
-def test_shadow_must_name_a_declared_version() -> None:
-    (line,) = problems(spec(versions=[{"name": "v1"}], shadow={"version": "v3"}))
-    assert line.startswith("tiers[0].shadow.version: no version is named 'v3'")
+def test_shadow_and_rollout_are_refused_until_they_are_built() -> None:
+    versions = [{"name": "v1", "weight": 100}, {"name": "v2", "weight": 0}]
+    (line,) = problems(spec(versions=versions, shadow={"version": "v2"}))
+    assert line.startswith("tiers[0].shadow: not supported yet: deepseek-cdk does not build shadow")
+    (line,) = problems(spec(versions=versions, rollout={"strategy": "canary"}))
+    assert line.startswith("tiers[0].rollout: not supported yet")
 
 
 def test_router_rule_naming_a_missing_tier() -> None:

@@ -1,0 +1,120 @@
+"""ArtifactStore: what outlives every endpoint of a deployment: its KMS key and its buckets."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from deepseek_cdk.constructs.nag import acknowledge, acknowledge_in_compliance_packs, skip_checkov
+
+NO_REPLICATION = (
+    "single-region deployment; the bucket is versioned and retained on stack deletion, and "
+    "cross-region replication is left to the operator's backup policy"
+)
+
+
+class ArtifactStore(Construct):
+    """A KMS key (rotated yearly) whose policy lets the services that encrypt on the
+    deployment's behalf use it, an artifacts bucket (SSE-KMS with that key, bucket key on)
+    for model weights, async requests and results, and an access-log bucket for it.
+
+    Buckets are private, TLS-only, versioned, owner-enforced and retained when their stack is
+    deleted (the access logs expire after a year). Costs: the key $1 a month plus requests;
+    S3 storage and requests for what the buckets hold.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket_name: str | None = None,
+        description: str = "deepseek-cdk: model artifacts, captures, notifications",
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # Server access logs are delivered under a bucket policy, not ACLs, also in apps whose
+        # cdk.json lacks this feature flag (the log bucket refuses ACLs: BucketOwnerEnforced).
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+        self.key = kms.Key(
+            self,
+            "Key",
+            description=description,
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self._let_services_use_the_key()
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # S3 server access logs cannot target SSE-KMS
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        no_self_logging = "this is the access-log bucket; logging it to itself would loop"
+        acknowledge(self.access_logs, "AwsSolutions-S1", no_self_logging)
+        skip_checkov(_cfn(self.access_logs), "CKV_AWS_18", no_self_logging)
+        acknowledge_in_compliance_packs(
+            self.access_logs, "S3BucketLoggingEnabled", "this is the access-log bucket itself"
+        )
+        acknowledge_in_compliance_packs(
+            self.access_logs,
+            "S3DefaultEncryptionKMS",
+            "S3 server access logging delivers only to buckets encrypted with SSE-S3",
+        )
+        self.artifacts = s3.Bucket(
+            self,
+            "Artifacts",
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="artifacts/",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        for bucket in (self.access_logs, self.artifacts):
+            acknowledge_in_compliance_packs(bucket, "S3BucketReplicationEnabled", NO_REPLICATION)
+
+    def _let_services_use_the_key(self) -> None:
+        """CloudWatch Logs may encrypt with the key, for log groups of this account and region
+        only (the router's). Services that publish to encrypted topics are let in by the
+        constructs that wire them (Notifications, DeploymentBudget)."""
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsEncryptLogGroups",
+                principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
+                actions=[
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                ],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:log-group:*"
+                        )
+                    }
+                },
+            )
+        )
+
+
+def _cfn(bucket: s3.Bucket) -> s3.CfnBucket:
+    cfn = bucket.node.default_child
+    assert isinstance(cfn, s3.CfnBucket)
+    return cfn
