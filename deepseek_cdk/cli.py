@@ -64,35 +64,36 @@ def _render_router(plan: Plan) -> list[str]:
     for rule in plan.router.rules:
         when = ", ".join(f"{k} {v}" for k, v in rule.items() if k != "tier")
         lines.append(f"  rule: {when} -> {rule['tier']}")
-    async_tiers = {t.name for t in plan.tiers if t.endpoint.queued}
+    async_tiers = {tier.name for tier in plan.tiers if tier.endpoint.queued}
     to_async = [
         r["max_tokens_at_least"]
         for r in plan.router.rules
         if r["tier"] in async_tiers and set(r) == {"tier", "max_tokens_at_least"}
     ]
-    for t in plan.tiers:
-        if t.endpoint.queued:
+    for tier in plan.tiers:
+        if tier.endpoint.queued:
             continue
         line = (
-            f"  {t.name}: answers up to {t.answers.buffered_max_tokens} tokens on POST {INVOKE_ROUTE}, "
-            f"up to {t.answers.stream_max_tokens} on POST {STREAM_ROUTE}"
+            f"  {tier.name}: answers up to {tier.answers.buffered_max_tokens} tokens on POST {INVOKE_ROUTE}, "
+            f"up to {tier.answers.stream_max_tokens} on POST {STREAM_ROUTE}"
         )
         if to_async:
             line += f"; rules send max_tokens >= {min(to_async)} to an async tier"
-            if t.answers.stream_max_tokens >= min(to_async):
-                line += f" (a request naming tier {t.name} streams them)"
+            if tier.answers.stream_max_tokens >= min(to_async):
+                line += f" (a request naming tier {tier.name} streams them)"
         lines.append(line)
     return lines
 
 
 def _render_monitoring(plan: Plan) -> list[str]:
-    m = plan.monitoring
-    alarms = f"Alarms notify the alerts topic{f' and {m.alarm_email}' if m.alarm_email else ''}."
-    if m.budget_usd_per_month is None:
+    monitoring = plan.monitoring
+    email = monitoring.alarm_email
+    alarms = f"Alarms notify the alerts topic{f' and {email}' if email else ''}."
+    if monitoring.budget_usd_per_month is None:
         return [alarms]
     return [
         alarms,
-        f"Budget: ${m.budget_usd_per_month:,.0f}/month on the cost-allocation tag "
+        f"Budget: ${monitoring.budget_usd_per_month:,.0f}/month on the cost-allocation tag "
         f"deployment={plan.deployment}. "
         "It counts nothing until `deployment` is activated as a cost-allocation tag (Billing console, "
         "Cost allocation tags; once per account, and the tag appears there only after the first "
@@ -100,111 +101,121 @@ def _render_monitoring(plan: Plan) -> list[str]:
     ]
 
 
-def _render_tier(t: TierPlan, *, routed: bool) -> list[str]:
-    m = t.memory
-    sc = t.scaling
-    chosen = "cheapest that fits" if t.instance_chosen == "auto" else "explicit"
-    storage = "local NVMe" if t.volume_size_gb is None else f"{t.volume_size_gb} GB EBS"
-    metric = sc.target.predefined_metric or f"{sc.target.metric} per instance (customized metric)"
+def _render_tier(tier: TierPlan, *, routed: bool) -> list[str]:
+    memory = tier.memory
+    scaling = tier.scaling
+    chosen = "cheapest that fits" if tier.instance_chosen == "auto" else "explicit"
+    storage = "local NVMe" if tier.volume_size_gb is None else f"{tier.volume_size_gb} GB EBS"
+    metric = scaling.target.predefined_metric or f"{scaling.target.metric} per instance (customized metric)"
     rows: list[tuple[str, list[str]]] = [
-        ("endpoint", [t.endpoint_name]),
-        ("model", [f"{t.model} ({t.hf_id}), weights from {t.weights_source}"]),
-        ("container", [f"{t.container}: {t.image_repository}:{t.image_tag}"]),
-        ("instance", [f"{t.instance_type} ({chosen}): {t.gpu_count} x {t.gpu}, {storage}"]),
-        ("parallelism", [f"tensor parallel {t.tensor_parallel_degree}, KV cache copies {m.kv_replicas}"]),
-        ("workload", [f"{t.max_context_tokens} tokens x {t.max_concurrency} concurrent sequences"]),
+        ("endpoint", [tier.endpoint_name]),
+        ("model", [f"{tier.model} ({tier.hf_id}), weights from {tier.weights_source}"]),
+        ("container", [f"{tier.container}: {tier.image_repository}:{tier.image_tag}"]),
+        ("instance", [f"{tier.instance_type} ({chosen}): {tier.gpu_count} x {tier.gpu}, {storage}"]),
+        (
+            "parallelism",
+            [f"tensor parallel {tier.tensor_parallel_degree}, KV cache copies {memory.kv_replicas}"],
+        ),
+        ("workload", [f"{tier.max_context_tokens} tokens x {tier.max_concurrency} concurrent sequences"]),
         (
             "memory (GB)",
             [
-                f"{m.usable_gb:.1f} usable of {m.total_gb:.0f} = {m.weights_gb:.1f} weights + "
-                f"{m.kv_cache_gb:.1f} KV cache + {m.overhead_gb:.1f} overhead + {m.free_gb:.1f} free"
+                f"{memory.usable_gb:.1f} usable of {memory.total_gb:.0f} = {memory.weights_gb:.1f} weights + "
+                f"{memory.kv_cache_gb:.1f} KV cache + {memory.overhead_gb:.1f} overhead + "
+                f"{memory.free_gb:.1f} free"
             ],
         ),
         (
             "timeouts",
             [
-                f"model download {t.model_download_timeout_s} s, start-up health check "
-                f"{t.startup_health_check_timeout_s} s; a cold start may take up to {t.cold_start_s} s"
+                f"model download {tier.model_download_timeout_s} s, start-up health check "
+                f"{tier.startup_health_check_timeout_s} s; a cold start may take up to {tier.cold_start_s} s"
             ],
         ),
         (
             "throughput",
             [
-                f"~{t.throughput.tokens_per_second:,.0f} tokens/s, {t.throughput.requests_per_second:.2f} "
-                f"requests/s per instance ({t.throughput.basis})"
+                f"~{tier.throughput.tokens_per_second:,.0f} tokens/s, "
+                f"{tier.throughput.requests_per_second:.2f} requests/s per instance ({tier.throughput.basis})"
             ],
         ),
-        *(_render_answers(t) if routed else []),
-        ("capacity", [f"{t.capacity.min}-{t.capacity.max} {t.capacity.unit}"]),
+        *(_render_answers(tier) if routed else []),
+        ("capacity", [f"{tier.capacity.min}-{tier.capacity.max} {tier.capacity.unit}"]),
         (
             "scaling",
             [
-                f"{metric}, target {sc.target.target:g}",
-                f"= {sc.target.derivation}",
-                f"cooldowns: scale out {sc.scale_out_cooldown_s} s, scale in {sc.scale_in_cooldown_s} s"
+                f"{metric}, target {scaling.target.target:g}",
+                f"= {scaling.target.derivation}",
+                f"cooldowns: scale out {scaling.scale_out_cooldown_s} s, "
+                f"scale in {scaling.scale_in_cooldown_s} s"
                 + (
-                    f", from zero {sc.scale_from_zero_cooldown_s} s (the cold start)"
-                    if sc.calendar.lowest_min == 0
+                    f", from zero {scaling.scale_from_zero_cooldown_s} s (the cold start)"
+                    if scaling.calendar.lowest_min == 0
                     else ""
                 ),
             ],
         ),
         (
             "schedules",
-            [f"{x.name}: {x.expression} {x.timezone}, " + _bounds(x.min, x.max) for x in sc.schedules]
+            [f"{x.name}: {x.expression} {x.timezone}, " + _bounds(x.min, x.max) for x in scaling.schedules]
             or ["none"],
         ),
-        ("week (UTC)", [seg.describe() for seg in sc.calendar.segments]),
-        *([("notes", list(sc.notes))] if sc.notes else []),
-        ("alarms", _render_alarms(t)),
-        ("versions", [_render_version(v, t.capacity.unit) for v in t.capacity.versions]),
-        ("cost", [_render_cost(t)]),
+        ("week (UTC)", [seg.describe() for seg in scaling.calendar.segments]),
+        *([("notes", list(scaling.notes))] if scaling.notes else []),
+        ("alarms", _render_alarms(tier)),
+        ("versions", [_render_version(v, tier.capacity.unit) for v in tier.capacity.versions]),
+        ("cost", [_render_cost(tier)]),
     ]
     width = max(len(k) for k, _ in rows)
-    lines = [f"Tier {t.name}: {t.endpoint}"]
+    lines = [f"Tier {tier.name}: {tier.endpoint}"]
     for key, values in rows:
         lines += [f"  {(key if i == 0 else '').ljust(width)}  {v}" for i, v in enumerate(values)]
     return lines
 
 
-def _render_answers(t: TierPlan) -> list[tuple[str, list[str]]]:
+def _render_answers(tier: TierPlan) -> list[tuple[str, list[str]]]:
     """The longest answer each router route carries (real-time kinds; async has no limit but
     the context)."""
-    if t.endpoint.queued:
+    if tier.endpoint.queued:
         return []
-    a = t.answers
+    answers = tier.answers
     return [
         (
             "answers",
             [
-                f"POST {INVOKE_ROUTE} up to {a.buffered_max_tokens} tokens, POST {STREAM_ROUTE} up to "
-                f"{a.stream_max_tokens} (estimate)",
-                f"= {a.derivation}",
+                f"POST {INVOKE_ROUTE} up to {answers.buffered_max_tokens} tokens, POST {STREAM_ROUTE} up to "
+                f"{answers.stream_max_tokens} (estimate)",
+                f"= {answers.derivation}",
             ],
         )
     ]
 
 
-def _render_alarms(t: TierPlan) -> list[str]:
-    a = t.alarms.settings
-    latency, no_capacity = t.alarms.derivation
+def _render_alarms(tier: TierPlan) -> list[str]:
+    settings = tier.alarms.settings
+    latency, no_capacity = tier.alarms.derivation
     invocations = (
-        f"latency p90 > {a.latency_p90_us:,} µs, 5XX > {a.error_5xx_rate:.1%}, 4XX > {a.error_4xx_rate:.1%}"
+        f"latency p90 > {settings.latency_p90_us:,} µs, 5XX > {settings.error_5xx_rate:.1%}, "
+        f"4XX > {settings.error_4xx_rate:.1%}"
     )
-    if t.endpoint.queued:
+    if tier.endpoint.queued:
         return [
-            f"oldest request > {a.oldest_request_s} s, backlog > {a.backlog_size}, requests waiting "
-            f"with no instance for {a.no_capacity_minutes} min, any invocation failure",
+            f"oldest request > {settings.oldest_request_s} s, backlog > {settings.backlog_size}, "
+            "requests waiting "
+            f"with no instance for {settings.no_capacity_minutes} min, any invocation failure",
             no_capacity,
         ]
-    if t.endpoint.per_component:
+    if tier.endpoint.per_component:
         return [
-            f"{invocations}, no-capacity failures for {a.no_capacity_minutes} min, "
-            f"copies at max for {a.at_max_minutes} min",
+            f"{invocations}, no-capacity failures for {settings.no_capacity_minutes} min, "
+            f"copies at max for {settings.at_max_minutes} min",
             latency,
             no_capacity,
         ]
-    return [f"{invocations}, disk > {a.disk_percent:g}%, at max for {a.at_max_minutes} min", latency]
+    return [
+        f"{invocations}, disk > {settings.disk_percent:g}%, at max for {settings.at_max_minutes} min",
+        latency,
+    ]
 
 
 def _render_version(v: VersionCapacity, unit: str) -> str:
@@ -218,22 +229,23 @@ def _bounds(low: int | None, high: int | None) -> str:
     return ", ".join(f"{k} {v}" for k, v in (("min", low), ("max", high)) if v is not None)
 
 
-def _render_cost(t: TierPlan) -> str:
-    c = t.cost
-    if c is None:
-        return f"unknown: no price for {t.instance_type} in the catalog"
-    cal = t.scaling.calendar
+def _render_cost(tier: TierPlan) -> str:
+    cost = tier.cost
+    if cost is None:
+        return f"unknown: no price for {tier.instance_type} in the catalog"
+    cal = tier.scaling.calendar
     return (
-        f"${c.price_per_hour:,.3f}/h per instance; ${c.monthly_at_min:,.0f}-${c.monthly_at_max:,.0f}/month "
+        f"${cost.price_per_hour:,.3f}/h per instance; "
+        f"${cost.monthly_at_min:,.0f}-${cost.monthly_at_max:,.0f}/month "
         f"(scheduled min-max: {cal.average_min:.2f}-{cal.average_max:.2f} instances on average)"
     )
 
 
 def _render_total(plan: Plan) -> str:
-    priced = [t.cost for t in plan.tiers if t.cost is not None]
+    priced = [tier.cost for tier in plan.tiers if tier.cost is not None]
     low = sum(c.monthly_at_min for c in priced)
     high = sum(c.monthly_at_max for c in priced)
-    unknown = [t.name for t in plan.tiers if t.cost is None]
+    unknown = [tier.name for tier in plan.tiers if tier.cost is None]
     total = f"Total: ${low:,.0f}-${high:,.0f}/month for instances"
     if unknown:
         total += f" (tiers without a price, not included: {', '.join(unknown)})"

@@ -121,10 +121,10 @@ class ModelExecutionRole(Construct):
         self._acknowledge_wildcards(endpoint_name, in_vpc)
 
         self.data_policy: iam.ManagedPolicy | None = None  # created with its first grant
-        for p in reads:
-            self.allow_read(p)
-        for p in writes:
-            self.allow_write(p)
+        for prefix in reads:
+            self.allow_read(prefix)
+        for prefix in writes:
+            self.allow_write(prefix)
 
     def allow_read(self, prefix: S3Prefix) -> None:
         self._acknowledge_prefix(prefix, "reads (weights, async requests)")

@@ -105,25 +105,25 @@ class EndpointMonitoring(Construct, Generic[E]):
     ) -> list[cloudwatch.Alarm]:
         """Latency and error-rate alarms of one variant or component; returns the critical
         ones (latency, 5XX), which are also its rollback alarms."""
-        s = self.settings
+        settings = self.settings
         suffix = pascal(name)
         latency_alarm = self._add(
             f"Latency{suffix}",
             latency,
-            s.latency_p90_us,
-            description=f"{name}: p90 model latency above {s.latency_p90_us / 1e6:g} s",
+            settings.latency_p90_us,
+            description=f"{name}: p90 model latency above {settings.latency_p90_us / 1e6:g} s",
         )
         errors = self._add(
             f"Errors5xx{suffix}",
             errors_5xx,
-            s.error_5xx_rate,
-            description=f"{name}: more than {s.error_5xx_rate:.1%} of requests fail with 5XX",
+            settings.error_5xx_rate,
+            description=f"{name}: more than {settings.error_5xx_rate:.1%} of requests fail with 5XX",
         )
         self._add(
             f"Errors4xx{suffix}",
             errors_4xx,
-            s.error_4xx_rate,
-            description=f"{name}: more than {s.error_4xx_rate:.1%} of requests rejected (4XX)",
+            settings.error_4xx_rate,
+            description=f"{name}: more than {settings.error_4xx_rate:.1%} of requests rejected (4XX)",
         )
         self.rollback_alarms += [latency_alarm, errors]
         return [latency_alarm, errors]
@@ -189,59 +189,68 @@ class RealtimeMonitoring(EndpointMonitoring[RealtimeEndpoint]):
         )
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
-        e, s = self.endpoint, self.settings
+        endpoint, settings = self.endpoint, self.settings
         critical = []
-        for variant in e.variant_names:
+        for variant in endpoint.variant_names:
             critical += self._invocations(
                 variant,
-                latency=e.metric_model_latency(variant, statistic="p90"),
-                errors_5xx=e.metric_5xx_errors(variant),
-                errors_4xx=e.metric_4xx_errors(variant),
+                latency=endpoint.metric_model_latency(variant, statistic="p90"),
+                errors_5xx=endpoint.metric_5xx_errors(variant),
+                errors_4xx=endpoint.metric_4xx_errors(variant),
             )
             self._add(
                 f"Disk{pascal(variant)}",
-                e.metric_disk_utilization(variant),
-                s.disk_percent,
-                description=f"{variant}: disk above {s.disk_percent:g}%",
+                endpoint.metric_disk_utilization(variant),
+                settings.disk_percent,
+                description=f"{variant}: disk above {settings.disk_percent:g}%",
             )
         return critical
 
     def _tracked(self) -> dict[str, cloudwatch.IMetric]:
-        e = self.endpoint
+        endpoint = self.endpoint
         metric = (
-            e.metric_concurrent_requests
+            endpoint.metric_concurrent_requests
             if self._tracked_metric == "concurrency"
-            else e.metric_invocations_per_instance
+            else endpoint.metric_invocations_per_instance
         )
-        return {v: metric(v) for v in e.variant_names}
+        return {v: metric(v) for v in endpoint.variant_names}
 
     def graphs(self) -> Sequence[cloudwatch.IWidget]:
-        e = self.endpoint
+        endpoint = self.endpoint
         widgets: list[cloudwatch.IWidget] = []
-        for v in e.variant_names:
+        for variant in endpoint.variant_names:
             widgets += [
-                graph(f"{v}: invocations", e.metric_invocations(v)),
-                graph(f"{v}: concurrent requests per instance", e.metric_concurrent_requests(v)),
+                graph(f"{variant}: invocations", endpoint.metric_invocations(variant)),
                 graph(
-                    f"{v}: model latency (µs)",
-                    e.metric_model_latency(v, statistic="p50"),
-                    e.metric_model_latency(v, statistic="p90"),
+                    f"{variant}: concurrent requests per instance",
+                    endpoint.metric_concurrent_requests(variant),
                 ),
-                graph(f"{v}: error rates", e.metric_4xx_errors(v), e.metric_5xx_errors(v)),
                 graph(
-                    f"{v}: instances",
+                    f"{variant}: model latency (µs)",
+                    endpoint.metric_model_latency(variant, statistic="p50"),
+                    endpoint.metric_model_latency(variant, statistic="p90"),
+                ),
+                graph(
+                    f"{variant}: error rates",
+                    endpoint.metric_4xx_errors(variant),
+                    endpoint.metric_5xx_errors(variant),
+                ),
+                graph(
+                    f"{variant}: instances",
                     cloudwatch.MathExpression(
                         expression="invocations / per_instance",
                         using_metrics={
-                            "invocations": e.metric_invocations(v),
-                            "per_instance": e.metric_invocations_per_instance(v),
+                            "invocations": endpoint.metric_invocations(variant),
+                            "per_instance": endpoint.metric_invocations_per_instance(variant),
                         },
                         label="instances (while serving)",
                         period=MINUTE,
                     ),
                 ),
                 graph(
-                    f"{v}: GPU (% x GPUs)", e.metric_gpu_utilization(v), e.metric_gpu_memory_utilization(v)
+                    f"{variant}: GPU (% x GPUs)",
+                    endpoint.metric_gpu_utilization(variant),
+                    endpoint.metric_gpu_memory_utilization(variant),
                 ),
             ]
         return widgets
@@ -253,32 +262,35 @@ class AsyncMonitoring(EndpointMonitoring[AsyncEndpoint]):
     the backlog per instance."""
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
-        e, s = self.endpoint, self.settings
+        endpoint, settings = self.endpoint, self.settings
         oldest = self._add(
             "OldestRequest",
-            e.metric_age_of_oldest_request(),
-            s.oldest_request_s,
-            description=f"a request has waited more than {s.oldest_request_s // 60} minutes",
+            endpoint.metric_age_of_oldest_request(),
+            settings.oldest_request_s,
+            description=f"a request has waited more than {settings.oldest_request_s // 60} minutes",
         )
         self._add(
             "Backlog",
-            e.metric_backlog(),
-            s.backlog_size,
-            description=f"more than {s.backlog_size} requests waiting",
+            endpoint.metric_backlog(),
+            settings.backlog_size,
+            description=f"more than {settings.backlog_size} requests waiting",
         )
         stuck = self._add(
             "BacklogWithoutCapacity",
-            e.metric_has_backlog_without_capacity(),
+            endpoint.metric_has_backlog_without_capacity(),
             1,
-            periods=s.no_capacity_minutes,  # longer than a whole cold start
+            periods=settings.no_capacity_minutes,  # longer than a whole cold start
             comparison=GREATER_OR_EQUAL,
             description=(
-                f"requests have waited {s.no_capacity_minutes} minutes with no instance running, "
+                f"requests have waited {settings.no_capacity_minutes} minutes with no instance running, "
                 "longer than a cold start may take"
             ),
         )
         failures = self._add(
-            "InvocationFailures", e.metric_invocation_failures(), 0, description="async invocations failed"
+            "InvocationFailures",
+            endpoint.metric_invocation_failures(),
+            0,
+            description="async invocations failed",
         )
         self.rollback_alarms.append(failures)
         return [oldest, stuck, failures]
@@ -287,25 +299,31 @@ class AsyncMonitoring(EndpointMonitoring[AsyncEndpoint]):
         return {"backlog": self.endpoint.metric_backlog_per_instance()}
 
     def graphs(self) -> Sequence[cloudwatch.IWidget]:
-        e = self.endpoint
+        endpoint = self.endpoint
         return [
-            graph("Backlog (requests)", e.metric_backlog()),
-            graph("Oldest request (s)", e.metric_age_of_oldest_request()),
+            graph("Backlog (requests)", endpoint.metric_backlog()),
+            graph("Oldest request (s)", endpoint.metric_age_of_oldest_request()),
             graph(
                 "Instances (while requests wait)",
                 cloudwatch.MathExpression(
                     expression="backlog / per_instance",
                     using_metrics={
-                        "backlog": e.metric_backlog(),
-                        "per_instance": e.metric_backlog_per_instance(),
+                        "backlog": endpoint.metric_backlog(),
+                        "per_instance": endpoint.metric_backlog_per_instance(),
                     },
                     label="instances",
                     period=MINUTE,
                 ),
             ),
-            graph("Failures", e.metric_invocation_failures(), e.metric_has_backlog_without_capacity()),
             graph(
-                "GPU utilization (% x GPUs)", e.metric_gpu_utilization(), e.metric_gpu_memory_utilization()
+                "Failures",
+                endpoint.metric_invocation_failures(),
+                endpoint.metric_has_backlog_without_capacity(),
+            ),
+            graph(
+                "GPU utilization (% x GPUs)",
+                endpoint.metric_gpu_utilization(),
+                endpoint.metric_gpu_memory_utilization(),
             ),
         ]
 
@@ -316,23 +334,23 @@ class InferenceComponentMonitoring(EndpointMonitoring[InferenceComponentEndpoint
     longer than a cold start; at max on concurrent requests per copy."""
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
-        e, s = self.endpoint, self.settings
+        endpoint, settings = self.endpoint, self.settings
         critical = []
-        for component in e.components:
+        for component in endpoint.components:
             critical += self._invocations(
                 component,
-                latency=e.metric_component(component, "ModelLatency", statistic="p90"),
-                errors_5xx=e.metric_component(component, "Invocation5XXErrors", statistic="Average"),
-                errors_4xx=e.metric_component(component, "Invocation4XXErrors", statistic="Average"),
+                latency=endpoint.metric_component(component, "ModelLatency", statistic="p90"),
+                errors_5xx=endpoint.metric_component(component, "Invocation5XXErrors", statistic="Average"),
+                errors_4xx=endpoint.metric_component(component, "Invocation4XXErrors", statistic="Average"),
             )
             critical.append(
                 self._add(
                     f"NoCapacity{pascal(component)}",
-                    e.metric_no_capacity_failures(component),
+                    endpoint.metric_no_capacity_failures(component),
                     0,
-                    periods=s.no_capacity_minutes,  # longer than a whole cold start
+                    periods=settings.no_capacity_minutes,  # longer than a whole cold start
                     description=(
-                        f"{component}: requests failed for lack of a copy for {s.no_capacity_minutes} "
+                        f"{component}: requests failed for lack of a copy for {settings.no_capacity_minutes} "
                         "minutes, longer than a cold start may take"
                     ),
                 )
@@ -343,15 +361,18 @@ class InferenceComponentMonitoring(EndpointMonitoring[InferenceComponentEndpoint
         return {c: self.endpoint.metric_concurrent_requests_per_copy(c) for c in self.endpoint.components}
 
     def graphs(self) -> Sequence[cloudwatch.IWidget]:
-        e = self.endpoint
+        endpoint = self.endpoint
         return [
             graph(
                 f"{c}: requests per copy",
-                e.metric_concurrent_requests_per_copy(c),
-                e.metric_component_invocations(c),
+                endpoint.metric_concurrent_requests_per_copy(c),
+                endpoint.metric_component_invocations(c),
             )
-            for c in e.components
-        ] + [graph(f"{c}: no-capacity failures", e.metric_no_capacity_failures(c)) for c in e.components]
+            for c in endpoint.components
+        ] + [
+            graph(f"{c}: no-capacity failures", endpoint.metric_no_capacity_failures(c))
+            for c in endpoint.components
+        ]
 
 
 def graph(title: str, *metrics: cloudwatch.IMetric) -> cloudwatch.GraphWidget:

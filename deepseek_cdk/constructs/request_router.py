@@ -176,33 +176,34 @@ class RequestRouter(Construct):
         require(bool(tiers), "tiers", "give at least one tier")
         require(len(set(names)) == len(names), "tiers", f"tier names must be unique (got {names})")
         require(default_tier in names, "default_tier", f"must be one of {names} (got {default_tier!r})")
-        for t in tiers:
+        for tier in tiers:
             require(
-                isinstance(t.kind, EndpointKind),
+                isinstance(tier.kind, EndpointKind),
                 "tiers",
-                f"{t.name!r}: kind must be an EndpointKind ({', '.join(k.value for k in EndpointKind)}; "
-                f"got {t.kind!r})",
+                f"{tier.name!r}: kind must be an EndpointKind ({', '.join(k.value for k in EndpointKind)}; "
+                f"got {tier.kind!r})",
             )
-            require(t.context_tokens >= 2, "tiers", f"{t.name!r}: context_tokens must be >= 2")
+            require(tier.context_tokens >= 2, "tiers", f"{tier.name!r}: context_tokens must be >= 2")
             require(
-                t.kind.queued
+                tier.kind.queued
                 or (
-                    1 <= t.buffered_max_tokens < t.context_tokens
-                    and 1 <= t.stream_max_tokens < t.context_tokens
+                    1 <= tier.buffered_max_tokens < tier.context_tokens
+                    and 1 <= tier.stream_max_tokens < tier.context_tokens
                 ),
                 "tiers",
-                f"{t.name!r}: a real-time tier needs buffered_max_tokens and stream_max_tokens, "
-                f"each 1-{t.context_tokens - 1} (below context_tokens)",
+                f"{tier.name!r}: a real-time tier needs buffered_max_tokens and stream_max_tokens, "
+                f"each 1-{tier.context_tokens - 1} (below context_tokens)",
             )
             require(
-                not t.kind.queued or None not in (t.requests, t.responses, t.failures),
+                not tier.kind.queued or None not in (tier.requests, tier.responses, tier.failures),
                 "tiers",
-                f"{t.name!r}: an {EndpointKind.ASYNC} tier needs requests, responses and failures prefixes",
+                f"{tier.name!r}: an {EndpointKind.ASYNC} tier needs requests, responses and failures "
+                "prefixes",
             )
             require(
-                not t.kind.per_component or bool(t.components),
+                not tier.kind.per_component or bool(tier.components),
                 "tiers",
-                f"{t.name!r}: an {EndpointKind.INFERENCE_COMPONENTS} tier needs its components",
+                f"{tier.name!r}: an {EndpointKind.INFERENCE_COMPONENTS} tier needs its components",
             )
         for i, rule in enumerate(rules):
             require(
@@ -291,18 +292,20 @@ class RequestRouter(Construct):
             description="deepseek-cdk request router: invoke this deployment's endpoints only",
         )
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[role], description="What the router may do")
-        for t in tiers:
+        for tier in tiers:
             self.policy.add_statements(
                 invoke_statement(
-                    t.endpoint_name, queued=t.kind.queued, components=[name for name, _ in t.components]
+                    tier.endpoint_name,
+                    queued=tier.kind.queued,
+                    components=[name for name, _ in tier.components],
                 )
             )
-        queued = [t for t in tiers if t.kind.queued]
-        for t in queued:
-            assert t.requests and t.responses and t.failures
-            self._objects(t.requests, ["s3:PutObject"], "stores async requests under")
-            self._objects(t.responses, ["s3:GetObject"], "reads async results under")
-            self._objects(t.failures, ["s3:GetObject"], "reads async errors under")
+        queued = [tier for tier in tiers if tier.kind.queued]
+        for tier in queued:
+            assert tier.requests and tier.responses and tier.failures
+            self._objects(tier.requests, ["s3:PutObject"], "stores async requests under")
+            self._objects(tier.responses, ["s3:GetObject"], "reads async results under")
+            self._objects(tier.failures, ["s3:GetObject"], "reads async errors under")
         self.policy.add_statements(
             iam.PolicyStatement(
                 sid="UseDeploymentKey",
@@ -447,22 +450,25 @@ class RequestRouter(Construct):
         skip_checkov(stage, "CKV_AWS_120", NO_CACHE)
 
 
-def _tier_config(t: RoutedTier) -> dict[str, Any]:
+def _tier_config(tier: RoutedTier) -> dict[str, Any]:
     config: dict[str, Any] = {
-        "queued": t.kind.queued,
-        "endpoint": t.endpoint_name,
-        "context_tokens": t.context_tokens,
+        "queued": tier.kind.queued,
+        "endpoint": tier.endpoint_name,
+        "context_tokens": tier.context_tokens,
     }
-    if not t.kind.queued:
-        config |= {"buffered_max_tokens": t.buffered_max_tokens, "stream_max_tokens": t.stream_max_tokens}
-    if t.components:
-        config["components"] = [[name, weight] for name, weight in t.components]
-    if t.kind.queued:
-        assert t.requests and t.responses and t.failures
+    if not tier.kind.queued:
         config |= {
-            "bucket": t.requests.bucket_name,
-            "requests_prefix": t.requests.prefix,
-            "responses_prefix": t.responses.prefix,
-            "failures_prefix": t.failures.prefix,
+            "buffered_max_tokens": tier.buffered_max_tokens,
+            "stream_max_tokens": tier.stream_max_tokens,
+        }
+    if tier.components:
+        config["components"] = [[name, weight] for name, weight in tier.components]
+    if tier.kind.queued:
+        assert tier.requests and tier.responses and tier.failures
+        config |= {
+            "bucket": tier.requests.bucket_name,
+            "requests_prefix": tier.requests.prefix,
+            "responses_prefix": tier.responses.prefix,
+            "failures_prefix": tier.failures.prefix,
         }
     return config

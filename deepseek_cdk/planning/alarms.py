@@ -37,24 +37,26 @@ class AlarmPlan:
 
 
 def alarm_plan(tier: Tier, *, max_capacity: int, target: float, cold_start_s: int) -> AlarmPlan:
-    a = tier.alarms
+    spec_alarms = tier.alarms
     slo = tier.slo.p90_latency_seconds if tier.slo else None
-    latency_s = a.latency_p90_seconds or slo or DEFAULT_LATENCY_S
+    latency_s = spec_alarms.latency_p90_seconds or slo or DEFAULT_LATENCY_S
     latency_from = (
-        "alarms.latency_p90_seconds" if a.latency_p90_seconds else ("the SLO" if slo else "the default")
+        "alarms.latency_p90_seconds"
+        if spec_alarms.latency_p90_seconds
+        else ("the SLO" if slo else "the default")
     )
     no_capacity_minutes = math.ceil(cold_start_s / 60)
-    oldest_min = a.oldest_request_minutes or (slo / 60 if slo else DEFAULT_OLDEST_REQUEST_MIN)
-    backlog = a.backlog_size or int(max_capacity * target * 2)
+    oldest_min = spec_alarms.oldest_request_minutes or (slo / 60 if slo else DEFAULT_OLDEST_REQUEST_MIN)
+    backlog = spec_alarms.backlog_size or int(max_capacity * target * 2)
     settings = AlarmSettings(
         latency_p90_us=int(latency_s * 1_000_000),
-        error_5xx_rate=a.error_5xx_percent / 100,
-        error_4xx_rate=a.error_4xx_percent / 100,
-        disk_percent=a.disk_percent,
-        at_max_minutes=a.at_max_minutes,
+        error_5xx_rate=spec_alarms.error_5xx_percent / 100,
+        error_4xx_rate=spec_alarms.error_4xx_percent / 100,
+        disk_percent=spec_alarms.disk_percent,
+        at_max_minutes=spec_alarms.at_max_minutes,
         oldest_request_s=int(oldest_min * 60),
         backlog_size=max(1, backlog),
-        evaluation_minutes=a.evaluation_minutes,
+        evaluation_minutes=spec_alarms.evaluation_minutes,
         no_capacity_minutes=no_capacity_minutes,
     )
     return AlarmPlan(

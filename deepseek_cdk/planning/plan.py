@@ -348,18 +348,20 @@ def _cost(price: float | None, calendar: CapacityCalendar) -> CostRange | None:
 
 
 def _scaling_plan(at: str, tier: Tier, throughput: Throughput, cold_start_s: int) -> ScalingPlan:
-    s = tier.scaling
+    spec_scaling = tier.scaling
     try:
-        calendar = capacity_calendar(s.min, s.max_capacity, s.schedules, at=f"{at}.scaling")
+        calendar = capacity_calendar(
+            spec_scaling.min, spec_scaling.max_capacity, spec_scaling.schedules, at=f"{at}.scaling"
+        )
     except ScheduleConflict as err:
         raise PlanError([str(err)]) from None
-    conflicts = one_off_conflicts(s.schedules, at=f"{at}.scaling")
+    conflicts = one_off_conflicts(spec_scaling.schedules, at=f"{at}.scaling")
     if conflicts:
         raise PlanError(conflicts)
     return ScalingPlan(
         target=scaling_target(tier, throughput),
-        scale_out_cooldown_s=s.scale_out_cooldown_seconds,
-        scale_in_cooldown_s=s.scale_in_cooldown_seconds,
+        scale_out_cooldown_s=spec_scaling.scale_out_cooldown_seconds,
+        scale_in_cooldown_s=spec_scaling.scale_in_cooldown_seconds,
         scale_from_zero_cooldown_s=cold_start_s,
         schedules=tuple(
             SchedulePlan(
@@ -369,7 +371,7 @@ def _scaling_plan(at: str, tier: Tier, throughput: Throughput, cold_start_s: int
                 min=x.min,
                 max=x.max,
             )
-            for x in s.schedules
+            for x in spec_scaling.schedules
         ),
         calendar=calendar,
         notes=tuple(

@@ -86,11 +86,11 @@ def estimate_throughput(
 
 
 def scaling_target(tier: Tier, throughput: Throughput) -> ScalingTarget:
-    s = tier.scaling
+    spec_scaling = tier.scaling
     if tier.endpoint.queued:
-        if s.backlog_per_instance is not None:
+        if spec_scaling.backlog_per_instance is not None:
             return ScalingTarget(
-                "backlog", None, s.backlog_per_instance, "backlog_per_instance from the spec"
+                "backlog", None, spec_scaling.backlog_per_instance, "backlog_per_instance from the spec"
             )
         return ScalingTarget(
             "backlog",
@@ -98,26 +98,27 @@ def scaling_target(tier: Tier, throughput: Throughput) -> ScalingTarget:
             float(tier.max_concurrency),
             f"one full batch waiting per instance (max_concurrency {tier.max_concurrency})",
         )
-    predefined = PREDEFINED_METRICS[(tier.endpoint, s.metric)]
-    if s.target != "auto":
-        return ScalingTarget(s.metric, predefined, s.target, "given in the spec")
-    if s.metric == "concurrency":
-        target = round(tier.max_concurrency * s.target_utilization, 1)
+    predefined = PREDEFINED_METRICS[(tier.endpoint, spec_scaling.metric)]
+    if spec_scaling.target != "auto":
+        return ScalingTarget(spec_scaling.metric, predefined, spec_scaling.target, "given in the spec")
+    if spec_scaling.metric == "concurrency":
+        target = round(tier.max_concurrency * spec_scaling.target_utilization, 1)
         return ScalingTarget(
-            s.metric,
+            spec_scaling.metric,
             predefined,
             target,
-            f"{tier.max_concurrency} concurrent sequences x {s.target_utilization:g} target utilization",
+            f"{tier.max_concurrency} concurrent sequences x {spec_scaling.target_utilization:g} "
+            "target utilization",
         )
     rps, source = (
-        (s.max_rps, "measured max_rps from the spec")
-        if s.max_rps is not None
+        (spec_scaling.max_rps, "measured max_rps from the spec")
+        if spec_scaling.max_rps is not None
         else (throughput.requests_per_second, throughput.basis)
     )
-    target = round(rps * 60 * s.safety_factor, 1)
+    target = round(rps * 60 * spec_scaling.safety_factor, 1)
     return ScalingTarget(
-        s.metric,
+        spec_scaling.metric,
         predefined,
         target,
-        f"{rps:.2f} requests/s ({source}) x 60 s x {s.safety_factor:g} safety factor",
+        f"{rps:.2f} requests/s ({source}) x 60 s x {spec_scaling.safety_factor:g} safety factor",
     )

@@ -189,23 +189,23 @@ class AsyncTier(TierResources):
             endpoint_name=tier.endpoint_name,
         )
         self.role.allow_publish(self.endpoint.success_topic, self.endpoint.error_topic)
-        s = tier.scaling
+        plan = tier.scaling
         self.scaling = self.endpoint.scale_on_backlog(
             min_capacity=version.min,
             max_capacity=version.max,
-            backlog_per_instance=s.target.target,
-            scale_out_cooldown=cdk.Duration.seconds(s.scale_out_cooldown_s),
-            scale_in_cooldown=cdk.Duration.seconds(s.scale_in_cooldown_s),
-            cold_start=cdk.Duration.seconds(s.scale_from_zero_cooldown_s),
+            backlog_per_instance=plan.target.target,
+            scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
+            scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
+            cold_start=cdk.Duration.seconds(plan.scale_from_zero_cooldown_s),
         )
-        schedule(self.scaling, s, version)
+        schedule(self.scaling, plan, version)
         self.monitoring = AsyncMonitoring(
             self,
             "Alarms",
             endpoint=self.endpoint,
             notifications=notifications,
             settings=tier.alarms.settings,
-            at_max_target=s.target.target,
+            at_max_target=plan.target.target,
         )
 
     def routed(self, tier: TierPlan) -> RoutedTier:
@@ -231,7 +231,7 @@ class InferenceComponentTier(TierResources):
         notifications: Notifications,
     ) -> None:
         super().__init__(scope, construct_id, tier=tier, key=key)
-        s = tier.scaling
+        plan = tier.scaling
         live = tier.capacity.live
         self.endpoint = InferenceComponentEndpoint(
             self,
@@ -260,12 +260,12 @@ class InferenceComponentTier(TierResources):
                     v.version,
                     min_copies=v.min,
                     max_copies=v.max,
-                    target_concurrency=s.target.target,
-                    scale_out_cooldown=cdk.Duration.seconds(s.scale_out_cooldown_s),
-                    scale_in_cooldown=cdk.Duration.seconds(s.scale_in_cooldown_s),
-                    cold_start=cdk.Duration.seconds(s.scale_from_zero_cooldown_s),
+                    target_concurrency=plan.target.target,
+                    scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
+                    scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
+                    cold_start=cdk.Duration.seconds(plan.scale_from_zero_cooldown_s),
                 ),
-                s,
+                plan,
                 v,
             )
             for v in live
@@ -276,7 +276,7 @@ class InferenceComponentTier(TierResources):
             endpoint=self.endpoint,
             notifications=notifications,
             settings=tier.alarms.settings,
-            at_max_target=s.target.target,
+            at_max_target=plan.target.target,
         )
 
     def routed(self, tier: TierPlan) -> RoutedTier:
@@ -328,8 +328,10 @@ def track_and_schedule(
 
 def schedule(scaling: CapacityScaling, plan: ScalingPlan, share: VersionCapacity) -> CapacityScaling:
     """The tier's scheduled scenarios, each with this version's share of its min and max."""
-    for s, part in zip(plan.schedules, share.schedules, strict=True):
-        scaling.scale_on_schedule(ScheduledCapacity(s.name, s.expression, s.timezone, part.min, part.max))
+    for scheduled, part in zip(plan.schedules, share.schedules, strict=True):
+        scaling.scale_on_schedule(
+            ScheduledCapacity(scheduled.name, scheduled.expression, scheduled.timezone, part.min, part.max)
+        )
     return scaling
 
 
