@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -18,6 +19,7 @@ from deepseek_cdk.constructs.s3_prefix import S3Prefix
 ENDPOINT_LOG_GROUPS = "/aws/sagemaker/Endpoints"
 
 
+@jsii.implements(iam.IGrantable)
 class ModelExecutionRole(Construct):
     """An IAM role for SageMaker models with customer-managed policies that allow only:
 
@@ -125,6 +127,12 @@ class ModelExecutionRole(Construct):
             self.allow_read(prefix)
         for prefix in writes:
             self.allow_write(prefix)
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The role, so CDK grants take this construct (`bucket.grant_read(execution_role)`);
+        such grants go to the role's own inline policy, the data policy holds `allow_*`'s."""
+        return self.role
 
     def allow_read(self, prefix: S3Prefix) -> None:
         self._acknowledge_prefix(prefix, "reads (weights, async requests)")

@@ -32,7 +32,7 @@ def realtime(scope: cdk.Stack, endpoint_name: str | None = "chat-g6e-xlarge") ->
     return RealtimeEndpoint(
         scope,
         "Chat",
-        variants=[Variant("v1", "model-a", 90), Variant("v2", "model-b", 10)],
+        variants=[Variant("v1", "model-a", weight=90), Variant("v2", "model-b", weight=10)],
         hosting=Hosting("ml.g6e.xlarge"),
         endpoint_name=endpoint_name,
     )

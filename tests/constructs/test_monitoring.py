@@ -37,7 +37,7 @@ def realtime(stack: cdk.Stack) -> RealtimeEndpoint:
     return RealtimeEndpoint(
         stack,
         "Endpoint",
-        variants=[Variant("v1", "model-a", 90), Variant("v2", "model-b", 10)],
+        variants=[Variant("v1", "model-a", weight=90), Variant("v2", "model-b", weight=10)],
         hosting=Hosting("ml.g6e.xlarge"),
         endpoint_name="chat",
     )

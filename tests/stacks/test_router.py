@@ -155,23 +155,28 @@ def test_no_router_without_a_router_section(synthesized: dict[str, Synthesized])
     assert resources(synthesized["r1-full"], "AWS::ApiGateway::RestApi") == []
 
 
+def tier(**props: Any) -> RoutedTier:
+    """A tier named "a" on endpoint "e"; `props` set the rest by name."""
+    return RoutedTier(name="a", endpoint_name="e", **props)
+
+
 def router(**props: Any) -> tuple[cdk.Stack, RequestRouter]:
     stack = cdk.Stack(make_app(), "Test", env=TEST_ENV)
     key = kms.Key(stack, "Key", enable_key_rotation=True)
     tiers = [
         RoutedTier(
-            "chat",
-            EndpointKind.REALTIME,
-            "chat-endpoint",
-            8192,
+            name="chat",
+            kind=EndpointKind.REALTIME,
+            endpoint_name="chat-endpoint",
+            context_tokens=8192,
             buffered_max_tokens=400,
             stream_max_tokens=8191,
         ),
         RoutedTier(
-            "batch",
-            EndpointKind.ASYNC,
-            "batch-endpoint",
-            32768,
+            name="batch",
+            kind=EndpointKind.ASYNC,
+            endpoint_name="batch-endpoint",
+            context_tokens=32768,
             requests=S3Prefix("bucket", "in/"),
             responses=S3Prefix("bucket", "out/"),
             failures=S3Prefix("bucket", "err/"),
@@ -197,24 +202,44 @@ def test_api_key_and_usage_plan_on_request() -> None:
         ({"rules": [{"tier": "nope", "max_tokens_at_least": 1}]}, r"rules\[0\].tier: must be one of"),
         ({"tiers": []}, "tiers: give at least one tier"),
         (
-            {"tiers": [RoutedTier("a", EndpointKind.ASYNC, "e", 10)], "default_tier": "a"},
+            {"tiers": [tier(kind=EndpointKind.ASYNC, context_tokens=10)], "default_tier": "a"},
             "an async tier needs requests",
         ),
         (
             {
-                "tiers": [RoutedTier("a", EndpointKind.INFERENCE_COMPONENTS, "e", 10, 5, 9)],
+                "tiers": [
+                    tier(
+                        kind=EndpointKind.INFERENCE_COMPONENTS,
+                        context_tokens=10,
+                        buffered_max_tokens=5,
+                        stream_max_tokens=9,
+                    )
+                ],
                 "default_tier": "a",
             },
             "an inference-components tier needs its components",
         ),
-        ({"tiers": [RoutedTier("a", "batch", "e", 10)], "default_tier": "a"}, "kind must be an EndpointKind"),
+        (
+            {"tiers": [tier(kind="batch", context_tokens=10)], "default_tier": "a"},
+            "kind must be an EndpointKind",
+        ),
         ({"options": RouterOptions(max_body_bytes=10)}, "max_body_bytes: must be 1 KiB-6 MiB"),
         (
-            {"tiers": [RoutedTier("a", EndpointKind.REALTIME, "e", 8192)], "default_tier": "a"},
+            {"tiers": [tier(kind=EndpointKind.REALTIME, context_tokens=8192)], "default_tier": "a"},
             "a real-time tier needs buffered_max_tokens and stream_max_tokens, each 1-8191",
         ),
         (
-            {"tiers": [RoutedTier("a", EndpointKind.REALTIME, "e", 8192, 400, 8192)], "default_tier": "a"},
+            {
+                "tiers": [
+                    tier(
+                        kind=EndpointKind.REALTIME,
+                        context_tokens=8192,
+                        buffered_max_tokens=400,
+                        stream_max_tokens=8192,
+                    )
+                ],
+                "default_tier": "a",
+            },
             "a real-time tier needs buffered_max_tokens and stream_max_tokens",
         ),
     ],
