@@ -150,7 +150,7 @@ def _render_tier(tier: TierPlan, *, routed: bool) -> list[str]:
                 f"scale in {scaling.scale_in_cooldown_s} s"
                 + (
                     f", from zero {scaling.scale_from_zero_cooldown_s} s (the cold start)"
-                    if scaling.calendar.lowest_min == 0
+                    if any(v.reaches_zero for v in tier.capacity.live)
                     else ""
                 ),
             ],

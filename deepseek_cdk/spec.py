@@ -433,6 +433,11 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
             problems.append(f"{where}: give min, max or both")
         if sched.min is not None and sched.max is not None and sched.min > sched.max:
             problems.append(f"{where}.min: must be <= the schedule's max ({sched.max}) (got {sched.min})")
+        if sched.at is not None and sched.min is not None and sched.min > (sched.max or s.max_capacity):
+            problems.append(
+                f"{where}.max: a one-off schedule whose min ({sched.min}) is above the tier's max "
+                f"({s.max_capacity}) must set its own max, at least its min"
+            )
         if sched.min == 0 and not tier.endpoint.scales_to_zero:
             problems.append(f"{where}.min: {_no_zero(tier)} (got 0)")
     return problems

@@ -116,8 +116,11 @@ class AsyncEndpoint(SageMakerEndpoint):
         scale_out_cooldown: cdk.Duration = DEFAULT_SCALE_OUT_COOLDOWN,
         scale_in_cooldown: cdk.Duration = DEFAULT_SCALE_IN_COOLDOWN,
         cold_start: cdk.Duration = DEFAULT_COLD_START,
+        from_zero: bool | None = None,
     ) -> CapacityScaling:
-        """Track the queue per instance, and scale out from zero when requests wait.
+        """Track the queue per instance, and scale out from zero when requests wait
+        (`from_zero`: when min_capacity is 0 unless told; say True when a schedule takes the
+        endpoint to 0).
 
         From zero: AWS's documented step policy (+1 instance while HasBacklogWithoutCapacity
         is 1 for two minutes) with its cooldown set to `cold_start`. A step policy runs again
@@ -133,7 +136,8 @@ class AsyncEndpoint(SageMakerEndpoint):
             scale_out_cooldown=scale_out_cooldown,
             scale_in_cooldown=scale_in_cooldown,
         )
-        if min_capacity == 0:
+        reaches_zero = min_capacity == 0 if from_zero is None else from_zero
+        if reaches_zero:
             # AWS's documented scale-from-zero alarm: 1 for two minutes in a row.
             waiting = self.metric_has_backlog_without_capacity().create_alarm(
                 self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -109,8 +109,12 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
             0 <= min_instances <= max_instances, "min_instances", f"must be 0-{max_instances} (max_instances)"
         )
         require(max_instances >= 1, "max_instances", f"must be >= 1 (got {max_instances})")
-        # SageMaker creates the endpoint with at least one instance; then it manages the count.
-        hosting = replace(hosting, initial_instance_count=max(1, min_instances)).validated()
+        hosting = hosting.validated()
+        require(
+            hosting.initial_instance_count <= max_instances,
+            "hosting.initial_instance_count",
+            f"must be at most max_instances ({max_instances}) (got {hosting.initial_instance_count})",
+        )
 
         self.variant_names = [VARIANT]
         self.endpoint_config = sagemaker.CfnEndpointConfig(
@@ -170,8 +174,11 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
         scale_out_cooldown: cdk.Duration = DEFAULT_SCALE_OUT_COOLDOWN,
         scale_in_cooldown: cdk.Duration = DEFAULT_SCALE_IN_COOLDOWN,
         cold_start: cdk.Duration = DEFAULT_COLD_START,
+        from_zero: bool | None = None,
     ) -> CapacityScaling:
-        """Scale a component's copies on concurrency, and from zero on no-capacity failures.
+        """Scale a component's copies on concurrency, and from zero on no-capacity failures
+        (`from_zero`: when min_copies is 0 unless told; say True when a schedule takes the
+        copies to 0).
 
         From zero: AWS's documented step policy (+1 copy when a request fails for lack of a
         copy), with its cooldown set to `cold_start` instead of the documented 60 s. Requests
@@ -193,7 +200,8 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
         scaling.scale_on_concurrency(
             target_concurrency, scale_out_cooldown=scale_out_cooldown, scale_in_cooldown=scale_in_cooldown
         )
-        if min_copies == 0:
+        reaches_zero = min_copies == 0 if from_zero is None else from_zero
+        if reaches_zero:
             # AWS's documented scale-from-zero alarm: any failed request for lack of a copy.
             no_capacity = self.metric_no_capacity_failures(component).create_alarm(
                 self,

@@ -114,6 +114,15 @@ class RoutedTier:
     responses: S3Prefix | None = None
     failures: S3Prefix | None = None
 
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "kind", EndpointKind(self.kind))
+        except ValueError:
+            raise ValueError(
+                f"tiers: {self.name!r}: kind must be one of {', '.join(k.value for k in EndpointKind)} "
+                f"(got {self.kind!r})"
+            ) from None
+
 
 @dataclass(frozen=True)
 class Throttling:
@@ -177,12 +186,6 @@ class RequestRouter(Construct):
         require(len(set(names)) == len(names), "tiers", f"tier names must be unique (got {names})")
         require(default_tier in names, "default_tier", f"must be one of {names} (got {default_tier!r})")
         for tier in tiers:
-            require(
-                isinstance(tier.kind, EndpointKind),
-                "tiers",
-                f"{tier.name!r}: kind must be an EndpointKind ({', '.join(k.value for k in EndpointKind)}; "
-                f"got {tier.kind!r})",
-            )
             require(tier.context_tokens >= 2, "tiers", f"{tier.name!r}: context_tokens must be >= 2")
             require(
                 tier.kind.queued

@@ -54,6 +54,11 @@ class VersionCapacity:
     max: int
     schedules: tuple[ScheduledShare, ...]
 
+    @property
+    def reaches_zero(self) -> bool:
+        """Its min, or a scheduled min, is 0: it needs a way back up from zero."""
+        return self.role == "live" and (self.min == 0 or any(s.min == 0 for s in self.schedules))
+
 
 @dataclass(frozen=True)
 class CapacityPlan:
@@ -62,7 +67,8 @@ class CapacityPlan:
     max: int
     versions: tuple[VersionCapacity, ...]
     # The endpoint's own instances: for inference components, what managed instance scaling
-    # may use (min, max) and how many instances the endpoint is created with.
+    # may use (min, max: the most copies any schedule allows, one copy filling an instance)
+    # and how many instances the endpoint is created with (what the initial copies need).
     instances_min: int
     instances_max: int
     initial_instances: int
@@ -144,6 +150,8 @@ def capacity_plan(
         max=max_total,
         versions=tuple(entries),
         instances_min=min_total,
-        instances_max=max_total,
-        initial_instances=sum(e.initial for e in entries) if always_one else max(1, min_total),
+        instances_max=max(
+            [max_total, *(bound for s in schedules for bound in (s.min, s.max) if bound is not None)]
+        ),
+        initial_instances=max(1, sum(e.initial for e in entries)),
     )

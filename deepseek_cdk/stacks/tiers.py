@@ -197,6 +197,7 @@ class AsyncTier(TierResources):
             scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
             scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
             cold_start=cdk.Duration.seconds(plan.scale_from_zero_cooldown_s),
+            from_zero=version.reaches_zero,
         )
         schedule(self.scaling, plan, version)
         self.monitoring = AsyncMonitoring(
@@ -264,6 +265,7 @@ class InferenceComponentTier(TierResources):
                     scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
                     scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
                     cold_start=cdk.Duration.seconds(plan.scale_from_zero_cooldown_s),
+                    from_zero=v.reaches_zero,
                 ),
                 plan,
                 v,

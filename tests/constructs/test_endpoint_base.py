@@ -58,8 +58,9 @@ def test_an_alarm_on_the_endpoint_can_roll_back_its_own_deployment() -> None:
 
 def test_without_a_planned_name_metrics_reference_the_endpoint() -> None:
     s = stack()
-    metric = realtime(s, endpoint_name=None).metric_model_latency()
-    assert "EndpointName" in json.dumps(s.resolve(metric.dimensions))
+    e = realtime(s, endpoint_name=None)
+    dimensions = s.resolve(e.metric_model_latency().dimensions)
+    assert dimensions["EndpointName"] == {"Fn::GetAtt": [s.get_logical_id(e.endpoint), "EndpointName"]}
 
 
 def test_variant_handle_metrics_take_the_usual_options_and_scale() -> None:

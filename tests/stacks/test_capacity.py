@@ -4,6 +4,7 @@ action, managed instance scaling; and the plan's cost is those capacities times 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -42,8 +43,26 @@ TWO_VERSIONS: dict[str, Any] = {
             "model": "deepseek-r1-distill-qwen-14b",
             "endpoint": "inference-components",
             "max_context_tokens": 8192,
-            "scaling": {"min": 0, "max": 3},
+            "scaling": {
+                "min": 0,
+                "max": 3,
+                "schedules": [{"name": "launch", "at": "2027-03-01T06:00:00", "min": 2, "max": 6}],
+            },
             "versions": [{"name": "v1", "weight": 50}, {"name": "v2", "weight": 50}],
+        },
+        {
+            "name": "batch",
+            "model": "deepseek-r1-distill-qwen-32b",
+            "endpoint": "async",
+            "max_context_tokens": 8192,
+            "scaling": {
+                "min": 1,
+                "max": 2,
+                "schedules": [
+                    {"name": "night", "cron": "0 20 ? * * *", "min": 0},
+                    {"name": "day", "cron": "0 6 ? * * *", "min": 1},
+                ],
+            },
         },
     ],
 }
@@ -80,11 +99,35 @@ class Rendered:
         }
 
 
+def target_version(target: dict[str, Any], tier: TierPlan) -> str:
+    """The version a scalable target scales: its variant, or its component's name suffix."""
+    resource = json.dumps(target["ResourceId"])
+    (version,) = [
+        v.version
+        for v in tier.capacity.live
+        if f"/variant/{v.version}" in resource or resource.endswith(f'-{v.version}"')
+    ]
+    return version
+
+
 def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[Schedule]) -> None:
     rendered = Rendered(template, tier.name)
     capacity = tier.capacity
     targets = rendered.targets()
     assert len(targets) == len(capacity.live)
+    # Each version's own share, not only the sums: swapping two versions' shares would fail.
+    shares = {v.version: v for v in capacity.live}
+    for target in targets:
+        share = shares[target_version(target, tier)]
+        assert (target["MinCapacity"], target["MaxCapacity"]) == (share.min, share.max)
+        actions = {
+            a["ScheduledActionName"]: (
+                a["ScalableTargetAction"].get("MinCapacity"),
+                a["ScalableTargetAction"].get("MaxCapacity"),
+            )
+            for a in target.get("ScheduledActions", [])
+        }
+        assert actions == {s.name: (s.min, s.max) for s in share.schedules}
     least, most = sum(t["MinCapacity"] for t in targets), sum(t["MaxCapacity"] for t in targets)
     assert (least, most) == (capacity.min, capacity.max)
     assert rendered.scheduled() == {s.name: (s.min, s.max) for s in schedules}
@@ -97,9 +140,12 @@ def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[S
             capacity.instances_min,
             capacity.instances_max,
         )
+        # One copy fills an instance: the instances can hold the most copies any schedule allows.
+        highest = max([most, *(b for s in schedules for b in (s.min, s.max) if b is not None)])
+        assert managed["MaxInstanceCount"] >= highest
         assert variant["InitialInstanceCount"] == capacity.initial_instances
         copies = [c["RuntimeConfig"]["CopyCount"] for c in rendered.of("AWS::SageMaker::InferenceComponent")]
-        assert sum(copies) == capacity.initial
+        assert sum(copies) == capacity.initial <= capacity.initial_instances
     else:
         assert [v["VariantName"] for v in variants] == [v.version for v in capacity.live]
         assert sum(v["InitialInstanceCount"] for v in variants) == capacity.initial
@@ -174,4 +220,17 @@ def test_components_at_zero_start_with_one_copy_each_to_prove_the_model_loads(
     _, plan, _ = versions
     burst = plan.tier("burst").capacity
     assert [(v.min, v.max, v.initial) for v in burst.live] == [(0, 2, 1), (0, 1, 1)]
-    assert (burst.instances_min, burst.instances_max) == (0, 3)
+    # The launch schedule allows 6 copies: the managed instances may grow to 6.
+    assert (burst.instances_min, burst.instances_max, burst.initial_instances) == (0, 6, 2)
+
+
+def test_a_schedule_to_zero_keeps_a_way_back_up(versions: tuple[Template, Any, Any]) -> None:
+    template, plan, _ = versions
+    (batch,) = plan.tier("batch").capacity.live
+    assert batch.min == 1 and batch.reaches_zero
+    rendered = Rendered(template, "batch")
+    alarms = [
+        a for a in rendered.of("AWS::CloudWatch::Alarm") if a["MetricName"] == "HasBacklogWithoutCapacity"
+    ]
+    policies = json.dumps(template.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy"))
+    assert alarms and '"PolicyType": "StepScaling"' in policies

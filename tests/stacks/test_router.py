@@ -219,10 +219,6 @@ def test_api_key_and_usage_plan_on_request() -> None:
             },
             "an inference-components tier needs its components",
         ),
-        (
-            {"tiers": [tier(kind="batch", context_tokens=10)], "default_tier": "a"},
-            "kind must be an EndpointKind",
-        ),
         ({"options": RouterOptions(max_body_bytes=10)}, "max_body_bytes: must be 1 KiB-6 MiB"),
         (
             {"tiers": [tier(kind=EndpointKind.REALTIME, context_tokens=8192)], "default_tier": "a"},
@@ -247,3 +243,13 @@ def test_api_key_and_usage_plan_on_request() -> None:
 def test_bad_router_props(props: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         router(**props)
+
+
+def test_a_tier_kind_may_be_given_by_its_spec_name_and_nothing_else() -> None:
+    assert tier(kind="realtime", context_tokens=10, buffered_max_tokens=5, stream_max_tokens=9).kind is (
+        EndpointKind.REALTIME
+    )
+    with pytest.raises(
+        ValueError, match="tiers: 'a': kind must be one of realtime, inference-components, async"
+    ):
+        tier(kind="batch", context_tokens=10)
