@@ -116,7 +116,7 @@ def _render_tier(tier: TierPlan, *, routed: bool) -> list[str]:
             "parallelism",
             [f"tensor parallel {tier.tensor_parallel_degree}, KV cache copies {memory.kv_replicas}"],
         ),
-        ("workload", [f"{tier.max_context_tokens} tokens x {tier.max_concurrency} concurrent sequences"]),
+        ("workload", _render_workload(tier)),
         (
             "memory (GB)",
             [
@@ -171,6 +171,29 @@ def _render_tier(tier: TierPlan, *, routed: bool) -> list[str]:
     for key, values in rows:
         lines += [f"  {(key if i == 0 else '').ljust(width)}  {v}" for i, v in enumerate(values)]
     return lines
+
+
+def _render_workload(tier: TierPlan) -> list[str]:
+    """What the KV cache was sized for, and what the GPUs really hold at each length."""
+    workload, memory = tier.workload, tier.memory
+    if workload.reservation == "worst-case":
+        sized = (
+            f"{workload.concurrency} sequences x {workload.context_tokens} tokens (worst-case reservation)"
+        )
+    else:
+        sized = (
+            f"{workload.concurrency} sequences of {workload.typical_tokens} tokens (typical), "
+            f"at least one of {workload.context_tokens} (max context)"
+        )
+    typical = min(
+        memory.sequences(min(workload.typical_tokens, workload.context_tokens)), workload.concurrency
+    )
+    full = min(memory.sequences(workload.context_tokens), workload.concurrency)
+    return [
+        sized,
+        f"holds {typical} sequences at typical length; {full} at full context (engine batch limit "
+        f"{workload.concurrency})",
+    ]
 
 
 def _render_answers(tier: TierPlan) -> list[tuple[str, list[str]]]:
@@ -245,10 +268,12 @@ def _render_total(plan: Plan) -> str:
     priced = [tier.cost for tier in plan.tiers if tier.cost is not None]
     low = sum(c.monthly_at_min for c in priced)
     high = sum(c.monthly_at_max for c in priced)
-    unknown = [tier.name for tier in plan.tiers if tier.cost is None]
+    unknown = [f"{tier.name} ({tier.instance_type})" for tier in plan.tiers if tier.cost is None]
+    if not priced:
+        return f"Total: unknown: the catalog has no price for {', '.join(unknown)}"
     total = f"Total: ${low:,.0f}-${high:,.0f}/month for instances"
     if unknown:
-        total += f" (tiers without a price, not included: {', '.join(unknown)})"
+        total += f", plus tiers the catalog has no price for: {', '.join(unknown)}"
     return total
 
 

@@ -179,6 +179,9 @@ class Tier(_Strict):
     max_context_tokens: int | None = Field(default=None, ge=512)  # absent: min(32768, model's)
     max_concurrency: int = Field(default=16, ge=1, le=1024)
     gpu_memory_utilization: float = Field(default=0.9, ge=0.5, le=0.98)
+    # typical: KV cache for max_concurrency sequences of typical length, and one at full
+    # context (what vLLM needs); worst-case: every sequence at max_context_tokens at once.
+    memory_reservation: Literal["typical", "worst-case"] = "typical"
     slo: Slo | None = None
     alarms: AlarmThresholds = AlarmThresholds()
     scaling: Scaling = Scaling()

@@ -39,7 +39,13 @@ class ModelSpec:
     kv_lora_rank: int = 0  # MLA only: width of the compressed latent KV
     rope_head_dim: int = 0  # MLA only: decoupled RoPE key width, cached beside the latent
     active_parameters: int | None = None  # MoE only: parameters used per token (dense: all)
+    hidden_size: int = 0  # 0: attention_heads x head_dim, which holds for every GQA model here
     source: str = ""
+
+    @property
+    def hidden(self) -> int:
+        """The model's width (hidden_size in its config)."""
+        return self.hidden_size or self.attention_heads * self.head_dim
 
     @property
     def weight_bytes(self) -> int:
@@ -85,6 +91,7 @@ MODELS: dict[str, ModelSpec] = {
             kv_lora_rank=512,
             rope_head_dim=64,
             active_parameters=37_000_000_000,  # DS-R1: 37B activated of 671B
+            hidden_size=7168,  # DS-V3 config_671B.json "dim"
             source="DS-R1, DS-V3 config_671B.json and README_WEIGHTS.md",
         ),
         ModelSpec(
@@ -102,6 +109,7 @@ MODELS: dict[str, ModelSpec] = {
             kv_lora_rank=512,
             rope_head_dim=64,
             active_parameters=37_000_000_000,
+            hidden_size=7168,
             source="same architecture as DeepSeek-R1 (DS-V3); AWS sample DeepSeek-R1-0528-LMI-CFN",
         ),
         ModelSpec(

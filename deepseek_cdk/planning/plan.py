@@ -18,7 +18,14 @@ from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
 from deepseek_cdk.planning.capacity import CapacityError, CapacityPlan, capacity_plan
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
-from deepseek_cdk.planning.scaling import ScalingTarget, Throughput, estimate_throughput, scaling_target
+from deepseek_cdk.planning.scaling import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_OUTPUT_TOKENS,
+    ScalingTarget,
+    Throughput,
+    estimate_throughput,
+    scaling_target,
+)
 from deepseek_cdk.planning.schedules import (
     CapacityCalendar,
     ScheduleConflict,
@@ -26,7 +33,7 @@ from deepseek_cdk.planning.schedules import (
     one_off_conflicts,
 )
 from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
-from deepseek_cdk.spec import Deployment, SpecError, Tier
+from deepseek_cdk.spec import Deployment, SpecError, Tier, TrafficProfile
 
 HOURS_PER_MONTH = 730
 DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
@@ -120,6 +127,7 @@ class TierPlan:
     max_concurrency: int
     gpu_memory_utilization: float
     memory: MemoryFit
+    workload: Workload  # what the KV cache was sized for
     weights_source: str
     local_nvme: bool
     volume_size_gb: int | None
@@ -219,7 +227,8 @@ def endpoint_name(deployment: str, tier: str, instance_type: str) -> str:
 def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     model = MODELS[tier.model]
     context = tier.max_context_tokens or min(DEFAULT_CONTEXT_TOKENS, model.max_context)
-    fit = _choose_fit(at, tier, context)
+    workload = workload_of(tier, context, deployment.traffic.get(tier.name))
+    fit = _choose_fit(at, tier, workload)
     instance = INSTANCES[fit.instance_type]
     container = CONTAINERS[tier.container]
     from_hub = tier.weights.source == "hub"
@@ -286,6 +295,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         max_concurrency=tier.max_concurrency,
         gpu_memory_utilization=tier.gpu_memory_utilization,
         memory=fit,
+        workload=workload,
         weights_source=tier.weights.source,
         local_nvme=instance.local_nvme,
         volume_size_gb=startup.volume_size_gb(instance, fit.weights_gb),
@@ -305,16 +315,41 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     )
 
 
-def _choose_fit(at: str, tier: Tier, context: int) -> MemoryFit:
+def workload_of(tier: Tier, context: int, traffic: TrafficProfile | None) -> Workload:
+    """What the tier's KV cache must hold: its typical sequence is the traffic's average
+    input + output when given, else the throughput estimate's default."""
+    typical = (
+        traffic.avg_input_tokens + traffic.avg_output_tokens
+        if traffic
+        else DEFAULT_INPUT_TOKENS + DEFAULT_OUTPUT_TOKENS
+    )
+    return Workload(
+        context_tokens=context,
+        concurrency=tier.max_concurrency,
+        gpu_memory_utilization=tier.gpu_memory_utilization,
+        typical_tokens=typical,
+        reservation=tier.memory_reservation,
+    )
+
+
+def _describe_workload(workload: Workload) -> str:
+    if workload.reservation == "worst-case":
+        return f"{workload.concurrency} sequences of {workload.context_tokens} tokens (worst-case)"
+    return (
+        f"{workload.concurrency} sequences of {workload.typical_tokens} tokens and one of "
+        f"{workload.context_tokens}"
+    )
+
+
+def _choose_fit(at: str, tier: Tier, workload: Workload) -> MemoryFit:
     model = MODELS[tier.model]
-    workload = Workload(context, tier.max_concurrency, tier.gpu_memory_utilization)
     candidates = fitting_instances(model, workload)
+    held = _describe_workload(workload)
     if tier.instance_type == "auto":
         if not candidates:
             raise PlanError(
                 [
-                    f"{at}.instance_type: no catalog instance holds {model.key} with "
-                    f"{context} tokens x {tier.max_concurrency} concurrent sequences; lower "
+                    f"{at}.instance_type: no catalog instance holds {model.key} with {held}; lower "
                     f"{at}.max_context_tokens or {at}.max_concurrency"
                 ]
             )
@@ -324,9 +359,8 @@ def _choose_fit(at: str, tier: Tier, context: int) -> MemoryFit:
         alternatives = ", ".join(_describe_price(f.instance_type) for f in candidates[:6]) or "none"
         raise PlanError(
             [
-                f"{at}.instance_type: {tier.instance_type} cannot hold {model.key} at {context} tokens x "
-                f"{tier.max_concurrency} sequences: {fit.problem}. Instances that fit, cheapest "
-                f"first: {alternatives}"
+                f"{at}.instance_type: {tier.instance_type} cannot hold {model.key} with {held}: "
+                f"{fit.problem}. Instances that fit, cheapest first: {alternatives}"
             ]
         )
     return fit

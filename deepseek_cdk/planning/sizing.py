@@ -1,35 +1,65 @@
-"""GPU memory fit: does a model, at a context length and concurrency, fit an instance?
+"""Memory fit: does a model, at a context length and concurrency, fit an instance's GPUs and
+its host?
 
-required = weights + KV cache (max context x max concurrency, replicated where tensor
-parallelism cannot shard it) + runtime overhead, compared with the memory the engine may use
-(GPU memory x gpu_memory_utilization, the same fraction vLLM is given).
+GPU: required = weights + KV cache + runtime overhead, against the memory the engine may use
+(GPU memory x gpu_memory_utilization, the same fraction vLLM is given). vLLM allocates KV
+blocks as sequences grow, so the KV cache is sized for the tokens really in flight
+(reservation "typical"): `concurrency` sequences of the tier's typical length, and never
+less than one sequence at the full context, which vLLM refuses to start without. The
+"worst-case" reservation holds every sequence at the full context at once.
 
 Tensor parallelism follows vLLM's rules: the degree must divide the attention heads, and the
 KV heads must divide it or be divisible by it. Where the degree exceeds the KV heads vLLM
 replicates each KV head degree/kv_heads times; an MLA latent cache has no heads to split, so
 every GPU holds all of it.
+
+Host: while loading, the weights pass through host memory; LMI asks for "at least N * model
+size" of CPU memory to load N copies in parallel (djl-serving configurations.md,
+option.parallel_loading). One copy plus room for the OS, the container and SageMaker's agents
+must fit the instance's RAM.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
+from typing import Literal
 
 from deepseek_cdk.catalog import INSTANCES, InstanceSpec, ModelSpec
 
 GB = 1e9
-# Activations, CUDA graphs and sampler buffers per GPU, inside the engine's budget. An
-# estimate: vLLM measures the real figure at start-up and gives the rest to the KV cache.
-RUNTIME_OVERHEAD_GB_PER_GPU = 1.5
+GIB = 2**30
+# Per GPU, inside the engine's budget: the CUDA context, CUDA graphs and the sampler. An
+# estimate; vLLM measures the real figure at start-up and gives the rest to the KV cache.
+BASE_OVERHEAD_GB_PER_GPU = 0.5
+# Activations of one forward pass over the batched-token budget, which grow with the model's
+# width: tokens x hidden x bytes per token per hidden unit (the residual stream, attention
+# and MLP intermediates in bf16), split over the tensor-parallel GPUs. Estimates.
+BATCHED_TOKENS = 8192  # vLLM's default budget for its OpenAI server
+ACTIVATION_BYTES_PER_HIDDEN = 20
+HOST_RESERVE_GB = 8.0  # the OS, the serving container and SageMaker's agents; an estimate
+
+Reservation = Literal["typical", "worst-case"]
 
 
 @dataclass(frozen=True)
 class Workload:
-    """What one model copy must hold at once: sequences of up to `context_tokens` each."""
+    """What one model copy must hold: up to `concurrency` sequences of `typical_tokens` (and
+    one of `context_tokens`), or, worst case, all of them at `context_tokens`."""
 
     context_tokens: int
     concurrency: int
     gpu_memory_utilization: float = 0.9
+    typical_tokens: int = 2000
+    reservation: Reservation = "typical"
+
+    @property
+    def kv_tokens(self) -> int:
+        """Tokens the KV cache must hold at once."""
+        if self.reservation == "worst-case":
+            return self.concurrency * self.context_tokens
+        return max(self.concurrency * min(self.typical_tokens, self.context_tokens), self.context_tokens)
 
 
 @dataclass(frozen=True)
@@ -44,6 +74,10 @@ class MemoryFit:
     kv_cache_gb: float
     overhead_gb: float
     kv_replicas: int
+    kv_tokens: int  # what the KV cache was sized for
+    kv_gb_per_token: float  # on the whole instance, replicas included
+    host_gb: float
+    host_required_gb: float
     problem: str | None  # why it does not fit; None when it fits
 
     @property
@@ -57,6 +91,12 @@ class MemoryFit:
     @property
     def fits(self) -> bool:
         return self.problem is None
+
+    def sequences(self, tokens_each: int) -> int:
+        """How many sequences of `tokens_each` the memory left after weights and overhead
+        holds at once (what the engine will really admit, up to its batch limit)."""
+        room = self.usable_gb - self.weights_gb - self.overhead_gb
+        return max(0, math.floor(room / (self.kv_gb_per_token * tokens_each)))
 
 
 def tensor_parallel_problem(model: ModelSpec, degree: int) -> str | None:
@@ -74,27 +114,44 @@ def kv_replicas(model: ModelSpec, degree: int) -> int:
     return max(1, degree // model.kv_heads)
 
 
+def overhead_gb(model: ModelSpec, degree: int) -> float:
+    """Runtime memory beside weights and KV cache, for the whole instance."""
+    activations_per_gpu = BATCHED_TOKENS * model.hidden * ACTIVATION_BYTES_PER_HIDDEN / degree / GB
+    return (BASE_OVERHEAD_GB_PER_GPU + activations_per_gpu) * degree
+
+
 def memory_fit(model: ModelSpec, instance: InstanceSpec, workload: Workload) -> MemoryFit:
     """Fit `model` on all GPUs of `instance` (one model copy, tensor parallel over the GPUs)."""
     degree = instance.gpu_count
     replicas = kv_replicas(model, degree)
+    per_token = model.kv_bytes_per_token * replicas / GB
+    weights = model.weight_bytes / GB
     fit = MemoryFit(
         instance_type=instance.name,
         tensor_parallel_degree=degree,
         total_gb=instance.gpu_memory_gb,
         usable_gb=instance.gpu_memory_gb * workload.gpu_memory_utilization,
-        weights_gb=model.weight_bytes / GB,
-        kv_cache_gb=model.kv_bytes_per_token * workload.context_tokens * workload.concurrency * replicas / GB,
-        overhead_gb=RUNTIME_OVERHEAD_GB_PER_GPU * degree,
+        weights_gb=weights,
+        kv_cache_gb=per_token * workload.kv_tokens,
+        overhead_gb=overhead_gb(model, degree),
         kv_replicas=replicas,
+        kv_tokens=workload.kv_tokens,
+        kv_gb_per_token=per_token,
+        host_gb=instance.host_memory_gib * GIB / GB,
+        host_required_gb=weights + HOST_RESERVE_GB,
         problem=None,
     )
     problem = tensor_parallel_problem(model, degree)
     if problem is None and fit.free_gb < 0:
         problem = (
-            f"needs {fit.required_gb:.1f} GB ({fit.weights_gb:.1f} weights + {fit.kv_cache_gb:.1f} KV cache "
-            f"+ {fit.overhead_gb:.1f} overhead), has {fit.usable_gb:.1f} GB usable: "
-            f"{-fit.free_gb:.1f} GB missing"
+            f"needs {fit.required_gb:.1f} GB of GPU memory ({fit.weights_gb:.1f} weights + "
+            f"{fit.kv_cache_gb:.1f} KV cache + {fit.overhead_gb:.1f} overhead), has {fit.usable_gb:.1f} GB "
+            f"usable: {-fit.free_gb:.1f} GB missing"
+        )
+    if problem is None and fit.host_gb < fit.host_required_gb:
+        problem = (
+            f"needs {fit.host_required_gb:.1f} GB of host memory to load {fit.weights_gb:.1f} GB of weights, "
+            f"has {fit.host_gb:.1f} GB: {fit.host_required_gb - fit.host_gb:.1f} GB missing"
         )
     return dataclasses.replace(fit, problem=problem)
 

@@ -40,7 +40,8 @@ def test_unknown_price_is_said_not_guessed() -> None:
     result = run("plan", "deployments/examples/r1-full.yaml")
     assert result.returncode == 0, result.stderr
     assert "unknown: no price for ml.p5e.48xlarge" in result.stdout
-    assert "tiers without a price, not included: reasoning" in result.stdout
+    assert "Total: unknown: the catalog has no price for reasoning (ml.p5e.48xlarge)" in result.stdout
+    assert "$0-$0" not in result.stdout  # an unknown price is never shown as zero
 
 
 def test_bad_spec_exits_2_with_one_line_per_problem_and_no_traceback(tmp_path: Path) -> None:

@@ -98,7 +98,8 @@ def test_kv_heads_are_replicated_when_the_degree_exceeds_them() -> None:
 
 
 def test_mla_latent_cache_is_held_by_every_gpu() -> None:
-    fit = memory_fit(MODELS["deepseek-r1"], INSTANCES["ml.p5e.48xlarge"], TYPICAL)
+    worst_case = dataclasses.replace(TYPICAL, reservation="worst-case")
+    fit = memory_fit(MODELS["deepseek-r1"], INSTANCES["ml.p5e.48xlarge"], worst_case)
     per_copy = 70_272 * 32_768 * 8 / 1e9
     assert fit.kv_replicas == 8
     assert fit.kv_cache_gb == pytest.approx(8 * per_copy)
@@ -123,3 +124,54 @@ def test_ebs_volume_only_without_local_nvme() -> None:
     ebs_only = dataclasses.replace(nvme, local_nvme=False)
     assert volume_size_gb(ebs_only, 15.2) == 39  # 15.2 x 1.2 + 20, rounded up
     assert volume_size_gb(ebs_only, 685) == 512  # SageMaker's upper bound
+
+
+# --- the engine's memory, as AWS's own samples deploy it ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "instance", "workload"),
+    [
+        # DeepSeek-R1-0528 sample: OPTION_MAX_MODEL_LEN 32768, rolling batch 16, utilization 0.87.
+        ("deepseek-r1-0528", "ml.p5en.48xlarge", Workload(32_768, 16, gpu_memory_utilization=0.87)),
+        # DeepSeek-R1-0528-Qwen3-8B sample: 32K context on one L40S.
+        ("deepseek-r1-0528-qwen3-8b", "ml.g6e.4xlarge", Workload(32_768, 16)),
+        # Distill-Llama-8B on one A10G at a 10K context.
+        ("deepseek-r1-distill-llama-8b", "ml.g5.2xlarge", Workload(10_240, 16)),
+    ],
+)
+def test_the_configurations_aws_samples_deploy_fit(model: str, instance: str, workload: Workload) -> None:
+    fit = memory_fit(MODELS[model], INSTANCES[instance], workload)
+    assert fit.fits, fit.problem
+    assert fit.sequences(workload.context_tokens) >= 1  # vLLM starts only if one full sequence fits
+    worst_case = memory_fit(
+        MODELS[model], INSTANCES[instance], dataclasses.replace(workload, reservation="worst-case")
+    )
+    assert not worst_case.fits  # what the old worst-case reservation refused
+
+
+def test_typical_reservation_holds_the_batch_at_typical_length_and_one_full_sequence() -> None:
+    workload = Workload(16_384, 16, typical_tokens=2000)
+    assert workload.kv_tokens == 32_000
+    assert Workload(16_384, 4, typical_tokens=2000).kv_tokens == 16_384  # one full sequence at least
+    assert dataclasses.replace(workload, reservation="worst-case").kv_tokens == 16 * 16_384
+
+
+def test_a_host_too_small_to_load_the_weights_is_not_a_fit() -> None:
+    qwen7b = MODELS["deepseek-r1-distill-qwen-7b"]
+    small_host = memory_fit(qwen7b, INSTANCES["ml.g6.xlarge"], TINY)  # 16 GiB RAM, 15.2 GB of weights
+    assert not small_host.fits
+    assert "GB of host memory" in (small_host.problem or "")
+    assert memory_fit(qwen7b, INSTANCES["ml.g6.2xlarge"], TINY).fits  # 32 GiB
+
+
+def test_overhead_grows_with_the_model_width() -> None:
+    one_gpu = INSTANCES["ml.g6e.12xlarge"]
+    small = memory_fit(MODELS["deepseek-r1-distill-qwen-1.5b"], one_gpu, TINY).overhead_gb
+    large = memory_fit(MODELS["deepseek-r1-distill-qwen-32b"], one_gpu, TINY).overhead_gb
+    assert small < large
+
+
+def test_default_distill_qwen_7b_lands_on_a_single_gpu() -> None:
+    fits = fitting_instances(MODELS["deepseek-r1-distill-qwen-7b"], Workload(16_384, 16))
+    assert INSTANCES[fits[0].instance_type].gpu_count == 1
