@@ -423,6 +423,13 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
             f"{at}.target: {s.target:g} concurrent requests per instance exceeds the engine's batch limit "
             f"of {tier.max_concurrency} (max_concurrency); queued requests count too, so stay below it"
         )
+    if s.metric == "invocations" and s.target == "auto" and s.max_rps is None:
+        problems.append(
+            f"{at}.max_rps: metric invocations needs the requests/s one instance sustains within the "
+            "SLO, measured with a load test (SageMaker Inference Recommender, or any client at rising "
+            "concurrency); an estimate can be far off and a target too high never scales out. "
+            "Give max_rps, give target, or use metric: concurrency"
+        )
     if s.max_rps is not None and s.metric != "invocations":
         problems.append(f"{at}.max_rps: only used with metric: invocations (metric is {s.metric})")
     names = [sched.name for sched in s.schedules]

@@ -7,8 +7,8 @@ batch is full and requests queue.
 
 Invocations: InvocationsPerInstance is a per-minute sum. Target = max requests/s per
 instance x 60 x a safety factor (0.5), AWS's load-testing method (SageMaker developer guide,
-endpoint-scaling-loadtest). Max requests/s is the measured `max_rps` from the spec, or the
-decode-throughput estimate below.
+endpoint-scaling-loadtest). Max requests/s must be measured (`max_rps` in the spec): the
+throughput estimate below is not trusted to set it.
 
 Throughput estimate: decoding is memory-bandwidth bound. One step produces one token for
 each of the `concurrency` sequences and reads the active weights once plus every sequence's
@@ -110,15 +110,15 @@ def scaling_target(tier: Tier, throughput: Throughput) -> ScalingTarget:
             f"{tier.max_concurrency} concurrent sequences x {spec_scaling.target_utilization:g} "
             "target utilization",
         )
-    rps, source = (
-        (spec_scaling.max_rps, "measured max_rps from the spec")
-        if spec_scaling.max_rps is not None
-        else (throughput.requests_per_second, throughput.basis)
-    )
+    # The spec refuses invocations with target auto and no measured max_rps: an estimate that
+    # runs high would set a target that never scales out.
+    rps = spec_scaling.max_rps
+    assert rps is not None
     target = round(rps * 60 * spec_scaling.safety_factor, 1)
     return ScalingTarget(
         spec_scaling.metric,
         predefined,
         target,
-        f"{rps:.2f} requests/s ({source}) x 60 s x {spec_scaling.safety_factor:g} safety factor",
+        f"{rps:.2f} requests/s (measured max_rps from the spec) x 60 s x {spec_scaling.safety_factor:g} "
+        "safety factor",
     )

@@ -49,11 +49,10 @@ def test_invocations_target_from_a_measured_max_rps() -> None:
     assert "measured max_rps" in t.scaling.target.derivation
 
 
-def test_invocations_target_from_the_throughput_estimate() -> None:
-    t = tier_plan({"min": 1, "max": 4, "metric": "invocations"})
-    expected = round(t.throughput.requests_per_second * 60 * 0.5, 1)
-    assert t.scaling.target.target == expected
-    assert "estimate" in t.scaling.target.derivation
+def test_invocations_without_a_measured_max_rps_are_refused() -> None:
+    (line,) = spec_problems({"min": 1, "max": 4, "metric": "invocations"})
+    assert line.startswith("tiers[0].scaling.max_rps: metric invocations needs the requests/s one instance")
+    assert tier_plan({"min": 1, "max": 4, "metric": "invocations", "target": 30}).scaling.target.target == 30
 
 
 def test_throughput_estimate_grows_with_memory_bandwidth() -> None:
