@@ -8,6 +8,10 @@ Sources:
   real capacity: the fit errs on the safe side.
 - GPU memory bandwidth: NVIDIA data sheets (A10G 600, L4 300, L40S 864, A100 40 GB 1555,
   A100 80 GB 2039, H100 SXM 3350, H200 4800 GB/s).
+- Dense tensor TFLOPS (the data sheets' figures without sparsity), bf16 / fp8: L4 121 / 242,
+  L40S 362 / 733, A100 312 / none (no FP8 units), H100 and H200 SXM 989 / 1979. A10G: NVIDIA
+  publishes only the A10's 125 (bf16); the A10G runs lower clocks and is taken at 70, an
+  UNVERIFIED, conservative figure. They matter only where decoding is compute-bound.
 - Local NVMe: every g5, g6, g6e, p4d, p4de, p5, p5e and p5en size has instance-store NVMe
   (Amazon EC2 instance type pages); SageMaker then uses it instead of an EBS volume.
 - Price: SageMaker real-time hosting, on-demand, us-east-1, USD per hour, from AWS Price List
@@ -28,15 +32,21 @@ class GpuModel:
     name: str
     memory_gb: float
     bandwidth_gb_s: float
+    tflops_bf16: float  # dense tensor throughput
+    tflops_fp8: float | None  # None: no FP8 tensor cores (FP8 weights run at bf16 speed)
+
+    def tflops(self, dtype: str) -> float:
+        return self.tflops_fp8 if dtype == "fp8" and self.tflops_fp8 else self.tflops_bf16
 
 
-A10G = GpuModel("NVIDIA A10G", 24, 600)
-L4 = GpuModel("NVIDIA L4", 24, 300)
-L40S = GpuModel("NVIDIA L40S", 48, 864)
-A100_40 = GpuModel("NVIDIA A100 40GB", 40, 1555)
-A100_80 = GpuModel("NVIDIA A100 80GB", 80, 2039)
-H100 = GpuModel("NVIDIA H100", 80, 3350)
-H200 = GpuModel("NVIDIA H200", 141, 4800)
+A10G = GpuModel("NVIDIA A10G", 24, 600, 70, None)
+L4 = GpuModel("NVIDIA L4", 24, 300, 121, 242)
+L40S = GpuModel("NVIDIA L40S", 48, 864, 362, 733)
+A100_40 = GpuModel("NVIDIA A100 40GB", 40, 1555, 312, None)
+A100_80 = GpuModel("NVIDIA A100 80GB", 80, 2039, 312, None)
+H100 = GpuModel("NVIDIA H100", 80, 3350, 989, 1979)
+H200 = GpuModel("NVIDIA H200", 141, 4800, 989, 1979)
+GPUS = {gpu.name: gpu for gpu in (A10G, L4, L40S, A100_40, A100_80, H100, H200)}
 
 
 @dataclass(frozen=True)

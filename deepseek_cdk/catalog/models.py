@@ -40,7 +40,33 @@ class ModelSpec:
     rope_head_dim: int = 0  # MLA only: decoupled RoPE key width, cached beside the latent
     active_parameters: int | None = None  # MoE only: parameters used per token (dense: all)
     hidden_size: int = 0  # 0: attention_heads x head_dim, which holds for every GQA model here
+    # MoE only: routed experts per MoE layer, experts each token uses, MoE layers, parameters
+    # of one routed expert. A decoding step reads every expert its batch's tokens touch.
+    routed_experts: int = 0
+    experts_per_token: int = 0
+    moe_layers: int = 0
+    expert_parameters: int = 0
     source: str = ""
+
+    @property
+    def dense_weight_bytes(self) -> int:
+        """Weight bytes every step reads whatever the batch: all of a dense model; the
+        attention, shared experts and embeddings of an MoE model."""
+        routed_active = self.experts_per_token * self.moe_layers * self.expert_parameters
+        return int(
+            ((self.active_parameters or self.parameters) - routed_active) * BYTES_PER_PARAMETER[self.dtype]
+        )
+
+    def weight_bytes_per_step(self, batch: int) -> int:
+        """Weight bytes one decoding step reads for `batch` tokens: the dense part, plus for
+        MoE the experts the batch touches (each token picks `experts_per_token` of
+        `routed_experts`; the expected number of distinct experts grows with the batch)."""
+        if not self.routed_experts:
+            return self.dense_weight_bytes
+        untouched = (1 - self.experts_per_token / self.routed_experts) ** batch
+        touched = self.routed_experts * (1 - untouched)
+        routed = self.moe_layers * touched * self.expert_parameters * BYTES_PER_PARAMETER[self.dtype]
+        return int(self.dense_weight_bytes + routed)
 
     @property
     def hidden(self) -> int:
@@ -92,6 +118,12 @@ MODELS: dict[str, ModelSpec] = {
             rope_head_dim=64,
             active_parameters=37_000_000_000,  # DS-R1: 37B activated of 671B
             hidden_size=7168,  # DS-V3 config_671B.json "dim"
+            # DS-V3 config_671B.json: n_routed_experts 256, n_activated_experts 8, 61 layers of
+            # which n_dense_layers 3, moe_inter_dim 2048 (an expert: 3 x 7168 x 2048 weights).
+            routed_experts=256,
+            experts_per_token=8,
+            moe_layers=58,
+            expert_parameters=3 * 7168 * 2048,
             source="DS-R1, DS-V3 config_671B.json and README_WEIGHTS.md",
         ),
         ModelSpec(
@@ -110,6 +142,10 @@ MODELS: dict[str, ModelSpec] = {
             rope_head_dim=64,
             active_parameters=37_000_000_000,
             hidden_size=7168,
+            routed_experts=256,
+            experts_per_token=8,
+            moe_layers=58,
+            expert_parameters=3 * 7168 * 2048,
             source="same architecture as DeepSeek-R1 (DS-V3); AWS sample DeepSeek-R1-0528-LMI-CFN",
         ),
         ModelSpec(

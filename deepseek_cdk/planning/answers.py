@@ -3,10 +3,10 @@
 A buffered request (POST /invoke) must finish within the router's 25 s; a streamed one
 (POST /stream) within API Gateway's 15 minutes. At a full batch one sequence decodes at the
 instance's throughput divided by `max_concurrency`. Half of each time window is kept for
-queueing, prefill, and a throughput estimate that runs high (published measurements of the
-distills at high concurrency are 35-50% below it): the longest answer is that sequence rate x
-half the window, and never more than the context leaves for an answer. These are estimates
-from the plan's throughput; a measured `max_rps` does not change them.
+queueing, prefill, and the throughput estimate's error (within 30% of published vLLM
+measurements, untested on the distills): the longest answer is that sequence rate x half the
+window, and never more than the context leaves for an answer. These are estimates from the
+plan's throughput; a measured `max_rps` does not change them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from deepseek_cdk.planning.scaling import Throughput
+from deepseek_cdk.planning.throughput import Throughput
 from deepseek_cdk.runtime.router.contract import BUFFERED_SECONDS, STREAM_SECONDS
 
 TIME_SHARE_FOR_DECODING = 0.5

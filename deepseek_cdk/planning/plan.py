@@ -18,14 +18,7 @@ from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
 from deepseek_cdk.planning.capacity import CapacityError, CapacityPlan, capacity_plan
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
-from deepseek_cdk.planning.scaling import (
-    DEFAULT_INPUT_TOKENS,
-    DEFAULT_OUTPUT_TOKENS,
-    ScalingTarget,
-    Throughput,
-    estimate_throughput,
-    scaling_target,
-)
+from deepseek_cdk.planning.scaling import ScalingTarget, scaling_target
 from deepseek_cdk.planning.schedules import (
     CapacityCalendar,
     ScheduleConflict,
@@ -33,6 +26,12 @@ from deepseek_cdk.planning.schedules import (
     one_off_conflicts,
 )
 from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
+from deepseek_cdk.planning.throughput import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_OUTPUT_TOKENS,
+    Throughput,
+    estimate_throughput,
+)
 from deepseek_cdk.spec import Deployment, SpecError, Tier, TrafficProfile
 
 HOURS_PER_MONTH = 730

@@ -10,25 +10,17 @@ instance x 60 x a safety factor (0.5), AWS's load-testing method (SageMaker deve
 endpoint-scaling-loadtest). Max requests/s must be measured (`max_rps` in the spec): the
 throughput estimate below is not trusted to set it.
 
-Throughput estimate: decoding is memory-bandwidth bound. One step produces one token for
-each of the `concurrency` sequences and reads the active weights once plus every sequence's
-KV cache, so step time = bytes read / (GPU bandwidth x efficiency). An estimate to start
-from: measure, then put `max_rps` in the spec.
+The throughput estimate lives in planning.throughput; it does not set scaling targets.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deepseek_cdk.catalog import InstanceSpec, ModelSpec
 from deepseek_cdk.kinds import EndpointKind
-from deepseek_cdk.planning.sizing import MemoryFit
-from deepseek_cdk.spec import Tier, TrafficProfile
+from deepseek_cdk.planning.throughput import Throughput
+from deepseek_cdk.spec import Tier
 
-# Share of peak HBM bandwidth a serving engine sustains while decoding; an estimate.
-DECODE_BANDWIDTH_EFFICIENCY = 0.6
-DEFAULT_INPUT_TOKENS = 1000
-DEFAULT_OUTPUT_TOKENS = 1000
 PREDEFINED_METRICS = {
     (EndpointKind.REALTIME, "concurrency"): "SageMakerVariantConcurrentRequestsPerModelHighResolution",
     (EndpointKind.REALTIME, "invocations"): "SageMakerVariantInvocationsPerInstance",
@@ -41,48 +33,11 @@ PREDEFINED_METRICS = {
 
 
 @dataclass(frozen=True)
-class Throughput:
-    """Estimated steady decode throughput of one instance at full batch."""
-
-    tokens_per_second: float
-    requests_per_second: float
-    basis: str
-
-
-@dataclass(frozen=True)
 class ScalingTarget:
     metric: str  # concurrency | invocations | backlog
     predefined_metric: str | None  # None: a customized metric (async backlog)
     target: float
     derivation: str
-
-
-def estimate_throughput(
-    model: ModelSpec,
-    instance: InstanceSpec,
-    fit: MemoryFit,
-    *,
-    concurrency: int,
-    context_tokens: int,
-    traffic: TrafficProfile | None,
-) -> Throughput:
-    tokens_in = traffic.avg_input_tokens if traffic else DEFAULT_INPUT_TOKENS
-    tokens_out = traffic.avg_output_tokens if traffic else DEFAULT_OUTPUT_TOKENS
-    # On average a sequence is half-way through its output.
-    context_in_use = min(context_tokens, tokens_in + tokens_out // 2)
-    kv_bytes = model.kv_bytes_per_token * fit.kv_replicas * concurrency * context_in_use
-    bytes_per_step = model.active_weight_bytes + kv_bytes
-    bandwidth = instance.gpu_count * instance.gpu.bandwidth_gb_s * 1e9 * DECODE_BANDWIDTH_EFFICIENCY
-    tokens_per_second = concurrency * bandwidth / bytes_per_step
-    return Throughput(
-        tokens_per_second=tokens_per_second,
-        requests_per_second=tokens_per_second / tokens_out,
-        basis=(
-            f"estimate: {concurrency} sequences, {tokens_in} tokens in / {tokens_out} out, "
-            f"{instance.gpu_count} x {instance.gpu.bandwidth_gb_s:g} GB/s "
-            f"at {DECODE_BANDWIDTH_EFFICIENCY:.0%}"
-        ),
-    )
 
 
 def scaling_target(tier: Tier, throughput: Throughput) -> ScalingTarget:

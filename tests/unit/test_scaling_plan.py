@@ -58,7 +58,9 @@ def test_invocations_without_a_measured_max_rps_are_refused() -> None:
 def test_throughput_estimate_grows_with_memory_bandwidth() -> None:
     l4 = tier_plan({"min": 1}, instance_type="ml.g6.2xlarge", max_concurrency=4)
     l40s = tier_plan({"min": 1}, instance_type="ml.g6e.2xlarge", max_concurrency=4)
-    assert l40s.throughput.tokens_per_second == pytest.approx(l4.throughput.tokens_per_second * 864 / 300)
+    # Memory-bound at this batch: faster memory, faster decoding (less than 864/300 faster,
+    # because each step also has a fixed cost).
+    assert l4.throughput.tokens_per_second < l40s.throughput.tokens_per_second
 
 
 def test_explicit_target_is_kept_and_cooldowns_are_minutes() -> None:

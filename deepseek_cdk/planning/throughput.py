@@ -1,0 +1,126 @@
+"""How fast one instance decodes: a step model calibrated against published vLLM
+measurements (deepseek_cdk.catalog.calibration; a test holds every point within 30%).
+
+One decoding step produces a token for each of `batch` sequences. It takes the longer of
+- memory time: the bytes the step reads (dense weights, for MoE the experts the batch's
+  tokens touch, and every sequence's KV cache) / (GPUs x bandwidth x MEMORY_EFFICIENCY);
+- compute time: 2 x active parameters x batch / (GPUs x dense TFLOPS x COMPUTE_EFFICIENCY);
+plus a fixed cost per step (kernel launches, sampling, scheduling) and, across several GPUs,
+two all-reduces per layer. Prefill is compute-bound and interrupts decoding once per request.
+Everything here is an estimate; `deepseek-cdk plan` says so where it prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deepseek_cdk.catalog import MODELS, InstanceSpec, ModelSpec
+from deepseek_cdk.catalog.calibration import MEASUREMENTS
+from deepseek_cdk.catalog.instances import GPUS, GpuModel
+from deepseek_cdk.planning.sizing import MemoryFit, kv_replicas
+from deepseek_cdk.spec import TrafficProfile
+
+# Calibrated on the vLLM measurements (worst point within 20%).
+MEMORY_EFFICIENCY = 0.8  # share of peak HBM bandwidth a decoding step sustains
+COMPUTE_EFFICIENCY = 0.3  # share of dense tensor TFLOPS a decoding step sustains
+STEP_OVERHEAD_S = 0.003
+ALL_REDUCE_S = 100e-6  # one all-reduce across the instance's GPUs, two per layer
+PREFILL_EFFICIENCY = 0.5  # prefill runs large matrix products: an estimate, not calibrated
+DEFAULT_INPUT_TOKENS = 1000
+DEFAULT_OUTPUT_TOKENS = 1000
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Estimated steady decode throughput of one instance at full batch."""
+
+    tokens_per_second: float
+    requests_per_second: float
+    step_seconds: float  # time per output token of one request at full batch
+    basis: str
+
+
+def decode_step_seconds(
+    model: ModelSpec,
+    gpu: GpuModel,
+    gpu_count: int,
+    *,
+    batch: int,
+    context_tokens: int,
+    kv_replicas: int,
+) -> float:
+    """Seconds one decoding step takes for `batch` sequences holding `context_tokens` each."""
+    read = (
+        model.weight_bytes_per_step(batch) + batch * context_tokens * model.kv_bytes_per_token * kv_replicas
+    )
+    memory_s = read / (gpu_count * gpu.bandwidth_gb_s * 1e9 * MEMORY_EFFICIENCY)
+    active = model.active_parameters or model.parameters
+    compute_s = 2 * active * batch / (gpu_count * gpu.tflops(model.dtype) * 1e12 * COMPUTE_EFFICIENCY)
+    communication_s = 2 * model.layers * ALL_REDUCE_S if gpu_count > 1 else 0.0
+    return max(memory_s, compute_s) + STEP_OVERHEAD_S + communication_s
+
+
+def prefill_seconds(model: ModelSpec, gpu: GpuModel, gpu_count: int, tokens: int) -> float:
+    active = model.active_parameters or model.parameters
+    return 2 * active * tokens / (gpu_count * gpu.tflops(model.dtype) * 1e12 * PREFILL_EFFICIENCY)
+
+
+def estimate_throughput(
+    model: ModelSpec,
+    instance: InstanceSpec,
+    fit: MemoryFit,
+    *,
+    concurrency: int,
+    context_tokens: int,
+    traffic: TrafficProfile | None,
+) -> Throughput:
+    """One instance at a full batch of `concurrency` requests of the traffic's (or default)
+    lengths: each request's `tokens_out` steps, plus one prefill per request admitted."""
+    tokens_in = traffic.avg_input_tokens if traffic else DEFAULT_INPUT_TOKENS
+    tokens_out = traffic.avg_output_tokens if traffic else DEFAULT_OUTPUT_TOKENS
+    # On average a sequence is half-way through its output.
+    in_use = min(context_tokens, tokens_in + tokens_out // 2)
+    step = decode_step_seconds(
+        model,
+        instance.gpu,
+        instance.gpu_count,
+        batch=concurrency,
+        context_tokens=in_use,
+        kv_replicas=fit.kv_replicas,
+    )
+    prefill = prefill_seconds(model, instance.gpu, instance.gpu_count, tokens_in)
+    # Per `tokens_out` steps every one of the `concurrency` slots finishes and admits a request.
+    cycle_s = tokens_out * step + concurrency * prefill
+    tokens_per_second = concurrency * tokens_out / cycle_s
+    return Throughput(
+        tokens_per_second=tokens_per_second,
+        requests_per_second=tokens_per_second / tokens_out,
+        step_seconds=cycle_s / tokens_out,
+        basis=(
+            f"estimate: {concurrency} sequences, {tokens_in} tokens in / {tokens_out} out, "
+            f"{instance.gpu_count} x {instance.gpu.name}; a step model calibrated on vLLM measurements"
+        ),
+    )
+
+
+def calibration_table() -> str:
+    """The model against every calibration point, as a Markdown table (the README's)."""
+    rows = [
+        "| Measurement | Concurrency | Context | Measured TPOT | Estimate | Ratio | Source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for point in MEASUREMENTS:
+        model = MODELS[point.model]
+        estimate_ms = 1000 * decode_step_seconds(
+            model,
+            GPUS[point.gpu],
+            point.gpu_count,
+            batch=point.concurrency,
+            context_tokens=point.context_tokens,
+            kv_replicas=kv_replicas(model, point.gpu_count),
+        )
+        rows.append(
+            f"| {point.name} | {point.concurrency} | {point.context_tokens} | {point.tpot_ms:g} ms | "
+            f"{estimate_ms:.1f} ms | {estimate_ms / point.tpot_ms:.2f} | {point.source} |"
+        )
+    return "\n".join(rows) + "\n"
