@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deepseek_cdk.catalog import MODELS, InstanceSpec, ModelSpec
-from deepseek_cdk.catalog.calibration import MEASUREMENTS
+from deepseek_cdk.catalog.calibration import MEASUREMENTS, Measurement
 from deepseek_cdk.catalog.instances import GPUS, GpuModel
 from deepseek_cdk.planning.sizing import MemoryFit, kv_replicas
 from deepseek_cdk.spec import TrafficProfile
@@ -103,6 +103,19 @@ def estimate_throughput(
     )
 
 
+def estimated_tpot_ms(point: Measurement) -> float:
+    """The model's time per output token for a calibration point's model, GPUs and batch."""
+    model = MODELS[point.model]
+    return 1000 * decode_step_seconds(
+        model,
+        GPUS[point.gpu],
+        point.gpu_count,
+        batch=point.concurrency,
+        context_tokens=point.context_tokens,
+        kv_replicas=kv_replicas(model, point.gpu_count),
+    )
+
+
 def calibration_table() -> str:
     """The model against every calibration point, as a Markdown table (the README's)."""
     rows = [
@@ -110,15 +123,7 @@ def calibration_table() -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for point in MEASUREMENTS:
-        model = MODELS[point.model]
-        estimate_ms = 1000 * decode_step_seconds(
-            model,
-            GPUS[point.gpu],
-            point.gpu_count,
-            batch=point.concurrency,
-            context_tokens=point.context_tokens,
-            kv_replicas=kv_replicas(model, point.gpu_count),
-        )
+        estimate_ms = estimated_tpot_ms(point)
         rows.append(
             f"| {point.name} | {point.concurrency} | {point.context_tokens} | {point.tpot_ms:g} ms | "
             f"{estimate_ms:.1f} ms | {estimate_ms / point.tpot_ms:.2f} | {point.source} |"

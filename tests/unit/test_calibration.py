@@ -7,27 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from deepseek_cdk.catalog import MODELS
 from deepseek_cdk.catalog.calibration import MEASUREMENTS, Measurement
-from deepseek_cdk.catalog.instances import GPUS
-from deepseek_cdk.planning.sizing import kv_replicas
-from deepseek_cdk.planning.throughput import calibration_table, decode_step_seconds
+from deepseek_cdk.planning.throughput import calibration_table, estimated_tpot_ms
 
 ROOT = Path(__file__).resolve().parents[2]
 TOLERANCE = 0.30
 
 
 def ratio(point: Measurement) -> float:
-    model = MODELS[point.model]
-    estimate = decode_step_seconds(
-        model,
-        GPUS[point.gpu],
-        point.gpu_count,
-        batch=point.concurrency,
-        context_tokens=point.context_tokens,
-        kv_replicas=kv_replicas(model, point.gpu_count),
-    )
-    return estimate * 1000 / point.tpot_ms
+    return estimated_tpot_ms(point) / point.tpot_ms
 
 
 @pytest.mark.parametrize("point", MEASUREMENTS, ids=[m.name for m in MEASUREMENTS])
