@@ -174,7 +174,7 @@ def _render_tier(tier: TierPlan, *, routed: bool) -> list[str]:
 
 
 def _render_workload(tier: TierPlan) -> list[str]:
-    """What the KV cache was sized for, and what the GPUs really hold at each length."""
+    """What the KV cache was sized for, and about how many full-context sequences fit."""
     workload, memory = tier.workload, tier.memory
     if workload.reservation == "worst-case":
         sized = (
@@ -185,13 +185,12 @@ def _render_workload(tier: TierPlan) -> list[str]:
             f"{workload.concurrency} sequences of {workload.typical_tokens} tokens (typical), "
             f"at least one of {workload.context_tokens} (max context)"
         )
-    typical = min(
-        memory.sequences(min(workload.typical_tokens, workload.context_tokens)), workload.concurrency
-    )
+    if tier.container != "lmi":
+        return [sized, "the TGI container sizes its own KV cache"]
     full = min(memory.sequences(workload.context_tokens), workload.concurrency)
     return [
         sized,
-        f"holds {typical} sequences at typical length; {full} at full context (engine batch limit "
+        f"holds about {full} sequences at full context at once (estimate; batch limit "
         f"{workload.concurrency})",
     ]
 

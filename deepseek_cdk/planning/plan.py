@@ -392,7 +392,7 @@ def _scaling_plan(at: str, tier: Tier, throughput: Throughput, cold_start_s: int
     if conflicts:
         raise PlanError(conflicts)
     return ScalingPlan(
-        target=scaling_target(tier, throughput),
+        target=scaling_target(tier),
         scale_out_cooldown_s=spec_scaling.scale_out_cooldown_seconds,
         scale_in_cooldown_s=spec_scaling.scale_in_cooldown_seconds,
         scale_from_zero_cooldown_s=cold_start_s,

@@ -1,4 +1,4 @@
-"""Scaling targets derived from the plan, never guessed, and the throughput estimate behind them.
+"""Scaling targets derived from the plan, never guessed.
 
 Concurrency (the default): SageMaker's high-resolution ConcurrentRequestsPerModel counts
 requests in the container, queued ones included, every 10 s. Target = the sequences one
@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deepseek_cdk.kinds import EndpointKind
-from deepseek_cdk.planning.throughput import Throughput
 from deepseek_cdk.spec import Tier
 
 PREDEFINED_METRICS = {
@@ -40,7 +39,7 @@ class ScalingTarget:
     derivation: str
 
 
-def scaling_target(tier: Tier, throughput: Throughput) -> ScalingTarget:
+def scaling_target(tier: Tier) -> ScalingTarget:
     spec_scaling = tier.scaling
     if tier.endpoint.queued:
         if spec_scaling.backlog_per_instance is not None:

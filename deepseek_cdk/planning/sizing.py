@@ -35,7 +35,8 @@ GIB = 2**30
 BASE_OVERHEAD_GB_PER_GPU = 0.5
 # Activations of one forward pass over the batched-token budget, which grow with the model's
 # width: tokens x hidden x bytes per token per hidden unit (the residual stream, attention
-# and MLP intermediates in bf16), split over the tensor-parallel GPUs. Estimates.
+# and MLP intermediates in bf16). The full-width ones sit on every tensor-parallel GPU, so
+# they are counted per GPU. Estimates.
 BATCHED_TOKENS = 8192  # vLLM's default budget for its OpenAI server
 ACTIVATION_BYTES_PER_HIDDEN = 20
 HOST_RESERVE_GB = 8.0  # the OS, the serving container and SageMaker's agents; an estimate
@@ -116,7 +117,7 @@ def kv_replicas(model: ModelSpec, degree: int) -> int:
 
 def overhead_gb(model: ModelSpec, degree: int) -> float:
     """Runtime memory beside weights and KV cache, for the whole instance."""
-    activations_per_gpu = BATCHED_TOKENS * model.hidden * ACTIVATION_BYTES_PER_HIDDEN / degree / GB
+    activations_per_gpu = BATCHED_TOKENS * model.hidden * ACTIVATION_BYTES_PER_HIDDEN / GB
     return (BASE_OVERHEAD_GB_PER_GPU + activations_per_gpu) * degree
 
 
@@ -150,8 +151,9 @@ def memory_fit(model: ModelSpec, instance: InstanceSpec, workload: Workload) -> 
         )
     if problem is None and fit.host_gb < fit.host_required_gb:
         problem = (
-            f"needs {fit.host_required_gb:.1f} GB of host memory to load {fit.weights_gb:.1f} GB of weights, "
-            f"has {fit.host_gb:.1f} GB: {fit.host_required_gb - fit.host_gb:.1f} GB missing"
+            f"needs about {fit.host_required_gb:.1f} GB of host memory to load {fit.weights_gb:.1f} GB of "
+            f"weights (an estimate), has {fit.host_gb:.1f} GB: "
+            f"{fit.host_required_gb - fit.host_gb:.1f} GB missing"
         )
     return dataclasses.replace(fit, problem=problem)
 

@@ -20,9 +20,9 @@ from deepseek_cdk.catalog.instances import GPUS, GpuModel
 from deepseek_cdk.planning.sizing import MemoryFit, kv_replicas
 from deepseek_cdk.spec import TrafficProfile
 
-# Calibrated on the vLLM measurements (worst point within 20%).
+# Fitted to the vLLM measurements (every point within 30%); all of them are memory-bound.
 MEMORY_EFFICIENCY = 0.8  # share of peak HBM bandwidth a decoding step sustains
-COMPUTE_EFFICIENCY = 0.3  # share of dense tensor TFLOPS a decoding step sustains
+COMPUTE_EFFICIENCY = 0.3  # share of dense tensor TFLOPS a decoding step sustains: untested
 STEP_OVERHEAD_S = 0.003
 ALL_REDUCE_S = 100e-6  # one all-reduce across the instance's GPUs, two per layer
 PREFILL_EFFICIENCY = 0.5  # prefill runs large matrix products: an estimate, not calibrated
@@ -119,7 +119,7 @@ def estimated_tpot_ms(point: Measurement) -> float:
 def calibration_table() -> str:
     """The model against every calibration point, as a Markdown table (the README's)."""
     rows = [
-        "| Measurement | Concurrency | Context | Measured TPOT | Estimate | Ratio | Source |",
+        "| Measurement | Batch | Context | Measured TPOT | Estimate | Ratio | Source |",
         "|---|---|---|---|---|---|---|",
     ]
     for point in MEASUREMENTS:

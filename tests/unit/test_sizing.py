@@ -143,7 +143,6 @@ def test_ebs_volume_only_without_local_nvme() -> None:
 def test_the_configurations_aws_samples_deploy_fit(model: str, instance: str, workload: Workload) -> None:
     fit = memory_fit(MODELS[model], INSTANCES[instance], workload)
     assert fit.fits, fit.problem
-    assert fit.sequences(workload.context_tokens) >= 1  # vLLM starts only if one full sequence fits
     worst_case = memory_fit(
         MODELS[model], INSTANCES[instance], dataclasses.replace(workload, reservation="worst-case")
     )
@@ -175,3 +174,25 @@ def test_overhead_grows_with_the_model_width() -> None:
 def test_default_distill_qwen_7b_lands_on_a_single_gpu() -> None:
     fits = fitting_instances(MODELS["deepseek-r1-distill-qwen-7b"], Workload(16_384, 16))
     assert INSTANCES[fits[0].instance_type].gpu_count == 1
+
+
+def test_sequences_counts_what_the_memory_left_holds() -> None:
+    llama8b = MODELS["deepseek-r1-distill-llama-8b"]
+    worst = memory_fit(llama8b, INSTANCES["ml.g6e.xlarge"], Workload(8192, 4, reservation="worst-case"))
+    room = worst.usable_gb - worst.weights_gb - worst.overhead_gb
+    assert worst.sequences(8192) == int(room / (131_072 / 1e9 * 8192))
+    assert worst.sequences(8192) >= 4  # it fits four at full context, as reserved
+    assert worst.sequences(100) > worst.sequences(8192)
+
+
+def test_moe_steps_read_the_experts_their_batch_touches() -> None:
+    r1 = MODELS["deepseek-r1"]
+    assert r1.weight_bytes_per_step(1) == r1.active_weight_bytes  # 37B: one token's experts
+    assert r1.weight_bytes_per_step(10_000) / 1e9 == pytest.approx(670, abs=2)  # every expert
+    dense = MODELS["deepseek-r1-distill-qwen-7b"]
+    assert dense.weight_bytes_per_step(64) == dense.weight_bytes
+
+
+def test_fp8_runs_at_bf16_speed_without_fp8_units() -> None:
+    assert INSTANCES["ml.p4de.24xlarge"].gpu.tflops("fp8") == 312
+    assert INSTANCES["ml.p5e.48xlarge"].gpu.tflops("fp8") == 1979
