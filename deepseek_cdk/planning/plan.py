@@ -18,7 +18,7 @@ from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
 from deepseek_cdk.planning.capacity import CapacityError, CapacityPlan, capacity_plan
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
-from deepseek_cdk.planning.scaling import ScalingTarget, scaling_target
+from deepseek_cdk.planning.scaling import ScalingTarget, SloConcurrency, scaling_target
 from deepseek_cdk.planning.schedules import (
     CapacityCalendar,
     ScheduleConflict,
@@ -30,7 +30,9 @@ from deepseek_cdk.planning.throughput import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
     Throughput,
+    concurrency_within,
     estimate_throughput,
+    request_seconds,
 )
 from deepseek_cdk.spec import Deployment, SpecError, Tier, TrafficProfile
 
@@ -244,7 +246,21 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         context_tokens=context,
         traffic=deployment.traffic.get(tier.name),
     )
-    scaling = _scaling_plan(at, tier, throughput, cold_start_s)
+    traffic = deployment.traffic.get(tier.name)
+    slo = None
+    if tier.slo is not None and not tier.endpoint.queued:
+
+        def latency_at(concurrency: int) -> float:
+            return request_seconds(
+                model, instance, fit, concurrency=concurrency, context_tokens=context, traffic=traffic
+            )
+
+        slo = SloConcurrency(
+            slo_seconds=tier.slo.p90_latency_seconds,
+            within=concurrency_within(tier.slo.p90_latency_seconds, latency_at, tier.max_concurrency),
+            alone_seconds=latency_at(1),
+        )
+    scaling = _scaling_plan(at, tier, cold_start_s, slo)
 
     def env_for(revision: str | None) -> dict[str, str]:
         return container_env(
@@ -380,7 +396,7 @@ def _cost(price: float | None, calendar: CapacityCalendar) -> CostRange | None:
     )
 
 
-def _scaling_plan(at: str, tier: Tier, throughput: Throughput, cold_start_s: int) -> ScalingPlan:
+def _scaling_plan(at: str, tier: Tier, cold_start_s: int, slo: SloConcurrency | None) -> ScalingPlan:
     spec_scaling = tier.scaling
     try:
         calendar = capacity_calendar(
@@ -392,7 +408,7 @@ def _scaling_plan(at: str, tier: Tier, throughput: Throughput, cold_start_s: int
     if conflicts:
         raise PlanError(conflicts)
     return ScalingPlan(
-        target=scaling_target(tier),
+        target=scaling_target(tier, slo),
         scale_out_cooldown_s=spec_scaling.scale_out_cooldown_seconds,
         scale_in_cooldown_s=spec_scaling.scale_in_cooldown_seconds,
         scale_from_zero_cooldown_s=cold_start_s,

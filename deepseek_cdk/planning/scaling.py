@@ -39,7 +39,17 @@ class ScalingTarget:
     derivation: str
 
 
-def scaling_target(tier: Tier) -> ScalingTarget:
+@dataclass(frozen=True)
+class SloConcurrency:
+    """The most concurrent requests per instance whose estimated latency meets the tier's
+    SLO (0: none does), and the latency of one request alone."""
+
+    slo_seconds: float
+    within: int
+    alone_seconds: float
+
+
+def scaling_target(tier: Tier, slo: SloConcurrency | None = None) -> ScalingTarget:
     spec_scaling = tier.scaling
     if tier.endpoint.queued:
         if spec_scaling.backlog_per_instance is not None:
@@ -57,13 +67,24 @@ def scaling_target(tier: Tier) -> ScalingTarget:
         return ScalingTarget(spec_scaling.metric, predefined, spec_scaling.target, "given in the spec")
     if spec_scaling.metric == "concurrency":
         target = round(tier.max_concurrency * spec_scaling.target_utilization, 1)
-        return ScalingTarget(
-            spec_scaling.metric,
-            predefined,
-            target,
+        derivation = (
             f"{tier.max_concurrency} concurrent sequences x {spec_scaling.target_utilization:g} "
-            "target utilization",
+            "target utilization"
         )
+        if slo is not None and 1 <= slo.within < target:
+            return ScalingTarget(
+                spec_scaling.metric,
+                predefined,
+                float(slo.within),
+                f"{slo.within} concurrent requests: the most whose estimated latency meets the "
+                f"{slo.slo_seconds:g} s SLO (below {derivation} = {target:g})",
+            )
+        if slo is not None and slo.within == 0:
+            derivation += (
+                f"; the SLO of {slo.slo_seconds:g} s is not met even by one request alone (estimate "
+                f"{slo.alone_seconds:.0f} s): lower the output per request or choose faster GPUs"
+            )
+        return ScalingTarget(spec_scaling.metric, predefined, target, derivation)
     # The spec refuses invocations with target auto and no measured max_rps: an estimate that
     # runs high would set a target that never scales out.
     rps = spec_scaling.max_rps

@@ -12,6 +12,7 @@ Everything here is an estimate; `deepseek-cdk plan` says so where it prints it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from deepseek_cdk.catalog import MODELS, InstanceSpec, ModelSpec
@@ -114,6 +115,42 @@ def estimated_tpot_ms(point: Measurement) -> float:
         context_tokens=point.context_tokens,
         kv_replicas=kv_replicas(model, point.gpu_count),
     )
+
+
+def request_seconds(
+    model: ModelSpec,
+    instance: InstanceSpec,
+    fit: MemoryFit,
+    *,
+    concurrency: int,
+    context_tokens: int,
+    traffic: TrafficProfile | None,
+) -> float:
+    """Estimated time of an average request with `concurrency` requests in flight: its
+    prefill, then its output at the step time of that batch."""
+    tokens_in = traffic.avg_input_tokens if traffic else DEFAULT_INPUT_TOKENS
+    tokens_out = traffic.avg_output_tokens if traffic else DEFAULT_OUTPUT_TOKENS
+    step = decode_step_seconds(
+        model,
+        instance.gpu,
+        instance.gpu_count,
+        batch=concurrency,
+        context_tokens=min(context_tokens, tokens_in + tokens_out // 2),
+        kv_replicas=fit.kv_replicas,
+    )
+    return prefill_seconds(model, instance.gpu, instance.gpu_count, tokens_in) + tokens_out * step
+
+
+def concurrency_within(slo_seconds: float, latency_at: Callable[[int], float], most: int) -> int:
+    """The largest concurrency (1-`most`) at which `latency_at` stays within the SLO; 0 when
+    even one request alone misses it. Latency grows with concurrency, so the first miss ends
+    the search."""
+    within = 0
+    for concurrency in range(1, most + 1):
+        if latency_at(concurrency) > slo_seconds:
+            break
+        within = concurrency
+    return within
 
 
 def calibration_table() -> str:

@@ -4,9 +4,11 @@ from typing import Any
 
 import pytest
 
-from deepseek_cdk.catalog import INSTANCES
+from deepseek_cdk.catalog import INSTANCES, MODELS
 from deepseek_cdk.planning import HOURS_PER_MONTH, PlanError, build_plan
-from deepseek_cdk.spec import SpecError, parse_deployment
+from deepseek_cdk.planning.sizing import Workload, memory_fit
+from deepseek_cdk.planning.throughput import request_seconds
+from deepseek_cdk.spec import SpecError, TrafficProfile, parse_deployment
 
 BERLIN_OFFICE = {"name": "office", "cron": "0 8 ? * MON-FRI *", "timezone": "Europe/Berlin", "min": 3}
 BERLIN_EVENING = {"name": "evening", "cron": "0 19 ? * MON-FRI *", "timezone": "Europe/Berlin", "min": 1}
@@ -182,3 +184,36 @@ def test_target_above_the_engine_batch_limit() -> None:
 def test_max_rps_only_with_invocations() -> None:
     (line,) = spec_problems({"min": 1, "max": 4, "max_rps": 3})
     assert line == "tiers[0].scaling.max_rps: only used with metric: invocations (metric is concurrency)"
+
+
+def test_the_concurrency_target_respects_the_latency_slo() -> None:
+    def chat(slo_seconds: float, output_tokens: int) -> Any:
+        data = {
+            "name": "t",
+            "tiers": [
+                {
+                    "name": "chat",
+                    "model": "deepseek-r1-distill-qwen-7b",
+                    "instance_type": "ml.g6e.xlarge",
+                    "max_context_tokens": 8192,
+                    "max_concurrency": 32,
+                    "slo": {"p90_latency_seconds": slo_seconds},
+                }
+            ],
+            "traffic": {"chat": {"peak_rps": 1, "avg_input_tokens": 500, "avg_output_tokens": output_tokens}},
+        }
+        return build_plan(parse_deployment(data)).tiers[0].scaling.target
+
+    loose = chat(600, 300)
+    assert loose.target == pytest.approx(22.4)  # the SLO allows the whole batch: 32 x 0.7
+    # An SLO exactly at the estimated latency of 8 concurrent requests allows 8, not 9.
+    qwen7b, l40s = MODELS["deepseek-r1-distill-qwen-7b"], INSTANCES["ml.g6e.xlarge"]
+    fit = memory_fit(qwen7b, l40s, Workload(8192, 32, typical_tokens=800))
+    traffic = TrafficProfile(peak_rps=1, avg_input_tokens=500, avg_output_tokens=300)
+    at_8 = request_seconds(qwen7b, l40s, fit, concurrency=8, context_tokens=8192, traffic=traffic)
+    tight = chat(at_8, 300)
+    assert tight.target == 8
+    assert f"the most whose estimated latency meets the {at_8:g} s SLO" in tight.derivation
+    impossible = chat(1, 300)
+    assert impossible.target == pytest.approx(22.4)
+    assert "is not met even by one request alone" in impossible.derivation
