@@ -309,6 +309,16 @@ class RequestRouter(Construct):
             self._objects(tier.requests, ["s3:PutObject"], "stores async requests under")
             self._objects(tier.responses, ["s3:GetObject"], "reads async results under")
             self._objects(tier.failures, ["s3:GetObject"], "reads async errors under")
+            # Without ListBucket, S3 answers 403 rather than 404 for a result not written yet.
+            self.policy.add_statements(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[tier.responses.bucket_arn],
+                    conditions={
+                        "StringLike": {"s3:prefix": [tier.responses.prefix + "*", tier.failures.prefix + "*"]}
+                    },
+                )
+            )
         self.policy.add_statements(
             iam.PolicyStatement(
                 sid="UseDeploymentKey",

@@ -183,17 +183,32 @@ def test_prompt_plus_answer_beyond_the_context_is_400_before_any_call(
     assert post({"prompt": "x" * 3000, "max_tokens": 234})["statusCode"] == 200
 
 
-def test_model_refusing_the_request_is_400_not_502(stubs: dict[str, Stubber], clock: Clock) -> None:
+# SageMaker's ModelError wraps the container's own answer in a message naming the account and
+# the endpoint's log group; clients get only the container's words.
+SAGEMAKER_WRAPPER = (
+    'Received client error (400) from primary with message "{}". See https://us-east-1.console.aws.amazon.com'
+    "/cloudwatch/home?region=us-east-1#logEventViewer:group=/aws/sagemaker/Endpoints/d-chat-g6e-xlarge "
+    "in account 111111111111 for more information."
+)
+VLLM_REFUSAL = '{"object":"error","message":"maximum context length is 8192 tokens","type":"BadRequestError"}'
+
+
+def model_error(stubs: dict[str, Stubber], status: int, original: str) -> None:
     stubs["sagemaker-runtime"].add_client_error(
         "invoke_endpoint",
         service_error_code="ModelError",
-        service_message="Received client error (400) from primary: maximum context length is 8192 tokens",
+        service_message=SAGEMAKER_WRAPPER.format(original),
         http_status_code=424,
-        modeled_fields={"OriginalStatusCode": 400},
+        modeled_fields={"OriginalStatusCode": status, "OriginalMessage": original},
     )
+
+
+def test_model_refusing_the_request_is_400_not_502(stubs: dict[str, Stubber], clock: Clock) -> None:
+    model_error(stubs, 400, VLLM_REFUSAL)
     response = post({"prompt": "x"})
     assert response["statusCode"] == 400
-    assert "maximum context length" in body_of(response)["detail"]
+    assert body_of(response)["detail"] == VLLM_REFUSAL
+    assert "111111111111" not in response["body"] and "console.aws" not in response["body"]
     assert clock.sleeps == []
 
 
@@ -403,11 +418,28 @@ def test_still_busy_at_the_end_of_the_budget_is_503_with_retry_after(
 
 
 def test_model_error_is_502_and_not_retried(stubs: dict[str, Stubber], clock: Clock) -> None:
-    throttle(stubs, "invoke_endpoint", code="ModelError", message="container said no")
+    model_error(stubs, 500, "CUDA out of memory")
     response = post({"prompt": "x"})
     assert response["statusCode"] == 502
-    assert body_of(response)["detail"] == "container said no"
+    assert body_of(response) == {"error": "the model failed to answer", "detail": "CUDA out of memory"}
     assert clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "expected"),
+    [("SlowDown", 503, 503), ("InternalError", 500, 503), ("AccessDenied", 403, 502)],
+)
+def test_s3_failures_reading_a_job_are_answers_not_crashes(
+    stubs: dict[str, Stubber], code: str, status: int, expected: int
+) -> None:
+    job_id = submit(stubs)
+    stubs["s3"].add_client_error("get_object", service_error_code=code, http_status_code=status)
+    response = get_job(job_id)
+    assert response["statusCode"] == expected
+    if expected == 503:
+        assert int(response["headers"]["Retry-After"]) >= 1
+    else:
+        assert body_of(response)["error"] == f"the job's result could not be read: {code}"
 
 
 def test_timeout_is_504_pointing_to_streaming_and_the_async_tier(

@@ -136,7 +136,11 @@ def test_router_role_invokes_only_this_deployments_endpoints(s: Synthesized) -> 
     assert json.dumps(realtime["Resource"]).endswith(f'endpoint/{s.plan.tier("chat").endpoint_name}"]]}}')
     (queued,) = [st for st in statements if st["Action"] == "sagemaker:InvokeEndpointAsync"]
     assert json.dumps(queued["Resource"]).endswith(f'endpoint/{s.plan.tier("reasoning").endpoint_name}"]]}}')
-    s3 = [st for st in policy["PolicyDocument"]["Statement"] if str(st["Action"]).startswith("s3:")]
+    s3 = [
+        st
+        for st in policy["PolicyDocument"]["Statement"]
+        if str(st["Action"]).startswith("s3:") and st["Action"] != "s3:ListBucket"
+    ]
     grants = {
         (st["Action"], json.dumps(resource).split("/", 1)[1])
         for st in s3
@@ -146,6 +150,11 @@ def test_router_role_invokes_only_this_deployments_endpoints(s: Synthesized) -> 
         ("s3:PutObject", 'async/reasoning/requests/*"]]}'),
         ("s3:GetObject", 'async/reasoning/responses/*"]]}'),
         ("s3:GetObject", 'async/reasoning/failures/*"]]}'),
+    }
+    # ListBucket only for the result prefixes: S3 then answers 404, not 403, for a result not yet written.
+    (listing,) = [st for st in policy["PolicyDocument"]["Statement"] if st["Action"] == "s3:ListBucket"]
+    assert listing["Condition"] == {
+        "StringLike": {"s3:prefix": ["async/reasoning/responses/*", "async/reasoning/failures/*"]}
     }
     actions = json.dumps([st["Action"] for st in policy["PolicyDocument"]["Statement"]])
     assert '"s3:*"' not in actions and '"sagemaker:*"' not in actions

@@ -55,6 +55,7 @@ RETRYABLE_CODES = {"ThrottlingException", "ServiceUnavailable", "ModelNotReadyEx
 NO_CAPACITY = "no capacity"  # SageMaker's message when an inference component has no copy yet
 MIN_CALL_SECONDS = 2.0  # do not start a call with less time than this left
 MAX_RESULT_BYTES = 5 * 1024 * 1024
+MAX_DETAIL_CHARS = 500
 ASYNC_INVOCATION_TIMEOUT_S = 3600  # SageMaker's maximum: a 32K-token reasoning run can take 20+ minutes
 
 
@@ -305,14 +306,37 @@ def job_status(config: RouterConfig, job_id: str) -> dict[str, Any]:
 
 
 def read_object(bucket: str, key: str) -> bytes | None:
+    """The object's first MAX_RESULT_BYTES, or None while it does not exist. S3 failures are
+    answers: 503 with Retry-After when S3 is busy or slow, 502 otherwise."""
     try:
         obj = client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_RESULT_BYTES - 1}")
+        data: bytes = obj["Body"].read()
     except ClientError as err:
-        if err.response["Error"]["Code"] in {"NoSuchKey", "404", "NotFound"}:
+        code = err.response["Error"].get("Code", "")
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in {"NoSuchKey", "404", "NotFound"}:
             return None
-        raise
-    data: bytes = obj["Body"].read()
+        if code in {"SlowDown", "ServiceUnavailable", "InternalError"} or status >= 500:
+            raise Reply(busy(5)) from None
+        raise Reply(respond(502, {"error": f"the job's result could not be read: {code}"})) from None
+    except (ReadTimeoutError, ConnectTimeoutError, BotoCoreError):
+        raise Reply(busy(5)) from None
     return data
+
+
+def busy(retry_after: int) -> dict[str, Any]:
+    return respond(
+        503,
+        {"error": "the tier is busy or scaling out; retry later", "retry_after_seconds": retry_after},
+        {"Retry-After": str(retry_after)},
+    )
+
+
+def model_detail(err: ClientError) -> dict[str, str]:
+    """What the serving container itself said (its own error body, shortened), without
+    SageMaker's wrapper around it, which names the account and the endpoint's log group."""
+    original = str(err.response.get("OriginalMessage") or "").strip()
+    return {"detail": original[:MAX_DETAIL_CHARS]} if original else {}
 
 
 def decode(data: bytes) -> Any:
@@ -346,12 +370,12 @@ def with_retries(
                     raise Reply(
                         respond(
                             400,
-                            {"error": "the model refused the request", "detail": message, "field": "body"},
+                            {"error": "the model refused the request", "field": "body", **model_detail(err)},
                         )
                     ) from None
                 if code == "ModelError":
                     raise Reply(
-                        respond(502, {"error": "the model failed to answer", "detail": message})
+                        respond(502, {"error": "the model failed to answer", **model_detail(err)})
                     ) from None
                 raise Reply(respond(502, {"error": f"the tier could not be invoked: {code}"})) from None
         except (ReadTimeoutError, ConnectTimeoutError):
@@ -367,17 +391,7 @@ def with_retries(
             ) from None
         delay = random.uniform(0, min(4.0, 0.5 * 2**attempt))  # noqa: S311 - jitter, not security
         if now() + delay + MIN_CALL_SECONDS > deadline:
-            retry_after = max(1, int(min(30.0, 2 ** (attempt + 1))))
-            raise Reply(
-                respond(
-                    503,
-                    {
-                        "error": "the tier is busy or scaling out; retry later",
-                        "retry_after_seconds": retry_after,
-                    },
-                    {"Retry-After": str(retry_after)},
-                )
-            )
+            raise Reply(busy(max(1, int(min(30.0, 2 ** (attempt + 1))))))
         sleep(delay)
         attempt += 1
 
