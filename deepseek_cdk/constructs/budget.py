@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_budgets as budgets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from deepseek_cdk.constructs.naming import require
-from deepseek_cdk.constructs.notifications import service_may_use_key
+from deepseek_cdk.constructs.notifications import service_may_publish, service_may_use_key
 
 
 class DeploymentBudget(Construct):
@@ -36,15 +35,11 @@ class DeploymentBudget(Construct):
         super().__init__(scope, construct_id)
         require(limit_usd_per_month > 0, "limit_usd_per_month", f"must be > 0 (got {limit_usd_per_month})")
         topic.add_to_resource_policy(
-            iam.PolicyStatement(
+            service_may_publish(
+                topic,
                 sid="BudgetsPublish",
-                principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
-                    "ArnLike": {"aws:SourceArn": f"arn:{cdk.Aws.PARTITION}:budgets::{cdk.Aws.ACCOUNT_ID}:*"},
-                },
+                service="budgets.amazonaws.com",
+                source_arn=f"arn:{cdk.Aws.PARTITION}:budgets::{cdk.Aws.ACCOUNT_ID}:*",
             )
         )
         key = getattr(topic, "master_key", None)

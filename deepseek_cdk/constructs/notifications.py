@@ -41,20 +41,29 @@ class Notifications(Construct):
                 topic.add_subscription(subscriptions.EmailSubscription(email))
 
 
-def alarms_may_publish(topic: sns.ITopic) -> iam.PolicyStatement:
-    """CloudWatch may publish to `topic` for alarms of this account and region only: without
-    it, a topic with its own policy refuses every alarm notification ("not authorized to
-    perform: SNS:Publish")."""
-    alarms = f"arn:{cdk.Aws.PARTITION}:cloudwatch:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:alarm:*"
+def service_may_publish(topic: sns.ITopic, *, sid: str, service: str, source_arn: str) -> iam.PolicyStatement:
+    """A topic-policy statement: `service` may publish to `topic`, only for this account and
+    for sources matching `source_arn`. A topic with its own policy refuses every service it
+    does not name ("not authorized to perform: SNS:Publish")."""
     return iam.PolicyStatement(
-        sid="CloudWatchAlarmsPublish",
-        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        sid=sid,
+        principals=[iam.ServicePrincipal(service)],
         actions=["sns:Publish"],
         resources=[topic.topic_arn],
         conditions={
             "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
-            "ArnLike": {"aws:SourceArn": alarms},
+            "ArnLike": {"aws:SourceArn": source_arn},
         },
+    )
+
+
+def alarms_may_publish(topic: sns.ITopic) -> iam.PolicyStatement:
+    """CloudWatch may publish to `topic` for alarms of this account and region only."""
+    return service_may_publish(
+        topic,
+        sid="CloudWatchAlarmsPublish",
+        service="cloudwatch.amazonaws.com",
+        source_arn=f"arn:{cdk.Aws.PARTITION}:cloudwatch:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:alarm:*",
     )
 
 

@@ -27,11 +27,10 @@ from deepseek_cdk.planning.schedules import (
 )
 from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
 from deepseek_cdk.planning.throughput import (
-    DEFAULT_INPUT_TOKENS,
-    DEFAULT_OUTPUT_TOKENS,
     Throughput,
     concurrency_within,
     estimate_throughput,
+    lengths,
     request_seconds,
 )
 from deepseek_cdk.spec import Deployment, SpecError, Tier, TrafficProfile
@@ -333,11 +332,8 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
 def workload_of(tier: Tier, context: int, traffic: TrafficProfile | None) -> Workload:
     """What the tier's KV cache must hold: its typical sequence is the traffic's average
     input + output when given, else the throughput estimate's default."""
-    typical = (
-        traffic.avg_input_tokens + traffic.avg_output_tokens
-        if traffic
-        else DEFAULT_INPUT_TOKENS + DEFAULT_OUTPUT_TOKENS
-    )
+    tokens_in, tokens_out = lengths(traffic)
+    typical = tokens_in + tokens_out
     return Workload(
         context_tokens=context,
         concurrency=tier.max_concurrency,

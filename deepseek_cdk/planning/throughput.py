@@ -37,7 +37,6 @@ class Throughput:
 
     tokens_per_second: float
     requests_per_second: float
-    step_seconds: float  # time per output token of one request at full batch
     basis: str
 
 
@@ -77,18 +76,8 @@ def estimate_throughput(
 ) -> Throughput:
     """One instance at a full batch of `concurrency` requests of the traffic's (or default)
     lengths: each request's `tokens_out` steps, plus one prefill per request admitted."""
-    tokens_in = traffic.avg_input_tokens if traffic else DEFAULT_INPUT_TOKENS
-    tokens_out = traffic.avg_output_tokens if traffic else DEFAULT_OUTPUT_TOKENS
-    # On average a sequence is half-way through its output.
-    in_use = min(context_tokens, tokens_in + tokens_out // 2)
-    step = decode_step_seconds(
-        model,
-        instance.gpu,
-        instance.gpu_count,
-        batch=concurrency,
-        context_tokens=in_use,
-        kv_replicas=fit.kv_replicas,
-    )
+    tokens_in, tokens_out = lengths(traffic)
+    step = _step_at(model, instance, fit, concurrency, context_tokens, tokens_in, tokens_out)
     prefill = prefill_seconds(model, instance.gpu, instance.gpu_count, tokens_in)
     # Per `tokens_out` steps every one of the `concurrency` slots finishes and admits a request.
     cycle_s = tokens_out * step + concurrency * prefill
@@ -96,7 +85,6 @@ def estimate_throughput(
     return Throughput(
         tokens_per_second=tokens_per_second,
         requests_per_second=tokens_per_second / tokens_out,
-        step_seconds=cycle_s / tokens_out,
         basis=(
             f"estimate: {concurrency} sequences, {tokens_in} tokens in / {tokens_out} out, "
             f"{instance.gpu_count} x {instance.gpu.name}; a step model calibrated on vLLM measurements"
@@ -128,9 +116,29 @@ def request_seconds(
 ) -> float:
     """Estimated time of an average request with `concurrency` requests in flight: its
     prefill, then its output at the step time of that batch."""
-    tokens_in = traffic.avg_input_tokens if traffic else DEFAULT_INPUT_TOKENS
-    tokens_out = traffic.avg_output_tokens if traffic else DEFAULT_OUTPUT_TOKENS
-    step = decode_step_seconds(
+    tokens_in, tokens_out = lengths(traffic)
+    step = _step_at(model, instance, fit, concurrency, context_tokens, tokens_in, tokens_out)
+    return prefill_seconds(model, instance.gpu, instance.gpu_count, tokens_in) + tokens_out * step
+
+
+def lengths(traffic: TrafficProfile | None) -> tuple[int, int]:
+    """A request's input and output tokens: the traffic's averages, else the defaults."""
+    if traffic is None:
+        return DEFAULT_INPUT_TOKENS, DEFAULT_OUTPUT_TOKENS
+    return traffic.avg_input_tokens, traffic.avg_output_tokens
+
+
+def _step_at(
+    model: ModelSpec,
+    instance: InstanceSpec,
+    fit: MemoryFit,
+    concurrency: int,
+    context_tokens: int,
+    tokens_in: int,
+    tokens_out: int,
+) -> float:
+    """The step time with `concurrency` requests each half-way through its output."""
+    return decode_step_seconds(
         model,
         instance.gpu,
         instance.gpu_count,
@@ -138,7 +146,6 @@ def request_seconds(
         context_tokens=min(context_tokens, tokens_in + tokens_out // 2),
         kv_replicas=fit.kv_replicas,
     )
-    return prefill_seconds(model, instance.gpu, instance.gpu_count, tokens_in) + tokens_out * step
 
 
 def concurrency_within(slo_seconds: float, latency_at: Callable[[int], float], most: int) -> int:

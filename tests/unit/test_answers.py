@@ -5,7 +5,7 @@ import math
 from deepseek_cdk.planning.answers import answer_limits
 from deepseek_cdk.planning.throughput import Throughput
 
-THROUGHPUT = Throughput(tokens_per_second=480.0, requests_per_second=0.5, step_seconds=0.033, basis="test")
+THROUGHPUT = Throughput(tokens_per_second=480.0, requests_per_second=0.5, basis="test")
 
 
 def test_a_sequence_gets_its_share_of_the_decode_rate_for_half_of_each_window() -> None:
@@ -26,7 +26,7 @@ def test_a_larger_batch_means_shorter_answers_in_time() -> None:
     assert large.buffered_max_tokens < small.buffered_max_tokens
     assert (
         answer_limits(
-            Throughput(0.01, 0.0, 100.0, "slow"), max_concurrency=64, context_tokens=32768
+            Throughput(0.01, 0.0, "slow"), max_concurrency=64, context_tokens=32768
         ).buffered_max_tokens
         == 1
     )  # never 0: the router would refuse everything
