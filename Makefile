@@ -12,7 +12,7 @@ DEPLOYMENT ?= deployments/default.yaml
 # venv's python3 is the one cdk.json's "python3 app.py" runs.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test lint plan check-templates bench clean
+.PHONY: setup synth test lint plan check-templates bench clean diff deploy destroy
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -39,6 +39,17 @@ plan: setup
 synth: plan
 	rm -rf cdk.out
 	npx cdk synth --quiet -c deployment=$(DEPLOYMENT)
+
+# With AWS credentials: what a deploy would change, the deploy itself, and removing the
+# inference stack (the stateful stack is termination-protected on purpose; see the README).
+diff: setup
+	npx cdk diff --all -c deployment=$(DEPLOYMENT)
+
+deploy: synth
+	npx cdk deploy --all -c deployment=$(DEPLOYMENT)
+
+destroy: setup
+	npx cdk destroy "$$($(PY) -c 'import sys; from deepseek_cdk.spec import load_deployment; print(load_deployment(sys.argv[1]).name)' $(DEPLOYMENT))-inference" -c deployment=$(DEPLOYMENT)
 
 lint: setup
 	$(PY) -m ruff check .

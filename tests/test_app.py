@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,45 @@ def test_spec_error_stops_synth_with_the_cli_message(tmp_path: Path) -> None:
     assert "tiers[0].model: unknown model" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "out").glob("*.template.json"))
+
+
+def test_a_context_key_the_app_does_not_read_is_an_error(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(tmp_path),
+        "CDK_CONTEXT_JSON": json.dumps({**CDK_CONTEXT, "Deployment": "deployments/examples/r1-full.yaml"}),
+    }
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "unknown context key(s) Deployment; this app reads: deployment" in result.stderr
+    assert not list(tmp_path.glob("*.template.json"))
+
+
+def test_cdk_json_runs_the_app_with_the_project_venv_from_any_shell(tmp_path: Path) -> None:
+    """What `npx cdk ...` does: run cdk.json's app command from the repository root, here
+    with a PATH that has neither the venv nor the pinned Node on it."""
+    app_command = json.loads((ROOT / "cdk.json").read_text())["app"]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": os.environ.get("HOME", str(tmp_path)),  # keeps the jsii cache
+        "CDK_OUTDIR": str(tmp_path),
+        "CDK_CONTEXT_JSON": json.dumps(
+            {**CDK_CONTEXT, "deployment": "deployments/examples/scheduled-chat.yaml"}
+        ),
+    }
+    result = subprocess.run(
+        shlex.split(app_command), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.glob("*.template.json")) == [
+        "schedchat-inference.template.json",
+        "schedchat-stateful.template.json",
+    ]
