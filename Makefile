@@ -28,8 +28,11 @@ $(TOOLS)/.installed: requirements-tools.txt
 	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
 	touch $@
 
+# package.json allows the `node` package's install script (it fetches the Node 22 binary);
+# should npm ever skip it, the check below fails instead of falling back to the machine's Node.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	node_modules/.bin/node --version | grep -q '^v22\.' || { echo "Node 22 did not install (node package's install script)" >&2; exit 1; }
 	touch $@
 
 plan: setup
