@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -51,3 +52,14 @@ def test_a_snippet_synthesizes_in_a_new_app(index: int, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     templates = list((tmp_path / "cdk.out").glob("*.template.json"))
     assert templates, "the app synthesized no stack"
+    # The package's stacks set weak cross-stack references themselves: no exports pin the
+    # stateful stack, and CDK warns of nothing, also without this project's cdk.json.
+    assert not any("Fn::ImportValue" in t.read_text() for t in templates)
+    warnings = [
+        entry
+        for metadata in (tmp_path / "cdk.out").glob("*.metadata.json")
+        for entries in json.loads(metadata.read_text()).values()
+        for entry in entries
+        if entry.get("type") == "aws:cdk:warning"
+    ]
+    assert warnings == []

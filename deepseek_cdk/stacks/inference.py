@@ -35,6 +35,9 @@ class InferenceStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # Weak cross-stack references (no CloudFormation exports pinning the stateful stack),
+        # as this project's cdk.json sets, also in apps whose cdk.json does not.
+        self.node.set_context("@aws-cdk/core:defaultCrossStackReferences", "weak")
         self.notifications = Notifications(
             self, "Notifications", kms_key=key, email=plan.monitoring.alarm_email
         )

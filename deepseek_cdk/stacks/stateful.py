@@ -34,6 +34,9 @@ class StatefulStack(cdk.Stack):
 
     def __init__(self, scope: Construct, construct_id: str, *, deployment: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, termination_protection=True, **kwargs)
+        # Weak cross-stack references (no CloudFormation exports pinning the stateful stack),
+        # as this project's cdk.json sets, also in apps whose cdk.json does not.
+        self.node.set_context("@aws-cdk/core:defaultCrossStackReferences", "weak")
         self.store = ArtifactStore(
             self,
             "Store",
