@@ -2,6 +2,7 @@
 README documents, and the value types their props take."""
 
 from deepseek_cdk.alarm_settings import AlarmSettings
+from deepseek_cdk.constructs.artifact_store import ArtifactStore
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
 from deepseek_cdk.constructs.budget import DeploymentBudget
 from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
@@ -24,6 +25,7 @@ from deepseek_cdk.kinds import EndpointKind
 
 __all__ = [
     "AlarmSettings",
+    "ArtifactStore",
     "AsyncEndpoint",
     "AsyncMonitoring",
     "CapacityScaling",

@@ -164,28 +164,9 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
     def _component_names(self) -> list[str]:
         return list(self.component_names.values())
 
-    def scale_copies(
-        self,
-        component: str,
-        *,
-        min_copies: int,
-        max_copies: int,
-        target_concurrency: float,
-        scale_out_cooldown: cdk.Duration = DEFAULT_SCALE_OUT_COOLDOWN,
-        scale_in_cooldown: cdk.Duration = DEFAULT_SCALE_IN_COOLDOWN,
-        cold_start: cdk.Duration = DEFAULT_COLD_START,
-        from_zero: bool | None = None,
-    ) -> CapacityScaling:
-        """Scale a component's copies on concurrency, and from zero on no-capacity failures
-        (`from_zero`: when min_copies is 0 unless told; say True when a schedule takes the
-        copies to 0).
-
-        From zero: AWS's documented step policy (+1 copy when a request fails for lack of a
-        copy), with its cooldown set to `cold_start` instead of the documented 60 s. Requests
-        keep failing, and the alarm stays in ALARM, until the first copy is in service; the
-        step policy runs again every minute of that, and with a one-minute cooldown it would
-        add a copy (and here an instance) each minute of a cold start. Give the longest
-        start-up the component allows (provisioning + download + start-up health check)."""
+    def auto_scale_copy_count(self, component: str, *, min_copies: int, max_copies: int) -> CapacityScaling:
+        """Register a component's copy count with Application Auto Scaling; add policies and
+        schedules on the result (`.scale_on_concurrency(...)`, `.scale_on_schedule(...)`)."""
         require(component in self.components, "component", f"must be one of {list(self.components)}")
         scaling = CapacityScaling(
             self,
@@ -197,9 +178,38 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
         )
         # The resource id is a literal name: register only once the component exists.
         scaling.node.add_dependency(self.components[component])
-        scaling.scale_on_concurrency(
-            target_concurrency, scale_out_cooldown=scale_out_cooldown, scale_in_cooldown=scale_in_cooldown
+        return scaling
+
+    def scale_copies(
+        self,
+        component: str,
+        *,
+        min_copies: int,
+        max_copies: int,
+        target: float,
+        metric: str = "concurrency",
+        scale_out_cooldown: cdk.Duration = DEFAULT_SCALE_OUT_COOLDOWN,
+        scale_in_cooldown: cdk.Duration = DEFAULT_SCALE_IN_COOLDOWN,
+        cold_start: cdk.Duration = DEFAULT_COLD_START,
+        from_zero: bool | None = None,
+    ) -> CapacityScaling:
+        """Scale a component's copies on `metric` ("concurrency": requests per copy, or
+        "invocations": invocations per copy a minute) towards `target`, and from zero on
+        no-capacity failures (`from_zero`: when min_copies is 0 unless told; say True when a
+        schedule takes the copies to 0).
+
+        From zero: AWS's documented step policy (+1 copy when a request fails for lack of a
+        copy), with its cooldown set to `cold_start` instead of the documented 60 s. Requests
+        keep failing, and the alarm stays in ALARM, until the first copy is in service; the
+        step policy runs again every minute of that, and with a one-minute cooldown it would
+        add a copy (and here an instance) each minute of a cold start. Give the longest
+        start-up the component allows (provisioning + download + start-up health check)."""
+        require(
+            metric in ("concurrency", "invocations"), "metric", f"concurrency or invocations (got {metric!r})"
         )
+        scaling = self.auto_scale_copy_count(component, min_copies=min_copies, max_copies=max_copies)
+        track = scaling.scale_on_concurrency if metric == "concurrency" else scaling.scale_on_invocations
+        track(target, scale_out_cooldown=scale_out_cooldown, scale_in_cooldown=scale_in_cooldown)
         reaches_zero = min_copies == 0 if from_zero is None else from_zero
         if reaches_zero:
             # AWS's documented scale-from-zero alarm: any failed request for lack of a copy.
@@ -239,6 +249,10 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
     def metric_concurrent_requests_per_copy(self, component: str) -> cloudwatch.Metric:
         """Requests per copy, queued ones included (10-second samples)."""
         return self.metric_component(component, "ConcurrentRequestsPerCopy", statistic="Average")
+
+    def metric_invocations_per_copy(self, component: str) -> cloudwatch.Metric:
+        """Invocations per copy a minute (what `metric="invocations"` scaling tracks)."""
+        return self.metric_component(component, "InvocationsPerCopy")
 
     def metric_component_invocations(self, component: str) -> cloudwatch.Metric:
         return self.metric_component(component, "Invocations")

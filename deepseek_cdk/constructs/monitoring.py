@@ -331,7 +331,34 @@ class AsyncMonitoring(EndpointMonitoring[AsyncEndpoint]):
 class InferenceComponentMonitoring(EndpointMonitoring[InferenceComponentEndpoint]):
     """Per component (their invocation metrics carry the component's name, not the
     variant's): ModelLatency p90, 5XX and 4XX rates, requests failing for lack of a copy for
-    longer than a cold start; at max on concurrent requests per copy."""
+    longer than a cold start; at max on the tracked metric (`tracked`: "concurrency", the
+    default, or "invocations")."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint: InferenceComponentEndpoint,
+        notifications: Notifications,
+        settings: AlarmSettings | None = None,
+        at_max_target: float | None = None,
+        tracked: str = "concurrency",
+    ) -> None:
+        require(
+            tracked in ("concurrency", "invocations"),
+            "tracked",
+            f"concurrency or invocations (got {tracked!r})",
+        )
+        self._tracked_metric = tracked
+        super().__init__(
+            scope,
+            construct_id,
+            endpoint=endpoint,
+            notifications=notifications,
+            settings=settings,
+            at_max_target=at_max_target,
+        )
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
         endpoint, settings = self.endpoint, self.settings
@@ -358,7 +385,12 @@ class InferenceComponentMonitoring(EndpointMonitoring[InferenceComponentEndpoint
         return critical
 
     def _tracked(self) -> dict[str, cloudwatch.IMetric]:
-        return {c: self.endpoint.metric_concurrent_requests_per_copy(c) for c in self.endpoint.components}
+        metric = (
+            self.endpoint.metric_concurrent_requests_per_copy
+            if self._tracked_metric == "concurrency"
+            else self.endpoint.metric_invocations_per_copy
+        )
+        return {c: metric(c) for c in self.endpoint.components}
 
     def graphs(self) -> Sequence[cloudwatch.IWidget]:
         endpoint = self.endpoint

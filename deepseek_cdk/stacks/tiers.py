@@ -261,7 +261,8 @@ class InferenceComponentTier(TierResources):
                     v.version,
                     min_copies=v.min,
                     max_copies=v.max,
-                    target_concurrency=plan.target.target,
+                    target=plan.target.target,
+                    metric=plan.target.metric,
                     scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
                     scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
                     cold_start=cdk.Duration.seconds(plan.scale_from_zero_cooldown_s),
@@ -279,6 +280,7 @@ class InferenceComponentTier(TierResources):
             notifications=notifications,
             settings=tier.alarms.settings,
             at_max_target=plan.target.target,
+            tracked=plan.target.metric,
         )
 
     def routed(self, tier: TierPlan) -> RoutedTier:

@@ -52,4 +52,4 @@ def test_inference_component_endpoint_bad_props(props: dict[str, Any], message: 
 def test_scale_copies_of_an_unknown_component() -> None:
     e = ic_endpoint(stack())
     with pytest.raises(ValueError, match="component: must be one of"):
-        e.scale_copies("v9", min_copies=0, max_copies=1, target_concurrency=4)
+        e.scale_copies("v9", min_copies=0, max_copies=1, target=4)

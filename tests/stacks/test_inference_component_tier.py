@@ -79,3 +79,34 @@ def test_scalable_target_waits_for_its_component(s: Synthesized) -> None:
     (component_id,) = s.inference.find_resources("AWS::SageMaker::InferenceComponent")
     depends = s.inference.to_json()["Resources"][target_id].get("DependsOn", [])
     assert component_id in json.dumps(depends)
+
+
+def test_copies_scale_on_invocations_when_the_plan_says_so() -> None:
+    from aws_cdk.assertions import Template
+
+    from deepseek_cdk.planning import build_plan
+    from deepseek_cdk.spec import load_deployment
+    from deepseek_cdk.stacks import build_deployment
+    from tests.conftest import ROOT, TEST_ENV, make_app
+
+    deployment = load_deployment(ROOT / "deployments/examples/scale-to-zero.yaml")
+    tier = deployment.tiers[0]
+    scaling = tier.scaling.model_copy(update={"metric": "invocations", "max_rps": 2.0})
+    deployment = deployment.model_copy(update={"tiers": [tier.model_copy(update={"scaling": scaling})]})
+    plan = build_plan(deployment)
+    template = Template.from_stack(build_deployment(make_app(), plan, env=TEST_ENV).inference)
+    tracking = [
+        p["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        for p in template.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+        if p["Properties"]["PolicyType"] == "TargetTrackingScaling"
+    ]
+    assert [t["PredefinedMetricSpecification"]["PredefinedMetricType"] for t in tracking] == [
+        "SageMakerInferenceComponentInvocationsPerCopy"
+    ]
+    assert tracking[0]["TargetValue"] == plan.tiers[0].scaling.target.target == 60  # 2 rps x 60 s x 0.5
+    at_max = [
+        a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if "above the scaling target" in a["Properties"]["AlarmDescription"]
+    ]
+    assert [(a["MetricName"], a["Threshold"]) for a in at_max] == [("InvocationsPerCopy", 60)]

@@ -5,6 +5,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from deepseek_cdk.constructs.nag import COMPLIANCE_PACKS
 from tests.conftest import SYNTH_DEPLOYMENTS, SYNTH_TIERS, Synthesized
 
 DEPLOYMENTS = sorted(SYNTH_DEPLOYMENTS)
@@ -66,7 +67,7 @@ def test_no_kms_key_on_nvme_instances_and_the_rule_is_acknowledged(
     assert "KmsKeyId" not in s.one_of_tier("AWS::SageMaker::EndpointConfig", tier_name)
     config = s.stacks.inference.tiers[tier_name].endpoint.endpoint_config
     metadata = json.dumps([entry.data for entry in config.node.metadata], default=str)
-    for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
+    for pack in COMPLIANCE_PACKS:
         assert f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured" in metadata
     assert "hardware-encrypted" in metadata
 
