@@ -12,21 +12,30 @@ DEPLOYMENT ?= deployments/default.yaml
 # venv's python3 is the one cdk.json's "python3 app.py" runs.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test lint plan check-templates bench clean diff deploy destroy
+.PHONY: setup synth test lint plan check-templates bench clean diff deploy destroy lock
 
 setup: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+# The venvs install the exact versions in the lock files, so a new release upstream cannot
+# turn a fresh clone red; the package itself keeps the ranges in requirements.txt.
+$(VENV)/.installed: requirements-lock.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt -e .
+	$(PY) -m pip install --quiet -r requirements-lock.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(TOOLS)/.installed: requirements-tools.txt
+$(TOOLS)/.installed: requirements-tools-lock.txt
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
-	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools-lock.txt
 	touch $@
+
+# After changing a range in requirements*.txt: resolve the ranges again into the locks.
+LOCK := $(TOOLS)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(TOOLS)/.installed
+	$(LOCK) --output-file=requirements-lock.txt requirements-dev.txt
+	$(LOCK) --output-file=requirements-tools-lock.txt requirements-tools.txt
 
 # package.json allows the `node` package's install script (it fetches the Node 22 binary);
 # should npm ever skip it, the check below fails instead of falling back to the machine's Node.

@@ -1,0 +1,47 @@
+"""The lock files pin, within its range, every package the requirement files name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ranges(path: Path) -> list[Requirement]:
+    found: list[Requirement] = []
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            found += ranges(path.parent / line[3:].strip())
+        elif line:
+            found.append(Requirement(line))
+    return found
+
+
+def pins(path: Path) -> dict[str, str]:
+    return {
+        canonicalize_name(name): version
+        for name, version in re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", path.read_text(), flags=re.MULTILINE)
+    }
+
+
+@pytest.mark.parametrize(
+    ("requirements", "lock"),
+    [
+        ("requirements-dev.txt", "requirements-lock.txt"),
+        ("requirements-tools.txt", "requirements-tools-lock.txt"),
+    ],
+)
+def test_every_range_is_pinned_inside_it(requirements: str, lock: str) -> None:
+    pinned = pins(ROOT / lock)
+    for requirement in ranges(ROOT / requirements):
+        name = canonicalize_name(requirement.name)
+        assert name in pinned, f"{requirement.name} is not in {lock}: run make lock"
+        assert requirement.specifier.contains(pinned[name], prereleases=True), (
+            f"{lock} pins {requirement.name}=={pinned[name]} outside {requirement.specifier}: run make lock"
+        )
