@@ -139,6 +139,7 @@ def _render_tier(tier: TierPlan, *, routed: bool) -> list[str]:
                 f"{tier.throughput.requests_per_second:.2f} requests/s per instance ({tier.throughput.basis})"
             ],
         ),
+        *(_render_demand(tier) if tier.demand else []),
         *(_render_answers(tier) if routed else []),
         ("capacity", [f"{tier.capacity.min}-{tier.capacity.max} {tier.capacity.unit}"]),
         (
@@ -193,6 +194,25 @@ def _render_workload(tier: TierPlan) -> list[str]:
         f"holds about {full} sequences at full context at once (estimate; batch limit "
         f"{workload.concurrency})",
     ]
+
+
+def _render_demand(tier: TierPlan) -> list[tuple[str, list[str]]]:
+    """The tier's `traffic` against its capacity: what the peak needs, what the week averages."""
+    demand = tier.demand
+    assert demand is not None
+    unit = tier.capacity.unit
+    lines = [
+        f"peak {demand.peak_rps:g} requests/s, {demand.pattern}: {demand.assumption} (assumed)",
+        f"one {unit.rstrip('s')} serves {demand.rate_per_instance:.2f} requests/s at {demand.rate_basis}",
+        f"the peak needs {demand.needed_at_peak} {unit}; expected {demand.average_instances:.2f} on "
+        "average within the week's bounds",
+    ]
+    if demand.hours_short:
+        lines.append(
+            f"WARNING: short {demand.hours_short:g} h a week: the week's max is below what the traffic "
+            f"needs and requests queue; raise scaling.max or the schedules' max"
+        )
+    return [("traffic", lines)]
 
 
 def _render_answers(tier: TierPlan) -> list[tuple[str, list[str]]]:
@@ -260,6 +280,11 @@ def _render_cost(tier: TierPlan) -> str:
         f"${cost.price_per_hour:,.3f}/h per instance; "
         f"${cost.monthly_at_min:,.0f}-${cost.monthly_at_max:,.0f}/month "
         f"(scheduled min-max: {cal.average_min:.2f}-{cal.average_max:.2f} instances on average)"
+        + (
+            f"; expected ${cost.monthly_expected:,.0f}/month at the traffic (estimate)"
+            if cost.monthly_expected is not None
+            else ""
+        )
     )
 
 

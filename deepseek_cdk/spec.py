@@ -56,6 +56,14 @@ class Slo(_Strict):
     p90_latency_seconds: float = Field(gt=0, le=3600)
 
 
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not an IANA time zone name, e.g. UTC, Europe/Berlin, America/New_York") from None
+    return value
+
+
 class Schedule(_Strict):
     """A known scenario: a recurring cron or a one-off `at` that sets min and/or max.
 
@@ -87,13 +95,7 @@ class Schedule(_Strict):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                "not an IANA time zone name, e.g. UTC, Europe/Berlin, America/New_York"
-            ) from None
-        return value
+        return _time_zone(value)
 
 
 class Scaling(_Strict):
@@ -231,10 +233,19 @@ class Router(_Strict):
 
 
 class TrafficProfile(_Strict):
+    """A tier's expected requests: the peak rate, its shape over the week (in `timezone`;
+    planning.demand says what each pattern assumes) and the average request's lengths."""
+
     peak_rps: float = Field(gt=0)
     daily_pattern: Literal["flat", "business-hours", "nightly-batch"] = "flat"
+    timezone: str = "UTC"  # IANA name: where the pattern's hours are local
     avg_input_tokens: int = Field(default=1000, ge=1)
     avg_output_tokens: int = Field(default=1000, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _time_zone(value)
 
 
 class Deployment(_Strict):

@@ -6,7 +6,7 @@ plain values only, no AWS or CDK import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
 from deepseek_cdk.planning.capacity import CapacityError, CapacityPlan, capacity_plan
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
+from deepseek_cdk.planning.demand import DemandPlan, demand_plan
 from deepseek_cdk.planning.scaling import ScalingTarget, SloConcurrency, scaling_target
 from deepseek_cdk.planning.schedules import (
     CapacityCalendar,
@@ -54,6 +55,7 @@ class CostRange:
     price_per_hour: float
     monthly_at_min: float
     monthly_at_max: float
+    monthly_expected: float | None  # at the tier's `traffic` (planning.demand), when given
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class TierPlan:
     capacity: CapacityPlan  # the tier's bounds and every version's share: what the stacks render
     queue: QueuePrefixes | None  # async tiers: their S3 prefixes
     throughput: Throughput
+    demand: DemandPlan | None  # what the tier's `traffic` keeps busy, when given
     answers: AnswerLimits  # the longest answer each router route carries (real-time kinds)
     scaling: ScalingPlan
     alarms: AlarmPlan
@@ -260,6 +263,17 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
             alone_seconds=latency_at(1),
         )
     scaling = _scaling_plan(at, tier, cold_start_s, slo)
+    demand = None
+    if traffic is not None:
+        rate, basis = _rate_at_target(
+            tier,
+            scaling.target,
+            throughput,
+            lambda n: request_seconds(
+                model, instance, fit, concurrency=n, context_tokens=context, traffic=traffic
+            ),
+        )
+        demand = demand_plan(traffic, scaling.calendar, rate=rate, rate_basis=basis)
 
     def env_for(revision: str | None) -> dict[str, str]:
         return container_env(
@@ -319,12 +333,13 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         capacity=capacity,
         queue=queue_prefixes(tier.name) if tier.endpoint.queued else None,
         throughput=throughput,
+        demand=demand,
         answers=answer_limits(throughput, max_concurrency=tier.max_concurrency, context_tokens=context),
         scaling=scaling,
         alarms=alarm_plan(
             tier, max_capacity=capacity.max, target=scaling.target.target, cold_start_s=cold_start_s
         ),
-        cost=_cost(instance.price_per_hour, scaling.calendar),
+        cost=_cost(instance.price_per_hour, scaling.calendar, demand),
         versions=versions,
     )
 
@@ -382,13 +397,29 @@ def _describe_price(instance_type: str) -> str:
     return f"{instance_type} (${price:g}/h)" if price is not None else f"{instance_type} (price unknown)"
 
 
-def _cost(price: float | None, calendar: CapacityCalendar) -> CostRange | None:
+def _cost(price: float | None, calendar: CapacityCalendar, demand: DemandPlan | None) -> CostRange | None:
     if price is None:
         return None
     return CostRange(
         price_per_hour=price,
         monthly_at_min=price * calendar.average_min * HOURS_PER_MONTH,
         monthly_at_max=price * calendar.average_max * HOURS_PER_MONTH,
+        monthly_expected=price * demand.average_instances * HOURS_PER_MONTH if demand else None,
+    )
+
+
+def _rate_at_target(
+    tier: Tier, target: ScalingTarget, throughput: Throughput, latency_at: Callable[[int], float]
+) -> tuple[float, str]:
+    """Requests/s one instance (copy) serves where target tracking holds it."""
+    if tier.endpoint.queued:
+        return throughput.requests_per_second, "a full batch (the throughput estimate)"
+    if target.metric == "invocations":
+        return target.target / 60, f"the scaling target, {target.target:g} invocations a minute"
+    in_flight = max(1, round(target.target))
+    seconds = latency_at(in_flight)
+    return in_flight / seconds, (
+        f"the scaling target's {in_flight} requests in flight / {seconds:.1f} s each (Little's law; estimate)"
     )
 
 

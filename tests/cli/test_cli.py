@@ -158,3 +158,24 @@ def test_plan_prints_the_scale_from_zero_cooldown_only_for_tiers_that_reach_zero
     out = run("plan").stdout
     assert out.count("from zero 1920 s (the cold start)") == 1  # reasoning reaches 0 at night; chat never
     assert "answers" not in run("plan", "deployments/examples/r1-full.yaml").stdout  # no router, no routes
+
+
+def test_plan_warns_when_the_traffic_needs_more_than_max(tmp_path: Path) -> None:
+    spec = tmp_path / "busy.yaml"
+    spec.write_text(
+        "name: busy\n"
+        "tiers:\n"
+        "  - {name: chat, model: deepseek-r1-distill-qwen-7b, scaling: {min: 1, max: 2, metric: invocations, "
+        "max_rps: 1}}\n"
+        "traffic:\n"
+        "  chat: {peak_rps: 3, daily_pattern: nightly-batch, timezone: Asia/Tokyo}\n"
+    )
+    result = run("plan", str(spec))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # Target 1 x 60 x 0.5 = 30 a minute: 0.5 requests/s per instance, 6 for the peak.
+    assert "peak 3 requests/s, nightly-batch: the peak every day 00:00-06:00 Asia/Tokyo, 5% of it" in out
+    assert "one instance serves 0.50 requests/s at the scaling target, 30 invocations a minute" in out
+    assert "the peak needs 6 instances" in out
+    assert "WARNING: short 42 h a week" in out
+    assert "/month at the traffic (estimate)" in out
