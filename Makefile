@@ -12,7 +12,7 @@ DEPLOYMENT ?= deployments/default.yaml
 # venv's python3 is the one cdk.json's "python3 app.py" runs.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test lint plan check-templates bench clean diff deploy destroy lock
+.PHONY: setup synth test test-lowest lint plan check-templates bench clean diff deploy destroy lock
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -82,6 +82,18 @@ check-templates: setup $(TOOLS)/.installed
 test: lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory check-templates
+
+# The package's lower bounds: the lock, then requirements-lowest.txt over it, in a venv of
+# its own (pip then says cfn-lint wants a newer PyYAML: cfn-lint runs only in check-templates).
+# Snapshots are left out: they hold the templates of the locked versions.
+LOWEST := .venv-lowest
+test-lowest: node_modules/.installed
+	test -x $(LOWEST)/bin/python || $(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWEST)/bin/python -m pip install --quiet -r requirements-lock.txt
+	$(LOWEST)/bin/python -m pip install --quiet -r requirements-lowest.txt
+	$(LOWEST)/bin/python -m pip install --quiet --no-deps -e .
+	PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(LOWEST)/bin:$$PATH" $(LOWEST)/bin/python -m pytest -p no:cacheprovider --ignore=tests/stacks/test_snapshots.py
 
 bench: setup
 	$(PY) -m benchmarks.bench_plan

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,3 +46,17 @@ def test_every_range_is_pinned_inside_it(requirements: str, lock: str) -> None:
         assert requirement.specifier.contains(pinned[name], prereleases=True), (
             f"{lock} pins {requirement.name}=={pinned[name]} outside {requirement.specifier}: run make lock"
         )
+
+
+def test_the_lowest_pins_are_the_lower_bounds() -> None:
+    """requirements-lowest.txt (what `make test-lowest` runs on) pins each runtime range at
+    its lower bound, and nothing else."""
+    lowest = pins(ROOT / "requirements-lowest.txt")
+    bounds: dict[str, str] = {}
+    for requirement in ranges(ROOT / "requirements.txt"):
+        lower = [s.version for s in requirement.specifier if s.operator == ">="]
+        assert len(lower) == 1, f"{requirement} needs exactly one lower bound (>=)"
+        bounds[canonicalize_name(requirement.name)] = lower[0]
+    assert {name: Version(v) for name, v in lowest.items()} == {
+        name: Version(v) for name, v in bounds.items()
+    }
