@@ -230,7 +230,8 @@ def endpoint_name(deployment: str, tier: str, instance_type: str) -> str:
 def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     model = MODELS[tier.model]
     context = tier.max_context_tokens or min(DEFAULT_CONTEXT_TOKENS, model.max_context)
-    workload = workload_of(tier, context, deployment.traffic.get(tier.name))
+    traffic = deployment.traffic.get(tier.name)
+    workload = workload_of(tier, context, traffic)
     fit = _choose_fit(at, tier, workload)
     instance = INSTANCES[fit.instance_type]
     container = CONTAINERS[tier.container]
@@ -246,17 +247,16 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         fit,
         concurrency=tier.max_concurrency,
         context_tokens=context,
-        traffic=deployment.traffic.get(tier.name),
+        traffic=traffic,
     )
-    traffic = deployment.traffic.get(tier.name)
+
+    def latency_at(concurrency: int) -> float:
+        return request_seconds(
+            model, instance, fit, concurrency=concurrency, context_tokens=context, traffic=traffic
+        )
+
     slo = None
     if tier.slo is not None and not tier.endpoint.queued:
-
-        def latency_at(concurrency: int) -> float:
-            return request_seconds(
-                model, instance, fit, concurrency=concurrency, context_tokens=context, traffic=traffic
-            )
-
         slo = SloConcurrency(
             slo_seconds=tier.slo.p90_latency_seconds,
             within=concurrency_within(tier.slo.p90_latency_seconds, latency_at, tier.max_concurrency),
@@ -265,14 +265,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     scaling = _scaling_plan(at, tier, cold_start_s, slo)
     demand = None
     if traffic is not None:
-        rate, basis = _rate_at_target(
-            tier,
-            scaling.target,
-            throughput,
-            lambda n: request_seconds(
-                model, instance, fit, concurrency=n, context_tokens=context, traffic=traffic
-            ),
-        )
+        rate, basis = _rate_at_target(tier, scaling.target, throughput, latency_at)
         demand = demand_plan(traffic, scaling.calendar, rate=rate, rate_basis=basis)
 
     def env_for(revision: str | None) -> dict[str, str]:
