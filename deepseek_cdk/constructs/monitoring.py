@@ -155,19 +155,16 @@ class EndpointMonitoring(Construct, Generic[E]):
         return alarm
 
 
-class RealtimeMonitoring(EndpointMonitoring[RealtimeEndpoint]):
-    """Per variant: ModelLatency p90 (µs), 5XX and 4XX error rates, disk; at max on the
-    tracked metric (`tracked`: "concurrency", the default, or "invocations").
-
-    No GPU-memory alarm: vLLM reserves its share of GPU memory at start-up, so the metric
-    reads the same under any load (see deepseek_cdk.planning.alarms)."""
+class _TrackedMetricMonitoring(EndpointMonitoring[E]):
+    """Monitoring of a kind that scales on concurrency or invocations (`tracked`): its
+    at-max alarm follows the same metric."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        endpoint: RealtimeEndpoint,
+        endpoint: E,
         notifications: Notifications,
         settings: AlarmSettings | None = None,
         at_max_target: float | None = None,
@@ -187,6 +184,14 @@ class RealtimeMonitoring(EndpointMonitoring[RealtimeEndpoint]):
             settings=settings,
             at_max_target=at_max_target,
         )
+
+
+class RealtimeMonitoring(_TrackedMetricMonitoring[RealtimeEndpoint]):
+    """Per variant: ModelLatency p90 (µs), 5XX and 4XX error rates, disk; at max on the
+    tracked metric (`tracked`: "concurrency", the default, or "invocations").
+
+    No GPU-memory alarm: vLLM reserves its share of GPU memory at start-up, so the metric
+    reads the same under any load (see deepseek_cdk.planning.alarms)."""
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
         endpoint, settings = self.endpoint, self.settings
@@ -328,37 +333,11 @@ class AsyncMonitoring(EndpointMonitoring[AsyncEndpoint]):
         ]
 
 
-class InferenceComponentMonitoring(EndpointMonitoring[InferenceComponentEndpoint]):
+class InferenceComponentMonitoring(_TrackedMetricMonitoring[InferenceComponentEndpoint]):
     """Per component (their invocation metrics carry the component's name, not the
     variant's): ModelLatency p90, 5XX and 4XX rates, requests failing for lack of a copy for
     longer than a cold start; at max on the tracked metric (`tracked`: "concurrency", the
     default, or "invocations")."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        endpoint: InferenceComponentEndpoint,
-        notifications: Notifications,
-        settings: AlarmSettings | None = None,
-        at_max_target: float | None = None,
-        tracked: str = "concurrency",
-    ) -> None:
-        require(
-            tracked in ("concurrency", "invocations"),
-            "tracked",
-            f"concurrency or invocations (got {tracked!r})",
-        )
-        self._tracked_metric = tracked
-        super().__init__(
-            scope,
-            construct_id,
-            endpoint=endpoint,
-            notifications=notifications,
-            settings=settings,
-            at_max_target=at_max_target,
-        )
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
         endpoint, settings = self.endpoint, self.settings
