@@ -60,3 +60,14 @@ def test_the_lowest_pins_are_the_lower_bounds() -> None:
     assert {name: Version(v) for name, v in lowest.items()} == {
         name: Version(v) for name, v in bounds.items()
     }
+
+
+def test_the_readme_names_the_lower_bounds_it_is_tested_with() -> None:
+    readme = (ROOT / "README.md").read_text()
+    listed = ", ".join(
+        f"{name} {version}"
+        for name, version in re.findall(
+            r"^([A-Za-z0-9_.\-]+)==(\S+)", (ROOT / "requirements-lowest.txt").read_text(), flags=re.MULTILINE
+        )
+    )
+    assert f"({listed})" in " ".join(readme.split())
