@@ -13,8 +13,8 @@ import json
 import sys
 from collections.abc import Sequence
 
+from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGION
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan, build_plan
-from deepseek_cdk.planning.capacity import VersionCapacity
 from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
 from deepseek_cdk.spec import SpecError, load_deployment
 
@@ -52,8 +52,18 @@ def render_plan(plan: Plan) -> str:
     for tier in plan.tiers:
         lines += ["", *_render_tier(tier, routed=plan.router is not None)]
     lines += _render_router(plan)
-    lines += ["", _render_total(plan), *_render_monitoring(plan)]
+    lines += ["", _render_total(plan), *_render_monitoring(plan), _render_retention(plan)]
     return "\n".join(lines)
+
+
+def _render_retention(plan: Plan) -> str:
+    keep = plan.retention
+    return (
+        f"Retention (artifacts bucket): replaced weights under {keep.models_prefix} and captured data under "
+        f"{keep.capture_prefix} move to Glacier Instant Retrieval after {keep.archive_after_days} days and "
+        f"expire after {keep.expire_after_days}; the newest {keep.keep_noncurrent_versions} replaced "
+        f"versions of each file are kept. S3 prices: {STORAGE_PRICE_REGION}, {STORAGE_PRICE_DATE}."
+    )
 
 
 def _render_router(plan: Plan) -> list[str]:
@@ -164,8 +174,24 @@ def _render_tier(tier: TierPlan, *, routed: bool) -> list[str]:
         ("week (UTC)", [seg.describe() for seg in scaling.calendar.segments]),
         *([("notes", list(scaling.notes))] if scaling.notes else []),
         ("alarms", _render_alarms(tier)),
-        ("versions", [_render_version(v, tier.capacity.unit) for v in tier.capacity.versions]),
+        ("versions", _render_versions(tier)),
+        *([("rollout", _render_rollout(tier))] if tier.rollout else []),
+        *(
+            [
+                (
+                    "capture",
+                    [
+                        f"{tier.data_capture.sample_percent}% of requests and answers (the shadow's too) "
+                        f"to {tier.data_capture.prefix} in the artifacts bucket"
+                    ],
+                )
+            ]
+            if tier.data_capture
+            else []
+        ),
+        ("versioning", _render_versioning(tier)),
         ("cost", [_render_cost(tier)]),
+        *([("warnings", list(tier.warnings))] if tier.warnings else []),
     ]
     width = max(len(k) for k, _ in rows)
     lines = [f"Tier {tier.name}: {tier.endpoint}"]
@@ -260,11 +286,77 @@ def _render_alarms(tier: TierPlan) -> list[str]:
     ]
 
 
-def _render_version(v: VersionCapacity, unit: str) -> str:
-    if v.role == "staged":
-        return f"{v.version} {v.weight:g}%: staged (model only, no {unit})"
-    scheduled = "".join(f"; {s.name}: {_bounds(s.min, s.max)}" for s in v.schedules)
-    return f"{v.version} {v.weight:g}%: {v.min}-{v.max} {unit}, starts with {v.initial}{scheduled}"
+def _render_versions(tier: TierPlan) -> list[str]:
+    """Per version: its role and variant, its instances, its cost, its registry status."""
+    unit = tier.capacity.unit
+    lines = []
+    for version, share in zip(tier.versions, tier.capacity.versions, strict=True):
+        status = f"{version.approval}, settings {version.settings_hash}"
+        if share.role == "staged":
+            lines.append(f"{share.version} staged: model and registry entry only, no {unit}, $0; {status}")
+            continue
+        role = (
+            f"shadow of {tier.shadow_percent:g}% of requests"
+            if share.role == "shadow"
+            else f"{share.weight:g}% of requests"
+        )
+        scheduled = "".join(f"; {s.name}: {_bounds(s.min, s.max)}" for s in share.schedules)
+        lines.append(
+            f"{share.version} {role} (variant {share.slot}): {share.min}-{share.max} {unit}, starts with "
+            f"{share.initial}{scheduled}; {_money_range(version.monthly_at_min, version.monthly_at_max)}; "
+            f"{status}"
+        )
+    return lines
+
+
+def _render_rollout(tier: TierPlan) -> list[str]:
+    rollout = tier.rollout
+    assert rollout is not None
+    unit = (
+        ("copy" if rollout.extra_instances == 1 else "copies") if rollout.method == "rolling" else "instances"
+    )
+    cost = (
+        f"~${rollout.cost_per_rollout:,.0f} per rollout (estimate)"
+        if rollout.cost_per_rollout is not None
+        else "cost unknown (no instance price)"
+    )
+    return [
+        rollout.describe(),
+        f"a rollout runs {rollout.extra_instances} more {unit} for about {rollout.duration_s / 3600:.1f} h "
+        f"(at the tier's min; more if it has scaled out): {cost}",
+    ]
+
+
+def _render_versioning(tier: TierPlan) -> list[str]:
+    """What keeping several versions adds: the shadow, stored weights, rollouts."""
+    cost = tier.versioning
+    parts = [f"{cost.live} live"]
+    if tier.capacity.shadow:
+        parts.append("1 shadow")
+    parts.append(f"{cost.staged} staged")
+    lines = [", ".join(parts)]
+    if cost.stored_gb:
+        lines.append(
+            f"weights in S3: {cost.stored_gb:,.0f} GB, ${cost.storage_monthly:,.2f}/month; a replaced "
+            f"version's weights ${cost.replaced_version_cost:,.2f} until they expire"
+        )
+    else:
+        lines.append("weights from the Hub: nothing stored per version")
+    extra = _money_range(cost.extra_monthly_at_min, cost.extra_monthly_at_max)
+    rollout = f", plus ~${cost.rollout_cost:,.0f} per rollout" if cost.rollout_cost is not None else ""
+    if len(tier.versions) > 1:
+        lines.append(f"running {len(tier.versions)} versions costs {extra} more than one{rollout}")
+    elif rollout:
+        lines.append(f"one version{rollout}")
+    return lines
+
+
+def _money_range(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return "cost unknown (no instance price)"
+    if round(low) == round(high):
+        return f"${low:,.0f}/month"
+    return f"${low:,.0f}-${high:,.0f}/month"
 
 
 def _bounds(low: int | None, high: int | None) -> str:
@@ -276,10 +368,13 @@ def _render_cost(tier: TierPlan) -> str:
     if cost is None:
         return f"unknown: no price for {tier.instance_type} in the catalog"
     cal = tier.scaling.calendar
+    shadow = tier.capacity.shadow
     return (
         f"${cost.price_per_hour:,.3f}/h per instance; "
         f"${cost.monthly_at_min:,.0f}-${cost.monthly_at_max:,.0f}/month "
-        f"(scheduled min-max: {cal.average_min:.2f}-{cal.average_max:.2f} instances on average)"
+        f"(scheduled min-max: {cal.average_min:.2f}-{cal.average_max:.2f} instances on average"
+        + (f", and the shadow's {shadow.min}-{shadow.max}" if shadow else "")
+        + ")"
         + (
             f"; expected ${cost.monthly_expected:,.0f}/month at the traffic (estimate)"
             if cost.monthly_expected is not None

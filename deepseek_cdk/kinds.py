@@ -38,6 +38,11 @@ class EndpointKind(StrEnum):
         return self is EndpointKind.INFERENCE_COMPONENTS
 
     @property
+    def shadows(self) -> bool:
+        """Can run a shadow variant (ShadowProductionVariants): real-time endpoints only."""
+        return self is EndpointKind.REALTIME
+
+    @property
     def capacity_unit(self) -> str:
         return "copies" if self.per_component else "instances"
 

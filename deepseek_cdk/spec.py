@@ -150,23 +150,64 @@ class AlarmThresholds(_Strict):
         )
 
 
+# A revision that still holds an example's placeholder (<commit>, {sha}, TODO) would deploy
+# whatever the Hub resolves it to, or fail at the first cold start.
+_PLACEHOLDER = re.compile(r"[<>{}\s]|^(todo|tbd|fixme|changeme|x+)$", re.IGNORECASE)
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
 class Version(_Strict):
+    """One model version of a tier: where its weights come from, its share of the requests
+    (0: staged, or the shadow), and its approval in the model registry."""
+
     name: str = Field(pattern=NAME_PATTERN)
-    revision: str | None = None  # Hub revision (branch, tag or commit)
+    revision: str | None = Field(default=None, min_length=1, max_length=255)  # Hub: commit, tag or branch
     uri: str | None = None  # S3 prefix of this version's weights
     weight: float = Field(default=100, ge=0, le=100)
+    approval: Literal["approved", "pending", "rejected"] = "approved"
+
+    @field_validator("revision")
+    @classmethod
+    def _not_placeholder(cls, value: str | None) -> str | None:
+        if value is not None and _PLACEHOLDER.search(value):
+            raise ValueError(
+                "looks like a placeholder; give the Hub commit hash (40 hex characters) the version "
+                "was tested with"
+            )
+        return value
 
 
 class Shadow(_Strict):
+    """A version that receives a copy of `sample_percent` of the requests and answers nobody."""
+
     version: str
     sample_percent: float = Field(default=10, gt=0, le=100)
 
 
 class Rollout(_Strict):
+    """How an endpoint update shifts traffic to a new fleet (SageMaker blue/green deployment
+    guardrails), and how long it watches the tier's alarms before finishing."""
+
     strategy: Literal["all-at-once", "canary", "linear"] = "all-at-once"
     canary_percent: int = Field(default=10, ge=1, le=50)
     linear_step_percent: int = Field(default=25, ge=10, le=50)
-    bake_minutes: int = Field(default=10, ge=0, le=60)
+    bake_minutes: int = Field(default=10, ge=0, le=60)  # watch the alarms after each shift
+    termination_wait_minutes: int = Field(default=5, ge=0, le=60)  # keep the old fleet for rollback
+
+
+class DataCapture(_Strict):
+    """Write a sample of requests and answers (the shadow's too) under capture/<tier>/."""
+
+    sample_percent: int = Field(default=10, ge=1, le=100)
+
+
+class Retention(_Strict):
+    """How long the artifacts bucket keeps what a deploy replaces: overwritten or deleted
+    weights under models/ (noncurrent object versions) and captured data under capture/."""
+
+    keep_noncurrent_versions: int = Field(default=3, ge=1, le=100)  # newest N kept past expiry
+    archive_after_days: int = Field(default=30, ge=1, le=3650)  # then Glacier Instant Retrieval
+    expire_after_days: int = Field(default=365, ge=2, le=3650)
 
 
 class Tier(_Strict):
@@ -190,6 +231,7 @@ class Tier(_Strict):
     versions: list[Version] = []
     shadow: Shadow | None = None
     rollout: Rollout | None = None
+    data_capture: DataCapture | None = None
 
     @field_validator("model")
     @classmethod
@@ -259,6 +301,7 @@ class Deployment(_Strict):
     tiers: list[Tier] = Field(min_length=1, max_length=10)
     router: Router | None = None
     traffic: dict[str, TrafficProfile] = {}
+    retention: Retention = Retention()
 
 
 # ---------------------------------------------------------------------------------------
@@ -391,6 +434,12 @@ def _semantic_problems(d: Deployment) -> list[str]:
     for key in d.traffic:
         if key not in tier_names:
             problems.append(_unknown_tier(f"traffic.{key}", key, tier_names))
+    keep = d.retention
+    if keep.archive_after_days >= keep.expire_after_days:
+        problems.append(
+            f"retention.archive_after_days: must be before expire_after_days ({keep.expire_after_days}); "
+            f"S3 cannot archive what it has expired (got {keep.archive_after_days})"
+        )
     return problems
 
 
@@ -483,12 +532,56 @@ def _version_problems(at: str, tier: Tier) -> list[str]:
             f"{at}.versions: {tier.endpoint.label} tiers serve at most {tier.endpoint.versions_at_once} "
             f"version(s) at a time (got {len(names)})"
         )
-    # Accepted keys must do something: until shadow variants and blue/green rollouts are built,
-    # a spec that asks for them is refused rather than deployed without them.
-    for key in ("shadow", "rollout"):
-        if getattr(tier, key) is not None:
+    problems += _shadow_problems(at, tier)
+    for j, version in enumerate(tier.versions):
+        serving = version.weight > 0 or (tier.shadow is not None and tier.shadow.version == version.name)
+        if serving and version.approval != "approved":
             problems.append(
-                f"{at}.{key}: not supported yet: deepseek-cdk does not build {key} deployments, so the "
-                "tier would deploy without one; remove the key"
+                f"{at}.versions[{j}].approval: a {version.approval} version cannot take traffic; approve it "
+                "(approval: approved) or give it weight 0 to stage it"
             )
+        if version.revision is not None and tier.weights.source != "hub":
+            problems.append(f"{at}.versions[{j}].revision: only for weights from the Hub; give uri instead")
+        if version.uri is not None and tier.weights.source != "s3":
+            problems.append(f"{at}.versions[{j}].uri: only with weights.source: s3; give revision instead")
+    if tier.rollout is not None and tier.endpoint.per_component and tier.rollout.strategy != "linear":
+        problems.append(
+            f"{at}.rollout.strategy: inference components update in equal batches of at most half their "
+            f"copies (a rolling update); use strategy: linear (got {tier.rollout.strategy})"
+        )
+    if tier.data_capture is not None and tier.endpoint is not EndpointKind.REALTIME:
+        problems.append(
+            f"{at}.data_capture: deepseek-cdk captures {EndpointKind.REALTIME.label} tiers only "
+            f"(tier is {tier.endpoint.label}); remove the key"
+        )
     return problems
+
+
+def _shadow_problems(at: str, tier: Tier) -> list[str]:
+    shadow = tier.shadow
+    if shadow is None:
+        return []
+    if not tier.endpoint.shadows:
+        return [
+            f"{at}.shadow: SageMaker runs shadow variants on {EndpointKind.REALTIME.label} endpoints only "
+            f"(tier is {tier.endpoint.label})"
+        ]
+    names = [v.name for v in tier.versions]
+    if shadow.version not in names:
+        return [
+            f"{at}.shadow.version: no version is named {shadow.version!r}; "
+            f"versions: {', '.join(names) or 'none'}"
+        ]
+    live = [v.name for v in tier.versions if v.weight > 0]
+    if len(live) != 1:
+        return [
+            f"{at}.shadow: SageMaker runs a shadow beside exactly one production variant; give one version "
+            f"a weight above 0 (live: {', '.join(live)})"
+        ]
+    version = tier.versions[names.index(shadow.version)]
+    if version.weight > 0:
+        return [
+            f"{at}.shadow.version: {shadow.version} has weight {version.weight:g}; a shadow answers nobody, "
+            "so give it weight 0"
+        ]
+    return []

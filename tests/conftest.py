@@ -27,6 +27,7 @@ SYNTH_DEPLOYMENTS = {
     "scheduled-chat": "deployments/examples/scheduled-chat.yaml",
     "chat-and-reasoning": "deployments/examples/chat-and-reasoning.yaml",
     "scale-to-zero": "deployments/examples/scale-to-zero.yaml",
+    "canary-with-shadow": "deployments/examples/canary-with-shadow.yaml",
 }
 # Every (deployment, tier, kind) of the shipped specs, for tests that check each tier (read
 # from the specs; nothing is planned while tests are collected).

@@ -1,4 +1,4 @@
-"""Facts the planner resolves a deployment against: models, GPU instances, containers."""
+"""Facts the planner resolves a deployment against: models, GPU instances, containers, storage."""
 
 from deepseek_cdk.catalog.containers import CONTAINERS, ContainerSpec
 from deepseek_cdk.catalog.instances import INSTANCES, PRICE_DATE, PRICE_REGION, InstanceSpec

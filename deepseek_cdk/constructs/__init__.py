@@ -2,11 +2,11 @@
 README documents, and the value types their props take."""
 
 from deepseek_cdk.alarm_settings import AlarmSettings
-from deepseek_cdk.constructs.artifact_store import ArtifactStore
+from deepseek_cdk.constructs.artifact_store import ArtifactStore, Retention
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
 from deepseek_cdk.constructs.budget import DeploymentBudget
 from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
-from deepseek_cdk.constructs.endpoint_base import Hosting
+from deepseek_cdk.constructs.endpoint_base import BlueGreen, Hosting
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
@@ -28,6 +28,7 @@ __all__ = [
     "ArtifactStore",
     "AsyncEndpoint",
     "AsyncMonitoring",
+    "BlueGreen",
     "CapacityScaling",
     "Component",
     "DashboardTier",
@@ -45,6 +46,7 @@ __all__ = [
     "RealtimeEndpoint",
     "RealtimeMonitoring",
     "RequestRouter",
+    "Retention",
     "RoutedTier",
     "RouterOptions",
     "S3Prefix",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -9,11 +11,67 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from deepseek_cdk.constructs.nag import acknowledge, acknowledge_in_compliance_packs, skip_checkov
+from deepseek_cdk.constructs.naming import require
 
 NO_REPLICATION = (
     "single-region deployment; the bucket is versioned and retained on stack deletion, and "
     "cross-region replication is left to the operator's backup policy"
 )
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long the artifacts bucket keeps what versioning leaves behind: under `models_prefix`
+    the object versions a new upload or a delete replaces (current weights are never
+    touched); under `capture_prefix` the captured data itself. Both move to Glacier Instant
+    Retrieval after `archive_after_days` and expire after `expire_after_days`; the newest
+    `keep_noncurrent_versions` replaced versions of each object are kept past expiry."""
+
+    keep_noncurrent_versions: int = 3
+    archive_after_days: int = 30
+    expire_after_days: int = 365
+    models_prefix: str = "models/"
+    capture_prefix: str = "capture/"
+
+    def rules(self) -> list[s3.LifecycleRule]:
+        require(
+            0 < self.archive_after_days < self.expire_after_days,
+            "retention.archive_after_days",
+            f"must be 1 or more and before expire_after_days ({self.expire_after_days})",
+        )
+        require(
+            1 <= self.keep_noncurrent_versions <= 100,
+            "retention.keep_noncurrent_versions",
+            f"must be 1-100 (got {self.keep_noncurrent_versions})",
+        )
+        archive = cdk.Duration.days(self.archive_after_days)
+        expire = cdk.Duration.days(self.expire_after_days)
+        return [
+            s3.LifecycleRule(
+                id="ReplacedModelWeights",
+                prefix=self.models_prefix,
+                noncurrent_version_transitions=[
+                    s3.NoncurrentVersionTransition(
+                        storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transition_after=archive
+                    )
+                ],
+                noncurrent_version_expiration=expire,
+                noncurrent_versions_to_retain=self.keep_noncurrent_versions,
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+            ),
+            s3.LifecycleRule(
+                id="CapturedData",
+                prefix=self.capture_prefix,
+                transitions=[
+                    s3.Transition(
+                        storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transition_after=archive
+                    )
+                ],
+                expiration=expire,
+                # An expired capture becomes a noncurrent version in a versioned bucket: drop it.
+                noncurrent_version_expiration=cdk.Duration.days(1),
+            ),
+        ]
 
 
 class ArtifactStore(Construct):
@@ -22,8 +80,9 @@ class ArtifactStore(Construct):
     for model weights, async requests and results, and an access-log bucket for it.
 
     Buckets are private, TLS-only, versioned, owner-enforced and retained when their stack is
-    deleted (the access logs expire after a year). Costs: the key $1 a month plus requests;
-    S3 storage and requests for what the buckets hold.
+    deleted (the access logs expire after a year); the artifacts bucket's lifecycle rules
+    follow `retention`. Costs: the key $1 a month plus requests; S3 storage and requests for
+    what the buckets hold (catalog.storage has the prices the plan uses).
     """
 
     def __init__(
@@ -33,6 +92,7 @@ class ArtifactStore(Construct):
         *,
         bucket_name: str | None = None,
         description: str = "deepseek-cdk: model artifacts, captures, notifications",
+        retention: Retention | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # Server access logs are delivered under a bucket policy, not ACLs, also in apps whose
@@ -81,6 +141,7 @@ class ArtifactStore(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="artifacts/",
+            lifecycle_rules=(retention or Retention()).rules(),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         for bucket in (self.access_logs, self.artifacts):

@@ -94,6 +94,45 @@ class Hosting:
         )
 
 
+@dataclass(frozen=True)
+class BlueGreen:
+    """How an endpoint update shifts traffic to a new fleet (SageMaker deployment guardrails):
+    `strategy` all-at-once, canary (`step_percent` of each variant first, at most 50) or
+    linear (steps of `step_percent`, 10-50); `bake_s` watching the rollback alarms after each
+    shift; the old fleet kept `termination_wait_s` after the last; the whole update ended and
+    rolled back after `max_execution_s` (600-28800, longer than all the waits)."""
+
+    strategy: str = "all-at-once"
+    step_percent: int | None = None
+    bake_s: int = 600
+    termination_wait_s: int = 0
+    max_execution_s: int = 3600
+
+    def validated(self, alarms: int) -> BlueGreen:
+        """Check every field against SageMaker's limits; ValueError names the field."""
+        steps = {"all-at-once": None, "canary": (1, 50), "linear": (10, 50)}
+        require(self.strategy in steps, "strategy", f"all-at-once, canary or linear (got {self.strategy!r})")
+        limits = steps[self.strategy]
+        if limits is None:
+            require(self.step_percent is None, "step_percent", "only for canary and linear")
+        else:
+            require(
+                self.step_percent is not None and limits[0] <= self.step_percent <= limits[1],
+                "step_percent",
+                f"a {self.strategy} step must be {limits[0]}-{limits[1]}% (got {self.step_percent})",
+            )
+        for field, seconds in (("bake_s", self.bake_s), ("termination_wait_s", self.termination_wait_s)):
+            require(0 <= seconds <= 3600, field, f"must be 0-3600 (got {seconds})")
+        waits = self.bake_s * (2 if self.strategy == "canary" else 1) + self.termination_wait_s
+        require(
+            600 <= self.max_execution_s <= 28_800 and self.max_execution_s > waits,
+            "max_execution_s",
+            f"must be 600-28800 and longer than the waits ({waits} s) (got {self.max_execution_s})",
+        )
+        require(1 <= alarms <= 10, "rollback_alarms", f"give 1-10 alarms (got {alarms})")
+        return self
+
+
 def validate_variants(variants: Sequence[Variant], *, most: int = 10) -> None:
     require(1 <= len(variants) <= most, "variants", f"give 1-{most} variants (got {len(variants)})")
     names = [v.name for v in variants]
@@ -236,6 +275,34 @@ class SageMakerEndpoint(Construct):
 
     def _component_names(self) -> list[str]:
         return []
+
+    def roll_out(self, policy: BlueGreen, *, rollback_alarms: Sequence[cloudwatch.IAlarm]) -> None:
+        """Update this endpoint blue/green per `policy`, and roll back when any of
+        `rollback_alarms` fires during the update. The alarms must watch this endpoint's
+        metrics by its planned name (`metric_endpoint_name`), or the endpoint would depend on
+        them and they on it. The models' role needs cloudwatch:DescribeAlarms on them
+        (`ModelExecutionRole.allow_describe_alarms`)."""
+        policy = policy.validated(len(rollback_alarms))
+        size = None
+        if policy.step_percent is not None:
+            size = sagemaker.CfnEndpoint.CapacitySizeProperty(
+                type="CAPACITY_PERCENT", value=policy.step_percent
+            )
+        self.endpoint.deployment_config = sagemaker.CfnEndpoint.DeploymentConfigProperty(
+            blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
+                traffic_routing_configuration=sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+                    type=policy.strategy.upper().replace("-", "_"),
+                    canary_size=size if policy.strategy == "canary" else None,
+                    linear_step_size=size if policy.strategy == "linear" else None,
+                    wait_interval_in_seconds=policy.bake_s,
+                ),
+                termination_wait_in_seconds=policy.termination_wait_s,
+                maximum_execution_timeout_in_seconds=policy.max_execution_s,
+            ),
+            auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
+                alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a.alarm_name) for a in rollback_alarms]
+            ),
+        )
 
     def variant(self, name: str) -> VariantHandle:
         """A handle on one production variant: its metrics and its instance scaling."""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -156,6 +157,14 @@ class ModelExecutionRole(Construct):
     def allow_publish(self, *topics: sns.ITopic) -> None:
         self._data().add_statements(
             iam.PolicyStatement(actions=["sns:Publish"], resources=[t.topic_arn for t in topics])
+        )
+
+    def allow_describe_alarms(self, *alarms: cloudwatch.IAlarm) -> None:
+        """What SageMaker's deployment guardrails need to watch a rollout's rollback alarms."""
+        self._data().add_statements(
+            iam.PolicyStatement(
+                actions=["cloudwatch:DescribeAlarms"], resources=[a.alarm_arn for a in alarms]
+            )
         )
 
     def _data(self) -> iam.ManagedPolicy:

@@ -164,6 +164,42 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
     def _component_names(self) -> list[str]:
         return list(self.component_names.values())
 
+    def roll_out_component(
+        self,
+        component: str,
+        *,
+        batch_percent: int,
+        wait_s: int,
+        max_execution_s: int,
+        rollback_alarms: Sequence[cloudwatch.IAlarm],
+    ) -> None:
+        """Update `component` in batches of `batch_percent` of its copies (5-50), waiting
+        `wait_s` (0-3600) after each while watching `rollback_alarms` (1-10), and roll back to
+        the old copies when one fires or the update takes longer than `max_execution_s`
+        (600-28800). Give alarms on this component's metrics."""
+        require(component in self.components, "component", f"must be one of {list(self.components)}")
+        require(5 <= batch_percent <= 50, "batch_percent", f"must be 5-50 (got {batch_percent})")
+        require(0 <= wait_s <= 3600, "wait_s", f"must be 0-3600 (got {wait_s})")
+        require(
+            600 <= max_execution_s <= 28_800 and max_execution_s > wait_s,
+            "max_execution_s",
+            f"must be 600-28800 and longer than wait_s (got {max_execution_s})",
+        )
+        require(1 <= len(rollback_alarms) <= 10, "rollback_alarms", f"give 1-10 (got {len(rollback_alarms)})")
+        ic = sagemaker.CfnInferenceComponent
+        self.components[component].deployment_config = ic.InferenceComponentDeploymentConfigProperty(
+            rolling_update_policy=ic.InferenceComponentRollingUpdatePolicyProperty(
+                maximum_batch_size=ic.InferenceComponentCapacitySizeProperty(
+                    type="CAPACITY_PERCENT", value=batch_percent
+                ),
+                wait_interval_in_seconds=wait_s,
+                maximum_execution_timeout_in_seconds=max_execution_s,
+            ),
+            auto_rollback_configuration=ic.AutoRollbackConfigurationProperty(
+                alarms=[ic.AlarmProperty(alarm_name=a.alarm_name) for a in rollback_alarms]
+            ),
+        )
+
     def auto_scale_copy_count(self, component: str, *, min_copies: int, max_copies: int) -> CapacityScaling:
         """Register a component's copy count with Application Auto Scaling; add policies and
         schedules on the result (`.scale_on_concurrency(...)`, `.scale_on_schedule(...)`)."""

@@ -37,8 +37,10 @@ class EndpointMonitoring(Construct, Generic[E]):
     publishes nothing, and that is not an outage. With `at_max_target`, an alarm per variant
     or component on the metric scaling tracks: above the target for
     `settings.at_max_minutes`, target tracking would have added capacity unless the tier is
-    at its maximum. `rollback_alarms` (latency and 5XX, or async failures) suit deployment
-    guardrails. Costs: $0.10 per alarm-month, $0.50 per composite alarm.
+    at its maximum. `rollback_alarms` (latency and 5XX of the variants that answer, or async
+    failures) suit deployment guardrails; `rollback_alarms_of[name]` are one variant's or
+    component's. A shadow variant's alarms notify but never page and never roll back: it
+    answers nobody. Costs: $0.10 per alarm-month, $0.50 per composite alarm.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class EndpointMonitoring(Construct, Generic[E]):
         self._notify = cw_actions.SnsAction(notifications.alerts)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         self.rollback_alarms: list[cloudwatch.Alarm] = []
+        self.rollback_alarms_of: dict[str, list[cloudwatch.Alarm]] = {}
         critical = self._alarms()
         if at_max_target is not None:
             for name, metric in self._tracked().items():
@@ -102,9 +105,11 @@ class EndpointMonitoring(Construct, Generic[E]):
         latency: cloudwatch.IMetric,
         errors_5xx: cloudwatch.IMetric,
         errors_4xx: cloudwatch.IMetric,
+        answers: bool = True,
     ) -> list[cloudwatch.Alarm]:
         """Latency and error-rate alarms of one variant or component; returns the critical
-        ones (latency, 5XX), which are also its rollback alarms."""
+        ones (latency, 5XX), which are also its rollback alarms; none for a variant that
+        `answers` nobody (a shadow)."""
         settings = self.settings
         suffix = pascal(name)
         latency_alarm = self._add(
@@ -125,7 +130,10 @@ class EndpointMonitoring(Construct, Generic[E]):
             settings.error_4xx_rate,
             description=f"{name}: more than {settings.error_4xx_rate:.1%} of requests rejected (4XX)",
         )
+        if not answers:
+            return []
         self.rollback_alarms += [latency_alarm, errors]
+        self.rollback_alarms_of[name] = [latency_alarm, errors]
         return [latency_alarm, errors]
 
     def _add(
@@ -202,6 +210,7 @@ class RealtimeMonitoring(_TrackedMetricMonitoring[RealtimeEndpoint]):
                 latency=endpoint.metric_model_latency(variant, statistic="p90"),
                 errors_5xx=endpoint.metric_5xx_errors(variant),
                 errors_4xx=endpoint.metric_4xx_errors(variant),
+                answers=variant != endpoint.shadow_name,
             )
             self._add(
                 f"Disk{pascal(variant)}",
@@ -223,6 +232,18 @@ class RealtimeMonitoring(_TrackedMetricMonitoring[RealtimeEndpoint]):
     def graphs(self) -> Sequence[cloudwatch.IWidget]:
         endpoint = self.endpoint
         widgets: list[cloudwatch.IWidget] = []
+        if endpoint.shadow_name is not None:
+            both = endpoint.variant_names
+            widgets += [
+                graph(
+                    "production vs shadow: p90 model latency (µs)",
+                    *(endpoint.metric_model_latency(v, statistic="p90").with_(label=v) for v in both),
+                ),
+                graph(
+                    "production vs shadow: 5XX rate",
+                    *(endpoint.metric_5xx_errors(v).with_(label=v) for v in both),
+                ),
+            ]
         for variant in endpoint.variant_names:
             widgets += [
                 graph(f"{variant}: invocations", endpoint.metric_invocations(variant)),
@@ -298,6 +319,7 @@ class AsyncMonitoring(EndpointMonitoring[AsyncEndpoint]):
             description="async invocations failed",
         )
         self.rollback_alarms.append(failures)
+        self.rollback_alarms_of[endpoint.variant_names[0]] = [failures]
         return [oldest, stuck, failures]
 
     def _tracked(self) -> dict[str, cloudwatch.IMetric]:

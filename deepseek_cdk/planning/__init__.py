@@ -11,10 +11,10 @@ from deepseek_cdk.planning.plan import (
     ScalingPlan,
     SchedulePlan,
     TierPlan,
-    VersionPlan,
     build_plan,
 )
 from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
+from deepseek_cdk.planning.versions import VersionPlan
 
 __all__ = [
     "HOURS_PER_MONTH",

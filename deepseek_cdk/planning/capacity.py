@@ -13,6 +13,14 @@ Floors: a real-time variant always has at least one instance (SageMaker serves a
 only from its own instances), so the tier's min must cover one per live version. An
 inference-component version has a copy whenever the tier has any (0 copies for all is
 scaling to zero). A version with weight 0 is staged: its model exists, it gets no capacity.
+The shadow version (real-time tiers only) gets its own instances, outside the totals: one at
+least, and at most the tier's max times the sampled share of requests it receives, since
+that is the load it sees; schedules do not move it, target tracking does.
+
+Slots: each live version is served by the variant (component) named for its position among
+the live versions, `live-1`, `live-2`, ...; the shadow by `shadow`. Names that do not carry
+the version let a new version take an old one's place as an update of the same variant: the
+scaling registered on it stays valid, and a blue/green rollout shifts its traffic.
 
 Initial counts: what CloudFormation creates before scaling takes over. A real-time variant
 starts at its min. Async and inference-component tiers start with at least one instance
@@ -22,6 +30,7 @@ scale in once idle.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,7 +56,8 @@ class VersionCapacity:
     """One version's instances (real-time, async) or copies (inference components)."""
 
     version: str
-    role: str  # live | staged
+    role: str  # live | shadow | staged
+    slot: str | None  # the variant (component) serving it; None when staged
     weight: float
     initial: int
     min: int
@@ -57,7 +67,7 @@ class VersionCapacity:
     @property
     def reaches_zero(self) -> bool:
         """Its min, or a scheduled min, is 0: it needs a way back up from zero."""
-        return self.role == "live" and (self.min == 0 or any(s.min == 0 for s in self.schedules))
+        return self.role != "staged" and (self.min == 0 or any(s.min == 0 for s in self.schedules))
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,10 @@ class CapacityPlan:
     @property
     def live(self) -> tuple[VersionCapacity, ...]:
         return tuple(v for v in self.versions if v.role == "live")
+
+    @property
+    def shadow(self) -> VersionCapacity | None:
+        return next((v for v in self.versions if v.role == "shadow"), None)
 
     @property
     def initial(self) -> int:
@@ -103,12 +117,15 @@ def capacity_plan(
     max_total: int,
     schedules: Sequence[Schedule],
     at: str,
+    shadow: tuple[str, float] | None = None,
 ) -> CapacityPlan:
-    """Split the tier's bounds and schedules across its live versions (name, weight).
+    """Split the tier's bounds and schedules across its live versions (name, weight), and
+    size the `shadow` (version name, percent of requests it receives) on its own.
 
     Raises CapacityError naming the spec path when a bound cannot give every live version
     its floor."""
-    live = [(name, weight) for name, weight in versions if weight > 0]
+    shadow_name = shadow[0] if shadow else None
+    live = [(name, weight) for name, weight in versions if weight > 0 and name != shadow_name]
     weights = [weight for _, weight in live]
     always_one = not kind.scales_to_zero  # a real-time variant serves only from its instances
 
@@ -138,12 +155,19 @@ def capacity_plan(
     entries = []
     for name, weight in versions:
         index = by_name.get(name)
-        if index is None:
-            entries.append(VersionCapacity(name, "staged", weight, 0, 0, 0, ()))
-            continue
-        least, most = mins[index], maxes[index]
-        initial = least if always_one else max(1, least)
-        entries.append(VersionCapacity(name, "live", weight, initial, least, most, tuple(scheduled[index])))
+        if shadow is not None and name == shadow_name:
+            most = max(1, math.ceil(max_total * shadow[1] / 100))
+            entries.append(VersionCapacity(name, "shadow", "shadow", weight, 1, 1, most, ()))
+        elif index is None:
+            entries.append(VersionCapacity(name, "staged", None, weight, 0, 0, 0, ()))
+        else:
+            least, most = mins[index], maxes[index]
+            initial = least if always_one else max(1, least)
+            entries.append(
+                VersionCapacity(
+                    name, "live", f"live-{index + 1}", weight, initial, least, most, tuple(scheduled[index])
+                )
+            )
     return CapacityPlan(
         unit=kind.capacity_unit,
         min=min_total,

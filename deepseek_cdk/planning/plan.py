@@ -7,7 +7,7 @@ plain values only, no AWS or CDK import.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS, PRICE_DATE, PRICE_REGION
@@ -16,9 +16,10 @@ from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
-from deepseek_cdk.planning.capacity import CapacityError, CapacityPlan, capacity_plan
+from deepseek_cdk.planning.capacity import CapacityError, CapacityPlan, VersionCapacity, capacity_plan
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
 from deepseek_cdk.planning.demand import DemandPlan, demand_plan
+from deepseek_cdk.planning.rollout import RolloutError, RolloutPlan, rollout_plan
 from deepseek_cdk.planning.scaling import ScalingTarget, SloConcurrency, scaling_target
 from deepseek_cdk.planning.schedules import (
     CapacityCalendar,
@@ -34,7 +35,17 @@ from deepseek_cdk.planning.throughput import (
     lengths,
     request_seconds,
 )
-from deepseek_cdk.spec import Deployment, SpecError, Tier, TrafficProfile
+from deepseek_cdk.planning.versions import (
+    CAPTURE_PREFIX,
+    RetentionPlan,
+    VersioningCost,
+    VersionPlan,
+    revision_warnings,
+    settings_hash,
+    version_monthly,
+    versioning_cost,
+)
+from deepseek_cdk.spec import Deployment, Schedule, SpecError, Tier, TrafficProfile
 
 HOURS_PER_MONTH = 730
 DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
@@ -99,14 +110,11 @@ def queue_prefixes(tier: str) -> QueuePrefixes:
 
 
 @dataclass(frozen=True)
-class VersionPlan:
-    """One model version served by a tier: its traffic weight and its container env."""
+class DataCapturePlan:
+    """Requests and answers (the shadow's too) sampled to the artifacts bucket."""
 
-    name: str
-    weight: float
-    revision: str | None
-    weights_uri: str | None
-    env: Mapping[str, str]
+    sample_percent: int
+    prefix: str  # capture/<tier>/
 
 
 @dataclass(frozen=True)
@@ -143,8 +151,13 @@ class TierPlan:
     answers: AnswerLimits  # the longest answer each router route carries (real-time kinds)
     scaling: ScalingPlan
     alarms: AlarmPlan
-    cost: CostRange | None  # None: the catalog has no price for this instance
+    cost: CostRange | None  # None: the catalog has no price for this instance; shadow included
     versions: tuple[VersionPlan, ...]
+    rollout: RolloutPlan | None  # how an update reaches the instances (None: SageMaker's default)
+    shadow_percent: float | None  # the share of requests copied to the shadow version
+    data_capture: DataCapturePlan | None
+    versioning: VersioningCost
+    warnings: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -174,6 +187,7 @@ class Plan:
     tiers: tuple[TierPlan, ...]
     router: RouterPlan | None
     monitoring: MonitoringPlan
+    retention: RetentionPlan
 
     def tier(self, name: str) -> TierPlan:
         return next(t for t in self.tiers if t.name == name)
@@ -211,20 +225,31 @@ def build_plan(deployment: Deployment) -> Plan:
             else None
         ),
         monitoring=MonitoringPlan(deployment.alarm_email, deployment.budget_usd_per_month),
+        retention=RetentionPlan(**deployment.retention.model_dump()),
     )
 
 
-def endpoint_name(deployment: str, tier: str, instance_type: str) -> str:
-    """`<deployment>-<tier>-<instance family and size>`, e.g. deepseek-chat-g6e-xlarge.
+def endpoint_name(
+    deployment: str, tier: str, instance_type: str, *, variants: int = 1, shadow: bool = False
+) -> str:
+    """`<deployment>-<tier>-<instance family and size>`, e.g. deepseek-chat-g6e-xlarge, then
+    the number of production variants when there are several, and `s` for a shadow
+    (deepseek-chat-g6e-xlarge-1s).
 
-    The instance type is part of the name on purpose. SageMaker refuses to update an
-    endpoint when the update changes the instance type of a variant with a registered
-    scalable target, and CloudFormation has no way to deregister the target first. A new
-    name makes CloudFormation replace the endpoint instead: it creates the new endpoint (and
-    a new scalable target for it), switches every reference over, and only then deletes the
-    old target and the old endpoint. At most 20 + 20 + 13 + 2 = 55 characters (limit 63).
+    SageMaker refuses to update an endpoint when the update changes the instance type of a
+    variant with a registered scalable target, or removes such a variant (the target must
+    be deregistered first), and CloudFormation has no way to deregister the target before
+    the update: it deletes old resources only afterwards. A new name makes CloudFormation
+    replace the endpoint instead: it creates the new endpoint (and new scalable targets for
+    it), switches every reference over, and only then deletes the old targets and the old
+    endpoint. Replacing a version's model in its variant keeps the name: that update is in
+    place, and blue/green under a rollout. At most 20 + 20 + 13 + 2 + 3 = 58 characters
+    (limit 63).
     """
-    return f"{deployment}-{tier}-{instance_type.removeprefix('ml.').replace('.', '-')}"
+    name = f"{deployment}-{tier}-{instance_type.removeprefix('ml.').replace('.', '-')}"
+    if variants > 1 or shadow:
+        name += f"-{variants}{'s' if shadow else ''}"
+    return name
 
 
 def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
@@ -280,11 +305,27 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
             startup_timeout_s=startup_s,
         )
 
-    spec_versions = tier.versions or []
-    versions = tuple(
-        VersionPlan(v.name, v.weight, v.revision, v.uri or tier.weights.uri, env_for(v.revision))
-        for v in spec_versions
-    ) or (VersionPlan("v1", 100.0, None, tier.weights.uri, env_for(None)),)
+    image = f"{container.repository}:{container.tag}"
+
+    def version(
+        name: str, weight: float, approval: str, revision: str | None, uri: str | None
+    ) -> VersionPlan:
+        env = env_for(revision)
+        return VersionPlan(
+            name=name,
+            weight=weight,
+            approval=approval,
+            revision=revision if from_hub else None,
+            weights_uri=uri,
+            env=env,
+            settings_hash=settings_hash(image=image, env=env, weights_uri=uri, instance_type=instance.name),
+            monthly_at_min=None,
+            monthly_at_max=None,
+        )
+
+    versions = [
+        version(v.name, v.weight, v.approval, v.revision, v.uri or tier.weights.uri) for v in tier.versions
+    ] or [version("v1", 100.0, "approved", None, tier.weights.uri)]
     try:
         capacity = capacity_plan(
             kind=tier.endpoint,
@@ -293,14 +334,47 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
             max_total=tier.scaling.max_capacity,
             schedules=tier.scaling.schedules,
             at=at,
+            shadow=(tier.shadow.version, tier.shadow.sample_percent) if tier.shadow else None,
         )
-    except CapacityError as err:
+        rollout = (
+            rollout_plan(
+                tier.rollout,
+                kind=tier.endpoint,
+                capacity=capacity,
+                cold_start_s=cold_start_s,
+                price_per_hour=instance.price_per_hour,
+                at=at,
+            )
+            if tier.rollout
+            else None
+        )
+    except (CapacityError, RolloutError) as err:
         raise PlanError([str(err)]) from None
+    weekly = [x for x in tier.scaling.schedules if x.name not in scaling.calendar.one_off]
+    shares = {v.version: _weekly_share(v, weekly) for v in capacity.versions}
+    priced = []
+    for v in versions:
+        low, high = version_monthly(shares[v.name], weekly, instance.price_per_hour, at=f"{at}.scaling")
+        priced.append(replace(v, monthly_at_min=low, monthly_at_max=high))
+    versions = priced
+    versioning = versioning_cost(
+        versions,
+        capacity,
+        weights_gb=fit.weights_gb,
+        retention=deployment.retention,
+        rollout_cost=rollout.cost_per_rollout if rollout else None,
+    )
 
     return TierPlan(
         name=tier.name,
         endpoint=tier.endpoint,
-        endpoint_name=endpoint_name(deployment.name, tier.name, instance.name),
+        endpoint_name=endpoint_name(
+            deployment.name,
+            tier.name,
+            instance.name,
+            variants=1 if tier.endpoint.per_component else len(capacity.live),
+            shadow=capacity.shadow is not None,
+        ),
         model=model.key,
         hf_id=model.hf_id,
         container=container.key,
@@ -332,9 +406,24 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         alarms=alarm_plan(
             tier, max_capacity=capacity.max, target=scaling.target.target, cold_start_s=cold_start_s
         ),
-        cost=_cost(instance.price_per_hour, scaling.calendar, demand),
-        versions=versions,
+        cost=_cost(instance.price_per_hour, scaling.calendar, demand, versioning, tier),
+        versions=tuple(versions),
+        rollout=rollout,
+        shadow_percent=tier.shadow.sample_percent if tier.shadow else None,
+        data_capture=(
+            DataCapturePlan(tier.data_capture.sample_percent, f"{CAPTURE_PREFIX}{tier.name}/")
+            if tier.data_capture
+            else None
+        ),
+        versioning=versioning,
+        warnings=tuple(revision_warnings(versions, from_hub=from_hub)),
     )
+
+
+def _weekly_share(share: VersionCapacity, weekly: list[Schedule]) -> VersionCapacity:
+    """`share` with only the parts of the weekly schedules (one-offs are left out of cost)."""
+    names = {x.name for x in weekly}
+    return replace(share, schedules=tuple(part for part in share.schedules if part.name in names))
 
 
 def workload_of(tier: Tier, context: int, traffic: TrafficProfile | None) -> Workload:
@@ -390,14 +479,31 @@ def _describe_price(instance_type: str) -> str:
     return f"{instance_type} (${price:g}/h)" if price is not None else f"{instance_type} (price unknown)"
 
 
-def _cost(price: float | None, calendar: CapacityCalendar, demand: DemandPlan | None) -> CostRange | None:
+def _cost(
+    price: float | None,
+    calendar: CapacityCalendar,
+    demand: DemandPlan | None,
+    versioning: VersioningCost,
+    tier: Tier,
+) -> CostRange | None:
+    """The tier's instances a month: its live versions over the week, plus the shadow's own
+    instances (at the traffic, the shadow serves its sampled share of the expected load)."""
     if price is None:
         return None
+    per_month = price * HOURS_PER_MONTH
+    shadow_low = versioning.shadow_monthly_at_min or 0.0
+    shadow_high = versioning.shadow_monthly_at_max or 0.0
+    expected = None
+    if demand is not None:
+        expected = per_month * demand.average_instances
+        if tier.shadow is not None:
+            busy = demand.average_instances * tier.shadow.sample_percent / 100
+            expected += min(max(shadow_low, per_month * busy), shadow_high)
     return CostRange(
         price_per_hour=price,
-        monthly_at_min=price * calendar.average_min * HOURS_PER_MONTH,
-        monthly_at_max=price * calendar.average_max * HOURS_PER_MONTH,
-        monthly_expected=price * demand.average_instances * HOURS_PER_MONTH if demand else None,
+        monthly_at_min=per_month * calendar.average_min + shadow_low,
+        monthly_at_max=per_month * calendar.average_max + shadow_high,
+        monthly_expected=expected,
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import aws_cdk as cdk
 from constructs import Construct
 
+from deepseek_cdk.constructs.artifact_store import Retention
 from deepseek_cdk.constructs.naming import add_tags
 from deepseek_cdk.planning import Plan
 from deepseek_cdk.stacks.inference import InferenceStack
@@ -21,7 +22,13 @@ class DeploymentStacks:
 
 def build_deployment(scope: Construct, plan: Plan, *, env: cdk.Environment | None = None) -> DeploymentStacks:
     """Create `<name>-stateful` and `<name>-inference` (tiers of every endpoint kind)."""
-    stateful = StatefulStack(scope, f"{plan.deployment}-stateful", deployment=plan.deployment, env=env)
+    stateful = StatefulStack(
+        scope,
+        f"{plan.deployment}-stateful",
+        deployment=plan.deployment,
+        retention=Retention(**asdict(plan.retention)),
+        env=env,
+    )
     inference = InferenceStack(
         scope,
         f"{plan.deployment}-inference",

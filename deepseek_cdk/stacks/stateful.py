@@ -7,7 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from deepseek_cdk.constructs.artifact_store import ArtifactStore
+from deepseek_cdk.constructs.artifact_store import ArtifactStore, Retention
 
 
 def artifacts_bucket_name(deployment: str) -> str:
@@ -32,7 +32,15 @@ class StatefulStack(cdk.Stack):
     """The deployment's ArtifactStore (KMS key, artifacts and access-log buckets), with
     termination protection. Costs: see ArtifactStore."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, deployment: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        deployment: str,
+        retention: Retention | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, termination_protection=True, **kwargs)
         # Weak cross-stack references (no CloudFormation exports pinning the stateful stack),
         # as this project's cdk.json sets, also in apps whose cdk.json does not.
@@ -42,6 +50,7 @@ class StatefulStack(cdk.Stack):
             "Store",
             bucket_name=artifacts_bucket_name(deployment),
             description=f"deepseek-cdk {deployment}: model artifacts, captures, notifications",
+            retention=retention,
         )
         for path, logical_id in LOGICAL_IDS.items():
             resource = self.store.node.find_child(path.split("/")[0])

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
-from deepseek_cdk.constructs.endpoint_base import Hosting, SageMakerEndpoint
+from deepseek_cdk.constructs.endpoint_base import BlueGreen, Hosting, SageMakerEndpoint
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
@@ -24,7 +24,7 @@ from deepseek_cdk.constructs.monitoring import (
 )
 from deepseek_cdk.constructs.naming import add_tags, pascal
 from deepseek_cdk.constructs.notifications import Notifications
-from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint, Variant
+from deepseek_cdk.constructs.realtime_endpoint import DataCapture, RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.request_router import RoutedTier
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
@@ -97,7 +97,8 @@ class TierResources(Construct):
 
 
 class RealtimeTier(TierResources):
-    """A real-time tier: weighted variants, one per version, each scaled on its own."""
+    """A real-time tier: weighted variants, one per live version (named for its slot), each
+    scaled on its own; optionally a shadow variant, data capture, and blue/green rollouts."""
 
     endpoint: RealtimeEndpoint
 
@@ -111,34 +112,29 @@ class RealtimeTier(TierResources):
         bucket_name: str,
         notifications: Notifications,
     ) -> None:
-        super().__init__(scope, construct_id, tier=tier, key=key)
-        live = tier.capacity.live
+        capture = S3Prefix(bucket_name, tier.data_capture.prefix) if tier.data_capture else None
+        super().__init__(scope, construct_id, tier=tier, key=key, writes=(capture,) if capture else ())
+        live, shadow = tier.capacity.live, tier.capacity.shadow
         self.endpoint = RealtimeEndpoint(
             self,
             "Endpoint",
-            variants=[
-                Variant(
-                    v.version, self.models[v.version].model_name, v.weight, initial_instance_count=v.initial
-                )
-                for v in live
-            ],
+            variants=[self._variant(v, v.weight) for v in live],
+            shadow=self._variant(shadow, (tier.shadow_percent or 0) / 100) if shadow else None,
             hosting=hosting_of(tier),
             kms_key=key,
             endpoint_name=tier.endpoint_name,
+            data_capture=(
+                DataCapture(capture, tier.data_capture.sample_percent, key)
+                if capture and tier.data_capture
+                else None
+            ),
         )
         # The endpoint name carries the instance type (planning.plan.endpoint_name), so a new
         # instance type replaces the endpoint and these targets with it instead of an update
         # that SageMaker would refuse while a variant is registered for autoscaling.
-        self.scaling = [
-            track_and_schedule(
-                self.endpoint.auto_scale_instance_count(
-                    variant=v.version, min_capacity=v.min, max_capacity=v.max
-                ),
-                tier.scaling,
-                v,
-            )
-            for v in live
-        ]
+        self.scaling = [schedule(track(self._scaling(v), tier.scaling), tier.scaling, v) for v in live] + (
+            [track(self._scaling(shadow), tier.scaling)] if shadow else []
+        )
         self.monitoring = RealtimeMonitoring(
             self,
             "Alarms",
@@ -147,6 +143,16 @@ class RealtimeTier(TierResources):
             settings=tier.alarms.settings,
             at_max_target=tier.scaling.target.target,
             tracked=tier.scaling.target.metric,
+        )
+        roll_out(self, tier)
+
+    def _variant(self, share: VersionCapacity, weight: float) -> Variant:
+        assert share.slot is not None, "a serving version has a slot"
+        return Variant(share.slot, self.models[share.version].model_name, weight, share.initial)
+
+    def _scaling(self, share: VersionCapacity) -> CapacityScaling:
+        return self.endpoint.auto_scale_instance_count(
+            variant=share.slot, min_capacity=share.min, max_capacity=share.max
         )
 
 
@@ -176,11 +182,12 @@ class AsyncTier(TierResources):
         )
         self.requests, self.responses, self.failures = requests, responses, failures
         (version,) = tier.capacity.live
+        assert version.slot is not None, "a live version has a slot"
         self.endpoint = AsyncEndpoint(
             self,
             "Endpoint",
             model_name=self.models[version.version].model_name,
-            variant_name=version.version,
+            variant_name=version.slot,
             hosting=hosting_of(tier),
             output=self.responses,
             failure=self.failures,
@@ -208,6 +215,7 @@ class AsyncTier(TierResources):
             settings=tier.alarms.settings,
             at_max_target=plan.target.target,
         )
+        roll_out(self, tier)
 
     def routed(self, tier: TierPlan) -> RoutedTier:
         return replace(
@@ -239,7 +247,7 @@ class InferenceComponentTier(TierResources):
             "Endpoint",
             components=[
                 Component(
-                    v.version,
+                    slot(v),
                     self.models[v.version].model_name,
                     accelerators=tier.tensor_parallel_degree,
                     memory_mb=tier.copy_memory_mb,
@@ -258,7 +266,7 @@ class InferenceComponentTier(TierResources):
         self.scaling = [
             schedule(
                 self.endpoint.scale_copies(
-                    v.version,
+                    slot(v),
                     min_copies=v.min,
                     max_copies=v.max,
                     target=plan.target.target,
@@ -282,9 +290,22 @@ class InferenceComponentTier(TierResources):
             at_max_target=plan.target.target,
             tracked=plan.target.metric,
         )
+        rollout = tier.rollout
+        if rollout is not None:
+            assert rollout.step_percent is not None, "inference components roll out in batches"
+            for v in live:
+                alarms = self.monitoring.rollback_alarms_of[slot(v)]
+                self.role.allow_describe_alarms(*alarms)
+                self.endpoint.roll_out_component(
+                    slot(v),
+                    batch_percent=rollout.step_percent,
+                    wait_s=rollout.bake_s,
+                    max_execution_s=rollout.max_execution_s,
+                    rollback_alarms=alarms,
+                )
 
     def routed(self, tier: TierPlan) -> RoutedTier:
-        components = tuple((self.endpoint.component_names[v.version], v.weight) for v in tier.capacity.live)
+        components = tuple((self.endpoint.component_names[slot(v)], v.weight) for v in tier.capacity.live)
         return replace(super().routed(tier), components=components)
 
 
@@ -314,20 +335,43 @@ def hosting_of(tier: TierPlan) -> Hosting:
     )
 
 
-def track_and_schedule(
-    scaling: CapacityScaling, plan: ScalingPlan, share: VersionCapacity
-) -> CapacityScaling:
-    """Target tracking on the plan's metric and target, plus this version's share of its
-    scheduled scenarios."""
-    track = (
+def track(scaling: CapacityScaling, plan: ScalingPlan) -> CapacityScaling:
+    """Target tracking on the plan's metric and target."""
+    policy = (
         scaling.scale_on_concurrency if plan.target.metric == "concurrency" else scaling.scale_on_invocations
     )
-    track(
+    policy(
         plan.target.target,
         scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
         scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
     )
-    return schedule(scaling, plan, share)
+    return scaling
+
+
+def slot(share: VersionCapacity) -> str:
+    """The variant or component that serves a version."""
+    assert share.slot is not None, "a serving version has a slot"
+    return share.slot
+
+
+def roll_out(tier_resources: RealtimeTier | AsyncTier, tier: TierPlan) -> None:
+    """Blue/green updates of the tier's endpoint per the plan's rollout, rolled back on the
+    tier's rollback alarms, which the models' role may then describe."""
+    rollout = tier.rollout
+    if rollout is None:
+        return
+    alarms = tier_resources.monitoring.rollback_alarms
+    tier_resources.role.allow_describe_alarms(*alarms)
+    tier_resources.endpoint.roll_out(
+        BlueGreen(
+            strategy=rollout.strategy,
+            step_percent=rollout.step_percent,
+            bake_s=rollout.bake_s,
+            termination_wait_s=rollout.termination_wait_s,
+            max_execution_s=rollout.max_execution_s,
+        ),
+        rollback_alarms=alarms,
+    )
 
 
 def schedule(scaling: CapacityScaling, plan: ScalingPlan, share: VersionCapacity) -> CapacityScaling:

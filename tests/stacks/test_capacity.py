@@ -100,12 +100,12 @@ class Rendered:
 
 
 def target_version(target: dict[str, Any], tier: TierPlan) -> str:
-    """The version a scalable target scales: its variant, or its component's name suffix."""
+    """The version a scalable target scales: its slot's variant, or its component's name suffix."""
     resource = json.dumps(target["ResourceId"])
     (version,) = [
         v.version
-        for v in tier.capacity.live
-        if f"/variant/{v.version}" in resource or resource.endswith(f'-{v.version}"')
+        for v in tier.capacity.versions
+        if v.slot and (f"/variant/{v.slot}" in resource or resource.endswith(f'-{v.slot}"'))
     ]
     return version
 
@@ -114,9 +114,10 @@ def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[S
     rendered = Rendered(template, tier.name)
     capacity = tier.capacity
     targets = rendered.targets()
-    assert len(targets) == len(capacity.live)
+    serving = [v for v in capacity.versions if v.slot]
+    assert len(targets) == len(serving)
     # Each version's own share, not only the sums: swapping two versions' shares would fail.
-    shares = {v.version: v for v in capacity.live}
+    shares = {v.version: v for v in serving}
     for target in targets:
         share = shares[target_version(target, tier)]
         assert (target["MinCapacity"], target["MaxCapacity"]) == (share.min, share.max)
@@ -128,7 +129,9 @@ def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[S
             for a in target.get("ScheduledActions", [])
         }
         assert actions == {s.name: (s.min, s.max) for s in share.schedules}
-    least, most = sum(t["MinCapacity"] for t in targets), sum(t["MaxCapacity"] for t in targets)
+    # The live versions share the tier's totals; a shadow's instances come on top.
+    live = [t for t in targets if shares[target_version(t, tier)].role == "live"]
+    least, most = sum(t["MinCapacity"] for t in live), sum(t["MaxCapacity"] for t in live)
     assert (least, most) == (capacity.min, capacity.max)
     assert rendered.scheduled() == {s.name: (s.min, s.max) for s in schedules}
     (config,) = rendered.of("AWS::SageMaker::EndpointConfig")
@@ -147,8 +150,10 @@ def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[S
         copies = [c["RuntimeConfig"]["CopyCount"] for c in rendered.of("AWS::SageMaker::InferenceComponent")]
         assert sum(copies) == capacity.initial <= capacity.initial_instances
     else:
-        assert [v["VariantName"] for v in variants] == [v.version for v in capacity.live]
-        assert sum(v["InitialInstanceCount"] for v in variants) == capacity.initial
+        assert [v["VariantName"] for v in variants] == [v.slot for v in capacity.live]
+        shadows = config.get("ShadowProductionVariants", [])
+        assert [v["VariantName"] for v in shadows] == ([capacity.shadow.slot] if capacity.shadow else [])
+        assert sum(v["InitialInstanceCount"] for v in [*variants, *shadows]) == capacity.initial
     # The plan's cost is the template's capacity, through the same weekly calendar, x the price.
     if tier.cost is not None:
         calendar = capacity_calendar(
@@ -161,8 +166,12 @@ def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[S
             at="template",
         )
         price = tier.cost.price_per_hour
-        assert tier.cost.monthly_at_min == pytest.approx(price * calendar.average_min * HOURS_PER_MONTH)
-        assert tier.cost.monthly_at_max == pytest.approx(price * calendar.average_max * HOURS_PER_MONTH)
+        # A shadow runs its own instances on top, between its target's bounds (no schedules).
+        shadow = [t for t in targets if shares[target_version(t, tier)].role == "shadow"]
+        low = calendar.average_min + sum(t["MinCapacity"] for t in shadow)
+        high = calendar.average_max + sum(t["MaxCapacity"] for t in shadow)
+        assert tier.cost.monthly_at_min == pytest.approx(price * low * HOURS_PER_MONTH)
+        assert tier.cost.monthly_at_max == pytest.approx(price * high * HOURS_PER_MONTH)
 
 
 @pytest.mark.parametrize("name", SYNTH_DEPLOYMENTS)
@@ -211,7 +220,7 @@ def test_a_staged_version_has_a_model_and_no_variant(versions: tuple[Template, A
         "v3",
     }
     (config,) = rendered.of("AWS::SageMaker::EndpointConfig")
-    assert [v["VariantName"] for v in config["ProductionVariants"]] == ["v1", "v2"]
+    assert [v["VariantName"] for v in config["ProductionVariants"]] == ["live-1", "live-2"]
 
 
 def test_components_at_zero_start_with_one_copy_each_to_prove_the_model_loads(

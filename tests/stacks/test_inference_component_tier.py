@@ -27,7 +27,7 @@ def test_managed_instances_may_reach_zero(s: Synthesized) -> None:
 def test_one_component_per_version_with_the_plan_compute(s: Synthesized) -> None:
     tier = s.plan.tier("chat")
     (component,) = s.of_tier("AWS::SageMaker::InferenceComponent", "chat")
-    assert component["InferenceComponentName"] == f"{tier.endpoint_name}-v1"
+    assert component["InferenceComponentName"] == f"{tier.endpoint_name}-live-1"
     assert component["VariantName"] == "shared"
     requirements = component["Specification"]["ComputeResourceRequirements"]
     assert requirements == {
@@ -42,7 +42,7 @@ def test_copies_scale_on_concurrency_per_copy_and_from_zero(s: Synthesized) -> N
     tier = s.plan.tier("chat")
     (target,) = s.of_tier("AWS::ApplicationAutoScaling::ScalableTarget", "chat")
     assert target["ScalableDimension"] == "sagemaker:inference-component:DesiredCopyCount"
-    assert target["ResourceId"] == f"inference-component/{tier.endpoint_name}-v1"
+    assert target["ResourceId"] == f"inference-component/{tier.endpoint_name}-live-1"
     assert (target["MinCapacity"], target["MaxCapacity"]) == (0, 3)
     names = [a["ScheduledActionName"] for a in target["ScheduledActions"]]
     assert names == ["workday", "night"]
@@ -64,7 +64,9 @@ def test_copies_scale_on_concurrency_per_copy_and_from_zero(s: Synthesized) -> N
         if any(action.get("Ref") in policies for action in a["Properties"]["AlarmActions"])
     ]
     assert props["MetricName"] == "NoCapacityInvocationFailures"
-    assert props["Dimensions"] == [{"Name": "InferenceComponentName", "Value": f"{tier.endpoint_name}-v1"}]
+    assert props["Dimensions"] == [
+        {"Name": "InferenceComponentName", "Value": f"{tier.endpoint_name}-live-1"}
+    ]
     assert len(props["AlarmActions"]) == 1
     (step,) = [p for p in policies.values() if p["Properties"]["PolicyType"] == "StepScaling"]
     config = step["Properties"]["StepScalingPolicyConfiguration"]

@@ -35,7 +35,7 @@ def test_endpoint_config_follows_the_plan(
                 "ContainerStartupHealthCheckTimeoutInSeconds": tier.startup_health_check_timeout_s,
             }
         return
-    assert [v["VariantName"] for v in variants] == [v.version for v in tier.capacity.live]
+    assert [v["VariantName"] for v in variants] == [v.slot for v in tier.capacity.live]
     for variant, planned in zip(variants, tier.capacity.live, strict=True):
         assert variant["InstanceType"] == tier.instance_type
         assert variant["InitialInstanceCount"] == planned.initial
@@ -79,7 +79,12 @@ def test_endpoint_name_carries_the_instance_type(
     s = synthesized[name]
     tier = s.plan.tier(tier_name)
     assert s.one_of_tier("AWS::SageMaker::Endpoint", tier_name)["EndpointName"] == tier.endpoint_name
-    assert tier.endpoint_name.endswith(tier.instance_type.removeprefix("ml.").replace(".", "-"))
+    instance = tier.instance_type.removeprefix("ml.").replace(".", "-")
+    # ... and how many variants it has, when that is not one production variant alone.
+    variants = "" if tier.endpoint.per_component else len(tier.capacity.live)
+    shadow = "s" if tier.capacity.shadow else ""
+    suffix = "" if f"{variants}{shadow}" in ("", "1") else f"-{variants}{shadow}"
+    assert tier.endpoint_name.endswith(instance + suffix)
     # Model and EndpointConfig are replace-only: they must never carry a physical name.
     assert all("ModelName" not in m for m in s.of_tier("AWS::SageMaker::Model", tier_name))
     assert "EndpointConfigName" not in s.one_of_tier("AWS::SageMaker::EndpointConfig", tier_name)

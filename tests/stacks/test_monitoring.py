@@ -32,13 +32,13 @@ def test_every_alarm_notifies_and_treats_missing_data_as_fine(
 
 def test_real_time_alarm_set_and_units(synthesized: dict[str, Synthesized]) -> None:
     s = synthesized["default"]
-    latency = alarm(s, "ChatAlarmsLatencyV1")
+    latency = alarm(s, "ChatAlarmsLatencyLive1")
     assert (latency["MetricName"], latency["ExtendedStatistic"]) == ("ModelLatency", "p90")
     assert latency["Threshold"] == 30_000_000  # the 30 s SLO in microseconds
-    assert alarm(s, "ChatAlarmsErrors5xxV1")["Threshold"] == 0.01
-    assert alarm(s, "ChatAlarmsErrors4xxV1")["Threshold"] == 0.05
-    assert alarm(s, "ChatAlarmsDiskV1")["Threshold"] == 90
-    at_max = alarm(s, "ChatAlarmsAtMaxV1")
+    assert alarm(s, "ChatAlarmsErrors5xxLive1")["Threshold"] == 0.01
+    assert alarm(s, "ChatAlarmsErrors4xxLive1")["Threshold"] == 0.05
+    assert alarm(s, "ChatAlarmsDiskLive1")["Threshold"] == 90
+    at_max = alarm(s, "ChatAlarmsAtMaxLive1")
     assert at_max["MetricName"] == "ConcurrentRequestsPerModel"
     assert at_max["Threshold"] == s.plan.tier("chat").scaling.target.target
     assert at_max["EvaluationPeriods"] == 30
@@ -68,23 +68,23 @@ def test_async_alarm_set(synthesized: dict[str, Synthesized]) -> None:
 def test_inference_component_alarm_set(synthesized: dict[str, Synthesized]) -> None:
     s = synthesized["scale-to-zero"]
     tier = s.plan.tier("chat")
-    component = [{"Name": "InferenceComponentName", "Value": f"{tier.endpoint_name}-v1"}]
-    no_capacity = alarm(s, "ChatAlarmsNoCapacityV1")
+    component = [{"Name": "InferenceComponentName", "Value": f"{tier.endpoint_name}-live-1"}]
+    no_capacity = alarm(s, "ChatAlarmsNoCapacityLive1")
     assert no_capacity["MetricName"] == "NoCapacityInvocationFailures"
     assert no_capacity["EvaluationPeriods"] == tier.alarms.settings.no_capacity_minutes
     assert no_capacity["EvaluationPeriods"] * 60 >= tier.cold_start_s
     # A component's invocation metrics carry its name, not the endpoint's variant.
-    latency = alarm(s, "ChatAlarmsLatencyV1")
+    latency = alarm(s, "ChatAlarmsLatencyLive1")
     assert (latency["MetricName"], latency["ExtendedStatistic"]) == ("ModelLatency", "p90")
     assert latency["Threshold"] == tier.alarms.settings.latency_p90_us
-    errors = alarm(s, "ChatAlarmsErrors5xxV1")
+    errors = alarm(s, "ChatAlarmsErrors5xxLive1")
     assert (errors["MetricName"], errors["Statistic"]) == ("Invocation5XXErrors", "Average")
-    for props in (no_capacity, latency, errors, alarm(s, "ChatAlarmsErrors4xxV1")):
+    for props in (no_capacity, latency, errors, alarm(s, "ChatAlarmsErrors4xxLive1")):
         assert props["Dimensions"] == component
-    assert alarm(s, "ChatAlarmsAtMaxV1")["MetricName"] == "ConcurrentRequestsPerCopy"
+    assert alarm(s, "ChatAlarmsAtMaxLive1")["MetricName"] == "ConcurrentRequestsPerCopy"
     (composite,) = s.inference.find_resources("AWS::CloudWatch::CompositeAlarm").values()
     rule = json.dumps(composite["Properties"]["AlarmRule"])
-    assert all(f"ChatAlarms{a}V1" in rule for a in ("Latency", "Errors5xx", "NoCapacity"))
+    assert all(f"ChatAlarms{a}Live1" in rule for a in ("Latency", "Errors5xx", "NoCapacity"))
 
 
 def test_one_composite_alarm_per_tier_pages(synthesized: dict[str, Synthesized]) -> None:
@@ -97,7 +97,7 @@ def test_one_composite_alarm_per_tier_pages(synthesized: dict[str, Synthesized])
         assert composite["Properties"]["AlarmActions"] == [{"Ref": paging}]
     (chat,) = [c for k, c in composites.items() if k.startswith("Chat")]
     rule = json.dumps(chat["Properties"]["AlarmRule"])
-    assert "ChatAlarmsLatencyV1" in rule and "ChatAlarmsErrors5xxV1" in rule
+    assert "ChatAlarmsLatencyLive1" in rule and "ChatAlarmsErrors5xxLive1" in rule
 
 
 def test_topics_are_encrypted_and_e_mail_is_subscribed_when_given(

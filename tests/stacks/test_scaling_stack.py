@@ -24,23 +24,27 @@ def test_targets_and_policies_follow_the_plan(
     tier = s.plan.tier(tier_name)
     assert tier.endpoint == "realtime"
     targets = s.of_tier("AWS::ApplicationAutoScaling::ScalableTarget", tier_name)
-    assert len(targets) == len(tier.capacity.live)  # one per variant
-    for props, planned in zip(targets, tier.capacity.live, strict=True):
+    serving = [*tier.capacity.live, *([tier.capacity.shadow] if tier.capacity.shadow else [])]
+    assert len(targets) == len(serving)  # one per variant, the shadow's included
+    for props, planned in zip(targets, serving, strict=True):
         assert (props["MinCapacity"], props["MaxCapacity"]) == (planned.min, planned.max)
         assert props["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
-    (policy,) = [
+        assert f"/variant/{planned.slot}" in json.dumps(props["ResourceId"])
+    policies = [
         p
         for logical_id, p in s.inference.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").items()
         if logical_id.startswith(pascal(tier_name))
     ]
-    config = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
-    assert config["TargetValue"] == tier.scaling.target.target
-    assert (
-        config["PredefinedMetricSpecification"]["PredefinedMetricType"]
-        == tier.scaling.target.predefined_metric
-    )
-    assert config["ScaleOutCooldown"] == tier.scaling.scale_out_cooldown_s
-    assert config["ScaleInCooldown"] == tier.scaling.scale_in_cooldown_s
+    assert len(policies) == len(serving)
+    for policy in policies:
+        config = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        assert config["TargetValue"] == tier.scaling.target.target
+        assert (
+            config["PredefinedMetricSpecification"]["PredefinedMetricType"]
+            == tier.scaling.target.predefined_metric
+        )
+        assert config["ScaleOutCooldown"] == tier.scaling.scale_out_cooldown_s
+        assert config["ScaleInCooldown"] == tier.scaling.scale_in_cooldown_s
 
 
 def test_scheduled_scenarios_become_scheduled_actions(synthesized: dict[str, Synthesized]) -> None:

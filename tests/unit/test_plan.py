@@ -86,9 +86,7 @@ def test_lmi_env_comes_from_the_plan() -> None:
 
 
 def test_s3_weights_load_from_the_model_directory_without_a_revision() -> None:
-    t = plan_of(
-        weights={"source": "s3", "uri": "s3://bucket/qwen7b/"}, versions=[{"name": "v1", "revision": "x"}]
-    )
+    t = plan_of(weights={"source": "s3", "uri": "s3://bucket/qwen7b/"}, versions=[{"name": "v1"}])
     assert t.versions[0].env["HF_MODEL_ID"] == "/opt/ml/model"
     assert "HF_REVISION" not in t.versions[0].env
     assert t.versions[0].weights_uri == "s3://bucket/qwen7b/"

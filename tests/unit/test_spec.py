@@ -102,12 +102,108 @@ def test_version_weights_must_sum_to_100() -> None:
     assert problems(spec(versions=versions)) == ["tiers[0].versions: weights must sum to 100 (got 110)"]
 
 
-def test_shadow_and_rollout_are_refused_until_they_are_built() -> None:
-    versions = [{"name": "v1", "weight": 100}, {"name": "v2", "weight": 0}]
-    (line,) = problems(spec(versions=versions, shadow={"version": "v2"}))
-    assert line.startswith("tiers[0].shadow: not supported yet: deepseek-cdk does not build shadow")
-    (line,) = problems(spec(versions=versions, rollout={"strategy": "canary"}))
-    assert line.startswith("tiers[0].rollout: not supported yet")
+ONE_LIVE_ONE_CANDIDATE = [{"name": "v1", "weight": 100}, {"name": "v2", "weight": 0}]
+
+
+def test_a_shadow_and_a_rollout_validate_on_a_real_time_tier() -> None:
+    tier = parse_deployment(
+        spec(
+            versions=ONE_LIVE_ONE_CANDIDATE,
+            shadow={"version": "v2", "sample_percent": 20},
+            rollout={"strategy": "canary", "canary_percent": 10, "bake_minutes": 15},
+            data_capture={"sample_percent": 5},
+        )
+    ).tiers[0]
+    assert tier.shadow is not None and tier.shadow.sample_percent == 20
+    assert tier.rollout is not None and tier.rollout.bake_minutes == 15
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"endpoint": "async", "scaling": {"min": 0, "max": 2}, "shadow": {"version": "v2"}},
+            "tiers[0].shadow: SageMaker runs shadow variants on real-time endpoints only (tier is async)",
+        ),
+        (
+            {"endpoint": "inference-components", "shadow": {"version": "v2"}},
+            "tiers[0].shadow: SageMaker runs shadow variants on real-time endpoints only",
+        ),
+        (
+            {"shadow": {"version": "v3"}},
+            "tiers[0].shadow.version: no version is named 'v3'; versions: v1, v2",
+        ),
+        (
+            {"shadow": {"version": "v1"}},
+            "tiers[0].shadow.version: v1 has weight 100; a shadow answers nobody, so give it weight 0",
+        ),
+        (
+            {"shadow": [{"version": "v2"}, {"version": "v2"}]},
+            "tiers[0].shadow: Input should be a valid dictionary or instance of Shadow",
+        ),
+        ({"shadow": {"version": "v2", "sample_percent": 0}}, "tiers[0].shadow.sample_percent: "),
+        ({"rollout": {"strategy": "canary", "canary_percent": 60}}, "tiers[0].rollout.canary_percent: "),
+        (
+            {"rollout": {"strategy": "linear", "linear_step_percent": 5}},
+            "tiers[0].rollout.linear_step_percent: ",
+        ),
+        ({"rollout": {"bake_minutes": 61}}, "tiers[0].rollout.bake_minutes: "),
+        ({"rollout": {"strategy": "blue"}}, "tiers[0].rollout.strategy: "),
+        (
+            {"endpoint": "inference-components", "rollout": {"strategy": "canary"}},
+            "tiers[0].rollout.strategy: inference components update in equal batches",
+        ),
+        (
+            {"endpoint": "async", "data_capture": {"sample_percent": 10}},
+            "tiers[0].data_capture: deepseek-cdk captures real-time tiers only (tier is async)",
+        ),
+    ],
+)
+def test_what_sagemaker_would_refuse_names_the_field(overrides: dict[str, Any], expected: str) -> None:
+    lines = problems(spec(versions=ONE_LIVE_ONE_CANDIDATE, **overrides))
+    assert any(line.startswith(expected) for line in lines), lines
+
+
+def test_a_shadow_runs_beside_exactly_one_live_version() -> None:
+    versions = [{"name": "v1", "weight": 50}, {"name": "v2", "weight": 50}, {"name": "v3", "weight": 0}]
+    (line,) = problems(spec(versions=versions, shadow={"version": "v3"}))
+    assert line == (
+        "tiers[0].shadow: SageMaker runs a shadow beside exactly one production variant; give one version "
+        "a weight above 0 (live: v1, v2)"
+    )
+
+
+def test_only_an_approved_version_takes_traffic_or_shadows() -> None:
+    pending = [{"name": "v1", "weight": 100, "approval": "pending"}]
+    (line,) = problems(spec(versions=pending))
+    assert line.startswith("tiers[0].versions[0].approval: a pending version cannot take traffic")
+    rejected_shadow = [{"name": "v1"}, {"name": "v2", "weight": 0, "approval": "rejected"}]
+    (line,) = problems(spec(versions=rejected_shadow, shadow={"version": "v2"}))
+    assert line.startswith("tiers[0].versions[1].approval: a rejected version cannot take traffic")
+    staged = [{"name": "v1"}, {"name": "v2", "weight": 0, "approval": "pending"}]
+    assert parse_deployment(spec(versions=staged))
+
+
+@pytest.mark.parametrize("revision", ["<commit>", "{sha}", "TODO", "xxxx", "main branch", ""])
+def test_a_placeholder_revision_is_refused(revision: str) -> None:
+    (line,) = problems(spec(versions=[{"name": "v1", "revision": revision}]))
+    assert line.startswith("tiers[0].versions[0].revision: "), line
+
+
+def test_revision_and_uri_belong_to_their_weights_source() -> None:
+    (line,) = problems(
+        spec(weights={"source": "s3", "uri": "s3://bucket/p/"}, versions=[{"name": "v1", "revision": "abc"}])
+    )
+    assert line == "tiers[0].versions[0].revision: only for weights from the Hub; give uri instead"
+    (line,) = problems(spec(versions=[{"name": "v1", "uri": "s3://b/p/"}]))
+    assert line == "tiers[0].versions[0].uri: only with weights.source: s3; give revision instead"
+
+
+def test_retention_archives_before_it_expires() -> None:
+    data = spec()
+    data["retention"] = {"archive_after_days": 400, "expire_after_days": 365}
+    (line,) = problems(data)
+    assert line.startswith("retention.archive_after_days: must be before expire_after_days (365)")
 
 
 def test_router_rule_naming_a_missing_tier() -> None:
