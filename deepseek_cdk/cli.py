@@ -334,7 +334,10 @@ def _render_versioning(tier: TierPlan) -> list[str]:
     if tier.capacity.shadow:
         parts.append("1 shadow")
     parts.append(f"{cost.staged} staged")
-    lines = [", ".join(parts)]
+    lines = [
+        ", ".join(parts) + f"; each a package in registry group {tier.registry_group} "
+        "(retained when removed from the spec)"
+    ]
     if cost.stored_gb:
         lines.append(
             f"weights in S3: {cost.stored_gb:,.0f} GB, ${cost.storage_monthly:,.2f}/month; a replaced "

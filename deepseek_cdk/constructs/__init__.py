@@ -10,6 +10,7 @@ from deepseek_cdk.constructs.endpoint_base import BlueGreen, Hosting
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
+from deepseek_cdk.constructs.model_registry import ModelRegistry
 from deepseek_cdk.constructs.monitoring import (
     AsyncMonitoring,
     EndpointMonitoring,
@@ -42,6 +43,7 @@ __all__ = [
     "InferenceComponentMonitoring",
     "LlmModel",
     "ModelExecutionRole",
+    "ModelRegistry",
     "Notifications",
     "RealtimeEndpoint",
     "RealtimeMonitoring",

@@ -7,11 +7,14 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from constructs import IConstruct
 
+# The model registry's FAQ: model packages do not support tags (their groups do).
+UNTAGGED = ["AWS::SageMaker::ModelPackage"]
+
 
 def add_tags(scope: IConstruct, tags: Mapping[str, str]) -> None:
-    """Tag `scope` and everything under it (cost allocation and ownership)."""
+    """Tag `scope` and everything under it that takes tags (cost allocation and ownership)."""
     for key, value in tags.items():
-        cdk.Tags.of(scope).add(key, value)
+        cdk.Tags.of(scope).add(key, value, exclude_resource_types=UNTAGGED)
 
 
 def pascal(name: str) -> str:

@@ -157,6 +157,7 @@ class TierPlan:
     shadow_percent: float | None  # the share of requests copied to the shadow version
     data_capture: DataCapturePlan | None
     versioning: VersioningCost
+    registry_group: str  # the model package group that records every version
     warnings: tuple[str, ...]
 
 
@@ -416,6 +417,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
             else None
         ),
         versioning=versioning,
+        registry_group=f"{deployment.name}-{tier.name}",
         warnings=tuple(revision_warnings(versions, from_hub=from_hub)),
     )
 

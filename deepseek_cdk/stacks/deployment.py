@@ -27,6 +27,7 @@ def build_deployment(scope: Construct, plan: Plan, *, env: cdk.Environment | Non
         f"{plan.deployment}-stateful",
         deployment=plan.deployment,
         retention=Retention(**asdict(plan.retention)),
+        tiers=plan.tiers,
         env=env,
     )
     inference = InferenceStack(
@@ -35,6 +36,7 @@ def build_deployment(scope: Construct, plan: Plan, *, env: cdk.Environment | Non
         plan=plan,
         key=stateful.key,
         bucket_name=artifacts_bucket_name(plan.deployment),
+        registries=stateful.registries,
         env=env,
     )
     inference.add_stack_dependency(stateful)  # the bucket is shared by name, not by reference

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -10,6 +11,7 @@ from constructs import Construct
 
 from deepseek_cdk.constructs.budget import DeploymentBudget
 from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
+from deepseek_cdk.constructs.model_registry import ModelRegistry
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.request_router import RequestRouter
 from deepseek_cdk.planning import Plan
@@ -32,6 +34,7 @@ class InferenceStack(cdk.Stack):
         plan: Plan,
         key: kms.IKey,
         bucket_name: str,
+        registries: Mapping[str, ModelRegistry] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -43,7 +46,12 @@ class InferenceStack(cdk.Stack):
         )
         self.tiers: dict[str, TierResources] = {
             tier.name: build_tier(
-                self, tier, key=key, bucket_name=bucket_name, notifications=self.notifications
+                self,
+                tier,
+                key=key,
+                bucket_name=bucket_name,
+                notifications=self.notifications,
+                registry=(registries or {}).get(tier.name),
             )
             for tier in plan.tiers
         }

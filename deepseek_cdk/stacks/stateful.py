@@ -1,13 +1,18 @@
-"""StatefulStack: what outlives any endpoint: the deployment's ArtifactStore."""
+"""StatefulStack: what outlives any endpoint: the deployment's ArtifactStore and its model
+registry."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
 from constructs import Construct
 
 from deepseek_cdk.constructs.artifact_store import ArtifactStore, Retention
+from deepseek_cdk.constructs.model_registry import ModelRegistry
+from deepseek_cdk.planning import TierPlan
+from deepseek_cdk.stacks.registry import register_tier
 
 
 def artifacts_bucket_name(deployment: str) -> str:
@@ -29,8 +34,9 @@ LOGICAL_IDS = {
 
 
 class StatefulStack(cdk.Stack):
-    """The deployment's ArtifactStore (KMS key, artifacts and access-log buckets), with
-    termination protection. Costs: see ArtifactStore."""
+    """The deployment's ArtifactStore (KMS key, artifacts and access-log buckets) and a
+    ModelRegistry per tier (every version of `tiers`, retained), with termination
+    protection. Costs: see ArtifactStore."""
 
     def __init__(
         self,
@@ -39,6 +45,7 @@ class StatefulStack(cdk.Stack):
         *,
         deployment: str,
         retention: Retention | None = None,
+        tiers: Sequence[TierPlan] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, termination_protection=True, **kwargs)
@@ -59,6 +66,9 @@ class StatefulStack(cdk.Stack):
             cfn = resource.node.default_child
             assert isinstance(cfn, cdk.CfnResource)
             cfn.override_logical_id(logical_id)
+        self.registries: dict[str, ModelRegistry] = {
+            tier.name: register_tier(self, deployment, tier) for tier in tiers
+        }
         self.key = self.store.key
         self.artifacts = self.store.artifacts
         self.access_logs = self.store.access_logs

@@ -16,6 +16,7 @@ from deepseek_cdk.constructs.endpoint_base import BlueGreen, Hosting, SageMakerE
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
+from deepseek_cdk.constructs.model_registry import ModelRegistry
 from deepseek_cdk.constructs.monitoring import (
     AsyncMonitoring,
     EndpointMonitoring,
@@ -392,9 +393,20 @@ TIER_KINDS: dict[EndpointKind, type[RealtimeTier] | type[AsyncTier] | type[Infer
 
 
 def build_tier(
-    scope: Construct, tier: TierPlan, *, key: kms.IKey, bucket_name: str, notifications: Notifications
+    scope: Construct,
+    tier: TierPlan,
+    *,
+    key: kms.IKey,
+    bucket_name: str,
+    notifications: Notifications,
+    registry: ModelRegistry | None = None,
 ) -> TierResources:
-    """The adapter of the tier's endpoint kind, under the construct id of the tier's name."""
-    return TIER_KINDS[tier.endpoint](
+    """The adapter of the tier's endpoint kind, under the construct id of the tier's name;
+    each model is tagged with the ARN of its version's package in `registry`."""
+    resources = TIER_KINDS[tier.endpoint](
         scope, pascal(tier.name), tier=tier, key=key, bucket_name=bucket_name, notifications=notifications
     )
+    if registry is not None:
+        for version, model in resources.models.items():
+            add_tags(model, {"model-package-arn": registry.package_arn(version)})
+    return resources

@@ -255,3 +255,65 @@ def test_adding_or_removing_a_variant_replaces_the_endpoint_under_a_new_name() -
         (endpoint,) = [r for r in synth(spec).values() if r["Type"] == "AWS::SageMaker::Endpoint"]
         names.append(endpoint["Properties"]["EndpointName"])
     assert names == ["roll-chat-g6-2xlarge", "roll-chat-g6-2xlarge-1s"]
+
+
+# ---------------------------------------------------------------------------------------
+# The registry: a group per tier, a package per version, in the stateful stack
+
+
+def test_every_version_is_a_retained_package_in_its_tiers_group(synthesized: dict[str, Synthesized]) -> None:
+    s = synthesized["canary-with-shadow"]
+    groups = resources(s.stateful, "AWS::SageMaker::ModelPackageGroup")
+    assert sorted(g["Properties"]["ModelPackageGroupName"] for g in groups.values()) == [
+        "canary-burst",
+        "canary-chat",
+    ]
+    packages = resources(s.stateful, "AWS::SageMaker::ModelPackage")
+    chat = {
+        p["Properties"]["CustomerMetadataProperties"]["version"]: p
+        for p in packages.values()
+        if p["Properties"]["ModelPackageGroupName"] == "canary-chat"
+    }
+    assert {v: p["Properties"]["ModelApprovalStatus"] for v, p in chat.items()} == {
+        "v1": "Approved",
+        "v2": "Approved",
+        "v3": "PendingManualApproval",
+    }
+    for resource in [*groups.values(), *packages.values()]:
+        # A version dropped from the spec, or replaced by a changed one, stays in the registry.
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    for package in packages.values():
+        assert "Tags" not in package["Properties"]  # packages take no tags
+    plan_v1 = s.plan.tier("chat").versions[0]
+    metadata = chat["v1"]["Properties"]["CustomerMetadataProperties"]
+    assert metadata["settings-hash"] == plan_v1.settings_hash
+    assert (
+        metadata["weights"]
+        == "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B@6602cadec947dbb53e64f3d8d6425320b2197247"
+    )
+    assert metadata["container"] == "djl-inference:0.36.0-lmi20.0.0-cu128-v1.0"
+    assert (
+        metadata["planned-cost"]
+        == f"{plan_v1.monthly_at_min:.0f}-{plan_v1.monthly_at_max:.0f} USD a month at min-max"
+    )
+    container = chat["v1"]["Properties"]["InferenceSpecification"]["Containers"][0]
+    assert container["Environment"] == dict(plan_v1.env)
+    spec = chat["v1"]["Properties"]["InferenceSpecification"]
+    assert spec["SupportedRealtimeInferenceInstanceTypes"] == ["ml.g6.2xlarge"]
+
+
+def test_each_model_is_tagged_with_its_package_arn(synthesized: dict[str, Synthesized]) -> None:
+    s = synthesized["canary-with-shadow"]
+    packages = {
+        logical_id: p["Properties"]["CustomerMetadataProperties"]
+        for logical_id, p in resources(s.stateful, "AWS::SageMaker::ModelPackage").items()
+    }
+    for model in resources(s.inference, "AWS::SageMaker::Model").values():
+        tags = {t["Key"]: t["Value"] for t in model["Properties"]["Tags"]}
+        output = tags["model-package-arn"]["Fn::GetStackOutput"]
+        assert output["StackName"] == "canary-stateful"
+        (logical_id,) = [k for k in packages if k in output["OutputName"]]
+        assert (packages[logical_id]["tier"], packages[logical_id]["version"]) == (
+            tags["tier"],
+            tags["version"],
+        )
