@@ -13,8 +13,14 @@ import json
 import sys
 from collections.abc import Sequence
 
-from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGION
+from deepseek_cdk.catalog.storage import (
+    GLACIER_IR_PER_GB_MONTH,
+    STANDARD_PER_GB_MONTH,
+    STORAGE_PRICE_DATE,
+    STORAGE_PRICE_REGION,
+)
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan, build_plan
+from deepseek_cdk.planning.versions import RetentionPlan
 from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
 from deepseek_cdk.spec import SpecError, load_deployment
 
@@ -50,7 +56,7 @@ def render_plan(plan: Plan) -> str:
         f"{HOURS_PER_MONTH} h a month.",
     ]
     for tier in plan.tiers:
-        lines += ["", *_render_tier(tier, routed=plan.router is not None)]
+        lines += ["", *_render_tier(tier, routed=plan.router is not None, retention=plan.retention)]
     lines += _render_router(plan)
     lines += ["", _render_total(plan), *_render_monitoring(plan), _render_retention(plan)]
     return "\n".join(lines)
@@ -111,7 +117,7 @@ def _render_monitoring(plan: Plan) -> list[str]:
     ]
 
 
-def _render_tier(tier: TierPlan, *, routed: bool) -> list[str]:
+def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan) -> list[str]:
     memory = tier.memory
     scaling = tier.scaling
     chosen = "cheapest that fits" if tier.instance_chosen == "auto" else "explicit"
@@ -189,7 +195,7 @@ def _render_tier(tier: TierPlan, *, routed: bool) -> list[str]:
             if tier.data_capture
             else []
         ),
-        ("versioning", _render_versioning(tier)),
+        ("versioning", _render_versioning(tier, retention)),
         ("cost", [_render_cost(tier)]),
         *([("warnings", list(tier.warnings))] if tier.warnings else []),
     ]
@@ -327,7 +333,7 @@ def _render_rollout(tier: TierPlan) -> list[str]:
     ]
 
 
-def _render_versioning(tier: TierPlan) -> list[str]:
+def _render_versioning(tier: TierPlan, retention: RetentionPlan) -> list[str]:
     """What keeping several versions adds: the shadow, stored weights, rollouts."""
     cost = tier.versioning
     parts = [f"{cost.live} live"]
@@ -339,12 +345,20 @@ def _render_versioning(tier: TierPlan) -> list[str]:
         "(retained when removed from the spec)"
     ]
     if cost.stored_gb:
-        lines.append(
-            f"weights in S3: {cost.stored_gb:,.0f} GB, ${cost.storage_monthly:,.2f}/month; a replaced "
-            f"version's weights ${cost.replaced_version_cost:,.2f} until they expire"
-        )
+        keep, weights_gb = retention, tier.memory.weights_gb
+        standard, archived = weights_gb * STANDARD_PER_GB_MONTH, weights_gb * GLACIER_IR_PER_GB_MONTH
+        lines += [
+            f"weights in S3: {cost.stored_gb:,.0f} GB x ${STANDARD_PER_GB_MONTH}/GB-month (S3 Standard) = "
+            f"${cost.storage_monthly:,.2f}/month",
+            f"a replaced version's {weights_gb:,.0f} GB: ${standard:,.2f}/month for "
+            f"{keep.archive_after_days} days, then ${archived:,.2f}/month in Glacier Instant Retrieval"
+            f" (${GLACIER_IR_PER_GB_MONTH}/GB-month, 90 days at least) until day "
+            f"{keep.expire_after_days}: ${cost.replaced_version_cost:,.2f} in all",
+        ]
     else:
         lines.append("weights from the Hub: nothing stored per version")
+    if tier.data_capture:
+        lines.append("captured data: its volume follows the traffic; not priced here")
     extra = _money_range(cost.extra_monthly_at_min, cost.extra_monthly_at_max)
     rollout = f", plus ~${cost.rollout_cost:,.0f} per rollout" if cost.rollout_cost is not None else ""
     if len(tier.versions) > 1:
@@ -357,9 +371,10 @@ def _render_versioning(tier: TierPlan) -> list[str]:
 def _money_range(low: float | None, high: float | None) -> str:
     if low is None or high is None:
         return "cost unknown (no instance price)"
-    if round(low) == round(high):
-        return f"${low:,.0f}/month"
-    return f"${low:,.0f}-${high:,.0f}/month"
+    cents = ",.2f" if high < 100 else ",.0f"  # storage alone is cents, instances are hundreds
+    if f"{low:{cents}}" == f"{high:{cents}}":
+        return f"${low:{cents}}/month"
+    return f"${low:{cents}}-${high:{cents}}/month"
 
 
 def _bounds(low: int | None, high: int | None) -> str:

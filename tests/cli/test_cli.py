@@ -179,3 +179,32 @@ def test_plan_warns_when_the_traffic_needs_more_than_max(tmp_path: Path) -> None
     assert "the peak needs 6 instances" in out
     assert "WARNING: short 42 h a week" in out
     assert "/month at the traffic (estimate)" in out
+
+
+def test_plan_prints_what_every_version_costs_and_how_it_rolls_out() -> None:
+    """The numbers in the versions, rollout and versioning rows are the plan's (which the
+    stack tests hold to the template)."""
+    from deepseek_cdk.planning import build_plan
+    from deepseek_cdk.spec import load_deployment
+
+    path = "deployments/examples/canary-with-shadow.yaml"
+    result = run("plan", path)
+    assert result.returncode == 0, result.stderr
+    chat = build_plan(load_deployment(ROOT / path)).tier("chat")
+    v1, v2, _ = chat.versions
+    out = result.stdout
+    assert (
+        f"v1 100% of requests (variant live-1): 2-6 instances, starts with 2; "
+        f"${v1.monthly_at_min:,.0f}-${v1.monthly_at_max:,.0f}/month; approved, settings {v1.settings_hash}"
+    ) in out
+    assert (
+        "v2 shadow of 20% of requests (variant shadow): 1-2 instances, starts with 1; "
+        f"${v2.monthly_at_min:,.0f}-${v2.monthly_at_max:,.0f}/month"
+    ) in out
+    assert "v3 staged: model and registry entry only, no instances, $0; pending" in out
+    assert chat.rollout is not None and chat.rollout.cost_per_rollout is not None
+    assert f"~${chat.rollout.cost_per_rollout:,.0f} per rollout (estimate)" in out
+    low, high = chat.versioning.extra_monthly_at_min, chat.versioning.extra_monthly_at_max
+    assert f"running 3 versions costs ${low:,.0f}-${high:,.0f}/month more than one" in out
+    assert "5% of requests and answers (the shadow's too) to capture/chat/" in out
+    assert "Retention (artifacts bucket): replaced weights under models/" in out
