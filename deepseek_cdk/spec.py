@@ -290,6 +290,39 @@ class TrafficProfile(_Strict):
         return _time_zone(value)
 
 
+class ApiPrice(_Strict):
+    """What a hosted API charges for the same model, per million tokens, and where that
+    price was read: `deepseek-cdk cost` prices the tiers against it."""
+
+    input_usd_per_million: float = Field(gt=0)
+    output_usd_per_million: float = Field(gt=0)
+    as_of: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")  # the date the price was read
+    source: str = Field(min_length=1)
+
+
+# Dated, sourced defaults. These prices change often: `cost` prints their dates; override
+# them (or add others) under `api_prices`.
+DEFAULT_API_PRICES = {
+    # DeepSeek's own API, deepseek-reasoner when it served DeepSeek-R1: cache-miss input and
+    # output (api-docs.deepseek.com/quick_start/pricing-details-usd, the R1 launch table).
+    # DeepSeek has since moved deepseek-reasoner to newer models with other prices.
+    "deepseek-api": ApiPrice(
+        input_usd_per_million=0.55,
+        output_usd_per_million=2.19,
+        as_of="2025-01-20",
+        source="https://api-docs.deepseek.com/quick_start/pricing-details-usd (deepseek-reasoner = R1)",
+    ),
+    # Amazon Bedrock, DeepSeek-R1, on-demand standard tier, US East (aws.amazon.com/bedrock/
+    # pricing, as listed in a public 2026 survey of Bedrock prices read on 2026-11-30).
+    "bedrock": ApiPrice(
+        input_usd_per_million=1.35,
+        output_usd_per_million=5.40,
+        as_of="2026-11-30",
+        source="https://aws.amazon.com/bedrock/pricing/ (DeepSeek-R1, on-demand, US East)",
+    ),
+}
+
+
 class Deployment(_Strict):
     """A whole deployment: its name, where it runs, and its tiers."""
 
@@ -302,6 +335,7 @@ class Deployment(_Strict):
     router: Router | None = None
     traffic: dict[str, TrafficProfile] = {}
     retention: Retention = Retention()
+    api_prices: dict[str, ApiPrice] = DEFAULT_API_PRICES
 
 
 # ---------------------------------------------------------------------------------------

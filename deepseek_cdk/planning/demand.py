@@ -45,6 +45,7 @@ class DemandPlan:
     rate_per_instance: float  # requests/s one instance (copy) serves at the scaling target
     rate_basis: str
     needed_at_peak: int
+    average_rps: float  # the pattern's requests/s averaged over the week
     average_instances: float  # expected, time-weighted, within the calendar's bounds
     hours_short: float  # hours a week the calendar's max is below what demand needs
     assumption: str
@@ -71,11 +72,13 @@ def demand_plan(
         | {0, MINUTES_PER_WEEK}
     )
     instance_minutes = 0.0
+    request_minutes = 0.0
     short_minutes = 0
     for start, end in itertools.pairwise(boundaries):
         segment = next(s for s in calendar.segments if s.start <= start < s.end)
         demand = traffic.peak_rps * share_of_peak(traffic.daily_pattern, start + offset_minutes)
         needed = math.ceil(demand / rate)
+        request_minutes += (end - start) * demand
         instance_minutes += (end - start) * min(max(needed, segment.min), segment.max)
         short_minutes += (end - start) if needed > segment.max else 0
     days, hours, otherwise = PATTERNS[traffic.daily_pattern]
@@ -94,6 +97,7 @@ def demand_plan(
         rate_per_instance=rate,
         rate_basis=rate_basis,
         needed_at_peak=math.ceil(traffic.peak_rps / rate),
+        average_rps=request_minutes / MINUTES_PER_WEEK,
         average_instances=instance_minutes / MINUTES_PER_WEEK,
         hours_short=short_minutes / 60,
         assumption=assumption,

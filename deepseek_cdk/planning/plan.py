@@ -19,6 +19,7 @@ from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
 from deepseek_cdk.planning.capacity import CapacityError, CapacityPlan, VersionCapacity, capacity_plan
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
 from deepseek_cdk.planning.demand import DemandPlan, demand_plan
+from deepseek_cdk.planning.economics import TokenEconomics, token_economics
 from deepseek_cdk.planning.rollout import RolloutError, RolloutPlan, rollout_plan
 from deepseek_cdk.planning.scaling import ScalingTarget, SloConcurrency, scaling_target
 from deepseek_cdk.planning.schedules import (
@@ -45,7 +46,7 @@ from deepseek_cdk.planning.versions import (
     version_monthly,
     versioning_cost,
 )
-from deepseek_cdk.spec import Deployment, Schedule, SpecError, Tier, TrafficProfile
+from deepseek_cdk.spec import ApiPrice, Deployment, Schedule, SpecError, Tier, TrafficProfile
 
 HOURS_PER_MONTH = 730
 DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
@@ -152,6 +153,7 @@ class TierPlan:
     scaling: ScalingPlan
     alarms: AlarmPlan
     cost: CostRange | None  # None: the catalog has no price for this instance; shadow included
+    economics: TokenEconomics  # $ per million output tokens, against hosted APIs
     versions: tuple[VersionPlan, ...]
     rollout: RolloutPlan | None  # how an update reaches the instances (None: SageMaker's default)
     shadow_percent: float | None  # the share of requests copied to the shadow version
@@ -189,12 +191,15 @@ class Plan:
     router: RouterPlan | None
     monitoring: MonitoringPlan
     retention: RetentionPlan
+    api_prices: Mapping[str, ApiPrice]  # what the cost report compares the tiers with
 
     def tier(self, name: str) -> TierPlan:
         return next(t for t in self.tiers if t.name == name)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["api_prices"] = {name: price.model_dump() for name, price in self.api_prices.items()}
+        return data
 
 
 def build_plan(deployment: Deployment) -> Plan:
@@ -227,6 +232,7 @@ def build_plan(deployment: Deployment) -> Plan:
         ),
         monitoring=MonitoringPlan(deployment.alarm_email, deployment.budget_usd_per_month),
         retention=RetentionPlan(**deployment.retention.model_dump()),
+        api_prices=dict(deployment.api_prices),
     )
 
 
@@ -289,9 +295,9 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
             alone_seconds=latency_at(1),
         )
     scaling = _scaling_plan(at, tier, cold_start_s, slo)
+    rate, basis = _rate_at_target(tier, scaling.target, throughput, latency_at)
     demand = None
     if traffic is not None:
-        rate, basis = _rate_at_target(tier, scaling.target, throughput, latency_at)
         demand = demand_plan(traffic, scaling.calendar, rate=rate, rate_basis=basis)
 
     def env_for(revision: str | None) -> dict[str, str]:
@@ -354,9 +360,21 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     weekly = [x for x in tier.scaling.schedules if x.name not in scaling.calendar.one_off]
     shares = {v.version: _weekly_share(v, weekly) for v in capacity.versions}
     priced = []
+    live_weight = sum(v.weight for v in capacity.live)
     for v in versions:
-        low, high = version_monthly(shares[v.name], weekly, instance.price_per_hour, at=f"{at}.scaling")
-        priced.append(replace(v, monthly_at_min=low, monthly_at_max=high))
+        share = shares[v.name]
+        low, high = version_monthly(share, weekly, instance.price_per_hour, at=f"{at}.scaling")
+        expected = None
+        if demand is not None and low is not None and high is not None:
+            busy = {
+                "live": demand.average_instances * share.weight / live_weight,
+                "shadow": demand.average_instances * (tier.shadow.sample_percent if tier.shadow else 0) / 100,
+                "staged": 0.0,
+            }[share.role]
+            per_month = (instance.price_per_hour or 0.0) * HOURS_PER_MONTH
+            # The live share is within the calendar's bounds already; the shadow's within its own.
+            expected = per_month * busy if share.role == "live" else min(max(low, per_month * busy), high)
+        priced.append(replace(v, monthly_at_min=low, monthly_at_max=high, monthly_expected=expected))
     versions = priced
     versioning = versioning_cost(
         versions,
@@ -366,6 +384,20 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         rollout_cost=rollout.cost_per_rollout if rollout else None,
     )
 
+    cost = _cost(instance.price_per_hour, versions)
+    tokens_in, tokens_out = lengths(traffic)
+    economics = token_economics(
+        price_per_hour=instance.price_per_hour,
+        monthly_at_min=cost.monthly_at_min if cost else None,
+        monthly_expected=cost.monthly_expected if cost else None,
+        average_max_instances=scaling.calendar.average_max,
+        full_batch_tokens_per_second=throughput.tokens_per_second,
+        target_requests_per_second=rate,
+        average_rps=demand.average_rps if demand else None,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+        api_prices=deployment.api_prices,
+    )
     return TierPlan(
         name=tier.name,
         endpoint=tier.endpoint,
@@ -407,7 +439,8 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         alarms=alarm_plan(
             tier, max_capacity=capacity.max, target=scaling.target.target, cold_start_s=cold_start_s
         ),
-        cost=_cost(instance.price_per_hour, scaling.calendar, demand, versioning, tier),
+        cost=cost,
+        economics=economics,
         versions=tuple(versions),
         rollout=rollout,
         shadow_percent=tier.shadow.sample_percent if tier.shadow else None,
@@ -481,31 +514,17 @@ def _describe_price(instance_type: str) -> str:
     return f"{instance_type} (${price:g}/h)" if price is not None else f"{instance_type} (price unknown)"
 
 
-def _cost(
-    price: float | None,
-    calendar: CapacityCalendar,
-    demand: DemandPlan | None,
-    versioning: VersioningCost,
-    tier: Tier,
-) -> CostRange | None:
-    """The tier's instances a month: its live versions over the week, plus the shadow's own
-    instances (at the traffic, the shadow serves its sampled share of the expected load)."""
+def _cost(price: float | None, versions: list[VersionPlan]) -> CostRange | None:
+    """The tier's instances a month: the sum of its versions' (planning.versions), so the
+    two can never disagree."""
     if price is None:
         return None
-    per_month = price * HOURS_PER_MONTH
-    shadow_low = versioning.shadow_monthly_at_min or 0.0
-    shadow_high = versioning.shadow_monthly_at_max or 0.0
-    expected = None
-    if demand is not None:
-        expected = per_month * demand.average_instances
-        if tier.shadow is not None:
-            busy = demand.average_instances * tier.shadow.sample_percent / 100
-            expected += min(max(shadow_low, per_month * busy), shadow_high)
+    expected = [v.monthly_expected for v in versions]
     return CostRange(
         price_per_hour=price,
-        monthly_at_min=per_month * calendar.average_min + shadow_low,
-        monthly_at_max=per_month * calendar.average_max + shadow_high,
-        monthly_expected=expected,
+        monthly_at_min=sum(v.monthly_at_min or 0.0 for v in versions),
+        monthly_at_max=sum(v.monthly_at_max or 0.0 for v in versions),
+        monthly_expected=None if None in expected else sum(e or 0.0 for e in expected),
     )
 
 

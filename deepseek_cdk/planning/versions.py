@@ -33,7 +33,9 @@ CAPTURE_PREFIX = "capture/"  # capture/<tier>/: data capture of requests and ans
 @dataclass(frozen=True)
 class VersionPlan:
     """One model version of a tier: what it runs and what it costs a month (its share of the
-    tier's instances over the week, at the scheduled min and at the max; None: no price)."""
+    tier's instances over the week, at the scheduled min and at the max; None: no price),
+    and at the tier's traffic: live versions split the expected instances by weight, the
+    shadow serves its sampled share within its bounds (None: no traffic or no price)."""
 
     name: str
     weight: float
@@ -44,6 +46,7 @@ class VersionPlan:
     settings_hash: str  # sha256 of image, env, weights and instance type: what exactly ran
     monthly_at_min: float | None
     monthly_at_max: float | None
+    monthly_expected: float | None = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -208,3 +210,45 @@ def test_plan_prints_what_every_version_costs_and_how_it_rolls_out() -> None:
     assert f"running 3 versions costs ${low:,.0f}-${high:,.0f}/month more than one" in out
     assert "5% of requests and answers (the shadow's too) to capture/chat/" in out
     assert "Retention (artifacts bucket): replaced weights under models/" in out
+
+
+def test_cost_text_is_the_json_rendered() -> None:
+    path = "deployments/examples/chat-and-reasoning.yaml"
+    text, data = run("cost", path), run("cost", path, "--json")
+    assert text.returncode == 0 and data.returncode == 0, text.stderr + data.stderr
+    report = json.loads(data.stdout)
+    chat, reasoning = report["tiers"]
+    tier_rows = [line.split() for line in text.stdout.splitlines() if line.startswith("  tier ")]
+    assert tier_rows == [
+        ["tier", *(f"${t['monthly'][k]:,.0f}" for k in ("at_min", "expected", "at_max"))]
+        for t in (chat, reasoning)
+    ]
+    total = report["total"]
+    assert total["at_min"] == pytest.approx(chat["monthly"]["at_min"] + reasoning["monthly"]["at_min"])
+    assert total["expected"] == pytest.approx(chat["monthly"]["expected"] + reasoning["monthly"]["expected"])
+    assert f"Total: ${total['at_min']:,.0f} at min, ${total['expected']:,.0f} expected" in text.stdout
+    # The example's budget sits below its expected cost, and the report says so.
+    assert report["budget_per_month"] < total["expected"]
+    assert "the expected cost is ABOVE it" in text.stdout
+    for api in chat["apis"]:
+        assert (
+            f"vs {api['name']} (${api['per_million_output_tokens']:,.2f} per million output tokens"
+            in text.stdout
+        )
+    assert "API prices: deepseek-api as of 2025-01-20" in text.stdout
+
+
+def test_cost_of_a_bad_spec_exits_2() -> None:
+    result = run("cost", "tests/cli/missing.yaml")
+    assert result.returncode == 2
+    assert "cannot read the deployment file" in result.stderr
+
+
+def test_the_readme_shows_the_cost_report_the_cli_prints() -> None:
+    readme = (ROOT / "README.md").read_text()
+    marker = "`deepseek-cdk cost deployments/examples/chat-and-reasoning.yaml` prints:\n\n```\n"
+    start = readme.index(marker) + len(marker)
+    assert (
+        readme[start : readme.index("```", start)]
+        == run("cost", "deployments/examples/chat-and-reasoning.yaml").stdout
+    )

@@ -1,17 +1,6 @@
-"""`deepseek-cdk`: inspect a deployment before anyone deploys it.
-
-    deepseek-cdk plan [FILE] [--json]
-
-Reads the spec and the planner only: it never imports aws_cdk, so it answers quickly and
-runs without Node. Exit codes: 0 success, 2 the spec or the plan has a problem.
-"""
+"""`deepseek-cdk plan`: the resolved plan of a deployment, as text."""
 
 from __future__ import annotations
-
-import argparse
-import json
-import sys
-from collections.abc import Sequence
 
 from deepseek_cdk.catalog.storage import (
     GLACIER_IR_PER_GB_MONTH,
@@ -19,33 +8,9 @@ from deepseek_cdk.catalog.storage import (
     STORAGE_PRICE_DATE,
     STORAGE_PRICE_REGION,
 )
-from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan, build_plan
+from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
 from deepseek_cdk.planning.versions import RetentionPlan
 from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
-from deepseek_cdk.spec import SpecError, load_deployment
-
-EXIT_SPEC_ERROR = 2
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="deepseek-cdk", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    plan_cmd = commands.add_parser("plan", help="print the resolved plan of a deployment")
-    plan_cmd.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
-    plan_cmd.add_argument("--json", action="store_true", help="print the plan as JSON")
-    args = parser.parse_args(argv)
-
-    try:
-        plan = build_plan(load_deployment(args.file))
-    except SpecError as err:
-        print(err.report(args.file or "deployments/default.yaml"), file=sys.stderr)
-        return EXIT_SPEC_ERROR
-
-    if args.json:
-        print(json.dumps(plan.to_dict(), indent=2))
-    else:
-        print(render_plan(plan))
-    return 0
 
 
 def render_plan(plan: Plan) -> str:
@@ -196,7 +161,7 @@ def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan) -> l
             else []
         ),
         ("versioning", _render_versioning(tier, retention)),
-        ("cost", [_render_cost(tier)]),
+        ("cost", [_render_cost(tier), *_render_tokens(tier)]),
         *([("warnings", list(tier.warnings))] if tier.warnings else []),
     ]
     width = max(len(k) for k, _ in rows)
@@ -401,6 +366,16 @@ def _render_cost(tier: TierPlan) -> str:
     )
 
 
+def _render_tokens(tier: TierPlan) -> list[str]:
+    economics = tier.economics
+    if economics.per_million_at_target is None:
+        return []
+    return [
+        f"${economics.per_million_at_target:,.2f} per million output tokens at the scaling target (estimate; "
+        "`deepseek-cdk cost` compares hosted APIs)"
+    ]
+
+
 def _render_total(plan: Plan) -> str:
     priced = [tier.cost for tier in plan.tiers if tier.cost is not None]
     low = sum(c.monthly_at_min for c in priced)
@@ -412,7 +387,3 @@ def _render_total(plan: Plan) -> str:
     if unknown:
         total += f", plus tiers the catalog has no price for: {', '.join(unknown)}"
     return total
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,7 @@
+"""`python -m deepseek_cdk.cli`: the same as the `deepseek-cdk` command."""
+
+import sys
+
+from deepseek_cdk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,216 @@
+"""`deepseek-cdk cost`: what each tier and version costs a month (at the scheduled min, at
+the traffic, at the max), what its versions add, what an output token costs, and when
+self-hosting beats a hosted API. The text is a rendering of the JSON (`--json`), and both
+read the plan's numbers only: the plan, the cost report and the dashboard cannot disagree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGION
+from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
+
+MILLION = 1_000_000
+
+
+def cost_report(plan: Plan) -> dict[str, Any]:
+    """The cost report as plain data (what `--json` prints)."""
+    tiers = [_tier_report(tier) for tier in plan.tiers]
+    priced = [t for t in tiers if t["price_per_hour"] is not None]
+    expected = [t["monthly"]["expected"] for t in priced]
+    return {
+        "deployment": plan.deployment,
+        "currency": "USD",
+        "hours_per_month": HOURS_PER_MONTH,
+        "instance_prices": {
+            "source": "SageMaker on-demand",
+            "region": plan.price_region,
+            "as_of": plan.price_date,
+        },
+        "storage_prices": {
+            "source": "Amazon S3",
+            "region": STORAGE_PRICE_REGION,
+            "as_of": STORAGE_PRICE_DATE,
+        },
+        "api_prices": {
+            name: {
+                "input_per_million": price.input_usd_per_million,
+                "output_per_million": price.output_usd_per_million,
+                "as_of": price.as_of,
+                "source": price.source,
+            }
+            for name, price in plan.api_prices.items()
+        },
+        "tiers": tiers,
+        "total": {
+            "at_min": sum(t["monthly"]["at_min"] for t in priced),
+            "expected": sum(expected) if priced and None not in expected else None,
+            "at_max": sum(t["monthly"]["at_max"] for t in priced),
+            "unpriced_tiers": [t["name"] for t in tiers if t["price_per_hour"] is None],
+        },
+        "budget_per_month": plan.monitoring.budget_usd_per_month,
+    }
+
+
+def _tier_report(tier: TierPlan) -> dict[str, Any]:
+    cost, economics, versioning = tier.cost, tier.economics, tier.versioning
+    roles = {v.version: v.role for v in tier.capacity.versions}
+    return {
+        "name": tier.name,
+        "endpoint": str(tier.endpoint),
+        "instance_type": tier.instance_type,
+        "price_per_hour": cost.price_per_hour if cost else None,
+        "monthly": {
+            "at_min": cost.monthly_at_min if cost else None,
+            "expected": cost.monthly_expected if cost else None,
+            "at_max": cost.monthly_at_max if cost else None,
+        },
+        "versions": [
+            {
+                "name": v.name,
+                "role": roles[v.name],
+                "weight": v.weight,
+                "at_min": v.monthly_at_min,
+                "expected": v.monthly_expected,
+                "at_max": v.monthly_at_max,
+            }
+            for v in tier.versions
+        ],
+        "versioning": {
+            "shadow_at_min": versioning.shadow_monthly_at_min,
+            "shadow_at_max": versioning.shadow_monthly_at_max,
+            "per_rollout": versioning.rollout_cost,
+            "weights_storage_per_month": versioning.storage_monthly,
+            "replaced_version_storage": versioning.replaced_version_cost,
+            "extra_at_min": versioning.extra_monthly_at_min,
+            "extra_at_max": versioning.extra_monthly_at_max,
+        },
+        "tokens_per_request": {"input": economics.input_tokens, "output": economics.output_tokens},
+        "per_million_output_tokens": {
+            "at_full_batch": economics.per_million_at_full_batch,
+            "at_scaling_target": economics.per_million_at_target,
+            "at_traffic": economics.per_million_at_traffic,
+        },
+        "output_tokens_per_month": {
+            "at_traffic": economics.output_tokens_per_month,
+            "capacity_at_max": economics.capacity_tokens_per_month,
+        },
+        "apis": [
+            {
+                "name": api.name,
+                "per_million_output_tokens": api.usd_per_million_output,
+                "monthly_at_traffic": api.monthly_at_traffic,
+                "break_even_output_tokens_per_month": api.break_even_tokens_per_month,
+            }
+            for api in economics.apis
+        ],
+    }
+
+
+def render_cost(plan: Plan) -> str:
+    report = cost_report(plan)
+    prices = report["instance_prices"]
+    lines = [
+        f"Deployment {report['deployment']}: cost a month, USD",
+        f"Instances: {prices['source']}, {prices['region']}, read {prices['as_of']}; "
+        f"{report['hours_per_month']} h a month. Storage: S3, {report['storage_prices']['region']}, "
+        f"{report['storage_prices']['as_of']}. Expected = at the spec's traffic (estimate).",
+    ]
+    for tier in report["tiers"]:
+        lines += ["", *_render_tier(tier, report["api_prices"])]
+    total = report["total"]
+    lines += [
+        "",
+        f"Total: {_money(total['at_min'])} at min, {_money(total['expected'])} expected, "
+        f"{_money(total['at_max'])} at max"
+        + (f"; no price for {', '.join(total['unpriced_tiers'])}" if total["unpriced_tiers"] else ""),
+    ]
+    budget = report["budget_per_month"]
+    if budget is not None:
+        compared = total["expected"] if total["expected"] is not None else total["at_max"]
+        which = "expected" if total["expected"] is not None else "at max"
+        verdict = "within it" if compared <= budget else "ABOVE it"
+        lines.append(f"Budget: {_money(budget)} a month; the {which} cost is {verdict}")
+    lines.append(
+        "API prices: "
+        + "; ".join(f"{name} as of {p['as_of']} ({p['source']})" for name, p in report["api_prices"].items())
+    )
+    return "\n".join(lines)
+
+
+def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
+    price = tier["price_per_hour"]
+    head = f"Tier {tier['name']}: {tier['endpoint']} on {tier['instance_type']}"
+    if price is None:
+        return [head, "  unknown: the catalog has no price for this instance"]
+    lines = [f"{head} (${price:,.3f}/h)", f"  {'':<24}{'at min':>12}{'expected':>12}{'at max':>12}"]
+    rows = [(_version_label(v), v) for v in tier["versions"]] + [("tier", tier["monthly"])]
+    for label, v in rows:
+        lines.append(
+            f"  {label:<24}{_money(v['at_min']):>12}{_money(v['expected']):>12}{_money(v['at_max']):>12}"
+        )
+    versioning = tier["versioning"]
+    stored = versioning["weights_storage_per_month"]
+    extra = [
+        f"S3 weights {_money(stored, cents=True)}/month" if stored else "weights from the Hub, none stored"
+    ]
+    if versioning["shadow_at_min"] is not None:
+        extra.insert(
+            0, f"shadow {_money(versioning['shadow_at_min'])}-{_money(versioning['shadow_at_max'])}/month"
+        )
+    if versioning["per_rollout"] is not None:
+        extra.append(f"~{_money(versioning['per_rollout'])} per rollout")
+    if len(tier["versions"]) > 1:
+        extra.append(
+            f"{len(tier['versions'])} versions cost {_money(versioning['extra_at_min'], cents=None)}-"
+            f"{_money(versioning['extra_at_max'], cents=None)}/month more than one"
+        )
+    lines.append(f"  versioning: {'; '.join(extra)}")
+    per_million, tokens = tier["per_million_output_tokens"], tier["tokens_per_request"]
+    lines.append(
+        f"  per million output tokens ({tokens['input']} in / {tokens['output']} out per request): "
+        f"{_money(per_million['at_full_batch'], cents=True)} at a full batch, "
+        f"{_money(per_million['at_scaling_target'], cents=True)} at the scaling target, "
+        f"{_money(per_million['at_traffic'], cents=True)} at the traffic"
+    )
+    volume = tier["output_tokens_per_month"]
+    lines.append(
+        f"  output tokens a month: {_millions(volume['at_traffic'])} at the traffic; the tier's max serves "
+        f"up to {_millions(volume['capacity_at_max'])}"
+    )
+    for api in tier["apis"]:
+        as_of = api_prices[api["name"]]["as_of"]
+        break_even = api["break_even_output_tokens_per_month"]
+        verdict = (
+            "the API is cheaper at any volume (its price is below the instances' at the scaling target)"
+            if break_even is None
+            else f"self-hosting is cheaper above {_millions(break_even)} output tokens a month"
+            + ("" if break_even <= volume["capacity_at_max"] else ", more than the tier's max serves")
+        )
+        at_traffic = (
+            f"; the traffic would cost {_money(api['monthly_at_traffic'])} a month there"
+            if api["monthly_at_traffic"] is not None
+            else ""
+        )
+        lines.append(
+            f"  vs {api['name']} ({_money(api['per_million_output_tokens'], cents=True)} per million output "
+            f"tokens, input included, as of {as_of}): {verdict}{at_traffic}"
+        )
+    return lines
+
+
+def _version_label(version: dict[str, Any]) -> str:
+    weight = f" {version['weight']:g}%" if version["role"] == "live" else ""
+    return f"{version['name']} {version['role']}{weight}"
+
+
+def _money(value: float | None, *, cents: bool | None = False) -> str:
+    """Dollars; with cents, or (None) with cents only below $100, where they matter."""
+    if value is None:
+        return "-"
+    with_cents = value < 100 if cents is None else cents
+    return f"${value:,.2f}" if with_cents else f"${value:,.0f}"
+
+
+def _millions(tokens: float | None) -> str:
+    return "-" if tokens is None else f"{tokens / MILLION:,.0f} M"
