@@ -3,9 +3,13 @@
     deepseek-cdk plan [FILE] [--json]     the resolved plan: instances, scaling, alarms, cost
     deepseek-cdk cost [FILE] [--json]     what each tier and version costs, per token and
                                           against hosted APIs
+    deepseek-cdk simulate [FILE] --tier NAME (--trace CSV | --scenario NAME)
+                 [--scale X] [--startup-seconds N] [--plot PNG] [--json]
+                                          replay traffic through the tier's scaling rules
 
 Reads the spec and the planner only: it never imports aws_cdk or boto3, so it answers
-quickly and runs without Node. Exit codes: 0 success, 2 the spec or the plan has a problem.
+quickly and runs without Node. Exit codes: 0 success, 2 the spec, the plan or a trace has a
+problem.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import json
 import sys
 from collections.abc import Sequence
 
+from deepseek_cdk.cli import simulate as simulation
 from deepseek_cdk.cli.cost import cost_report, render_cost
 from deepseek_cdk.cli.plan import render_plan
-from deepseek_cdk.planning import build_plan
+from deepseek_cdk.planning import Plan, build_plan
+from deepseek_cdk.planning.traces import SCENARIOS, TraceError
 from deepseek_cdk.spec import SpecError, load_deployment
 
 EXIT_SPEC_ERROR = 2
@@ -35,6 +41,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = commands.add_parser(name, help=help_text)
         command.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
         command.add_argument("--json", action="store_true", help="print JSON instead of text")
+    replay = commands.add_parser(
+        "simulate", help="replay traffic through a tier's scaling rules and an oracle"
+    )
+    replay.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
+    replay.add_argument("--tier", required=True, help="the tier to replay")
+    traffic = replay.add_mutually_exclusive_group(required=True)
+    traffic.add_argument("--trace", help="CSV: TIMESTAMP,ContextTokens,GeneratedTokens or minute,requests")
+    traffic.add_argument("--scenario", choices=SCENARIOS, help="one built-in day of traffic")
+    replay.add_argument("--scale", type=float, default=1.0, help="multiply the requests (default 1)")
+    replay.add_argument(
+        "--startup-seconds", type=int, help="a new instance's start-up (default: the cold start)"
+    )
+    replay.add_argument("--plot", help="write demand, capacity and latency over time to this PNG")
+    replay.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args(argv)
 
     try:
@@ -43,8 +63,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(err.report(args.file or "deployments/default.yaml"), file=sys.stderr)
         return EXIT_SPEC_ERROR
 
+    if args.command == "simulate":
+        return _simulate(plan, args)
     if args.command == "cost":
         print(json.dumps(cost_report(plan), indent=2) if args.json else render_cost(plan))
     else:
         print(json.dumps(plan.to_dict(), indent=2) if args.json else render_plan(plan))
+    return 0
+
+
+def _simulate(plan: Plan, args: argparse.Namespace) -> int:
+    names = [tier.name for tier in plan.tiers]
+    if args.tier not in names:
+        print(
+            f"deepseek-cdk: --tier: no tier is named {args.tier!r}; tiers: {', '.join(names)}",
+            file=sys.stderr,
+        )
+        return EXIT_SPEC_ERROR
+    if args.startup_seconds is not None and not 0 <= args.startup_seconds <= 7200:
+        print(
+            f"deepseek-cdk: --startup-seconds: must be 0-7200 (got {args.startup_seconds})", file=sys.stderr
+        )
+        return EXIT_SPEC_ERROR
+    tier = plan.tier(args.tier)
+    try:
+        requests = simulation.requests_for(
+            tier, trace=args.trace, scenario_name=args.scenario, scale=args.scale
+        )
+        replay, best = simulation.run_simulation(tier, requests, startup_s=args.startup_seconds)
+        source = f"trace {args.trace}" if args.trace else f"scenario {args.scenario}"
+        if args.scale != 1:
+            source += f" x {args.scale:g}"
+        report = simulation.simulation_report(tier, replay, best, source)
+        if args.plot:
+            simulation.plot(report, args.plot)
+    except TraceError as err:
+        print(f"deepseek-cdk: {err}", file=sys.stderr)
+        return EXIT_SPEC_ERROR
+    print(json.dumps(report, indent=2) if args.json else simulation.render_simulation(report))
     return 0

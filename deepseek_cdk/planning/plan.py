@@ -149,6 +149,7 @@ class TierPlan:
     queue: QueuePrefixes | None  # async tiers: their S3 prefixes
     throughput: Throughput
     demand: DemandPlan | None  # what the tier's `traffic` keeps busy, when given
+    rate_at_target: float  # requests/s one instance (copy) serves where target tracking holds it
     answers: AnswerLimits  # the longest answer each router route carries (real-time kinds)
     scaling: ScalingPlan
     alarms: AlarmPlan
@@ -434,6 +435,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         queue=queue_prefixes(tier.name) if tier.endpoint.queued else None,
         throughput=throughput,
         demand=demand,
+        rate_at_target=rate,
         answers=answer_limits(throughput, max_concurrency=tier.max_concurrency, context_tokens=context),
         scaling=scaling,
         alarms=alarm_plan(

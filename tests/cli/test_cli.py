@@ -252,3 +252,50 @@ def test_the_readme_shows_the_cost_report_the_cli_prints() -> None:
         readme[start : readme.index("```", start)]
         == run("cost", "deployments/examples/chat-and-reasoning.yaml").stdout
     )
+
+
+def test_simulate_replays_a_scenario_against_the_oracle() -> None:
+    path = "deployments/examples/chat-and-reasoning.yaml"
+    text = run("simulate", path, "--tier", "reasoning", "--scenario", "spike")
+    data = run("simulate", path, "--tier", "reasoning", "--scenario", "spike", "--json")
+    assert text.returncode == 0 and data.returncode == 0, text.stderr + data.stderr
+    report = json.loads(data.stdout)
+    assert report["minutes"] == 1440 == len(report["per_minute"])
+    plan, best = report["plan"], report["oracle"]
+    assert plan["requests"] == best["requests"] > 0
+    assert f"{plan['minutes_out_of_slo']} ({plan['share_out_of_slo']:.1%})" in text.stdout
+    assert f"the plan costs {report['cost_ratio_to_oracle']:.2f}x the oracle" in text.stdout
+
+
+def test_simulate_reads_a_trace_and_names_its_bad_line(tmp_path: Path) -> None:
+    good = tmp_path / "rates.csv"
+    good.write_text("minute,requests\n0,3\n1,4\n2,5\n")
+    result = run("simulate", "--tier", "chat", "--trace", str(good), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["plan"]["requests"] == 12
+    bad = tmp_path / "bad.csv"
+    bad.write_text("minute,requests\n0,3\n1,four\n")
+    result = run("simulate", "--tier", "chat", "--trace", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}:3: requests 'four' is not a whole number" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--tier", "nope", "--scenario", "steady"],
+            "--tier: no tier is named 'nope'; tiers: chat, reasoning",
+        ),
+        (["--tier", "chat", "--scenario", "steady", "--scale", "0"], "--scale: must be above 0"),
+        (
+            ["--tier", "chat", "--scenario", "steady", "--startup-seconds", "-5"],
+            "--startup-seconds: must be 0-7200",
+        ),
+        (["--tier", "chat", "--trace", "missing.csv"], "missing.csv: cannot read the trace"),
+    ],
+)
+def test_simulate_refuses_bad_arguments(args: list[str], message: str) -> None:
+    result = run("simulate", *args)
+    assert result.returncode == 2
+    assert message in result.stderr

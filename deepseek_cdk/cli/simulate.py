@@ -1,0 +1,149 @@
+"""`deepseek-cdk simulate`: replay traffic through a tier's scaling rules and an oracle, and
+report latency, minutes out of SLO, capacity over time and cost (planning.simulate)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from deepseek_cdk.planning import TierPlan
+from deepseek_cdk.planning.simulate import SimResult, oracle, policy_of, simulate
+from deepseek_cdk.planning.traces import Request, TraceError, load_trace, scaled, scenario
+
+PROGRESS_FROM = 200_000  # requests: a replay this long reports its progress on a terminal
+
+
+def requests_for(
+    tier: TierPlan, *, trace: str | None, scenario_name: str | None, scale: float
+) -> list[Request]:
+    """The trace file's requests, or the scenario's one day at the tier's peak (its
+    `traffic` peak, else what its max capacity serves at the scaling target)."""
+    economics = tier.economics
+    lengths = {"input_tokens": economics.input_tokens, "output_tokens": economics.output_tokens}
+    if trace is not None:
+        return load_trace(trace, scale=scale, **lengths)
+    assert scenario_name is not None
+    peak = tier.demand.peak_rps if tier.demand else tier.capacity.max * tier.rate_at_target
+    return scaled(scenario(scenario_name, peak_rps=peak, **lengths), scale)
+
+
+def run_simulation(
+    tier: TierPlan, requests: list[Request], *, startup_s: int | None
+) -> tuple[SimResult, SimResult]:
+    progress = _progress if len(requests) >= PROGRESS_FROM and sys.stderr.isatty() else None
+    replay = simulate(tier, requests, policy_of(tier, startup_s=startup_s), progress=progress)
+    return replay, oracle(tier, requests)
+
+
+def simulation_report(tier: TierPlan, replay: SimResult, best: SimResult, source: str) -> dict[str, Any]:
+    def summary(result: SimResult) -> dict[str, Any]:
+        data = asdict(result)
+        data.pop("minutes")
+        data["share_out_of_slo"] = result.share_out_of_slo
+        return data
+
+    return {
+        "tier": tier.name,
+        "traffic": source,
+        "minutes": len(replay.minutes),
+        "plan": summary(replay),
+        "oracle": summary(best),
+        "cost_ratio_to_oracle": (replay.cost / best.cost) if replay.cost and best.cost else None,
+        "per_minute": [asdict(m) for m in replay.minutes],
+        "oracle_per_minute": [asdict(m) for m in best.minutes],
+    }
+
+
+def render_simulation(report: dict[str, Any]) -> str:
+    plan, best = report["plan"], report["oracle"]
+    slo = plan["slo_s"]
+    lines = [
+        f"Tier {report['tier']}: {report['traffic']}, {report['minutes']} minutes, "
+        f"{plan['requests']:,} requests",
+        f"  {'':<26}{'the plan':>14}{'oracle':>14}",
+    ]
+    rows = [
+        ("p50 latency (s)", _num(plan["p50_s"]), _num(best["p50_s"])),
+        ("p90 latency (s)", _num(plan["p90_s"]), _num(best["p90_s"])),
+        ("p90 first token (s)", _num(plan["ttft_p90_s"]), _num(best["ttft_p90_s"])),
+        (
+            f"minutes out of SLO ({_num(slo)} s)",
+            f"{plan['minutes_out_of_slo']} ({plan['share_out_of_slo']:.1%})",
+            f"{best['minutes_out_of_slo']} ({best['share_out_of_slo']:.1%})",
+        ),
+        ("rejected (no capacity)", str(plan["rejected"]), str(best["rejected"])),
+        ("over the 60 s invoke timeout", str(plan["timed_out"]), str(best["timed_out"])),
+        ("instance-hours", f"{plan['instance_hours']:,.1f}", f"{best['instance_hours']:,.1f}"),
+        ("cost", _money(plan["cost"]), _money(best["cost"])),
+    ]
+    lines += [f"  {label:<26}{a:>14}{b:>14}" for label, a, b in rows]
+    ratio = report["cost_ratio_to_oracle"]
+    if ratio is not None:
+        lines.append(f"  the plan costs {ratio:.2f}x the oracle")
+    lines += ["", "  hour  requests/min  in service  starting  queued (max)  p90 (max, s)"]
+    minutes = report["per_minute"]
+    for start in range(0, len(minutes), 60):
+        hour = minutes[start : start + 60]
+        p90s = [m["p90_s"] for m in hour if m["p90_s"] is not None]
+        lines.append(
+            f"  {start // 60:>4}  {sum(m['arrivals'] for m in hour) / len(hour):>12.1f}"
+            f"  {sum(m['in_service'] for m in hour) / len(hour):>10.1f}"
+            f"  {max(m['starting'] for m in hour):>8}  {max(m['queued'] for m in hour):>12}"
+            f"  {_num(max(p90s) if p90s else None):>12}"
+        )
+    lines.append(
+        "Estimates: the plan's throughput model; start-up at the plan's cold-start allowance unless given."
+    )
+    return "\n".join(lines)
+
+
+def plot(report: dict[str, Any], path: str) -> None:
+    """Demand, capacity and p90 latency over time, the plan against the oracle."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise TraceError("--plot: needs matplotlib (pip install 'deepseek-cdk[plot]')") from None
+    minutes = report["per_minute"]
+    best = report["oracle_per_minute"]
+    x = [m["minute"] / 60 for m in minutes]
+    figure, (top, middle, bottom) = plt.subplots(3, 1, sharex=True, figsize=(10, 8))
+    top.plot(x, [m["arrivals"] for m in minutes], label="requests a minute")
+    top.set_ylabel("demand")
+    middle.plot(x, [m["in_service"] for m in minutes], label="the plan: in service")
+    middle.plot(
+        x, [m["in_service"] + m["starting"] for m in minutes], label="the plan: billed", linestyle="--"
+    )
+    middle.plot(x, [m["in_service"] for m in best], label="oracle")
+    middle.set_ylabel("instances")
+    middle.legend()
+    bottom.plot(x, [m["p90_s"] for m in minutes], label="the plan")
+    bottom.plot(x, [m["p90_s"] for m in best], label="oracle")
+    if report["plan"]["slo_s"] is not None:
+        bottom.axhline(report["plan"]["slo_s"], color="red", linestyle=":", label="SLO")
+    bottom.set_ylabel("p90 latency (s)")
+    bottom.set_xlabel("hours")
+    bottom.legend()
+    figure.suptitle(f"Tier {report['tier']}: {report['traffic']}")
+    try:
+        figure.savefig(Path(path))
+    except OSError as err:
+        raise TraceError(f"--plot: cannot write {path} ({err.strerror})") from None
+    finally:
+        plt.close(figure)
+
+
+def _progress(share: float) -> None:
+    print(f"\rreplaying: {share:.0%}", end="" if share < 1 else "\n", file=sys.stderr, flush=True)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def _money(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:,.2f}"

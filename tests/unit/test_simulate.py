@@ -1,0 +1,184 @@
+"""The simulator on small traffic whose right answer can be worked out by hand
+(planning.simulate, planning.traces)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deepseek_cdk.planning import build_plan
+from deepseek_cdk.planning.schedules import MINUTES_PER_WEEK, CapacityCalendar, CapacitySegment
+from deepseek_cdk.planning.simulate import Policy, Service, oracle, policy_of, simulate
+from deepseek_cdk.planning.traces import Request, TraceError, load_trace, scaled, scenario
+from deepseek_cdk.spec import parse_deployment
+
+
+def tier_of(**tier: Any) -> Any:
+    data = {
+        "name": "sim",
+        "tiers": [
+            {
+                "name": "chat",
+                "model": "deepseek-r1-distill-qwen-7b",
+                "max_context_tokens": 4096,
+                "max_concurrency": 8,
+                **tier,
+            }
+        ],
+    }
+    return build_plan(parse_deployment(data)).tiers[0]
+
+
+def flat(low: int, high: int) -> CapacityCalendar:
+    return CapacityCalendar((CapacitySegment(0, MINUTES_PER_WEEK, low, high),), ())
+
+
+def policy(tier: Any, **overrides: Any) -> Policy:
+    return replace(policy_of(tier, startup_s=300), **overrides)
+
+
+def every(seconds: float, start: float, end: float, tokens_out: int = 100) -> list[Request]:
+    count = int((end - start) / seconds)
+    return [Request(start + k * seconds, 100, tokens_out) for k in range(count)]
+
+
+def test_a_step_in_demand_serves_on_a_new_instance_after_three_datapoints_and_the_start_up() -> None:
+    tier = tier_of(scaling={"min": 1, "max": 4})
+    service = Service(tier)
+    _, seconds = service.times(Request(0, 100, 100), 8)
+    # Light load for 10 minutes, then far more than one instance's 8 slots from t = 600 s.
+    light = every(60, 0, 600)
+    heavy = every(seconds / 30, 600, 3600)
+    result = simulate(tier, light + heavy, policy(tier, calendar=flat(1, 4)))
+    in_service = [m.in_service for m in result.minutes]
+    first_extra = next(minute for minute, count in enumerate(in_service) if count > 1)
+    # The first datapoint above the target is 10 s into the step, the third 30 s in; the
+    # instance then takes 300 s: it serves from about t = 930 s, in minute 15.
+    assert first_extra == 15
+    assert in_service[:15] == [1] * 15
+
+
+def test_a_schedule_window_raises_and_lowers_the_floor() -> None:
+    tier = tier_of(scaling={"min": 1, "max": 4})
+    calendar = CapacityCalendar(
+        (
+            CapacitySegment(0, 60, 1, 4),
+            CapacitySegment(60, 120, 3, 4),
+            CapacitySegment(120, MINUTES_PER_WEEK, 1, 4),
+        ),
+        (),
+    )
+    result = simulate(tier, every(120, 0, 3 * 3600), policy(tier, calendar=calendar, startup_s=120))
+    in_service = [m.in_service for m in result.minutes]
+    # Min 3 from minute 60; the two instances added then serve after their 120 s start-up.
+    assert in_service[59] == 1 and in_service[60] == 1 and in_service[61] == 3
+    # At minute 120 the schedule lowers min to 1; with nearly no load, target tracking scales
+    # in after its 15 minutes of low datapoints (the scale-out cooldown has long passed).
+    assert in_service[119] == 3
+    assert in_service[-1] == 1
+
+
+def test_inference_components_scale_from_zero_on_the_first_failed_request() -> None:
+    tier = tier_of(endpoint="inference-components", scaling={"min": 0, "max": 2})
+    requests = [Request(3600 + k * 30, 100, 50) for k in range(40)]
+    result = simulate(
+        tier, requests, policy(tier, calendar=flat(0, 2), startup_s=240, from_zero_cooldown_s=600)
+    )
+    # Starts with one copy (a deploy proves the model loads), scales in to zero when idle.
+    assert result.minutes[0].in_service == 1
+    assert result.minutes[59].in_service == 0
+    # The first request at t = 3600 s fails; the alarm's one-minute datapoint at t = 3660 s adds
+    # a copy, which serves 240 s later, at t = 3900 s: the requests of 3600-3899 s fail.
+    assert result.rejected == 10
+    assert result.minutes[65].in_service == 1
+    assert result.finished == 30
+
+
+def test_scale_in_waits_for_fifteen_minutes_of_low_datapoints_and_its_cooldown() -> None:
+    tier = tier_of(scaling={"min": 1, "max": 4, "scale_in_cooldown_seconds": 900})
+    service = Service(tier)
+    _, seconds = service.times(Request(0, 100, 100), 8)
+    busy = every(seconds / 30, 0, 1800)
+    result = simulate(tier, busy, policy(tier, calendar=flat(1, 4)), duration_s=5400)
+    in_service = [m.in_service for m in result.minutes]
+    peak_minute = max(range(len(in_service)), key=lambda m: in_service[m])
+    assert in_service[peak_minute] > 1
+    # The load stops at minute 30: the instances stay 15 minutes of low datapoints, then go.
+    assert min(in_service[30:44]) == in_service[29]
+    assert in_service[-1] == 1
+
+
+def test_the_oracle_provisions_the_minutes_work_at_the_target_without_start_up() -> None:
+    tier = tier_of(scaling={"min": 1, "max": 10})
+    service = Service(tier)
+    target = tier.scaling.target.target
+    _, seconds = service.times(Request(0, 100, 100), round(target))
+    # Arrivals a minute whose work fills exactly 3 instances at the target.
+    per_minute = math.floor(3 * 60 * target / seconds)
+    requests = [Request(m * 60 + k * 60 / per_minute, 100, 100) for m in range(60) for k in range(per_minute)]
+    best = oracle(tier, requests)
+    needed = math.ceil(per_minute * seconds / 60 / target)
+    assert {m.in_service for m in best.minutes} == {needed}
+    assert best.cost == pytest.approx(best.instance_hours * tier.cost.price_per_hour)
+    assert best.instance_hours >= needed * 1.0  # an hour of `needed` instances, then the tail
+
+
+def test_scenarios_have_their_shapes() -> None:
+    spike = scenario("spike", peak_rps=1.0, input_tokens=10, output_tokens=10)
+    per_minute = [0] * 1440
+    for r in spike:
+        per_minute[int(r.arrival_s // 60)] += 1
+    assert per_minute[719] == 12 and per_minute[720] == 60 and per_minute[735] == 12
+    with pytest.raises(TraceError, match="scenario: unknown 'tsunami'"):
+        scenario("tsunami", peak_rps=1, input_tokens=1, output_tokens=1)
+
+
+def test_scale_keeps_whole_copies_and_a_spread_fraction() -> None:
+    base = [Request(float(i), 1, 1) for i in range(100)]
+    assert len(scaled(base, 2)) == 200
+    assert abs(len(scaled(base, 0.5)) - 50) <= 1  # every other request, spread evenly
+    with pytest.raises(TraceError, match="--scale: must be above 0"):
+        scaled(base, 0)
+
+
+def test_an_azure_trace_reads_times_and_tokens(tmp_path: Path) -> None:
+    trace = tmp_path / "conv.csv"
+    trace.write_text(
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+        "2023-11-16 18:15:46.6805900,374,44\n"
+        "2023-11-16 18:15:50.9951690,396,109\n"
+    )
+    first, second = load_trace(trace, input_tokens=1, output_tokens=1)
+    assert (first.arrival_s, first.input_tokens, first.output_tokens) == (0.0, 374, 44)
+    assert second.arrival_s == pytest.approx(4.314579)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty; expected a header"),
+        ("when,tokens\n1,2\n", ":1: unknown header"),
+        ("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,374\n", ":2: expected 3 columns"),
+        ("TIMESTAMP,ContextTokens,GeneratedTokens\nyesterday,1,2\n", ":2: TIMESTAMP 'yesterday' is not"),
+        (
+            "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,x,2\n",
+            ":2: ContextTokens 'x' is not",
+        ),
+        (
+            "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,1,2\n2023-11-16 18:15:40,1,2\n",
+            ":3: TIMESTAMP goes back in time",
+        ),
+        ("minute,requests\n0,5\n2,5\n", ":3: minute 2 out of order; expected 1"),
+        ("minute,requests\n0,-1\n", ":2: requests must be 0 or more"),
+        ("minute,requests\n", "no requests after the header"),
+    ],
+)
+def test_bad_trace_files_name_the_line(tmp_path: Path, text: str, message: str) -> None:
+    trace = tmp_path / "bad.csv"
+    trace.write_text(text)
+    with pytest.raises(TraceError, match=message):
+        load_trace(trace, input_tokens=1, output_tokens=1)
