@@ -12,7 +12,7 @@ DEPLOYMENT ?= deployments/default.yaml
 # venv's python3 is the one cdk.json's "python3 app.py" runs.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test test-lowest lint plan check-templates bench clean diff deploy destroy lock
+.PHONY: setup synth test test-lowest lint plan readme check-templates bench clean diff deploy destroy lock
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -46,6 +46,10 @@ node_modules/.installed: package.json package-lock.json
 
 plan: setup
 	$(PY) -m deepseek_cdk.cli plan $(DEPLOYMENT)
+
+# Writes the CLI's real output into the README's sample blocks (the tests hold them equal).
+readme: setup
+	$(PY) scripts/update-readme-samples
 
 # Prints the plan, then synthesizes it (with the four cdk-nag packs) into cdk.out.
 synth: plan

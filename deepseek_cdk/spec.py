@@ -152,8 +152,14 @@ class AlarmThresholds(_Strict):
 
 # A revision that still holds an example's placeholder (<commit>, {sha}, TODO) would deploy
 # whatever the Hub resolves it to, or fail at the first cold start.
-_PLACEHOLDER = re.compile(r"[<>{}\s]|^(todo|tbd|fixme|changeme|x+)$", re.IGNORECASE)
+_PLACEHOLDER = re.compile(
+    r"[<>{}\s$]|^(todo|tbd|fixme|changeme|x+)$|^your[-_]|[-_]here$|^[A-Z0-9]*_[A-Z0-9_]*$", re.IGNORECASE
+)
+# What a Hub revision may hold here: the registry's metadata accepts letters, digits and
+# _ . : / = + - @ only (a branch, a tag or a commit hash fits).
+_REVISION = re.compile(r"^[A-Za-z0-9_.:/=+@-]{1,200}$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
+S3_PREFIX = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+/$")
 
 
 class Version(_Strict):
@@ -161,7 +167,7 @@ class Version(_Strict):
     (0: staged, or the shadow), and its approval in the model registry."""
 
     name: str = Field(pattern=NAME_PATTERN)
-    revision: str | None = Field(default=None, min_length=1, max_length=255)  # Hub: commit, tag or branch
+    revision: str | None = None  # Hub: a commit hash (reproducible), a tag or a branch
     uri: str | None = None  # S3 prefix of this version's weights
     weight: float = Field(default=100, ge=0, le=100)
     approval: Literal["approved", "pending", "rejected"] = "approved"
@@ -169,11 +175,15 @@ class Version(_Strict):
     @field_validator("revision")
     @classmethod
     def _not_placeholder(cls, value: str | None) -> str | None:
-        if value is not None and _PLACEHOLDER.search(value):
+        if value is None:
+            return value
+        if _PLACEHOLDER.search(value) and not COMMIT.match(value):
             raise ValueError(
                 "looks like a placeholder; give the Hub commit hash (40 hex characters) the version "
                 "was tested with"
             )
+        if not _REVISION.match(value):
+            raise ValueError("must be 1-200 letters, digits or _ . : / = + @ - (a commit, a tag or a branch)")
         return value
 
 
@@ -189,10 +199,20 @@ class Rollout(_Strict):
     guardrails), and how long it watches the tier's alarms before finishing."""
 
     strategy: Literal["all-at-once", "canary", "linear"] = "all-at-once"
-    canary_percent: int = Field(default=10, ge=1, le=50)
-    linear_step_percent: int = Field(default=25, ge=10, le=50)
+    canary_percent: int | None = Field(default=None, ge=1, le=50)  # canary only; default 10
+    linear_step_percent: int | None = Field(default=None, ge=10, le=50)  # linear only; default 25
     bake_minutes: int = Field(default=10, ge=0, le=60)  # watch the alarms after each shift
-    termination_wait_minutes: int = Field(default=5, ge=0, le=60)  # keep the old fleet for rollback
+    # Blue/green only (not inference components): keep the old fleet for rollback; default 5.
+    termination_wait_minutes: int | None = Field(default=None, ge=0, le=60)
+
+    @property
+    def step_percent(self) -> int | None:
+        """The canary or the linear step, with its default; None for all-at-once."""
+        if self.strategy == "canary":
+            return self.canary_percent if self.canary_percent is not None else 10
+        if self.strategy == "linear":
+            return self.linear_step_percent if self.linear_step_percent is not None else 25
+        return None
 
 
 class DataCapture(_Strict):
@@ -452,6 +472,8 @@ def _semantic_problems(d: Deployment) -> list[str]:
         if name in seen:
             problems.append(f"tiers[{i}].name: tier name {name!r} is used twice; tier names must be unique")
         seen.add(name)
+    for clash in _same_without_dashes(tier_names):
+        problems.append(f"tiers: {clash} differ only by '-'; their resources would share a name")
     for i, tier in enumerate(d.tiers):
         problems += _tier_problems(f"tiers[{i}]", tier)
     if d.router is not None:
@@ -490,7 +512,7 @@ def _tier_problems(at: str, tier: Tier) -> list[str]:
             f"(got {tier.max_context_tokens})"
         )
     w = tier.weights
-    if w.source == "s3" and not (w.uri and re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+/$", w.uri)):
+    if w.source == "s3" and not (w.uri and S3_PREFIX.match(w.uri)):
         problems.append(
             f"{at}.weights.uri: source s3 needs an S3 prefix like s3://bucket/prefix/ (got {w.uri!r})"
         )
@@ -552,11 +574,25 @@ def _no_zero(tier: Tier) -> str:
     return f"a {tier.endpoint} endpoint cannot scale to 0 instances; only {can} tiers can"
 
 
+def _same_without_dashes(names: list[str]) -> list[str]:
+    """Names that differ only by '-' (v1-2 and v12): their resources would share an id."""
+    seen: dict[str, str] = {}
+    clashes = []
+    for name in names:
+        key = name.replace("-", "")
+        if key in seen and seen[key] != name:
+            clashes.append(f"{seen[key]} and {name}")
+        seen.setdefault(key, name)
+    return clashes
+
+
 def _version_problems(at: str, tier: Tier) -> list[str]:
     problems: list[str] = []
     names = [v.name for v in tier.versions]
     if len(set(names)) != len(names):
         problems.append(f"{at}.versions: version names must be unique (got {', '.join(names)})")
+    for clash in _same_without_dashes(names):
+        problems.append(f"{at}.versions: {clash} differ only by '-'; their resources would share a name")
     if tier.versions:
         total = sum(v.weight for v in tier.versions)
         if abs(total - 100) > 1e-6:
@@ -578,15 +614,41 @@ def _version_problems(at: str, tier: Tier) -> list[str]:
             problems.append(f"{at}.versions[{j}].revision: only for weights from the Hub; give uri instead")
         if version.uri is not None and tier.weights.source != "s3":
             problems.append(f"{at}.versions[{j}].uri: only with weights.source: s3; give revision instead")
-    if tier.rollout is not None and tier.endpoint.per_component and tier.rollout.strategy != "linear":
-        problems.append(
-            f"{at}.rollout.strategy: inference components update in equal batches of at most half their "
-            f"copies (a rolling update); use strategy: linear (got {tier.rollout.strategy})"
-        )
+        elif version.uri is not None and not S3_PREFIX.match(version.uri):
+            problems.append(
+                f"{at}.versions[{j}].uri: needs an S3 prefix like s3://bucket/models/<tier>/<version>/ "
+                f"(got {version.uri!r})"
+            )
+    problems += _rollout_problems(f"{at}.rollout", tier)
     if tier.data_capture is not None and tier.endpoint is not EndpointKind.REALTIME:
         problems.append(
             f"{at}.data_capture: deepseek-cdk captures {EndpointKind.REALTIME.label} tiers only "
             f"(tier is {tier.endpoint.label}); remove the key"
+        )
+    return problems
+
+
+def _rollout_problems(at: str, tier: Tier) -> list[str]:
+    """Every rollout key must act: refuse the ones the strategy or the endpoint kind ignores."""
+    rollout = tier.rollout
+    if rollout is None:
+        return []
+    problems = []
+    if tier.endpoint.per_component and rollout.strategy != "linear":
+        problems.append(
+            f"{at}.strategy: inference components update in equal batches of at most half their "
+            f"copies (a rolling update); use strategy: linear (got {rollout.strategy})"
+        )
+    if rollout.canary_percent is not None and rollout.strategy != "canary":
+        problems.append(f"{at}.canary_percent: only with strategy: canary (strategy is {rollout.strategy})")
+    if rollout.linear_step_percent is not None and rollout.strategy != "linear":
+        problems.append(
+            f"{at}.linear_step_percent: only with strategy: linear (strategy is {rollout.strategy})"
+        )
+    if rollout.termination_wait_minutes is not None and tier.endpoint.per_component:
+        problems.append(
+            f"{at}.termination_wait_minutes: inference components roll back copy by copy; there is no "
+            "old fleet to keep (tier is inference-components)"
         )
     return problems
 

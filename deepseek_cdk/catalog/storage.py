@@ -11,6 +11,6 @@ from __future__ import annotations
 
 STORAGE_PRICE_DATE = "2026-09-28"
 STORAGE_PRICE_REGION = "us-east-1"
+STORAGE_PRICE_SOURCE = "https://aws.amazon.com/s3/pricing/"
 STANDARD_PER_GB_MONTH = 0.023
 GLACIER_IR_PER_GB_MONTH = 0.004
-GLACIER_IR_MIN_DAYS = 90

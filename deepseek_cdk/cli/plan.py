@@ -273,7 +273,8 @@ def _render_versions(tier: TierPlan) -> list[str]:
         )
         scheduled = "".join(f"; {s.name}: {_bounds(s.min, s.max)}" for s in share.schedules)
         lines.append(
-            f"{share.version} {role} (variant {share.slot}): {share.min}-{share.max} {unit}, starts with "
+            f"{share.version} {role} ({'component' if tier.endpoint.per_component else 'variant'} "
+            f"{share.slot}): {share.min}-{share.max} {unit}, starts with "
             f"{share.initial}{scheduled}; {_money_range(version.monthly_at_min, version.monthly_at_max)}; "
             f"{status}"
         )
@@ -283,18 +284,16 @@ def _render_versions(tier: TierPlan) -> list[str]:
 def _render_rollout(tier: TierPlan) -> list[str]:
     rollout = tier.rollout
     assert rollout is not None
-    unit = (
-        ("copy" if rollout.extra_instances == 1 else "copies") if rollout.method == "rolling" else "instances"
-    )
+    unit = "copies" if rollout.method == "rolling" else "instances"
     cost = (
-        f"~${rollout.cost_per_rollout:,.0f} per rollout (estimate)"
-        if rollout.cost_per_rollout is not None
+        f"~${rollout.cost_per_rollout:,.0f}-${rollout.cost_per_rollout_at_max:,.0f} per rollout (estimate)"
+        if rollout.cost_per_rollout is not None and rollout.cost_per_rollout_at_max is not None
         else "cost unknown (no instance price)"
     )
     return [
         rollout.describe(),
-        f"a rollout runs {rollout.extra_instances} more {unit} for about {rollout.duration_s / 3600:.1f} h "
-        f"(at the tier's min; more if it has scaled out): {cost}",
+        f"a rollout runs {rollout.extra_instances}-{rollout.extra_instances_at_max} more {unit} (at the "
+        f"tier's min-max) for about {rollout.duration_s / 3600:.1f} h: {cost}",
     ]
 
 
@@ -310,16 +309,25 @@ def _render_versioning(tier: TierPlan, retention: RetentionPlan) -> list[str]:
         "(retained when removed from the spec)"
     ]
     if cost.stored_gb:
-        keep, weights_gb = retention, tier.memory.weights_gb
-        standard, archived = weights_gb * STANDARD_PER_GB_MONTH, weights_gb * GLACIER_IR_PER_GB_MONTH
-        lines += [
+        keep = retention
+        lines.append(
             f"weights in S3: {cost.stored_gb:,.0f} GB x ${STANDARD_PER_GB_MONTH}/GB-month (S3 Standard) = "
-            f"${cost.storage_monthly:,.2f}/month",
-            f"a replaced version's {weights_gb:,.0f} GB: ${standard:,.2f}/month for "
-            f"{keep.archive_after_days} days, then ${archived:,.2f}/month in Glacier Instant Retrieval"
-            f" (${GLACIER_IR_PER_GB_MONTH}/GB-month, 90 days at least) until day "
-            f"{keep.expire_after_days}: ${cost.replaced_version_cost:,.2f} in all",
-        ]
+            f"${cost.storage_monthly:,.2f}/month"
+        )
+        if cost.retention_applies:
+            lines.append(
+                f"a retired version (its prefix deleted): ${cost.retired_standard_monthly:,.2f}/month for "
+                f"{keep.archive_after_days} days, then ${cost.retired_archived_monthly:,.2f}/month in "
+                f"Glacier Instant Retrieval (${GLACIER_IR_PER_GB_MONTH}/GB-month, 90 days at least) while "
+                f"among the newest {keep.keep_noncurrent_versions} replaced versions of its files: a deleted "
+                "prefix's files stay so until deleted by hand; older replaced versions expire after "
+                f"{keep.expire_after_days} days"
+            )
+        else:
+            lines.append(
+                "weights outside this deployment's artifacts bucket: its retention rules do not apply to "
+                "them; a retired version costs S3 Standard until it is deleted"
+            )
     else:
         lines.append("weights from the Hub: nothing stored per version")
     if tier.data_capture:

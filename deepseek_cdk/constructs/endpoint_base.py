@@ -123,7 +123,10 @@ class BlueGreen:
             )
         for field, seconds in (("bake_s", self.bake_s), ("termination_wait_s", self.termination_wait_s)):
             require(0 <= seconds <= 3600, field, f"must be 0-3600 (got {seconds})")
-        waits = self.bake_s * (2 if self.strategy == "canary" else 1) + self.termination_wait_s
+        shifts = {"all-at-once": 1, "canary": 2, "linear": -(-100 // (self.step_percent or 100))}[
+            self.strategy
+        ]
+        waits = self.bake_s * shifts + self.termination_wait_s
         require(
             600 <= self.max_execution_s <= 28_800 and self.max_execution_s > waits,
             "max_execution_s",
@@ -276,6 +279,16 @@ class SageMakerEndpoint(Construct):
     def _component_names(self) -> list[str]:
         return []
 
+    def keep_instance_counts(self) -> None:
+        """Updates keep each variant's current instance count (RetainAllVariantProperties) but
+        take the new weights (DesiredWeight excluded): without it, an update of an autoscaled
+        endpoint, blue/green ones included, starts every variant at its InitialInstanceCount,
+        whatever scaling had reached. `auto_scale_instance_count` calls it."""
+        self.endpoint.retain_all_variant_properties = True
+        self.endpoint.exclude_retained_variant_properties = [
+            sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DesiredWeight")
+        ]
+
     def roll_out(self, policy: BlueGreen, *, rollback_alarms: Sequence[cloudwatch.IAlarm]) -> None:
         """Update this endpoint blue/green per `policy`, and roll back when any of
         `rollback_alarms` fires during the update. The alarms must watch this endpoint's
@@ -322,6 +335,7 @@ class SageMakerEndpoint(Construct):
         instance type of a variant with a registered scalable target.
         """
         variant_name = self._variant(variant)
+        self.keep_instance_counts()
         require(
             min_capacity >= self.min_instances,
             "min_capacity",

@@ -14,7 +14,8 @@ only from its own instances), so the tier's min must cover one per live version.
 inference-component version has a copy whenever the tier has any (0 copies for all is
 scaling to zero). A version with weight 0 is staged: its model exists, it gets no capacity.
 The shadow version (real-time tiers only) gets its own instances, outside the totals: one at
-least, and at most the tier's max times the sampled share of requests it receives, since
+least (two under a canary or linear rollout, whose step must stay within half of every
+variant), and at most the tier's max times the sampled share of requests it receives, since
 that is the load it sees; schedules do not move it, target tracking does.
 
 Slots: each live version is served by the variant (component) named for its position among
@@ -118,6 +119,7 @@ def capacity_plan(
     schedules: Sequence[Schedule],
     at: str,
     shadow: tuple[str, float] | None = None,
+    shadow_min: int = 1,
 ) -> CapacityPlan:
     """Split the tier's bounds and schedules across its live versions (name, weight), and
     size the `shadow` (version name, percent of requests it receives) on its own.
@@ -156,8 +158,10 @@ def capacity_plan(
     for name, weight in versions:
         index = by_name.get(name)
         if shadow is not None and name == shadow_name:
-            most = max(1, math.ceil(max_total * shadow[1] / 100))
-            entries.append(VersionCapacity(name, "shadow", "shadow", weight, 1, 1, most, ()))
+            most = max(shadow_min, math.ceil(max_total * shadow[1] / 100))
+            entries.append(
+                VersionCapacity(name, "shadow", "shadow", weight, shadow_min, shadow_min, most, ())
+            )
         elif index is None:
             entries.append(VersionCapacity(name, "staged", None, weight, 0, 0, 0, ()))
         else:

@@ -238,11 +238,12 @@ def build_plan(deployment: Deployment) -> Plan:
 
 
 def endpoint_name(
-    deployment: str, tier: str, instance_type: str, *, variants: int = 1, shadow: bool = False
+    deployment: str, tier: str, instance_type: str, *, variants: int | None = 1, shadow: bool = False
 ) -> str:
-    """`<deployment>-<tier>-<instance family and size>`, e.g. deepseek-chat-g6e-xlarge, then
-    the number of production variants when there are several, and `s` for a shadow
-    (deepseek-chat-g6e-xlarge-1s).
+    """`<deployment>-<tier>-<instance family and size>-<variants>`, e.g.
+    deepseek-chat-g6e-xlarge-1: the number of production variants, then `s` when one more is a
+    shadow (deepseek-chat-g6e-xlarge-1s); `variants=None` (inference components, whose one
+    variant never changes) leaves the count out.
 
     SageMaker refuses to update an endpoint when the update changes the instance type of a
     variant with a registered scalable target, or removes such a variant (the target must
@@ -251,11 +252,11 @@ def endpoint_name(
     replace the endpoint instead: it creates the new endpoint (and new scalable targets for
     it), switches every reference over, and only then deletes the old targets and the old
     endpoint. Replacing a version's model in its variant keeps the name: that update is in
-    place, and blue/green under a rollout. At most 20 + 20 + 13 + 2 + 3 = 58 characters
+    place, and blue/green under a rollout. At most 20 + 20 + 13 + 2 + 4 = 59 characters
     (limit 63).
     """
     name = f"{deployment}-{tier}-{instance_type.removeprefix('ml.').replace('.', '-')}"
-    if variants > 1 or shadow:
+    if variants is not None:
         name += f"-{variants}{'s' if shadow else ''}"
     return name
 
@@ -343,6 +344,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
             schedules=tier.scaling.schedules,
             at=at,
             shadow=(tier.shadow.version, tier.shadow.sample_percent) if tier.shadow else None,
+            shadow_min=2 if tier.rollout and tier.rollout.step_percent is not None else 1,
         )
         rollout = (
             rollout_plan(
@@ -381,7 +383,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         versions,
         capacity,
         weights_gb=fit.weights_gb,
-        retention=deployment.retention,
+        artifacts_bucket_prefix=f"{deployment.name}-artifacts-",
         rollout_cost=rollout.cost_per_rollout if rollout else None,
     )
 
@@ -406,7 +408,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
             deployment.name,
             tier.name,
             instance.name,
-            variants=1 if tier.endpoint.per_component else len(capacity.live),
+            variants=None if tier.endpoint.per_component else len(capacity.live),
             shadow=capacity.shadow is not None,
         ),
         model=model.key,

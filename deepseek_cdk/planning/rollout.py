@@ -46,7 +46,9 @@ class RolloutPlan:
     duration_s: int  # estimate: a cold start per batch, every bake, the termination wait
     max_execution_s: int  # SageMaker stops (and rolls back) a deployment that runs longer
     extra_instances: int  # the second fleet at the tier's min (blue/green) or one batch (rolling)
+    extra_instances_at_max: int  # the same with the tier scaled out to its max
     cost_per_rollout: float | None  # extra_instances x duration x the instance price
+    cost_per_rollout_at_max: float | None
 
     def describe(self) -> str:
         step = {
@@ -72,24 +74,26 @@ def rollout_plan(
 ) -> RolloutPlan:
     """Resolve `rollout` for a tier; RolloutError names the field SageMaker would refuse."""
     bake_s = rollout.bake_minutes * 60
+    step = rollout.step_percent
     if kind.per_component:
-        step: int | None = rollout.linear_step_percent
+        assert step is not None, "the spec allows inference components linear rollouts only"
         copies = max((v.min for v in capacity.live), default=0)
-        batches = math.ceil(100 / rollout.linear_step_percent)
-        extra = max(1, math.ceil(copies * rollout.linear_step_percent / 100))
+        batches = math.ceil(100 / step)
+        extra = max(1, math.ceil(copies * step / 100))
+        extra_at_max = max(1, math.ceil(max(v.max for v in capacity.live) * step / 100))
         duration = batches * (cold_start_s + bake_s)
         shifts, termination_s, method = batches, 0, "rolling"
     else:
-        step = {"all-at-once": None, "canary": rollout.canary_percent, "linear": rollout.linear_step_percent}[
-            rollout.strategy
-        ]
         if step is not None:
             _check_split(rollout.strategy, step, capacity, at)
         shifts = {"all-at-once": 1, "canary": 2, "linear": math.ceil(100 / (step or 100))}[rollout.strategy]
-        termination_s = rollout.termination_wait_minutes * 60
+        termination_s = 60 * (
+            5 if rollout.termination_wait_minutes is None else rollout.termination_wait_minutes
+        )
         duration = cold_start_s + shifts * bake_s + termination_s
         live = [*capacity.live, *([capacity.shadow] if capacity.shadow else [])]
         extra = sum(max(1, v.min) for v in live)
+        extra_at_max = sum(max(1, v.max) for v in live)
         method = "blue/green"
     alarms = ROLLBACK_ALARMS_PER_VERSION * (1 if kind.per_component or kind.queued else len(capacity.live))
     if alarms > MAX_ROLLBACK_ALARMS:
@@ -116,17 +120,27 @@ def rollout_plan(
         duration_s=duration,
         max_execution_s=max_execution,
         extra_instances=extra,
+        extra_instances_at_max=extra_at_max,
         cost_per_rollout=None if price_per_hour is None else extra * duration / 3600 * price_per_hour,
+        cost_per_rollout_at_max=None
+        if price_per_hour is None
+        else extra_at_max * duration / 3600 * price_per_hour,
     )
 
 
 def _check_split(strategy: str, percent: int, capacity: CapacityPlan, at: str) -> None:
-    """A canary or a linear step must be at most half of each variant: one instance is all of it."""
-    small = [v for v in capacity.live if v.min < 2]
+    """A canary or a linear step must be at most half of each variant: one instance is all of
+    it, at the tier's min and under every schedule's."""
+    small = []
+    for v in capacity.live:
+        least = min([v.min, *(s.min for s in v.schedules if s.min is not None)])
+        if least < 2:
+            small.append(f"{v.version} ({least})")
     if small:
-        names = ", ".join(f"{v.version} ({v.min})" for v in small)
+        names = ", ".join(small)
         raise RolloutError(
             f"{at}.rollout.strategy: a {strategy} of {percent}% needs at least 2 instances in every live "
             "version at the tier's min, since SageMaker caps it at half a variant and one instance is all "
-            f"of it; raise {at}.scaling.min or use strategy: all-at-once (at min: {names})"
+            f"of it; raise {at}.scaling.min (and the schedules' min) or use strategy: all-at-once "
+            f"(fewest instances: {names})"
         )

@@ -15,17 +15,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from deepseek_cdk.catalog.storage import (
-    GLACIER_IR_MIN_DAYS,
-    GLACIER_IR_PER_GB_MONTH,
-    STANDARD_PER_GB_MONTH,
-)
+from deepseek_cdk.catalog.storage import GLACIER_IR_PER_GB_MONTH, STANDARD_PER_GB_MONTH
 from deepseek_cdk.planning.capacity import CapacityPlan, VersionCapacity
 from deepseek_cdk.planning.schedules import capacity_calendar
-from deepseek_cdk.spec import COMMIT, Retention, Schedule
+from deepseek_cdk.spec import COMMIT, Schedule
 
 HOURS_PER_MONTH = 730
-DAYS_PER_MONTH = 30.4
 MODELS_PREFIX = "models/"  # models/<tier>/<version>/: weights, versioned, under the retention rules
 CAPTURE_PREFIX = "capture/"  # capture/<tier>/: data capture of requests and answers
 
@@ -76,7 +71,12 @@ class VersioningCost:
     shadow_monthly_at_max: float | None
     stored_gb: float  # weights this tier keeps in S3 (distinct prefixes)
     storage_monthly: float
-    replaced_version_cost: float  # one replaced version's weights, over the retention period
+    # A retired version's weights (its prefix deleted): S3 Standard until archived, then Glacier
+    # Instant Retrieval for as long as they are among the newest replaced versions of their
+    # files, which a deleted prefix's files stay until deleted by hand.
+    retired_standard_monthly: float
+    retired_archived_monthly: float
+    retention_applies: bool  # every S3 weights prefix is in this deployment's artifacts bucket
     rollout_cost: float | None  # one rollout's second fleet
     extra_monthly_at_min: float | None
     extra_monthly_at_max: float | None
@@ -130,7 +130,7 @@ def versioning_cost(
     capacity: CapacityPlan,
     *,
     weights_gb: float,
-    retention: Retention,
+    artifacts_bucket_prefix: str,
     rollout_cost: float | None,
 ) -> VersioningCost:
     shadow = capacity.shadow
@@ -141,7 +141,8 @@ def versioning_cost(
     extra_storage = beyond_first * STANDARD_PER_GB_MONTH
     low = shadow_cost.monthly_at_min if shadow_cost else 0.0
     high = shadow_cost.monthly_at_max if shadow_cost else 0.0
-    stored_anywhere = any(v.weights_uri for v in versions)
+    uris = [v.weights_uri for v in versions if v.weights_uri]
+    in_bucket = all(uri.removeprefix("s3://").startswith(artifacts_bucket_prefix) for uri in uris)
     return VersioningCost(
         live=len(capacity.live),
         staged=sum(1 for v in capacity.versions if v.role == "staged"),
@@ -149,17 +150,10 @@ def versioning_cost(
         shadow_monthly_at_max=shadow_cost.monthly_at_max if shadow_cost else None,
         stored_gb=stored,
         storage_monthly=storage,
-        replaced_version_cost=replaced_version_cost(weights_gb, retention) if stored_anywhere else 0.0,
+        retired_standard_monthly=weights_gb * STANDARD_PER_GB_MONTH if uris else 0.0,
+        retired_archived_monthly=weights_gb * GLACIER_IR_PER_GB_MONTH if uris else 0.0,
+        retention_applies=bool(uris) and in_bucket,
         rollout_cost=rollout_cost,
         extra_monthly_at_min=None if low is None else low + extra_storage,
         extra_monthly_at_max=None if high is None else high + extra_storage,
     )
-
-
-def replaced_version_cost(weights_gb: float, retention: Retention) -> float:
-    """One replaced version's weights until they expire: S3 Standard until archived, then
-    Glacier Instant Retrieval (billed for at least its 90 days)."""
-    archived_days = max(retention.expire_after_days - retention.archive_after_days, 0)
-    standard = weights_gb * STANDARD_PER_GB_MONTH * retention.archive_after_days / DAYS_PER_MONTH
-    glacier = weights_gb * GLACIER_IR_PER_GB_MONTH * max(archived_days, GLACIER_IR_MIN_DAYS) / DAYS_PER_MONTH
-    return standard + (glacier if archived_days else 0.0)

@@ -199,15 +199,20 @@ def test_plan_prints_what_every_version_costs_and_how_it_rolls_out() -> None:
         f"v1 100% of requests (variant live-1): 2-6 instances, starts with 2; "
         f"${v1.monthly_at_min:,.0f}-${v1.monthly_at_max:,.0f}/month; approved, settings {v1.settings_hash}"
     ) in out
-    assert (
-        "v2 shadow of 20% of requests (variant shadow): 1-2 instances, starts with 1; "
-        f"${v2.monthly_at_min:,.0f}-${v2.monthly_at_max:,.0f}/month"
-    ) in out
+    assert v2.monthly_at_min == v2.monthly_at_max  # 2-2 instances: one figure
+    shadow_row = "v2 shadow of 20% of requests (variant shadow): 2-2 instances, starts with 2"
+    assert f"{shadow_row}; ${v2.monthly_at_min:,.0f}/month" in out
     assert "v3 staged: model and registry entry only, no instances, $0; pending" in out
     assert chat.rollout is not None and chat.rollout.cost_per_rollout is not None
-    assert f"~${chat.rollout.cost_per_rollout:,.0f} per rollout (estimate)" in out
+    rollout = chat.rollout
+    assert (
+        f"~${rollout.cost_per_rollout:,.0f}-${rollout.cost_per_rollout_at_max:,.0f} per rollout (estimate)"
+        in out
+    )
+    # The shadow runs 2-2 instances: one figure.
     low, high = chat.versioning.extra_monthly_at_min, chat.versioning.extra_monthly_at_max
-    assert f"running 3 versions costs ${low:,.0f}-${high:,.0f}/month more than one" in out
+    assert low == high
+    assert f"running 3 versions costs ${low:,.0f}/month more than one" in out
     assert "5% of requests and answers (the shadow's too) to capture/chat/" in out
     assert "Retention (artifacts bucket): replaced weights under models/" in out
 

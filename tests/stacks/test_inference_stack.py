@@ -80,10 +80,9 @@ def test_endpoint_name_carries_the_instance_type(
     tier = s.plan.tier(tier_name)
     assert s.one_of_tier("AWS::SageMaker::Endpoint", tier_name)["EndpointName"] == tier.endpoint_name
     instance = tier.instance_type.removeprefix("ml.").replace(".", "-")
-    # ... and how many variants it has, when that is not one production variant alone.
-    variants = "" if tier.endpoint.per_component else len(tier.capacity.live)
+    # ... then, unless it hosts inference components, its variant count (`s`: and a shadow).
     shadow = "s" if tier.capacity.shadow else ""
-    suffix = "" if f"{variants}{shadow}" in ("", "1") else f"-{variants}{shadow}"
+    suffix = "" if tier.endpoint.per_component else f"-{len(tier.capacity.live)}{shadow}"
     assert tier.endpoint_name.endswith(instance + suffix)
     # Model and EndpointConfig are replace-only: they must never carry a physical name.
     assert all("ModelName" not in m for m in s.of_tier("AWS::SageMaker::Model", tier_name))

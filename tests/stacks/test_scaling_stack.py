@@ -108,8 +108,8 @@ def test_changing_the_instance_type_replaces_the_endpoint_and_its_scalable_targe
     # Same logical id, new EndpointName (a create-only property): CloudFormation creates the
     # new endpoint first, then deletes the old one, instead of calling UpdateEndpoint.
     assert id_before == id_after
-    assert ep_before["Properties"]["EndpointName"] == "trap-chat-g6e-xlarge"
-    assert ep_after["Properties"]["EndpointName"] == "trap-chat-g6e-2xlarge"
+    assert ep_before["Properties"]["EndpointName"] == "trap-chat-g6e-xlarge-1"
+    assert ep_after["Properties"]["EndpointName"] == "trap-chat-g6e-2xlarge-1"
     # The scalable target's ResourceId (create-only too) is the endpoint's name attribute, so
     # the target is replaced with the endpoint: registered on the new one, removed with the old.
     resource_id = json.dumps(target(after)["Properties"]["ResourceId"])

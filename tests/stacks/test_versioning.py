@@ -46,10 +46,12 @@ def test_the_shadow_is_a_shadow_variant_of_its_version_with_its_own_scaling(
     assert version_of[logical_ids_of_refs(shadow["ModelName"]).pop()] == "v2"
     assert version_of[logical_ids_of_refs(production["ModelName"]).pop()] == "v1"
     planned = tier.capacity.shadow
-    assert planned is not None and (planned.min, planned.max) == (1, 2)  # 20% of max 6, rounded up
+    # Two at least under the canary (its step must stay within half of every variant), at most
+    # 20% of max 6 rounded up, but not below that floor.
+    assert planned is not None and (planned.min, planned.max) == (2, 2)
     targets = s.of_tier("AWS::ApplicationAutoScaling::ScalableTarget", "chat")
     (target,) = [t for t in targets if "/variant/shadow" in json.dumps(t["ResourceId"])]
-    assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 2)
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 2)
     assert "ScheduledActions" not in target
 
 
@@ -109,12 +111,13 @@ def test_the_rollout_is_the_endpoints_blue_green_deployment_config(
     assert rollout is not None
     config = s.one_of_tier("AWS::SageMaker::Endpoint", "chat")["DeploymentConfig"]
     policy = config["BlueGreenUpdatePolicy"]
+    # The example's own values (canary 20%, bake 15 min, termination wait 7 min), not defaults.
     assert policy["TrafficRoutingConfiguration"] == {
         "Type": "CANARY",
-        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
-        "WaitIntervalInSeconds": 600,
+        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 20},
+        "WaitIntervalInSeconds": 900,
     }
-    assert policy["TerminationWaitInSeconds"] == 300
+    assert policy["TerminationWaitInSeconds"] == 420
     assert policy["MaximumExecutionTimeoutInSeconds"] == rollout.max_execution_s
     assert 600 <= rollout.max_execution_s <= 28_800
     assert rollout.max_execution_s > rollout.duration_s
@@ -138,8 +141,8 @@ def test_inference_components_roll_out_in_batches_with_their_own_alarms(
     s = synthesized["canary-with-shadow"]
     (component,) = s.of_tier("AWS::SageMaker::InferenceComponent", "burst")
     config = component["DeploymentConfig"]
-    assert config["RollingUpdatePolicy"]["MaximumBatchSize"] == {"Type": "CAPACITY_PERCENT", "Value": 25}
-    assert config["RollingUpdatePolicy"]["WaitIntervalInSeconds"] == 300
+    assert config["RollingUpdatePolicy"]["MaximumBatchSize"] == {"Type": "CAPACITY_PERCENT", "Value": 50}
+    assert config["RollingUpdatePolicy"]["WaitIntervalInSeconds"] == 480
     rollback = logical_ids_of_refs(config["AutoRollbackConfiguration"]["Alarms"])
     assert {a[:-8] for a in rollback} == {"BurstAlarmsLatencyLive1", "BurstAlarmsErrors5xxLive1"}
 
@@ -169,12 +172,13 @@ def test_retention_is_the_artifacts_bucket_lifecycle(synthesized: dict[str, Synt
     rules = {r["Id"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
     models, capture = rules["ReplacedModelWeights"], rules["CapturedData"]
     assert models["Prefix"] == "models/"
-    assert models["NoncurrentVersionTransitions"] == [{"StorageClass": "GLACIER_IR", "TransitionInDays": 30}]
-    assert models["NoncurrentVersionExpiration"] == {"NoncurrentDays": 365, "NewerNoncurrentVersions": 3}
+    # The example's own retention (5 versions, 45 days, 400 days), not the defaults.
+    assert models["NoncurrentVersionTransitions"] == [{"StorageClass": "GLACIER_IR", "TransitionInDays": 45}]
+    assert models["NoncurrentVersionExpiration"] == {"NoncurrentDays": 400, "NewerNoncurrentVersions": 5}
     assert "ExpirationInDays" not in models  # current weights are never expired
     assert capture["Prefix"] == "capture/"
-    assert capture["Transitions"] == [{"StorageClass": "GLACIER_IR", "TransitionInDays": 30}]
-    assert capture["ExpirationInDays"] == 365
+    assert capture["Transitions"] == [{"StorageClass": "GLACIER_IR", "TransitionInDays": 45}]
+    assert capture["ExpirationInDays"] == 400
 
 
 # ---------------------------------------------------------------------------------------
@@ -254,7 +258,7 @@ def test_adding_or_removing_a_variant_replaces_the_endpoint_under_a_new_name() -
     for spec in (ROLLING, shadowed):
         (endpoint,) = [r for r in synth(spec).values() if r["Type"] == "AWS::SageMaker::Endpoint"]
         names.append(endpoint["Properties"]["EndpointName"])
-    assert names == ["roll-chat-g6-2xlarge", "roll-chat-g6-2xlarge-1s"]
+    assert names == ["roll-chat-g6-2xlarge-1", "roll-chat-g6-2xlarge-1s"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -317,3 +321,24 @@ def test_each_model_is_tagged_with_its_package_arn(synthesized: dict[str, Synthe
             tags["tier"],
             tags["version"],
         )
+
+
+def test_autoscaled_endpoints_keep_their_instance_counts_through_an_update(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """Without RetainAllVariantProperties an update (a blue/green one too) would start every
+    variant at its initial count, whatever scaling had reached; weights still follow the spec."""
+    checked = 0
+    for s in synthesized.values():
+        targets = [
+            json.dumps(t["Properties"]["ResourceId"])
+            for t in resources(s.inference, "AWS::ApplicationAutoScaling::ScalableTarget").values()
+        ]
+        for logical_id, endpoint in resources(s.inference, "AWS::SageMaker::Endpoint").items():
+            props = endpoint["Properties"]
+            scaled_here = any(logical_id in t and "/variant/" in t for t in targets)
+            if scaled_here:
+                checked += 1
+                assert props["RetainAllVariantProperties"] is True
+                assert props["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DesiredWeight"}]
+    assert checked >= 8  # every real-time and async tier of the shipped deployments

@@ -184,7 +184,10 @@ def test_only_an_approved_version_takes_traffic_or_shadows() -> None:
     assert parse_deployment(spec(versions=staged))
 
 
-@pytest.mark.parametrize("revision", ["<commit>", "{sha}", "TODO", "xxxx", "main branch", ""])
+@pytest.mark.parametrize(
+    "revision",
+    ["<commit>", "{sha}", "TODO", "xxxx", "main branch", "", "COMMIT_SHA", "your-commit-here", "$REV"],
+)
 def test_a_placeholder_revision_is_refused(revision: str) -> None:
     (line,) = problems(spec(versions=[{"name": "v1", "revision": revision}]))
     assert line.startswith("tiers[0].versions[0].revision: "), line
@@ -197,6 +200,55 @@ def test_revision_and_uri_belong_to_their_weights_source() -> None:
     assert line == "tiers[0].versions[0].revision: only for weights from the Hub; give uri instead"
     (line,) = problems(spec(versions=[{"name": "v1", "uri": "s3://b/p/"}]))
     assert line == "tiers[0].versions[0].uri: only with weights.source: s3; give revision instead"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"rollout": {"strategy": "all-at-once", "canary_percent": 20}},
+            "tiers[0].rollout.canary_percent: only with strategy: canary (strategy is all-at-once)",
+        ),
+        (
+            {"rollout": {"strategy": "canary", "linear_step_percent": 20}},
+            "tiers[0].rollout.linear_step_percent: only with strategy: linear (strategy is canary)",
+        ),
+        (
+            {
+                "endpoint": "inference-components",
+                "rollout": {"strategy": "linear", "termination_wait_minutes": 5},
+            },
+            "tiers[0].rollout.termination_wait_minutes: inference components roll back copy by copy",
+        ),
+    ],
+)
+def test_a_rollout_key_the_strategy_ignores_is_refused(overrides: dict[str, Any], expected: str) -> None:
+    (line,) = problems(spec(**overrides))
+    assert line.startswith(expected), line
+
+
+def test_revisions_and_version_uris_the_registry_and_s3_would_refuse_are_spec_errors() -> None:
+    (line,) = problems(spec(versions=[{"name": "v1", "revision": "release#3"}]))
+    assert line.startswith("tiers[0].versions[0].revision: must be 1-200 letters, digits or")
+    (line,) = problems(spec(versions=[{"name": "v1", "revision": "a" * 201}]))
+    assert line.startswith("tiers[0].versions[0].revision: must be 1-200")
+    s3 = {"source": "s3", "uri": "s3://bucket/models/chat/v1/"}
+    (line,) = problems(
+        spec(weights=s3, versions=[{"name": "v1"}, {"name": "v2", "weight": 0, "uri": "bucket/v2"}])
+    )
+    assert line.startswith(
+        "tiers[0].versions[1].uri: needs an S3 prefix like s3://bucket/models/<tier>/<version>/"
+    )
+
+
+def test_names_that_differ_only_by_a_dash_are_refused() -> None:
+    (line,) = problems(spec(versions=[{"name": "v1-2", "weight": 50}, {"name": "v12", "weight": 50}]))
+    assert line == "tiers[0].versions: v1-2 and v12 differ only by '-'; their resources would share a name"
+    data = spec()
+    data["tiers"].append({"name": "chat-x", "model": "deepseek-r1-distill-qwen-7b"})
+    data["tiers"].append({"name": "chatx", "model": "deepseek-r1-distill-qwen-7b"})
+    (line,) = problems(data)
+    assert line == "tiers: chat-x and chatx differ only by '-'; their resources would share a name"
 
 
 def test_retention_archives_before_it_expires() -> None:

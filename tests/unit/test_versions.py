@@ -8,8 +8,7 @@ import pytest
 
 from deepseek_cdk.catalog.storage import GLACIER_IR_PER_GB_MONTH, STANDARD_PER_GB_MONTH
 from deepseek_cdk.planning import HOURS_PER_MONTH, PlanError, build_plan
-from deepseek_cdk.planning.versions import replaced_version_cost
-from deepseek_cdk.spec import Retention, parse_deployment
+from deepseek_cdk.spec import parse_deployment
 
 V1 = "6602cadec947dbb53e64f3d8d6425320b2197247"
 V2 = "916b56a44061fd5cd7d6a8fb632557ed4f724f60"
@@ -61,28 +60,22 @@ def test_a_shadow_adds_its_own_instances_to_the_tier_cost() -> None:
 
 
 def test_weights_in_s3_cost_storage_for_every_version_beyond_the_first() -> None:
+    bucket = "s3://test-artifacts-111111111111-us-east-1/models/t"
     t = tier_plan(
-        weights={"source": "s3", "uri": "s3://bucket/models/t/v1/"},
-        versions=[
-            {"name": "v1", "weight": 100},
-            {"name": "v2", "weight": 0, "uri": "s3://bucket/models/t/v2/"},
-        ],
+        weights={"source": "s3", "uri": f"{bucket}/v1/"},
+        versions=[{"name": "v1", "weight": 100}, {"name": "v2", "weight": 0, "uri": f"{bucket}/v2/"}],
     )
     gb = t.memory.weights_gb
     assert t.versioning.stored_gb == pytest.approx(2 * gb)
     assert t.versioning.extra_monthly_at_min == pytest.approx(gb * STANDARD_PER_GB_MONTH)
-    assert t.versioning.replaced_version_cost == pytest.approx(replaced_version_cost(gb, Retention()))
+    assert t.versioning.retired_standard_monthly == pytest.approx(gb * STANDARD_PER_GB_MONTH)
+    assert t.versioning.retired_archived_monthly == pytest.approx(gb * GLACIER_IR_PER_GB_MONTH)
+    assert t.versioning.retention_applies  # the deployment's own artifacts bucket
 
 
-def test_a_replaced_versions_storage_follows_the_retention_rules() -> None:
-    keep = Retention(archive_after_days=30, expire_after_days=365)
-    expected = 100 * STANDARD_PER_GB_MONTH * 30 / 30.4 + 100 * GLACIER_IR_PER_GB_MONTH * 335 / 30.4
-    assert replaced_version_cost(100, keep) == pytest.approx(expected)
-    # Glacier Instant Retrieval bills 90 days at least.
-    short = Retention(archive_after_days=30, expire_after_days=40)
-    assert replaced_version_cost(100, short) == pytest.approx(
-        100 * STANDARD_PER_GB_MONTH * 30 / 30.4 + 100 * GLACIER_IR_PER_GB_MONTH * 90 / 30.4
-    )
+def test_weights_in_another_bucket_are_outside_the_retention_rules() -> None:
+    t = tier_plan(weights={"source": "s3", "uri": "s3://my-models/models/t/v1/"})
+    assert not t.versioning.retention_applies
 
 
 def test_the_settings_hash_changes_with_what_a_version_runs() -> None:
@@ -116,7 +109,7 @@ def test_a_canary_rollout_prices_the_second_fleet() -> None:
     t = tier_plan(scaling={"min": 2, "max": 4}, rollout={"strategy": "canary", "bake_minutes": 10})
     r = t.rollout
     assert (r.method, r.strategy, r.step_percent, r.shifts) == ("blue/green", "canary", 10, 2)
-    assert r.duration_s == t.cold_start_s + 2 * 600 + 300
+    assert r.duration_s == t.cold_start_s + 2 * 600 + 300  # termination wait: the default 5 min
     assert r.max_execution_s >= r.duration_s
     assert r.extra_instances == 2  # the green fleet, at the tier's min
     assert r.cost_per_rollout == pytest.approx(2 * r.duration_s / 3600 * t.cost.price_per_hour)
