@@ -102,6 +102,7 @@ test-lowest: node_modules/.installed
 bench: setup
 	$(PY) -m benchmarks.bench_plan
 	$(PY) -m benchmarks.bench_synth
+	$(PY) -m benchmarks.bench_simulate
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

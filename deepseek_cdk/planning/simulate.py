@@ -23,7 +23,8 @@ Scaling (the constants below, with their sources in the README's "Simulation"):
   cold start.
 
 The oracle serves the same requests with, each minute, exactly the instances the minute's
-work needs at the scaling target, and no start-up time: a lower bound on cost.
+work needs with every instance as full as the SLO allows, and no start-up time: a lower bound
+on cost.
 """
 
 from __future__ import annotations
@@ -378,15 +379,15 @@ def simulate(
 
 
 def oracle(tier: TierPlan, requests: Sequence[Request], *, duration_s: float | None = None) -> SimResult:
-    """Each minute exactly the instances its work needs at the scaling target, at once."""
+    """Each minute exactly the instances its work needs, at once: each instance as full as the
+    SLO allows (the largest batch whose average request still meets it; async: a full batch)."""
     replay = _Replay(tier, requests, slo_of(tier))
     duration = duration_s if duration_s is not None else _duration(requests)
     service = replay.service
-    # Requests in flight per instance: the scaling target; an async instance works through a full batch.
-    per_instance = float(service.batch) if tier.endpoint.queued else max(1.0, tier.scaling.target.target)
+    per_instance = _fullest_batch(service, requests, replay.slo_s, queued=tier.endpoint.queued)
     work = [0.0] * (int(duration // 60) + 2)
     for request in requests:
-        _, seconds = service.times(request, max(1, round(per_instance)))
+        _, seconds = service.times(request, per_instance)
         work[int(request.arrival_s // 60)] += seconds
     floor = 0 if tier.endpoint.scales_to_zero else 1
     needed = [max(floor, math.ceil(w / 60 / per_instance)) for w in work]
@@ -403,6 +404,21 @@ def oracle(tier: TierPlan, requests: Sequence[Request], *, duration_s: float | N
     replay.add(needed[0], 0.0, 0.0)
     replay.run(duration, tick)
     return replay.result(tier.cost.price_per_hour if tier.cost else None)
+
+
+def _fullest_batch(
+    service: Service, requests: Sequence[Request], slo_s: float | None, *, queued: bool
+) -> int:
+    """The most requests in flight per instance whose average request still meets the SLO."""
+    if queued or slo_s is None or not requests:
+        return service.batch
+    average = Request(
+        0.0,
+        round(statistics.fmean(r.input_tokens for r in requests)),
+        round(statistics.fmean(r.output_tokens for r in requests)),
+    )
+    fitting = [k for k in range(1, service.batch + 1) if service.times(average, k)[1] <= slo_s]
+    return max(fitting, default=1)
 
 
 class _ScalingState:

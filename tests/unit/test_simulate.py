@@ -112,19 +112,22 @@ def test_scale_in_waits_for_fifteen_minutes_of_low_datapoints_and_its_cooldown()
     assert in_service[-1] == 1
 
 
-def test_the_oracle_provisions_the_minutes_work_at_the_target_without_start_up() -> None:
+def test_the_oracle_provisions_the_minutes_work_as_full_as_the_slo_allows_without_start_up() -> None:
     tier = tier_of(scaling={"min": 1, "max": 10})
     service = Service(tier)
-    target = tier.scaling.target.target
-    _, seconds = service.times(Request(0, 100, 100), round(target))
-    # Arrivals a minute whose work fills exactly 3 instances at the target.
-    per_minute = math.floor(3 * 60 * target / seconds)
+    # 100-token answers meet the 60 s latency alarm even at the full batch of 8: the oracle
+    # fills every instance.
+    _, seconds = service.times(Request(0, 100, 100), 8)
+    assert seconds < 60
+    per_minute = math.floor(3 * 60 * 8 / seconds)  # work that fills exactly 3 instances
     requests = [Request(m * 60 + k * 60 / per_minute, 100, 100) for m in range(60) for k in range(per_minute)]
     best = oracle(tier, requests)
-    needed = math.ceil(per_minute * seconds / 60 / target)
-    assert {m.in_service for m in best.minutes} == {needed}
+    assert {m.in_service for m in best.minutes} == {math.ceil(per_minute * seconds / 60 / 8)} == {3}
     assert best.cost == pytest.approx(best.instance_hours * tier.cost.price_per_hour)
-    assert best.instance_hours >= needed * 1.0  # an hour of `needed` instances, then the tail
+    assert best.instance_hours >= 3.0  # an hour of 3 instances, then the last requests' tail
+    # An SLO the full batch misses makes the oracle fill instances only as far as it allows.
+    strict = tier_of(scaling={"min": 1, "max": 10}, slo={"p90_latency_seconds": seconds * 0.8})
+    assert min(m.in_service for m in oracle(strict, requests).minutes) > 3
 
 
 def test_scenarios_have_their_shapes() -> None:
