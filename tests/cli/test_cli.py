@@ -304,3 +304,15 @@ def test_simulate_refuses_bad_arguments(args: list[str], message: str) -> None:
     result = run("simulate", *args)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_simulate_plots_demand_capacity_and_latency(tmp_path: Path) -> None:
+    image = tmp_path / "replay.png"
+    result = run("simulate", "--tier", "reasoning", "--scenario", "spike", "--plot", str(image))
+    assert result.returncode == 0, result.stderr
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    unwritable = run(
+        "simulate", "--tier", "reasoning", "--scenario", "spike", "--plot", str(tmp_path / "no" / "x.png")
+    )
+    assert unwritable.returncode == 2
+    assert "--plot: cannot write" in unwritable.stderr

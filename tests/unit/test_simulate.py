@@ -185,3 +185,22 @@ def test_bad_trace_files_name_the_line(tmp_path: Path, text: str, message: str) 
     trace.write_text(text)
     with pytest.raises(TraceError, match=message):
         load_trace(trace, input_tokens=1, output_tokens=1)
+
+
+def test_an_async_tier_at_zero_adds_an_instance_after_two_minutes_of_backlog() -> None:
+    tier = tier_of(endpoint="async", scaling={"min": 0, "max": 2, "backlog_per_instance": 4})
+    requests = [Request(3610 + k, 100, 50) for k in range(3)]  # three requests at t = 3610-3612 s
+    result = simulate(
+        tier,
+        requests,
+        policy(tier, calendar=flat(0, 2), startup_s=300, from_zero_cooldown_s=900),
+        duration_s=5400,
+    )
+    # Nothing is refused: the requests wait in the queue. The from-zero alarm needs two one-minute
+    # datapoints with a backlog (t = 3660 and 3720 s), then one instance serves 300 s later, at
+    # t = 4020 s: the minute ending then (index 66) is the first with an instance.
+    assert result.rejected == 0 and result.finished == 3
+    in_service = [m.in_service for m in result.minutes]
+    assert in_service[59] == 0  # the one deploy-time instance scaled in long before
+    assert in_service[65] == 0 and in_service[66] == 1
+    assert result.p50_s is not None and result.p50_s > 4020 - 3612
