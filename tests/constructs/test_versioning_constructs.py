@@ -163,3 +163,19 @@ def test_retention_rules_are_checked() -> None:
         ArtifactStore(stack(), "Store", retention=Retention(archive_after_days=400, expire_after_days=365))
     with pytest.raises(ValueError, match=r"retention\.keep_noncurrent_versions: must be 1-100"):
         ArtifactStore(stack(), "Store", retention=Retention(keep_noncurrent_versions=0))
+
+
+def test_a_linear_rollouts_execution_time_covers_every_step() -> None:
+    """Steps of 20% are five shifts, each followed by a bake: five bakes of 600 s and the
+    termination wait need more than 3,000 s."""
+    s = stack()
+    e = endpoint(s)
+    with pytest.raises(ValueError, match=r"longer than the waits \(3000 s\)"):
+        e.roll_out(
+            BlueGreen("linear", step_percent=20, bake_s=600, max_execution_s=2400),
+            rollback_alarms=[alarm(s, "A")],
+        )
+    e.roll_out(
+        BlueGreen("linear", step_percent=20, bake_s=600, max_execution_s=3600),
+        rollback_alarms=[alarm(s, "B")],
+    )
