@@ -152,9 +152,8 @@ class AlarmThresholds(_Strict):
 
 # A revision that still holds an example's placeholder (<commit>, {sha}, TODO) would deploy
 # whatever the Hub resolves it to, or fail at the first cold start.
-_PLACEHOLDER = re.compile(
-    r"[<>{}\s$]|^(todo|tbd|fixme|changeme|x+)$|^your[-_]|[-_]here$|^[A-Z0-9]*_[A-Z0-9_]*$", re.IGNORECASE
-)
+_PLACEHOLDER = re.compile(r"[<>{}\s$]|^(todo|tbd|fixme|changeme|x+)$|^your[-_]|[-_]here$", re.IGNORECASE)
+_SHOUTED = re.compile(r"^[A-Z0-9]*_[A-Z0-9_]*$")  # COMMIT_SHA: upper case only, release_v2 is fine
 # What a Hub revision may hold here: the registry's metadata accepts letters, digits and
 # _ . : / = + - @ only (a branch, a tag or a commit hash fits).
 _REVISION = re.compile(r"^[A-Za-z0-9_.:/=+@-]{1,200}$")
@@ -177,7 +176,7 @@ class Version(_Strict):
     def _not_placeholder(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        if _PLACEHOLDER.search(value) and not COMMIT.match(value):
+        if (_PLACEHOLDER.search(value) or _SHOUTED.match(value)) and not COMMIT.match(value):
             raise ValueError(
                 "looks like a placeholder; give the Hub commit hash (40 hex characters) the version "
                 "was tested with"
@@ -320,8 +319,8 @@ class ApiPrice(_Strict):
     source: str = Field(min_length=1)
 
 
-# Dated, sourced defaults. These prices change often: `cost` prints their dates; override
-# them (or add others) under `api_prices`.
+# Dated, sourced defaults. These prices change often: `cost` prints their dates. A spec's
+# `api_prices` replaces them all (repeat a default to keep it beside your own).
 DEFAULT_API_PRICES = {
     # DeepSeek's own API, deepseek-reasoner when it served DeepSeek-R1: cache-miss input and
     # output (api-docs.deepseek.com/quick_start/pricing-details-usd, the R1 launch table).
@@ -332,8 +331,9 @@ DEFAULT_API_PRICES = {
         as_of="2025-01-20",
         source="https://api-docs.deepseek.com/quick_start/pricing-details-usd (deepseek-reasoner = R1)",
     ),
-    # Amazon Bedrock, DeepSeek-R1, on-demand standard tier, US East (aws.amazon.com/bedrock/
-    # pricing, as listed in a public 2026 survey of Bedrock prices read on 2026-11-30).
+    # Amazon Bedrock, DeepSeek-R1, on-demand standard tier, US East: the price listed on
+    # aws.amazon.com/bedrock/pricing, read here from a public 2026 survey of that page on
+    # 2026-11-30 (the page itself was not reachable from here).
     "bedrock": ApiPrice(
         input_usd_per_million=1.35,
         output_usd_per_million=5.40,

@@ -80,6 +80,10 @@ def _tier_report(tier: TierPlan) -> dict[str, Any]:
             "shadow_at_min": versioning.shadow_monthly_at_min,
             "shadow_at_max": versioning.shadow_monthly_at_max,
             "per_rollout": versioning.rollout_cost,
+            "per_rollout_at_max": tier.rollout.cost_per_rollout_at_max if tier.rollout else None,
+            "rollout_extra_instances": (
+                [tier.rollout.extra_instances, tier.rollout.extra_instances_at_max] if tier.rollout else None
+            ),
             "weights_storage_per_month": versioning.storage_monthly,
             "retired_version_standard_per_month": versioning.retired_standard_monthly,
             "retired_version_archived_per_month": versioning.retired_archived_monthly,
@@ -128,11 +132,14 @@ def render_cost(plan: Plan) -> str:
         + (f"; no price for {', '.join(total['unpriced_tiers'])}" if total["unpriced_tiers"] else ""),
     ]
     budget = report["budget_per_month"]
-    if budget is not None:
+    if budget is not None and not [t for t in report["tiers"] if t["price_per_hour"] is not None]:
+        lines.append(f"Budget: {_money(budget)} a month; no tier has a price to compare with it")
+    elif budget is not None:
         compared = total["expected"] if total["expected"] is not None else total["at_max"]
         which = "expected" if total["expected"] is not None else "at max"
         verdict = "within it" if compared <= budget else "ABOVE it"
-        lines.append(f"Budget: {_money(budget)} a month; the {which} cost is {verdict}")
+        unpriced = " (priced tiers only)" if total["unpriced_tiers"] else ""
+        lines.append(f"Budget: {_money(budget)} a month; the {which} cost{unpriced} is {verdict}")
     lines.append(
         "API prices: "
         + "; ".join(f"{name} as of {p['as_of']} ({p['source']})" for name, p in report["api_prices"].items())
@@ -161,7 +168,11 @@ def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
             0, f"shadow {_money(versioning['shadow_at_min'])}-{_money(versioning['shadow_at_max'])}/month"
         )
     if versioning["per_rollout"] is not None:
-        extra.append(f"~{_money(versioning['per_rollout'])} per rollout")
+        low, high = versioning["rollout_extra_instances"]
+        extra.append(
+            f"a rollout runs {low}-{high} more instances: ~{_money(versioning['per_rollout'])}-"
+            f"{_money(versioning['per_rollout_at_max'])} each"
+        )
     if len(tier["versions"]) > 1:
         extra.append(
             f"{len(tier['versions'])} versions cost {_money(versioning['extra_at_min'], cents=None)}-"

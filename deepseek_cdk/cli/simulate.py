@@ -133,6 +133,8 @@ def plot(report: dict[str, Any], path: str) -> None:
         figure.savefig(Path(path))
     except OSError as err:
         raise TraceError(f"--plot: cannot write {path} ({err.strerror})") from None
+    except ValueError:
+        raise TraceError(f"--plot: matplotlib cannot write {path!r}; end it in .png, .svg or .pdf") from None
     finally:
         plt.close(figure)
 

@@ -1,15 +1,15 @@
 """What a tier's output tokens cost, and when self-hosting beats a hosted API.
 
 Per million output tokens (input tokens ride along, at the traffic's average lengths):
-- at a full batch: the instance price over the throughput estimate's tokens per hour, the
-  lowest cost an instance can reach;
+- at a full batch: the instance price over the throughput estimate's tokens per hour;
 - at the scaling target: over the tokens an instance serves where target tracking holds it,
   which is what a scaled fleet runs at;
 - at the traffic (`traffic` given): the expected monthly cost over the month's tokens.
 
 Break-even against an API priced `a` per output token (its input price folded in at the
 traffic's ratio): self-hosting costs max(F, m x V) a month for V output tokens, where F is the
-tier's cost at its scheduled min and m the cost per token at the scaling target. If a <= m
+tier's cost at its scheduled min (for a tier that scales to zero, one instance all month:
+steady traffic keeps one running) and m the cost per token at the scaling target. If a <= m
 the API is always cheaper; otherwise the two meet at V = F / a, and self-hosting is cheaper
 above it, up to what the tier's max capacity serves.
 """
@@ -74,7 +74,8 @@ def token_economics(
             and monthly_at_min is not None
             and per_output_token > per_token_at_target
         ):
-            break_even = monthly_at_min / per_output_token
+            floor = monthly_at_min if monthly_at_min > 0 else (price_per_hour or 0.0) * 730
+            break_even = floor / per_output_token
         apis.append(
             ApiComparison(
                 name=name,

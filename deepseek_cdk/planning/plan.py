@@ -375,8 +375,8 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
                 "staged": 0.0,
             }[share.role]
             per_month = (instance.price_per_hour or 0.0) * HOURS_PER_MONTH
-            # The live share is within the calendar's bounds already; the shadow's within its own.
-            expected = per_month * busy if share.role == "live" else min(max(low, per_month * busy), high)
+            # Each version within its own bounds: a variant never runs fewer than its floor.
+            expected = min(max(low, per_month * busy), high)
         priced.append(replace(v, monthly_at_min=low, monthly_at_max=high, monthly_expected=expected))
     versions = priced
     versioning = versioning_cost(
@@ -535,15 +535,18 @@ def _cost(price: float | None, versions: list[VersionPlan]) -> CostRange | None:
 def _rate_at_target(
     tier: Tier, target: ScalingTarget, throughput: Throughput, latency_at: Callable[[int], float]
 ) -> tuple[float, str]:
-    """Requests/s one instance (copy) serves where target tracking holds it."""
-    if tier.endpoint.queued:
-        return throughput.requests_per_second, "a full batch (the throughput estimate)"
+    """Requests/s one instance (copy) serves where target tracking holds it. An async tier's
+    backlog counts the requests being processed too, so a target below the batch keeps that
+    many in flight, and one above it a full batch with the rest waiting."""
     if target.metric == "invocations":
         return target.target / 60, f"the scaling target, {target.target:g} invocations a minute"
+    if tier.endpoint.queued and target.target >= tier.max_concurrency:
+        return throughput.requests_per_second, "a full batch (the throughput estimate)"
     in_flight = max(1, round(target.target))
     seconds = latency_at(in_flight)
+    what = "backlog target's" if tier.endpoint.queued else "scaling target's"
     return in_flight / seconds, (
-        f"the scaling target's {in_flight} requests in flight / {seconds:.1f} s each (Little's law; estimate)"
+        f"the {what} {in_flight} requests in flight / {seconds:.1f} s each (Little's law; estimate)"
     )
 
 

@@ -29,6 +29,7 @@ on cost.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -148,12 +149,13 @@ class Service:
         self._step, self._prefill = step, prefill
 
     def times(self, request: Request, batch: int) -> tuple[float, float]:
-        """(time to first token, total time) for `request` joining a batch of `batch`."""
-        context = min(self.context, request.input_tokens + request.output_tokens // 2)
-        first = self._prefill(min(request.input_tokens, self.context))
-        return first, first + request.output_tokens * self._step(
-            max(1, min(batch, self.batch)), -(-context // 256) * 256
-        )
+        """(time to first token, total time) for `request` joining a batch of `batch`; input
+        and output are cut at the context, as the engine would."""
+        tokens_in = min(request.input_tokens, self.context)
+        tokens_out = min(request.output_tokens, max(1, self.context - tokens_in))
+        context = min(self.context, tokens_in + tokens_out // 2)
+        step = self._step(max(1, min(batch, self.batch)), -(-context // 256) * 256)
+        return self._prefill(tokens_in), self._prefill(tokens_in) + tokens_out * step
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ class _Replay:
         self.queued_kind = tier.endpoint.queued
         self.per_component = tier.endpoint.per_component
         self.requests = requests
+        self.arrival_times = sorted(r.arrival_s for r in requests)
         self.slo_s = slo_s
         self.instances: list[_Instance] = []
         self.backlog: deque[tuple[Request, float]] = deque()  # async: SageMaker's queue
@@ -194,7 +197,8 @@ class _Replay:
         self.rejected_by_minute: dict[int, int] = {}
         self.arrivals_by_minute: dict[int, int] = {}
         self.timed_out = 0
-        self.snapshots: list[tuple[int, int, int]] = []  # per minute: in service, starting, queued
+        # Per minute: in service, starting, queued, and how long the oldest queued request has waited.
+        self.snapshots: list[tuple[int, int, int, float]] = []
 
     # -- capacity
     def in_service(self, now: float) -> list[_Instance]:
@@ -278,14 +282,16 @@ class _Replay:
         on_tick: Callable[[float], None],
         progress: Callable[[float], None] | None = None,
     ) -> None:
-        for request in self.requests:
-            self.push(request.arrival_s, request)
+        # Ticks first: at the same moment, capacity a tick adds is there for the arrivals.
         for tick in range(TICK_S, int(duration_s) + TICK_S, TICK_S):
             self.push(float(tick), None)
+        for request in self.requests:
+            self.push(request.arrival_s, request)
         last = 0.0
         while self.events:
             now, _, event = heapq.heappop(self.events)
-            self.instance_seconds += (now - last) * len(self.instances)
+            # Billing covers the replayed window only.
+            self.instance_seconds += (min(now, duration_s) - min(last, duration_s)) * len(self.instances)
             last = now
             if isinstance(event, Request):
                 minute = int(now // 60)
@@ -298,21 +304,26 @@ class _Replay:
                     self.pull(now)
             elif now <= duration_s:
                 if int(now) % 60 == 0:  # the minute that ends now, before this tick changes it
-                    queued = len(self.backlog) + sum(len(i.queue) for i in self.instances)
+                    waiting = [*self.backlog, *(entry for i in self.instances for entry in i.queue)]
+                    oldest = max((now - arrived for _, arrived in waiting), default=0.0)
                     ready = len(self.in_service(now))
-                    self.snapshots.append((ready, self.desired() - ready, queued))
+                    self.snapshots.append((ready, self.desired() - ready, len(waiting), oldest))
                 on_tick(now)
-                if progress is not None and int(now) % 3600 == 0:
-                    progress(now / duration_s)
+                if progress is not None and (int(now) % 3600 == 0 or now >= duration_s):
+                    progress(min(1.0, now / duration_s))
 
     def result(self, price_per_hour: float | None) -> SimResult:
         minutes = []
         out_of_slo = 0
-        for minute, (ready, starting, queued) in enumerate(self.snapshots):
+        for minute, (ready, starting, queued, oldest_wait) in enumerate(self.snapshots):
             finished = self.minute_latencies.get(minute, [])
             p90 = _quantile(finished, 0.9)
             rejected = self.rejected_by_minute.get(minute, 0)
-            missed = bool(rejected) or (self.slo_s is not None and p90 is not None and p90 > self.slo_s)
+            # Out of SLO: a failed request, finished requests too slow, or one still waiting longer.
+            late = self.slo_s is not None and (
+                (p90 is not None and p90 > self.slo_s) or oldest_wait > self.slo_s
+            )
+            missed = bool(rejected) or late
             out_of_slo += missed
             minutes.append(
                 MinuteStats(
@@ -409,7 +420,8 @@ def oracle(tier: TierPlan, requests: Sequence[Request], *, duration_s: float | N
 def _fullest_batch(
     service: Service, requests: Sequence[Request], slo_s: float | None, *, queued: bool
 ) -> int:
-    """The most requests in flight per instance whose average request still meets the SLO."""
+    """The most requests in flight per instance whose average request still meets the SLO
+    (the full batch when even one request alone misses it)."""
     if queued or slo_s is None or not requests:
         return service.batch
     average = Request(
@@ -418,7 +430,8 @@ def _fullest_batch(
         round(statistics.fmean(r.output_tokens for r in requests)),
     )
     fitting = [k for k in range(1, service.batch + 1) if service.times(average, k)[1] <= slo_s]
-    return max(fitting, default=1)
+    # No batch meets the SLO: nothing will, so the cheapest (fullest) instance is the bound.
+    return max(fitting, default=service.batch)
 
 
 class _ScalingState:
@@ -480,21 +493,25 @@ class _ScalingState:
 
     def _metric(self, replay: _Replay, ready: list[_Instance], now: float) -> float:
         metric = self.policy.metric
+        per = max(1, len(ready))
         if metric == "backlog":
-            return len(replay.backlog) / max(1, len(ready))
+            # ApproximateBacklogSize counts the requests being processed and those waiting.
+            return (len(replay.backlog) + sum(i.running for i in ready)) / per
         if metric == "invocations":
-            minute = int((now - 1) // 60)
-            return replay.arrivals_by_minute.get(minute, 0) / max(1, len(ready))
-        return sum(i.outstanding for i in ready) / max(1, len(ready))
+            # Invocations in the minute up to now (a one-minute metric), per instance.
+            times = replay.arrival_times
+            return (bisect.bisect_right(times, now) - bisect.bisect_right(times, now - 60)) / per
+        return sum(i.outstanding for i in ready) / per
 
     def _from_zero(self, replay: _Replay, now: float, high: int) -> None:
-        """A tier at zero: +1 on the from-zero alarm, then a cold start's cooldown."""
+        """A tier at zero: +1 on the from-zero alarm, then a cold start's cooldown. The alarm
+        reads the last minute only: failures while a copy was starting do not count later."""
+        rejected = sum(replay.rejected_by_minute.values())
+        failed_this_minute, self.rejected_seen = rejected > self.rejected_seen, rejected
         if replay.desired() > 0 or high == 0:
             self.zero_points.clear()
             return
-        rejected = sum(replay.rejected_by_minute.values())
-        waiting = bool(replay.backlog) if replay.queued_kind else rejected > self.rejected_seen
-        self.rejected_seen = rejected
+        waiting = bool(replay.backlog) if replay.queued_kind else failed_this_minute
         self.zero_points.append(waiting)
         if (
             len(self.zero_points) == self.zero_points.maxlen

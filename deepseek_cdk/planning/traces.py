@@ -23,15 +23,21 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 SECONDS_PER_DAY = 24 * 3600
 GOLDEN = (math.sqrt(5) - 1) / 2  # spreads the kept fraction evenly over the requests
 AZURE_COLUMNS = ["TIMESTAMP", "ContextTokens", "GeneratedTokens"]
 RATE_COLUMNS = ["minute", "requests"]
+MAX_TOKENS = 10_000_000  # per request: far beyond any context; bigger is a broken file
+MAX_REQUESTS = 5_000_000  # a replay's memory stays within a few GB
+MAX_SCALE = 1000
+# `2023-11-16 18:15:46.6805900`: seconds with up to 7 decimals, optionally Z or an offset.
+TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 class TraceError(ValueError):
@@ -78,7 +84,7 @@ def load_trace(
     """Read a trace file (either layout); a bad line raises TraceError naming it."""
     file = Path(path)
     try:
-        lines = file.read_text(encoding="utf-8").splitlines()
+        lines = file.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as err:
         raise TraceError(f"{file}: cannot read the trace ({err})") from None
     rows = list(csv.reader(lines))
@@ -101,10 +107,31 @@ def load_trace(
     return scaled(requests, scale)
 
 
+def _timestamp(file: Path, number: int, value: str) -> datetime:
+    """A TIMESTAMP as UTC: fractions beyond microseconds dropped, an offset applied."""
+    match = TIMESTAMP.match(value.strip())
+    if match is None:
+        raise TraceError(
+            f"{file}:{number}: TIMESTAMP {value!r} is not a date and time like 2023-11-16 18:15:46.6805900"
+        )
+    whole, fraction, zone = match.groups()
+    try:
+        when = datetime.fromisoformat(f"{whole}.{(fraction or '0')[:6]:0<6}")
+        if zone:
+            when = datetime.fromisoformat(f"{when.isoformat()}{'+00:00' if zone == 'Z' else zone}")
+    except ValueError:
+        raise TraceError(f"{file}:{number}: TIMESTAMP {value!r} is not a valid date and time") from None
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
 def scaled(requests: list[Request], scale: float) -> list[Request]:
     """`requests` fitted by `scale` (see the module's docstring)."""
-    if not scale > 0:
-        raise TraceError(f"--scale: must be above 0 (got {scale:g})")
+    if not 0 < scale <= MAX_SCALE:
+        raise TraceError(f"--scale: must be above 0 and at most {MAX_SCALE} (got {scale:g})")
+    if len(requests) * scale > MAX_REQUESTS:
+        raise TraceError(
+            f"the replay would hold {len(requests) * scale:,.0f} requests; at most {MAX_REQUESTS:,}"
+        )
     whole, fraction = divmod(scale, 1)
     out = []
     for i, request in enumerate(requests):
@@ -123,10 +150,7 @@ def _azure(file: Path, rows: Iterable[list[str]]) -> list[Request]:
             raise TraceError(
                 f"{file}:{number}: expected 3 columns {','.join(AZURE_COLUMNS)} (got {len(row)})"
             )
-        try:
-            when = datetime.fromisoformat(row[0].strip()[:26])
-        except ValueError:
-            raise TraceError(f"{file}:{number}: TIMESTAMP {row[0]!r} is not a date and time") from None
+        when = _timestamp(file, number, row[0])
         tokens_in, tokens_out = (
             _count(file, number, "ContextTokens", row[1]),
             _count(file, number, "GeneratedTokens", row[2]),
@@ -152,6 +176,8 @@ def _per_minute(
         if minute != len(per_minute):
             raise TraceError(f"{file}:{number}: minute {minute} out of order; expected {len(per_minute)}")
         per_minute.append(_count(file, number, "requests", row[1]))
+    if sum(per_minute) > MAX_REQUESTS:
+        raise TraceError(f"{file}: {sum(per_minute):,.0f} requests; a replay holds at most {MAX_REQUESTS:,}")
     return _spread(per_minute, input_tokens, output_tokens)
 
 
@@ -160,8 +186,8 @@ def _count(file: Path, number: int, column: str, value: str) -> int:
         count = int(value.strip())
     except ValueError:
         raise TraceError(f"{file}:{number}: {column} {value!r} is not a whole number") from None
-    if count < 0:
-        raise TraceError(f"{file}:{number}: {column} must be 0 or more (got {count})")
+    if not 0 <= count <= MAX_TOKENS:
+        raise TraceError(f"{file}:{number}: {column} must be 0-{MAX_TOKENS:,} (got {count})")
     return count
 
 

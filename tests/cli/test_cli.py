@@ -316,3 +316,24 @@ def test_simulate_plots_demand_capacity_and_latency(tmp_path: Path) -> None:
     )
     assert unwritable.returncode == 2
     assert "--plot: cannot write" in unwritable.stderr
+
+
+def test_cost_shows_the_rollout_figures_the_plan_prints() -> None:
+    from deepseek_cdk.planning import build_plan
+    from deepseek_cdk.spec import load_deployment
+
+    path = "deployments/examples/canary-with-shadow.yaml"
+    rollout = build_plan(load_deployment(ROOT / path)).tier("chat").rollout
+    assert rollout is not None
+    instances = f"{rollout.extra_instances}-{rollout.extra_instances_at_max} more instances"
+    dollars = f"~${rollout.cost_per_rollout:,.0f}-${rollout.cost_per_rollout_at_max:,.0f}"
+    cost, plan = run("cost", path).stdout, run("plan", path).stdout
+    assert f"a rollout runs {instances}: {dollars} each" in cost
+    assert f"a rollout runs {instances} (at the tier's min-max)" in plan
+    assert f"{dollars} per rollout (estimate)" in plan
+
+
+def test_a_budget_with_no_priced_tier_is_not_called_within_it() -> None:
+    out = run("cost", "deployments/examples/r1-full.yaml").stdout
+    assert "no tier has a price to compare with it" in out
+    assert "within it" not in out

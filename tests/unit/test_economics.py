@@ -53,9 +53,10 @@ def test_break_even_against_an_api() -> None:
     assert dear.monthly_at_traffic == pytest.approx(0.1 * 1000 * 730 * 3600 * 25e-6)
 
 
-def test_a_tier_at_zero_breaks_even_at_once_and_an_unknown_price_says_so() -> None:
+def test_a_tier_at_zero_breaks_even_on_one_instance_and_an_unknown_price_says_so() -> None:
+    # Steady traffic keeps one instance of a scale-to-zero tier running: $1 x 730 h to pay back.
     (_, dear) = economics(monthly_at_min=0.0).apis
-    assert dear.break_even_tokens_per_month == 0
+    assert dear.break_even_tokens_per_month == pytest.approx(730 / 25e-6)
     unknown = economics(price_per_hour=None, monthly_at_min=None, monthly_expected=None)
     assert (unknown.per_million_at_target, unknown.per_million_at_traffic) == (None, None)
     assert all(api.break_even_tokens_per_month is None for api in unknown.apis)

@@ -124,10 +124,14 @@ def test_the_oracle_provisions_the_minutes_work_as_full_as_the_slo_allows_withou
     best = oracle(tier, requests)
     assert {m.in_service for m in best.minutes} == {math.ceil(per_minute * seconds / 60 / 8)} == {3}
     assert best.cost == pytest.approx(best.instance_hours * tier.cost.price_per_hour)
-    assert best.instance_hours >= 3.0  # an hour of 3 instances, then the last requests' tail
+    assert best.instance_hours == pytest.approx(3.0)  # an hour of 3 instances: billing stops at the end
     # An SLO the full batch misses makes the oracle fill instances only as far as it allows.
-    strict = tier_of(scaling={"min": 1, "max": 10}, slo={"p90_latency_seconds": seconds * 0.8})
+    _, alone = service.times(Request(0, 100, 100), 1)
+    strict = tier_of(scaling={"min": 1, "max": 10}, slo={"p90_latency_seconds": (alone + seconds) / 2})
     assert min(m.in_service for m in oracle(strict, requests).minutes) > 3
+    # An SLO no batch meets leaves the oracle at the full batch: still the cheapest bound.
+    hopeless = tier_of(scaling={"min": 1, "max": 10}, slo={"p90_latency_seconds": alone / 2})
+    assert {m.in_service for m in oracle(hopeless, requests).minutes} == {3}
 
 
 def test_scenarios_have_their_shapes() -> None:
@@ -176,7 +180,15 @@ def test_an_azure_trace_reads_times_and_tokens(tmp_path: Path) -> None:
             ":3: TIMESTAMP goes back in time",
         ),
         ("minute,requests\n0,5\n2,5\n", ":3: minute 2 out of order; expected 1"),
-        ("minute,requests\n0,-1\n", ":2: requests must be 0 or more"),
+        ("minute,requests\n0,-1\n", ":2: requests must be 0-10,000,000 \\(got -1\\)"),
+        (
+            "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,1," + "9" * 400 + "\n",
+            ":2: GeneratedTokens must be 0-10,000,000",
+        ),
+        (
+            "TIMESTAMP,ContextTokens,GeneratedTokens\n16/11/2023 18:15,1,2\n",
+            ":2: TIMESTAMP '16/11/2023 18:15' is not",
+        ),
         ("minute,requests\n", "no requests after the header"),
     ],
 )
@@ -204,3 +216,104 @@ def test_an_async_tier_at_zero_adds_an_instance_after_two_minutes_of_backlog() -
     assert in_service[59] == 0  # the one deploy-time instance scaled in long before
     assert in_service[65] == 0 and in_service[66] == 1
     assert result.p50_s is not None and result.p50_s > 4020 - 3612
+
+
+def test_a_trace_with_a_bom_windows_line_ends_and_time_zones_reads(tmp_path: Path) -> None:
+    trace = tmp_path / "zones.csv"
+    trace.write_bytes(
+        "\ufeffTIMESTAMP,ContextTokens,GeneratedTokens\r\n"
+        "2023-11-16 18:15:46.6805900+01:00,374,44\r\n"
+        "2023-11-16 17:15:50Z,396,109\r\n".encode()
+    )
+    first, second = load_trace(trace, input_tokens=1, output_tokens=1)
+    assert first.arrival_s == 0.0
+    assert second.arrival_s == pytest.approx(50 - 46.68059)
+
+
+def test_scale_is_bounded() -> None:
+    base = [Request(0.0, 1, 1)]
+    for bad in (float("inf"), float("nan"), 1001):
+        with pytest.raises(TraceError, match="--scale: must be above 0 and at most 1000"):
+            scaled(base, bad)
+
+
+def test_the_invocations_metric_counts_the_last_minute() -> None:
+    """30 requests a minute on one instance read as 30 invocations a minute: a target of 25
+    scales out, one of 35 does not."""
+    tier = tier_of(scaling={"min": 1, "max": 4, "metric": "invocations", "target": 25})
+    requests = every(2, 0, 1800, tokens_out=20)
+    out = simulate(tier, requests, policy(tier, calendar=flat(1, 4), high_resolution=False))
+    assert max(m.in_service for m in out.minutes) > 1
+    stays = simulate(tier, requests, policy(tier, calendar=flat(1, 4), high_resolution=False, target=35))
+    assert {m.in_service for m in stays.minutes} == {1}
+
+
+def test_the_backlog_metric_counts_the_requests_being_processed() -> None:
+    """An async instance running 8 requests with none waiting has a backlog of 8: a target
+    of 4 adds a second instance."""
+    tier = tier_of(endpoint="async", scaling={"min": 1, "max": 2, "backlog_per_instance": 4})
+    service = Service(tier)
+    _, seconds = service.times(Request(0, 100, 100), 8)
+    requests = every(seconds / 8, 0, 1800)  # keeps the batch of 8 busy
+    result = simulate(tier, requests, policy(tier, calendar=flat(1, 2)))
+    assert max(m.in_service for m in result.minutes) == 2
+
+
+def test_scale_in_waits_for_its_cooldown_after_the_datapoints() -> None:
+    """Four instances busy for 30 minutes, two instances' worth until minute 50, then nothing.
+    The first scale-in (to 2) comes after 15 minutes of low datapoints; the second is ready by
+    its datapoints at minute 65 but waits for the 30-minute cooldown."""
+    tier = tier_of(scaling={"min": 1, "max": 4, "scale_in_cooldown_seconds": 1800})
+    service = Service(tier)
+    _, seconds = service.times(Request(0, 100, 100), 8)
+    load = every(seconds / 30, 0, 1800) + every(seconds / 10, 1800, 3000)
+    result = simulate(
+        tier, load, policy(tier, calendar=flat(1, 4), scale_in_cooldown_s=1800), duration_s=3 * 3600
+    )
+    counts = [m.in_service for m in result.minutes]
+    drops = [minute for minute in range(31, len(counts)) if counts[minute] < counts[minute - 1]]
+    assert len(drops) == 2, counts
+    first, second = drops
+    assert counts[first] == 2 and counts[second] == 1
+    assert second - first >= 30  # without the cooldown it would come about 15 minutes earlier
+
+
+def test_between_the_margin_and_the_target_nothing_scales_in() -> None:
+    """A metric at 95% of the target is above the scale-in alarm's 90%: no scale-in."""
+    tier = tier_of(scaling={"min": 1, "max": 4, "metric": "invocations", "target": 20})
+    requests = every(60 / 19, 0, 7200, tokens_out=20)  # 19 a minute: 95% of 20
+    result = simulate(tier, requests, policy(tier, calendar=flat(1, 4), high_resolution=False))
+    assert {m.in_service for m in result.minutes} == {1}
+
+
+def test_the_oracle_serves_requests_that_arrive_on_a_minute_boundary() -> None:
+    tier = tier_of(endpoint="inference-components", scaling={"min": 0, "max": 2})
+    requests = [Request(600.0 * k, 100, 50) for k in range(1, 6)]
+    best = oracle(tier, requests)
+    assert best.rejected == 0 and best.finished == 5
+
+
+def test_a_request_still_waiting_past_the_slo_puts_its_minutes_out_of_slo() -> None:
+    tier = tier_of(endpoint="async", scaling={"min": 0, "max": 1, "backlog_per_instance": 4})
+    requests = [Request(3610, 100, 50)]
+    result = simulate(
+        tier,
+        requests,
+        policy(tier, calendar=flat(0, 1), startup_s=1800, from_zero_cooldown_s=3600),
+        duration_s=2 * 3600,
+    )
+    # Async SLO: the oldest-request alarm, 1,800 s by default. The request waits 2 minutes for
+    # the alarm and 1,800 s for the instance: past 1,800 s of waiting, each minute is late.
+    assert result.minutes_out_of_slo >= 2
+
+
+def test_billing_stops_at_the_end_of_the_replay() -> None:
+    tier = tier_of(scaling={"min": 1, "max": 4})
+    calendar = CapacityCalendar(
+        (CapacitySegment(0, 59, 1, 4), CapacitySegment(59, MINUTES_PER_WEEK, 4, 4)), ()
+    )
+    result = simulate(
+        tier, every(600, 0, 3600), policy(tier, calendar=calendar, startup_s=1800), duration_s=3600
+    )
+    # One instance for the hour, three more requested at minute 59 for its last minute.
+    assert result.instance_hours == pytest.approx(1 + 3 / 60, abs=0.01)

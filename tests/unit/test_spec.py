@@ -351,3 +351,8 @@ def test_a_tier_holds_at_most_ten_versions() -> None:
     versions = [{"name": f"v{i}", "weight": 10 if i < 10 else 0} for i in range(11)]
     (line,) = problems(spec(versions=versions))
     assert line == "tiers[0].versions: real-time tiers serve at most 10 version(s) at a time (got 11)"
+
+
+@pytest.mark.parametrize("revision", ["release_v2", "fp8_dynamic", "v1.0", "main", "refs/pr/3"])
+def test_real_branch_and_tag_names_are_revisions(revision: str) -> None:
+    assert parse_deployment(spec(versions=[{"name": "v1", "revision": revision}]))
