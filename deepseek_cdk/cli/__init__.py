@@ -3,13 +3,15 @@
     deepseek-cdk plan [FILE] [--json]     the resolved plan: instances, scaling, alarms, cost
     deepseek-cdk cost [FILE] [--json]     what each tier and version costs, per token and
                                           against hosted APIs
+    deepseek-cdk preflight [FILE]         what would stop a deploy: quotas, bootstrap, weights
+                                          (AWS calls with your credentials; boto3)
     deepseek-cdk simulate [FILE] --tier NAME (--trace CSV | --scenario NAME)
                  [--scale X] [--startup-seconds N] [--plot PNG] [--json]
                                           replay traffic through the tier's scaling rules
 
 Reads the spec and the planner only: it never imports aws_cdk or boto3, so it answers
-quickly and runs without Node. Exit codes: 0 success, 2 the spec, the plan or a trace has a
-problem.
+quickly and runs without Node; `preflight` alone calls AWS. Exit codes: 0 success, 1 a
+preflight check failed or AWS refused, 2 the spec, the plan or a trace has a problem.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from deepseek_cdk.planning import Plan, build_plan
 from deepseek_cdk.planning.traces import SCENARIOS, TraceError
 from deepseek_cdk.spec import SpecError, load_deployment
 
+EXIT_FAILED = 1
 EXIT_SPEC_ERROR = 2
 
 __all__ = ["main", "render_cost", "render_plan"]
@@ -41,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = commands.add_parser(name, help=help_text)
         command.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
         command.add_argument("--json", action="store_true", help="print JSON instead of text")
+    check = commands.add_parser("preflight", help="check quotas, bootstrap and weights before a deploy")
+    check.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
     replay = commands.add_parser(
         "simulate", help="replay traffic through a tier's scaling rules and an oracle"
     )
@@ -65,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "simulate":
         return _simulate(plan, args)
+    if args.command == "preflight":
+        return _preflight(plan)
     if args.command == "cost":
         print(json.dumps(cost_report(plan), indent=2) if args.json else render_cost(plan))
     else:
@@ -102,3 +109,16 @@ def _simulate(plan: Plan, args: argparse.Namespace) -> int:
         return EXIT_SPEC_ERROR
     print(json.dumps(report, indent=2) if args.json else simulation.render_simulation(report))
     return 0
+
+
+def _preflight(plan: Plan) -> int:
+    from deepseek_cdk.ops.aws import AwsProblem, Clients
+    from deepseek_cdk.ops.preflight import preflight, render_checks
+
+    try:
+        checks = preflight(plan, Clients(plan.region))
+    except AwsProblem as problem:
+        print(f"deepseek-cdk: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    print(render_checks(checks))
+    return EXIT_FAILED if any(c.status == "fail" for c in checks) else 0

@@ -111,7 +111,7 @@ class ModelRegistry(Construct):
             ),
         )
         package.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-        package.add_dependency(self.group)
+        package.node.add_dependency(self.group)
         self.packages[version] = package
         return package
 

@@ -1,6 +1,7 @@
 """`deepseek-cdk plan` through a subprocess, as users run it: output, JSON, exit codes."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -337,3 +338,31 @@ def test_a_budget_with_no_priced_tier_is_not_called_within_it() -> None:
     out = run("cost", "deployments/examples/r1-full.yaml").stdout
     assert "no tier has a price to compare with it" in out
     assert "within it" not in out
+
+
+def test_preflight_without_credentials_says_so_in_one_line(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "deepseek_cdk.cli",
+            "preflight",
+            "deployments/examples/canary-with-shadow.yaml",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("deepseek-cdk: no AWS credentials: set AWS_PROFILE")
