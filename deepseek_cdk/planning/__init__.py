@@ -2,7 +2,6 @@
 
 from deepseek_cdk.planning.alarms import AlarmPlan
 from deepseek_cdk.planning.plan import (
-    HOURS_PER_MONTH,
     CostRange,
     MonitoringPlan,
     Plan,
@@ -14,6 +13,7 @@ from deepseek_cdk.planning.plan import (
     build_plan,
 )
 from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
+from deepseek_cdk.planning.units import HOURS_PER_MONTH
 from deepseek_cdk.planning.versions import VersionPlan
 
 __all__ = [

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from deepseek_cdk.planning.units import HOURS_PER_MONTH, SECONDS_PER_MONTH
 from deepseek_cdk.spec import ApiPrice
 
-SECONDS_PER_MONTH = 730 * 3600
 MILLION = 1_000_000
 
 
@@ -74,7 +74,7 @@ def token_economics(
             and monthly_at_min is not None
             and per_output_token > per_token_at_target
         ):
-            floor = monthly_at_min if monthly_at_min > 0 else (price_per_hour or 0.0) * 730
+            floor = monthly_at_min if monthly_at_min > 0 else (price_per_hour or 0.0) * HOURS_PER_MONTH
             break_even = floor / per_output_token
         apis.append(
             ApiComparison(

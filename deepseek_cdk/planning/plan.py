@@ -36,6 +36,7 @@ from deepseek_cdk.planning.throughput import (
     lengths,
     request_seconds,
 )
+from deepseek_cdk.planning.units import HOURS_PER_MONTH
 from deepseek_cdk.planning.versions import (
     CAPTURE_PREFIX,
     RetentionPlan,
@@ -48,7 +49,6 @@ from deepseek_cdk.planning.versions import (
 )
 from deepseek_cdk.spec import ApiPrice, Deployment, Schedule, SpecError, Tier, TrafficProfile
 
-HOURS_PER_MONTH = 730
 DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
 # One copy per instance uses all its GPUs; it reserves half the host memory and leaves the
 # rest to the OS and SageMaker's agents.

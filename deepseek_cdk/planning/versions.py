@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from deepseek_cdk.catalog.storage import GLACIER_IR_PER_GB_MONTH, STANDARD_PER_GB_MONTH
 from deepseek_cdk.planning.capacity import CapacityPlan, VersionCapacity
 from deepseek_cdk.planning.schedules import capacity_calendar
+from deepseek_cdk.planning.units import HOURS_PER_MONTH
 from deepseek_cdk.spec import COMMIT, Schedule
 
-HOURS_PER_MONTH = 730
 MODELS_PREFIX = "models/"  # models/<tier>/<version>/: weights, versioned, under the retention rules
 CAPTURE_PREFIX = "capture/"  # capture/<tier>/: data capture of requests and answers
 
