@@ -32,6 +32,7 @@ from deepseek_cdk.planning.traces import SCENARIOS, Request, scenario
 from deepseek_cdk.spec import parse_deployment
 
 STARTUP_S = 300
+PEAK_RPS = 1.5
 NAIVE_TARGET = 10.0  # invocations per instance a minute, a guess of the kind examples use
 SPEC = {
     "name": "bench",
@@ -46,7 +47,7 @@ SPEC = {
             "scaling": {"min": 1, "max": 12},
         }
     ],
-    "traffic": {"chat": {"peak_rps": 1.5, "avg_input_tokens": 1155, "avg_output_tokens": 211}},
+    "traffic": {"chat": {"peak_rps": PEAK_RPS, "avg_input_tokens": 1155, "avg_output_tokens": 211}},
 }
 
 
@@ -78,7 +79,7 @@ def main() -> None:
         scale_out_cooldown_s=300,
         scale_in_cooldown_s=300,
     )
-    peak = SPEC["traffic"]["chat"]["peak_rps"]  # type: ignore[index]
+    peak = PEAK_RPS
     traffic: dict[str, list[Request]] = {
         name: scenario(name, peak_rps=peak, input_tokens=1155, output_tokens=211) for name in SCENARIOS
     }
