@@ -130,9 +130,10 @@ class RealtimeTier(TierResources):
                 else None
             ),
         )
-        # The endpoint name carries the instance type (planning.plan.endpoint_name), so a new
-        # instance type replaces the endpoint and these targets with it instead of an update
-        # that SageMaker would refuse while a variant is registered for autoscaling.
+        # The endpoint name carries the instance type and the variant count
+        # (planning.plan.endpoint_name), so a new instance type, or a variant added or removed,
+        # replaces the endpoint and these targets with it instead of an update that SageMaker
+        # would refuse while a variant is registered for autoscaling.
         self.scaling = [schedule(track(self._scaling(v), tier.scaling), tier.scaling, v) for v in live] + (
             [track(self._scaling(shadow), tier.scaling)] if shadow else []
         )
@@ -148,12 +149,11 @@ class RealtimeTier(TierResources):
         roll_out(self, tier)
 
     def _variant(self, share: VersionCapacity, weight: float) -> Variant:
-        assert share.slot is not None, "a serving version has a slot"
-        return Variant(share.slot, self.models[share.version].model_name, weight, share.initial)
+        return Variant(slot(share), self.models[share.version].model_name, weight, share.initial)
 
     def _scaling(self, share: VersionCapacity) -> CapacityScaling:
         return self.endpoint.auto_scale_instance_count(
-            variant=share.slot, min_capacity=share.min, max_capacity=share.max
+            variant=slot(share), min_capacity=share.min, max_capacity=share.max
         )
 
 
@@ -183,12 +183,11 @@ class AsyncTier(TierResources):
         )
         self.requests, self.responses, self.failures = requests, responses, failures
         (version,) = tier.capacity.live
-        assert version.slot is not None, "a live version has a slot"
         self.endpoint = AsyncEndpoint(
             self,
             "Endpoint",
             model_name=self.models[version.version].model_name,
-            variant_name=version.slot,
+            variant_name=slot(version),
             hosting=hosting_of(tier),
             output=self.responses,
             failure=self.failures,
@@ -316,7 +315,7 @@ def tier_summary(tier: TierPlan) -> str:
         f"${tier.cost.monthly_at_min:,.0f}-${tier.cost.monthly_at_max:,.0f} a month (scheduled min-max)"
         + (
             f", ${tier.cost.monthly_expected:,.0f} expected at the traffic"
-            if tier.cost.monthly_expected
+            if tier.cost.monthly_expected is not None
             else ""
         )
         if tier.cost
