@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGION
+from deepseek_cdk.cli.money import money
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
 
 MILLION = 1_000_000
@@ -127,19 +128,19 @@ def render_cost(plan: Plan) -> str:
     total = report["total"]
     lines += [
         "",
-        f"Total: {_money(total['at_min'])} at min, {_money(total['expected'])} expected, "
-        f"{_money(total['at_max'])} at max"
+        f"Total: {money(total['at_min'])} at min, {money(total['expected'])} expected, "
+        f"{money(total['at_max'])} at max"
         + (f"; no price for {', '.join(total['unpriced_tiers'])}" if total["unpriced_tiers"] else ""),
     ]
     budget = report["budget_per_month"]
     if budget is not None and not [t for t in report["tiers"] if t["price_per_hour"] is not None]:
-        lines.append(f"Budget: {_money(budget)} a month; no tier has a price to compare with it")
+        lines.append(f"Budget: {money(budget)} a month; no tier has a price to compare with it")
     elif budget is not None:
         compared = total["expected"] if total["expected"] is not None else total["at_max"]
         which = "expected" if total["expected"] is not None else "at max"
         verdict = "within it" if compared <= budget else "ABOVE it"
         unpriced = " (priced tiers only)" if total["unpriced_tiers"] else ""
-        lines.append(f"Budget: {_money(budget)} a month; the {which} cost{unpriced} is {verdict}")
+        lines.append(f"Budget: {money(budget)} a month; the {which} cost{unpriced} is {verdict}")
     lines.append(
         "API prices: "
         + "; ".join(f"{name} as of {p['as_of']} ({p['source']})" for name, p in report["api_prices"].items())
@@ -156,35 +157,35 @@ def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
     rows = [(_version_label(v), v) for v in tier["versions"]] + [("tier", tier["monthly"])]
     for label, v in rows:
         lines.append(
-            f"  {label:<24}{_money(v['at_min']):>12}{_money(v['expected']):>12}{_money(v['at_max']):>12}"
+            f"  {label:<24}{money(v['at_min']):>12}{money(v['expected']):>12}{money(v['at_max']):>12}"
         )
     versioning = tier["versioning"]
     stored = versioning["weights_storage_per_month"]
     extra = [
-        f"S3 weights {_money(stored, cents=True)}/month" if stored else "weights from the Hub, none stored"
+        f"S3 weights {money(stored, cents=True)}/month" if stored else "weights from the Hub, none stored"
     ]
     if versioning["shadow_at_min"] is not None:
         extra.insert(
-            0, f"shadow {_money(versioning['shadow_at_min'])}-{_money(versioning['shadow_at_max'])}/month"
+            0, f"shadow {money(versioning['shadow_at_min'])}-{money(versioning['shadow_at_max'])}/month"
         )
     if versioning["per_rollout"] is not None:
         low, high = versioning["rollout_extra_instances"]
         extra.append(
-            f"a rollout runs {low}-{high} more instances: ~{_money(versioning['per_rollout'])}-"
-            f"{_money(versioning['per_rollout_at_max'])} each"
+            f"a rollout runs {low}-{high} more instances: ~{money(versioning['per_rollout'])}-"
+            f"{money(versioning['per_rollout_at_max'])} each"
         )
     if len(tier["versions"]) > 1:
         extra.append(
-            f"{len(tier['versions'])} versions cost {_money(versioning['extra_at_min'], cents=None)}-"
-            f"{_money(versioning['extra_at_max'], cents=None)}/month more than one"
+            f"{len(tier['versions'])} versions cost {money(versioning['extra_at_min'], cents=None)}-"
+            f"{money(versioning['extra_at_max'], cents=None)}/month more than one"
         )
     lines.append(f"  versioning: {'; '.join(extra)}")
     per_million, tokens = tier["per_million_output_tokens"], tier["tokens_per_request"]
     lines.append(
         f"  per million output tokens ({tokens['input']} in / {tokens['output']} out per request): "
-        f"{_money(per_million['at_full_batch'], cents=True)} at a full batch, "
-        f"{_money(per_million['at_scaling_target'], cents=True)} at the scaling target, "
-        f"{_money(per_million['at_traffic'], cents=True)} at the traffic"
+        f"{money(per_million['at_full_batch'], cents=True)} at a full batch, "
+        f"{money(per_million['at_scaling_target'], cents=True)} at the scaling target, "
+        f"{money(per_million['at_traffic'], cents=True)} at the traffic"
     )
     volume = tier["output_tokens_per_month"]
     lines.append(
@@ -201,12 +202,12 @@ def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
             + ("" if break_even <= volume["capacity_at_max"] else ", more than the tier's max serves")
         )
         at_traffic = (
-            f"; the traffic would cost {_money(api['monthly_at_traffic'])} a month there"
+            f"; the traffic would cost {money(api['monthly_at_traffic'])} a month there"
             if api["monthly_at_traffic"] is not None
             else ""
         )
         lines.append(
-            f"  vs {api['name']} ({_money(api['per_million_output_tokens'], cents=True)} per million output "
+            f"  vs {api['name']} ({money(api['per_million_output_tokens'], cents=True)} per million output "
             f"tokens, input included, as of {as_of}): {verdict}{at_traffic}"
         )
     return lines
@@ -215,14 +216,6 @@ def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
 def _version_label(version: dict[str, Any]) -> str:
     weight = f" {version['weight']:g}%" if version["role"] == "live" else ""
     return f"{version['name']} {version['role']}{weight}"
-
-
-def _money(value: float | None, *, cents: bool | None = False) -> str:
-    """Dollars; with cents, or (None) with cents only below $100, where they matter."""
-    if value is None:
-        return "-"
-    with_cents = value < 100 if cents is None else cents
-    return f"${value:,.2f}" if with_cents else f"${value:,.0f}"
 
 
 def _millions(tokens: float | None) -> str:

@@ -8,6 +8,7 @@ from deepseek_cdk.catalog.storage import (
     STORAGE_PRICE_DATE,
     STORAGE_PRICE_REGION,
 )
+from deepseek_cdk.cli.money import money_range
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
 from deepseek_cdk.planning.versions import RetentionPlan
 from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
@@ -275,7 +276,7 @@ def _render_versions(tier: TierPlan) -> list[str]:
         lines.append(
             f"{share.version} {role} ({'component' if tier.endpoint.per_component else 'variant'} "
             f"{share.slot}): {share.min}-{share.max} {unit}, starts with "
-            f"{share.initial}{scheduled}; {_money_range(version.monthly_at_min, version.monthly_at_max)}; "
+            f"{share.initial}{scheduled}; {money_range(version.monthly_at_min, version.monthly_at_max)}; "
             f"{status}"
         )
     return lines
@@ -332,22 +333,13 @@ def _render_versioning(tier: TierPlan, retention: RetentionPlan) -> list[str]:
         lines.append("weights from the Hub: nothing stored per version")
     if tier.data_capture:
         lines.append("captured data: its volume follows the traffic; not priced here")
-    extra = _money_range(cost.extra_monthly_at_min, cost.extra_monthly_at_max)
+    extra = money_range(cost.extra_monthly_at_min, cost.extra_monthly_at_max)
     rollout = f", plus ~${cost.rollout_cost:,.0f} per rollout" if cost.rollout_cost is not None else ""
     if len(tier.versions) > 1:
         lines.append(f"running {len(tier.versions)} versions costs {extra} more than one{rollout}")
     elif rollout:
         lines.append(f"one version{rollout}")
     return lines
-
-
-def _money_range(low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return "cost unknown (no instance price)"
-    cents = ",.2f" if high < 100 else ",.0f"  # storage alone is cents, instances are hundreds
-    if f"{low:{cents}}" == f"{high:{cents}}":
-        return f"${low:{cents}}/month"
-    return f"${low:{cents}}-${high:{cents}}/month"
 
 
 def _bounds(low: int | None, high: int | None) -> str:

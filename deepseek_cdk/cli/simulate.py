@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from deepseek_cdk.cli.money import money
 from deepseek_cdk.planning import TierPlan
 from deepseek_cdk.planning.simulate import SimResult, oracle, policy_of, simulate
 from deepseek_cdk.planning.traces import Request, TraceError, load_trace, scaled, scenario
@@ -148,4 +149,4 @@ def _num(value: float | None) -> str:
 
 
 def _money(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:,.2f}"
+    return "unknown" if value is None else money(value, cents=True)
