@@ -105,7 +105,7 @@ class Scaling(_Strict):
     max: int | None = Field(default=None, ge=1, le=100)  # absent: max(min, 1)
     metric: Literal["concurrency", "invocations"] = "concurrency"
     target: float | Literal["auto"] = "auto"
-    target_utilization: float = Field(default=0.7, gt=0, le=1)  # concurrency: share of the batch
+    target_utilization: float = Field(default=0.85, gt=0, le=1)  # concurrency: share of the batch
     max_rps: float | None = Field(default=None, gt=0)  # invocations: measured requests/s per instance
     safety_factor: float = Field(default=0.5, gt=0, le=1)  # invocations: AWS's recommended start
     scale_out_cooldown_seconds: int = Field(default=300, ge=0, le=3600)

@@ -2,7 +2,7 @@
 
 Concurrency (the default): SageMaker's high-resolution ConcurrentRequestsPerModel counts
 requests in the container, queued ones included, every 10 s. Target = the sequences one
-instance batches (max_concurrency) x a target utilization (0.7): scaling starts before the
+instance batches (max_concurrency) x a target utilization (0.85): scaling starts before the
 batch is full and requests queue.
 
 Invocations: InvocationsPerInstance is a per-minute sum. Target = max requests/s per

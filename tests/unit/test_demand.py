@@ -83,9 +83,9 @@ def test_one_instance_serves_the_target_in_flight_over_a_request_time() -> None:
     tier = chat({"peak_rps": 0.2, "avg_input_tokens": 500, "avg_output_tokens": 300})
     qwen7b, l40s = MODELS["deepseek-r1-distill-qwen-7b"], INSTANCES["ml.g6e.xlarge"]
     traffic = TrafficProfile(peak_rps=0.2, avg_input_tokens=500, avg_output_tokens=300)
-    seconds = request_seconds(qwen7b, l40s, tier.memory, concurrency=11, context_tokens=8192, traffic=traffic)
-    assert tier.scaling.target.target == pytest.approx(11.2)
-    assert tier.demand.rate_per_instance == pytest.approx(11 / seconds)
+    seconds = request_seconds(qwen7b, l40s, tier.memory, concurrency=14, context_tokens=8192, traffic=traffic)
+    assert tier.scaling.target.target == pytest.approx(13.6)
+    assert tier.demand.rate_per_instance == pytest.approx(14 / seconds)
 
 
 def test_invocations_serve_their_target_per_minute() -> None:

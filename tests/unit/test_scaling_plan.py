@@ -40,8 +40,8 @@ def spec_problems(scaling: dict[str, Any], **tier: Any) -> list[str]:
 def test_concurrency_target_is_the_batch_times_the_utilization() -> None:
     t = tier_plan({"min": 1, "max": 4}, max_concurrency=16)
     assert t.scaling.target.predefined_metric == "SageMakerVariantConcurrentRequestsPerModelHighResolution"
-    assert t.scaling.target.target == pytest.approx(11.2)
-    assert t.scaling.target.derivation == "16 concurrent sequences x 0.7 target utilization"
+    assert t.scaling.target.target == pytest.approx(13.6)
+    assert t.scaling.target.derivation == "16 concurrent sequences x 0.85 target utilization"
 
 
 def test_invocations_target_from_a_measured_max_rps() -> None:
@@ -205,7 +205,7 @@ def test_the_concurrency_target_respects_the_latency_slo() -> None:
         return build_plan(parse_deployment(data)).tiers[0].scaling.target
 
     loose = chat(600, 300)
-    assert loose.target == pytest.approx(22.4)  # the SLO allows the whole batch: 32 x 0.7
+    assert loose.target == pytest.approx(27.2)  # the SLO allows the whole batch: 32 x 0.85
     # An SLO exactly at the estimated latency of 8 concurrent requests allows 8, not 9.
     qwen7b, l40s = MODELS["deepseek-r1-distill-qwen-7b"], INSTANCES["ml.g6e.xlarge"]
     fit = memory_fit(qwen7b, l40s, Workload(8192, 32, typical_tokens=800))
@@ -215,5 +215,5 @@ def test_the_concurrency_target_respects_the_latency_slo() -> None:
     assert tight.target == 8
     assert f"the most whose estimated latency meets the {at_8:g} s SLO" in tight.derivation
     impossible = chat(1, 300)
-    assert impossible.target == pytest.approx(22.4)
+    assert impossible.target == pytest.approx(27.2)
     assert "is not met even by one request alone" in impossible.derivation
