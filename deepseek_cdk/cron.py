@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 _MONTH_NAMES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 # AWS numbering: 1 = SUN ... 7 = SAT.
 DAYS = {name: number for number, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], 1)}
 AT_FORMAT = "%Y-%m-%dT%H:%M:%S"
+AT_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
+_DIGITS = re.compile(r"[0-9]{1,4}")  # ASCII only: str.isdigit() also takes other scripts' digits
 
 
 @dataclass(frozen=True)
@@ -57,15 +59,27 @@ class Cron:
 
     def matches(self, local: datetime) -> bool:
         """Whether the expression fires at `local` (a naive or aware wall-clock time)."""
-        aws_dow = (local.isoweekday() % 7) + 1  # Monday=1 in ISO -> 2 in AWS; Sunday 7 -> 1
+        return local.minute in self.minutes and local.hour in self.hours and self.fires_on(local.date())
+
+    def fires_on(self, day: date) -> bool:
+        """Whether the expression fires at some time of `day` (local)."""
+        aws_dow = (day.isoweekday() % 7) + 1  # Monday=1 in ISO -> 2 in AWS; Sunday 7 -> 1
         return (
-            local.minute in self.minutes
-            and local.hour in self.hours
-            and (self.days_of_month is None or local.day in self.days_of_month)
-            and (self.months is None or local.month in self.months)
+            (self.days_of_month is None or day.day in self.days_of_month)
+            and (self.months is None or day.month in self.months)
             and (self.days_of_week is None or aws_dow in self.days_of_week)
-            and (self.years is None or local.year in self.years)
+            and (self.years is None or day.year in self.years)
         )
+
+    def fires_from(self, day: date) -> bool:
+        """Whether the expression fires on `day` or later. Eight years hold every date a
+        calendar repeats, 29 February included; a year field ends the search earlier."""
+        last = min(day.year + 8, max(self.years) if self.years else day.year + 8)
+        while day.year <= last:
+            if self.fires_on(day):
+                return True
+            day += timedelta(days=1)
+        return False
 
 
 def parse_cron(expression: str) -> Cron:
@@ -89,14 +103,16 @@ def parse_cron(expression: str) -> Cron:
 
 
 def parse_at(timestamp: str) -> datetime:
-    """Parse a one-off `at` time, `2026-12-01T06:00:00` (also accepted inside `at(...)`)."""
+    """Parse a one-off `at` time, `2028-03-01T06:00:00` (also accepted inside `at(...)`)."""
     text = timestamp.strip()
     if text.startswith("at(") and text.endswith(")"):
         text = text[3:-1]
     try:
+        if not AT_PATTERN.fullmatch(text):
+            raise ValueError(text)
         return datetime.strptime(text, AT_FORMAT)
     except ValueError:
-        raise ValueError("must be a time like 2026-12-01T06:00:00 (yyyy-mm-ddThh:mm:ss)") from None
+        raise ValueError("must be a time like 2028-03-01T06:00:00 (yyyy-mm-ddThh:mm:ss)") from None
 
 
 def _parse_field(text: str, field: Field) -> frozenset[int] | None:
@@ -115,7 +131,7 @@ def _parse_item(item: str, field: Field) -> set[int]:
     base, _, step_text = item.partition("/")
     step = 1
     if step_text:
-        if not step_text.isdigit() or int(step_text) < 1:
+        if not _DIGITS.fullmatch(step_text) or int(step_text) < 1:
             raise ValueError(f"{field.name}: step must be a whole number >= 1 (got {item!r})")
         step = int(step_text)
     if base == "*":
@@ -137,7 +153,7 @@ def _value(text: str, field: Field) -> int:
         return field.names[upper]
     if re.search(r"[LW#]", upper):
         raise ValueError(f"{field.name}: 'L', 'W' and '#' are not supported by deepseek-cdk (got {text!r})")
-    if not text.isdigit() or not field.low <= int(text) <= field.high:
+    if not _DIGITS.fullmatch(text) or not field.low <= int(text) <= field.high:
         names = f" or {'/'.join(field.names)}" if field.names else ""
         raise ValueError(f"{field.name}: {text!r} is not {field.low}-{field.high}{names}")
     return int(text)

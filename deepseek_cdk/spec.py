@@ -8,19 +8,25 @@ No AWS or CDK import here.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 import types
 import typing
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from deepseek_cdk.catalog import INSTANCES, MODELS
+from deepseek_cdk.catalog.regions import DLC_REGIONS
 from deepseek_cdk.cron import parse_at, parse_cron
 from deepseek_cdk.kinds import EndpointKind
+from deepseek_cdk.names import s3_prefix_problem
+from deepseek_cdk.runtime.router.patterns import pattern_problem
 
 DEFAULT_DEPLOYMENT = Path(__file__).resolve().parent.parent / "deployments" / "default.yaml"
 
@@ -42,7 +48,10 @@ class SpecError(Exception):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Every spec model: unknown keys refused, and no coercion: `yes` is not 1, "8" is not 8,
+    and only finite numbers pass (a whole number is a valid float)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Weights(_Strict):
@@ -56,11 +65,18 @@ class Slo(_Strict):
     p90_latency_seconds: float = Field(gt=0, le=3600)
 
 
+# The IANA names, without what a tz database installs beside them that is not a zone.
+_NOT_ZONES = {"Factory", "localtime", "posixrules", "leapseconds", "leap-seconds.list", "tzdata.zi"}
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones()) - _NOT_ZONES
+
+
 def _time_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("not an IANA time zone name, e.g. UTC, Europe/Berlin, America/New_York") from None
+    if value not in _zones():
+        raise ValueError("not an IANA time zone name, e.g. UTC, Europe/Berlin, America/New_York")
     return value
 
 
@@ -73,7 +89,7 @@ class Schedule(_Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     cron: str | None = None  # six fields, e.g. "0 8 ? * MON-FRI *" (Day-of-week 1 = Sunday)
-    at: str | None = None  # one-off, e.g. "2026-12-01T06:00:00"
+    at: str | None = None  # one-off, e.g. "2028-03-01T06:00:00"
     timezone: str = "UTC"  # IANA name, e.g. Europe/Berlin
     min: int | None = Field(default=None, ge=0, le=100)
     max: int | None = Field(default=None, ge=1, le=100)
@@ -118,8 +134,8 @@ class Scaling(_Strict):
     def _target(cls, value: Any) -> Any:
         if value == "auto":
             return value
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ValueError("must be 'auto' or a number greater than 0")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+            raise ValueError("must be 'auto' or a finite number greater than 0")
         return float(value)
 
     @property
@@ -156,9 +172,15 @@ _PLACEHOLDER = re.compile(r"[<>{}\s$]|^(todo|tbd|fixme|changeme|x+)$|^your[-_]|[
 _SHOUTED = re.compile(r"^[A-Z0-9]*_[A-Z0-9_]*$")  # COMMIT_SHA: upper case only, release_v2 is fine
 # What a Hub revision may hold here: the registry's metadata accepts letters, digits and
 # _ . : / = + - @ only (a branch, a tag or a commit hash fits).
-_REVISION = re.compile(r"^[A-Za-z0-9_.:/=+@-]{1,200}$")
-COMMIT = re.compile(r"^[0-9a-f]{40}$")
-S3_PREFIX = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+/$")
+_REVISION = re.compile(r"^[A-Za-z0-9_.:/=+@-]{1,200}\Z")
+# An address SNS delivers to: a dot-atom local part of at most 64 characters (no leading,
+# trailing or doubled dot) and a domain of LDH labels ending in a letters-only top level.
+EMAIL = re.compile(
+    r"(?=[^@]{1,64}@)[A-Za-z0-9_%+'-]+(\.[A-Za-z0-9_%+'-]+)*@"
+    r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}",
+    re.ASCII,
+)
+COMMIT = re.compile(r"^[0-9a-f]{40}\Z")
 
 
 class Version(_Strict):
@@ -234,7 +256,7 @@ class Tier(_Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     model: str
-    endpoint: EndpointKind = EndpointKind.REALTIME
+    endpoint: EndpointKind = Field(default=EndpointKind.REALTIME, strict=False)  # from its text value
     instance_type: str = "auto"
     container: Literal["lmi", "tgi"] = "lmi"
     weights: Weights = Weights()
@@ -275,12 +297,20 @@ class RuleCondition(_Strict):
     @field_validator("prompt_matches")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as err:
-                raise ValueError(f"not a valid regular expression: {err}") from None
+        if value is not None and (problem := pattern_problem(value)):
+            raise ValueError(problem)
         return value
+
+    def covers(self, other: RuleCondition) -> bool:
+        """Whether every request `other` matches, this condition matches too."""
+        return (
+            (self.max_tokens_at_least is None or (other.max_tokens_at_least or 0) >= self.max_tokens_at_least)
+            and (
+                self.prompt_chars_at_least is None
+                or (other.prompt_chars_at_least or 0) >= self.prompt_chars_at_least
+            )
+            and self.prompt_matches in (None, other.prompt_matches)
+        )
 
 
 class RouterRule(_Strict):
@@ -315,7 +345,7 @@ class ApiPrice(_Strict):
 
     input_usd_per_million: float = Field(gt=0)
     output_usd_per_million: float = Field(gt=0)
-    as_of: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")  # the date the price was read
+    as_of: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # the date the price was read
     source: str = Field(min_length=1)
 
 
@@ -347,9 +377,9 @@ class Deployment(_Strict):
     """A whole deployment: its name, where it runs, and its tiers."""
 
     name: str = Field(pattern=NAME_PATTERN)
-    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
-    account: str | None = Field(default=None, pattern=r"^\d{12}$")
-    alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    region: str | None = None  # one of catalog.regions.DLC_REGIONS
+    account: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
+    alarm_email: str | None = None
     budget_usd_per_month: float | None = Field(default=None, gt=0)
     tiers: list[Tier] = Field(min_length=1, max_length=10)
     router: Router | None = None
@@ -357,29 +387,83 @@ class Deployment(_Strict):
     retention: Retention = Retention()
     api_prices: dict[str, ApiPrice] = DEFAULT_API_PRICES
 
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and value not in DLC_REGIONS:
+            raise ValueError(
+                "not a region with a Deep Learning Containers registry, so the serving image cannot "
+                f"be pulled there; regions: {', '.join(sorted(DLC_REGIONS))}"
+            )
+        return value
+
+    @field_validator("alarm_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not (len(value) <= 254 and EMAIL.fullmatch(value)):
+            raise ValueError(
+                "must be one address like ops@example.com: ASCII letters, digits and . _ % + - ' before "
+                "the @, a domain of letters, digits and '-' labels after it"
+            )
+        return value
+
 
 # ---------------------------------------------------------------------------------------
 # Loading and error reporting
+
+
+# Bounds on what a spec file may hold, so that no file can exhaust memory or time: a real
+# deployment is a few kilobytes, a few levels deep and a few hundred values.
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 32
+MAX_VALUES = 100_000  # after YAML aliases are expanded
+MAX_SHOWN = 60  # characters of a value echoed in a problem line
 
 
 def load_deployment(path: str | Path | None = None) -> Deployment:
     """Read and validate a deployment file; `None` means deployments/default.yaml."""
     file = Path(path) if path is not None else DEFAULT_DEPLOYMENT
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         raise SpecError([f"{file}: cannot read the deployment file ({err.strerror})"]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SpecError([f"{file}: more than {MAX_FILE_BYTES:,} bytes; a deployment spec is a few kilobytes"])
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise SpecError(
+            [f"{file}: line {line}: not UTF-8 text (byte 0x{raw[err.start]:02x}); save the file as UTF-8"]
+        ) from None
+    return parse_deployment(read_yaml(text, str(file)))
+
+
+def read_yaml(text: str, source: str) -> Any:
+    """Parse one YAML document within the bounds above; any problem is one SpecError line."""
+    try:
+        data = yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = " ".join(str(err.problem or err.context or "cannot parse").split())
+        raise SpecError([f"{source}: not valid YAML: {where}{what}"]) from None
     except yaml.YAMLError as err:
-        raise SpecError([f"{file}: not valid YAML: {err}"]) from None
-    return parse_deployment(data)
+        raise SpecError([f"{source}: not valid YAML: {' '.join(str(err).split())}"]) from None
+    if _exceeds_values(data):
+        raise SpecError(
+            [f"{source}: more than {MAX_VALUES:,} values once YAML aliases are expanded; write the spec out"]
+        )
+    return data
 
 
 def parse_deployment(data: Any) -> Deployment:
     """Validate already-parsed data (a dict) into a Deployment, or raise SpecError."""
     if not isinstance(data, dict):
         raise SpecError([f"(top level): must be a mapping with name and tiers (got {type(data).__name__})"])
+    if _exceeds_values(data):
+        raise SpecError([f"(top level): more than {MAX_VALUES:,} values or nested deeper than {MAX_DEPTH}"])
     try:
         deployment = Deployment.model_validate(data)
     except ValidationError as err:
@@ -390,23 +474,69 @@ def parse_deployment(data: Any) -> Deployment:
     return deployment
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that rejects a key given twice in one mapping (YAML keeps the last)."""
+def _exceeds_values(data: Any) -> bool:
+    """Whether `data` holds more than MAX_VALUES values or nests deeper than MAX_DEPTH,
+    counted as validation would walk it (an alias is counted at every use, and a recursive
+    alias never ends)."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > MAX_VALUES or depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack += [(item, depth + 1) for pair in value.items() for item in pair]
+        elif isinstance(value, list | tuple):
+            stack += [(item, depth + 1) for item in value]
+    return False
+
+
+class _SpecLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a key given twice in one mapping (YAML keeps the last) or a
+    key that is not a plain value, and stops nesting past MAX_DEPTH before Python's own
+    recursion limit would. Merge keys (`<<: *base`) work as in YAML 1.1."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        depth = getattr(self, "_depth", 0)
+        if depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+        self._depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth
 
 
 def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a name, not a list or a mapping", key_node.start_mark
+            )
         key = loader.construct_object(key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} is given twice", key_node.start_mark
+                None, None, f"key {_shown(key)} is given twice", key_node.start_mark
             )
         seen.add(key)
     return loader.construct_mapping(node)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+_SpecLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def _shown(value: Any) -> str:
+    """`repr(value)`, cut to MAX_SHOWN characters: a problem line never echoes a whole file."""
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else f"{text[: MAX_SHOWN - 3]}... ({len(text):,} characters)"
+
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", re.ASCII)
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -414,9 +544,24 @@ def _path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
+        elif isinstance(part, str) and _KEY.fullmatch(part):
+            out += f".{part}" if out else part
+        else:  # a key no field has: shown quoted and short, never across lines
+            out += f"[{_shown(part)}]"
     return out or "(top level)"
+
+
+# What a value of each type looks like in YAML, for the type errors of strict validation.
+_TYPE_RULES = {
+    "int_type": "must be a whole number, written without quotes (yes/no/true/false are not numbers)",
+    "float_type": "must be a number, written without quotes (yes/no/true/false are not numbers)",
+    "finite_number": "must be a finite number (not .nan or .inf)",
+    "string_type": "must be text; quote values YAML reads as something else (dates, numbers, yes/no)",
+    "bool_type": "must be true or false",
+    "dict_type": "must be a mapping of keys to values",
+    "list_type": "must be a list",
+    "model_type": "must be a mapping of keys to values",
+}
 
 
 def _describe(error: Any) -> str:
@@ -427,10 +572,10 @@ def _describe(error: Any) -> str:
         return f"{_path(loc)}: unknown key; allowed keys here: {', '.join(allowed)}"
     if kind == "missing":
         return f"{_path(loc)}: required, but missing"
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = _TYPE_RULES.get(kind) or str(error["msg"]).removeprefix("Value error, ")
     if kind == "string_pattern_mismatch":
         message = "must be " + _pattern_rule(error.get("ctx", {}).get("pattern", ""))
-    return f"{_path(loc)}: {message} (got {error['input']!r})"
+    return f"{_path(loc)}: {message} (got {_shown(error['input'])})"
 
 
 def _pattern_rule(pattern: str) -> str:
@@ -487,6 +632,14 @@ def _semantic_problems(d: Deployment) -> list[str]:
                     f"router.rules[{j}].when: needs at least one of max_tokens_at_least, "
                     "prompt_chars_at_least, prompt_matches"
                 )
+                continue
+            before = [k for k in range(j) if d.router.rules[k].when != RuleCondition()]
+            earlier = next((k for k in before if d.router.rules[k].when.covers(rule.when)), None)
+            if earlier is not None:
+                problems.append(
+                    f"router.rules[{j}].when: never matches: every request it matches, rules[{earlier}] "
+                    "matches first (rules apply in order; put the narrower rule first)"
+                )
     for key in d.traffic:
         if key not in tier_names:
             problems.append(_unknown_tier(f"traffic.{key}", key, tier_names))
@@ -512,10 +665,10 @@ def _tier_problems(at: str, tier: Tier) -> list[str]:
             f"(got {tier.max_context_tokens})"
         )
     w = tier.weights
-    if w.source == "s3" and not (w.uri and S3_PREFIX.match(w.uri)):
-        problems.append(
-            f"{at}.weights.uri: source s3 needs an S3 prefix like s3://bucket/prefix/ (got {w.uri!r})"
-        )
+    if w.source == "s3" and w.uri is None:
+        problems.append(f"{at}.weights.uri: source s3 needs an S3 prefix like s3://bucket/prefix/")
+    elif w.source == "s3" and (problem := s3_prefix_problem(w.uri or "")):
+        problems.append(f"{at}.weights.uri: {problem} (got {_shown(w.uri)})")
     if w.source == "hub" and w.uri is not None:
         problems.append(f"{at}.weights.uri: only allowed with source: s3 (got {w.uri!r})")
     problems += _scaling_problems(f"{at}.scaling", tier)
@@ -559,14 +712,30 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
             problems.append(f"{where}: give min, max or both")
         if sched.min is not None and sched.max is not None and sched.min > sched.max:
             problems.append(f"{where}.min: must be <= the schedule's max ({sched.max}) (got {sched.min})")
-        if sched.at is not None and sched.min is not None and sched.min > (sched.max or s.max_capacity):
+        problems += _never_fires(where, sched)
+        dated = sched.at is not None or (sched.cron is not None and not parse_cron(sched.cron).weekly)
+        if dated and sched.min is not None and sched.min > (sched.max or s.max_capacity):
             problems.append(
-                f"{where}.max: a one-off schedule whose min ({sched.min}) is above the tier's max "
+                f"{where}.max: a one-off or dated schedule whose min ({sched.min}) is above the tier's max "
                 f"({s.max_capacity}) must set its own max, at least its min"
             )
         if sched.min == 0 and not tier.endpoint.scales_to_zero:
             problems.append(f"{where}.min: {_no_zero(tier)} (got 0)")
     return problems
+
+
+def _never_fires(where: str, sched: Schedule) -> list[str]:
+    """A schedule that cannot fire any more: a one-off time in the past, or a cron whose
+    dates do not exist (30 February) or lie in past years."""
+    now = datetime.now(ZoneInfo(sched.timezone))
+    if sched.at is not None and parse_at(sched.at).replace(tzinfo=now.tzinfo) <= now:
+        return [f"{where}.at: {sched.at} in {sched.timezone} is in the past, so it would never fire"]
+    if sched.cron is not None and not parse_cron(sched.cron).fires_from(now.date()):
+        return [
+            f"{where}.cron: never fires from today on: its days, months and years name no date "
+            f"ahead (got {_shown(sched.cron)})"
+        ]
+    return []
 
 
 def _no_zero(tier: Tier) -> str:
@@ -614,10 +783,10 @@ def _version_problems(at: str, tier: Tier) -> list[str]:
             problems.append(f"{at}.versions[{j}].revision: only for weights from the Hub; give uri instead")
         if version.uri is not None and tier.weights.source != "s3":
             problems.append(f"{at}.versions[{j}].uri: only with weights.source: s3; give revision instead")
-        elif version.uri is not None and not S3_PREFIX.match(version.uri):
+        elif version.uri is not None and (problem := s3_prefix_problem(version.uri)):
             problems.append(
-                f"{at}.versions[{j}].uri: needs an S3 prefix like s3://bucket/models/<tier>/<version>/ "
-                f"(got {version.uri!r})"
+                f"{at}.versions[{j}].uri: {problem}, e.g. s3://bucket/models/<tier>/<version>/ "
+                f"(got {_shown(version.uri)})"
             )
     problems += _rollout_problems(f"{at}.rollout", tier)
     if tier.data_capture is not None and tier.endpoint is not EndpointKind.REALTIME:

@@ -3,7 +3,6 @@ encryption, the Endpoint resource, CloudWatch metrics and instance scaling."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +19,8 @@ from deepseek_cdk.constructs.nag import acknowledge_in_compliance_packs
 from deepseek_cdk.constructs.naming import pascal, require
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind
 from deepseek_cdk.kinds import EndpointKind
+from deepseek_cdk.names import SAGEMAKER
 
-NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # endpoint and variant names
 TIMEOUT_RANGE = (60, 3600)
 INVOCATION_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
@@ -141,7 +140,7 @@ def validate_variants(variants: Sequence[Variant], *, most: int = 10) -> None:
     names = [v.name for v in variants]
     require(len(set(names)) == len(names), "variants", f"variant names must be unique (got {names})")
     for v in variants:
-        require(bool(NAME.match(v.name)), "variants", f"variant name {v.name!r}: letters, digits, '-'; <= 63")
+        require(SAGEMAKER.fits(v.name), "variants", f"variant name {v.name!r}: letters, digits, '-'; <= 63")
         require(v.weight >= 0, "variants", f"variant {v.name!r}: weight must be >= 0 (got {v.weight})")
         require(
             v.initial_instance_count is None or v.initial_instance_count >= 1,
@@ -153,7 +152,7 @@ def validate_variants(variants: Sequence[Variant], *, most: int = 10) -> None:
 
 def validate_endpoint_name(endpoint_name: str | None) -> None:
     require(
-        endpoint_name is None or bool(NAME.match(endpoint_name)),
+        endpoint_name is None or SAGEMAKER.fits(endpoint_name),
         "endpoint_name",
         f"letters, digits and '-', at most 63 characters (got {endpoint_name!r})",
     )

@@ -15,7 +15,6 @@ from constructs import Construct
 
 from deepseek_cdk.constructs.endpoint_base import (
     INVOCATION_NAMESPACE,
-    NAME,
     Hosting,
     SageMakerEndpoint,
     acknowledge_nvme_storage,
@@ -32,6 +31,7 @@ from deepseek_cdk.constructs.scaling import (
     ScalableKind,
 )
 from deepseek_cdk.kinds import EndpointKind
+from deepseek_cdk.names import SAGEMAKER
 
 MAX_NAME = 63
 VARIANT = "shared"  # the one variant whose managed instances host every component
@@ -99,9 +99,7 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
         names = [c.name for c in components]
         require(len(set(names)) == len(names), "components", f"component names must be unique (got {names})")
         for c in components:
-            require(
-                bool(NAME.match(c.name)), "components", f"component name {c.name!r}: letters, digits, '-'"
-            )
+            require(SAGEMAKER.fits(c.name), "components", f"component name {c.name!r}: letters, digits, '-'")
             require(c.accelerators >= 1, "components", f"{c.name!r}: accelerators must be >= 1")
             require(c.memory_mb >= 128, "components", f"{c.name!r}: memory_mb must be >= 128")
             require(c.initial_copies >= 0, "components", f"{c.name!r}: initial_copies must be >= 0")

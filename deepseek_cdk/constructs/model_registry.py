@@ -12,13 +12,13 @@ from constructs import Construct
 from deepseek_cdk.constructs.images import dlc_image_uri
 from deepseek_cdk.constructs.naming import pascal, require
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
+from deepseek_cdk.names import SAGEMAKER
 
 APPROVAL = {"approved": "Approved", "pending": "PendingManualApproval", "rejected": "Rejected"}
 MAX_PACKAGE_ENV = 16  # ModelPackageContainerDefinition.Environment
 MAX_METADATA = 50  # CustomerMetadataProperties: 1-50 entries, keys 1-128, values 1-256 characters
 # What CustomerMetadataProperties accepts: letters, spaces, digits and _ . : / = + - @.
-METADATA_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
-GROUP_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+METADATA_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}\Z", re.ASCII)
 
 
 class ModelRegistry(Construct):
@@ -37,7 +37,7 @@ class ModelRegistry(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, group_name: str, description: str) -> None:
         super().__init__(scope, construct_id)
         require(
-            bool(GROUP_NAME.match(group_name)),
+            SAGEMAKER.fits(group_name),
             "group_name",
             f"letters, digits and '-', at most 63 characters (got {group_name!r})",
         )

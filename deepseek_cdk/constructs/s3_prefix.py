@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import aws_cdk as cdk
 
 from deepseek_cdk.constructs.naming import require
-
-S3_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+/)$")
+from deepseek_cdk.names import s3_prefix_problem, split_s3_prefix
 
 
 @dataclass(frozen=True)
@@ -22,10 +20,9 @@ class S3Prefix:
     @classmethod
     def parse(cls, uri: str, prop: str) -> S3Prefix:
         """`s3://bucket/prefix/` -> S3Prefix, or ValueError naming `prop`."""
-        match = S3_URI.match(uri)
-        require(match is not None, prop, f"must be an S3 prefix like s3://bucket/prefix/ (got {uri!r})")
-        assert match is not None
-        return cls(match.group(1), match.group(2))
+        problem = s3_prefix_problem(uri)
+        require(problem is None, prop, f"{problem} (got {uri!r})")
+        return cls(*split_s3_prefix(uri))
 
     @property
     def uri(self) -> str:

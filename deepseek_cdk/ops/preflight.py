@@ -15,9 +15,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from deepseek_cdk.names import split_s3_prefix
 from deepseek_cdk.ops.aws import AwsProblem, Clients, call
 from deepseek_cdk.planning import Plan, TierPlan
-from deepseek_cdk.spec import S3_PREFIX
 
 BOOTSTRAP_STACK = "CDKToolkit"
 
@@ -192,8 +192,7 @@ def _image(tier: TierPlan, plan: Plan, clients: Clients) -> Check:
 
 
 def _weights(tier: TierPlan, uri: str, clients: Clients) -> Check:
-    assert S3_PREFIX.match(uri), "the spec checked the prefix"
-    bucket, prefix = uri.removeprefix("s3://").split("/", 1)
+    bucket, prefix = split_s3_prefix(uri)  # the spec checked the prefix
     try:
         listed = call(
             f"s3:ListBucket on {uri}",

@@ -6,13 +6,25 @@ plain values only, no AWS or CDK import.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS, PRICE_DATE, PRICE_REGION
 from deepseek_cdk.cron import parse_cron
 from deepseek_cdk.kinds import EndpointKind
+from deepseek_cdk.names import (
+    LONGEST_ACCOUNT,
+    LONGEST_REGION,
+    S3_BUCKET,
+    SAGEMAKER,
+    STACK,
+    NamingRule,
+    artifacts_bucket_name,
+    stack_names,
+)
 from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
@@ -26,7 +38,7 @@ from deepseek_cdk.planning.schedules import (
     CapacityCalendar,
     ScheduleConflict,
     capacity_calendar,
-    one_off_conflicts,
+    simultaneous_firings,
 )
 from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
 from deepseek_cdk.planning.throughput import (
@@ -47,7 +59,8 @@ from deepseek_cdk.planning.versions import (
     version_monthly,
     versioning_cost,
 )
-from deepseek_cdk.spec import ApiPrice, Deployment, Schedule, SpecError, Tier, TrafficProfile
+from deepseek_cdk.runtime.router.contract import CHARS_PER_TOKEN, TOKENS_PER_MESSAGE
+from deepseek_cdk.spec import ApiPrice, Deployment, Router, Schedule, SpecError, Tier, TrafficProfile
 
 DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
 # One copy per instance uses all its GPUs; it reserves half the host memory and leaves the
@@ -212,6 +225,9 @@ def build_plan(deployment: Deployment) -> Plan:
             tiers.append(_plan_tier(f"tiers[{i}]", tier, deployment))
         except PlanError as err:
             problems += err.problems
+    problems += _name_problems(deployment, tiers)
+    if deployment.router is not None and not problems:
+        problems += _unservable_rules(deployment.router, {t.name: t for t in tiers})
     if problems:
         raise PlanError(problems)
     return Plan(
@@ -235,6 +251,48 @@ def build_plan(deployment: Deployment) -> Plan:
         retention=RetentionPlan(**deployment.retention.model_dump()),
         api_prices=dict(deployment.api_prices),
     )
+
+
+def _unservable_rules(router: Router, tiers: Mapping[str, TierPlan]) -> list[str]:
+    """Rules whose every match the chosen tier must refuse: the shortest request they match
+    (one user message, the rule's threshold) does not fit the tier's context, or asks for a
+    longer answer than any route of a real-time tier carries."""
+    problems = []
+    for j, rule in enumerate(router.rules):
+        tier, when = tiers[rule.tier], rule.when
+        prompt_tokens = (
+            math.ceil((when.prompt_chars_at_least or 1) / CHARS_PER_TOKEN) + 2 * TOKENS_PER_MESSAGE
+        )
+        answer = when.max_tokens_at_least or 1
+        longest = tier.answers.stream_max_tokens if not tier.endpoint.queued else tier.max_context_tokens
+        if prompt_tokens + answer > tier.max_context_tokens or answer > longest:
+            problems.append(
+                f"router.rules[{j}].when: never served: the shortest request it matches (about "
+                f"{prompt_tokens} prompt tokens and {answer} answer tokens) is more than tier "
+                f"{rule.tier!r} takes ({tier.max_context_tokens} tokens of context"
+                + (f", answers of at most {longest} tokens)" if longest < tier.max_context_tokens else ")")
+            )
+    return problems
+
+
+def _name_problems(deployment: Deployment, tiers: list[TierPlan]) -> list[str]:
+    """Every name the deployment gives an AWS resource, checked against that service's rules
+    (names.py), so that what the plan accepts deploys; each problem names the spec field."""
+    bucket = artifacts_bucket_name(
+        deployment.name, deployment.account or LONGEST_ACCOUNT, deployment.region or LONGEST_REGION
+    )
+    named: list[tuple[str, NamingRule, str]] = [("name", S3_BUCKET, bucket)]
+    named += [("name", STACK, stack) for stack in stack_names(deployment.name)]
+    for i, tier in enumerate(tiers):
+        named += [
+            (f"tiers[{i}].name", SAGEMAKER, tier.endpoint_name),
+            (f"tiers[{i}].name", SAGEMAKER, tier.registry_group),
+        ]
+    return [
+        f"{field}: makes the {rule.what} {name!r}, which AWS refuses: {'; '.join(found)}"
+        for field, rule, name in named
+        if (found := rule.problems(name))
+    ]
 
 
 def endpoint_name(
@@ -552,15 +610,15 @@ def _rate_at_target(
 
 def _scaling_plan(at: str, tier: Tier, cold_start_s: int, slo: SloConcurrency | None) -> ScalingPlan:
     spec_scaling = tier.scaling
+    conflicts = simultaneous_firings(spec_scaling.schedules, at=f"{at}.scaling", start=datetime.now(UTC))
+    if conflicts:
+        raise PlanError(conflicts)
     try:
         calendar = capacity_calendar(
             spec_scaling.min, spec_scaling.max_capacity, spec_scaling.schedules, at=f"{at}.scaling"
         )
     except ScheduleConflict as err:
         raise PlanError([str(err)]) from None
-    conflicts = one_off_conflicts(spec_scaling.schedules, at=f"{at}.scaling")
-    if conflicts:
-        raise PlanError(conflicts)
     return ScalingPlan(
         target=scaling_target(tier, slo),
         scale_out_cooldown_s=spec_scaling.scale_out_cooldown_seconds,

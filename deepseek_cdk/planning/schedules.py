@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from deepseek_cdk.cron import parse_at, parse_cron
+from deepseek_cdk.cron import Cron, parse_at, parse_cron
 from deepseek_cdk.spec import Schedule
 
 # A fixed Monday, so the calendar is the same on every run (winter time in the north).
@@ -25,7 +25,7 @@ DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class ScheduleConflict(ValueError):
-    """Two schedules fire at once, or a schedule leaves min above max."""
+    """A schedule leaves min above max."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,6 @@ def capacity_calendar(
         else:
             one_off.append(schedule.name)
     events.sort(key=lambda e: (e[0], e[1]))
-    _check_simultaneous(events, at)
 
     current = (base_min, base_max)
     week_two = REFERENCE_MONDAY + WEEK
@@ -112,36 +111,48 @@ def _firings(schedule: Schedule) -> list[datetime]:
     return out
 
 
-def _check_simultaneous(events: list[tuple[datetime, int, Schedule]], at: str) -> None:
-    for (t1, i1, s1), (t2, i2, s2) in itertools.pairwise(events):
-        if t1 == t2 and i1 != i2:
-            raise ScheduleConflict(
-                f"{at}.schedules[{i2}]: {s2.name!r} fires at the same time as schedules[{i1}] "
-                f"{s1.name!r} ({_when(_minute(t1))} UTC); which one wins is undefined"
-            )
+def simultaneous_firings(schedules: list[Schedule], *, at: str, start: datetime) -> list[str]:
+    """Schedules that fire at the same instant, where which one wins is undefined: crons
+    over the year after `start` (every daylight-saving change, every date a dated cron
+    names), and one-off times against every other schedule whenever they fall."""
+    crons = {i: parse_cron(s.cron) for i, s in enumerate(schedules) if s.cron is not None}
+    first: dict[datetime, int] = {}
+    clashes: dict[tuple[int, int], datetime] = {}
+    for j, schedule in enumerate(schedules):
+        for when in sorted(_instants(schedule, crons.get(j), start)):
+            i = first.setdefault(when, j)
+            if i != j:
+                clashes.setdefault((i, j), when)
+    for j, schedule in enumerate(schedules):
+        if schedule.at is None:
+            continue
+        moment = parse_at(schedule.at).replace(tzinfo=ZoneInfo(schedule.timezone))
+        for i, cron in crons.items():
+            if cron.matches(moment.astimezone(ZoneInfo(schedules[i].timezone))):
+                clashes.setdefault((min(i, j), max(i, j)), moment.astimezone(UTC))
+    return [
+        f"{at}.schedules[{j}]: {schedules[j].name!r} fires at the same time as schedules[{i}] "
+        f"{schedules[i].name!r} ({when:%a %Y-%m-%d %H:%M} UTC); which one wins is undefined"
+        for (i, j), when in sorted(clashes.items())
+    ]
 
 
-def one_off_conflicts(schedules: list[Schedule], *, at: str) -> list[str]:
-    """Schedules that fire at exactly the moment of a one-off `at` schedule."""
-    moments = {
-        i: parse_at(s.at).replace(tzinfo=ZoneInfo(s.timezone))
-        for i, s in enumerate(schedules)
-        if s.at is not None
-    }
-    problems = []
-    for i, moment in moments.items():
-        for j, other in enumerate(schedules):
-            same_cron = other.cron is not None and parse_cron(other.cron).matches(
-                moment.astimezone(ZoneInfo(other.timezone))
-            )
-            same_at = j in moments and j > i and moments[j] == moment
-            if j != i and (same_cron or same_at):
-                problems.append(
-                    f"{at}.schedules[{j}]: {other.name!r} fires at the same time as schedules[{i}] "
-                    f"{schedules[i].name!r} ({schedules[i].at} {schedules[i].timezone}); which one wins "
-                    "is undefined"
-                )
-    return problems
+def _instants(schedule: Schedule, cron: Cron | None, start: datetime) -> set[datetime]:
+    """UTC instants a schedule fires: its one-off time, or a cron's over the year ahead."""
+    zone = ZoneInfo(schedule.timezone)
+    if cron is None:
+        return {parse_at(schedule.at or "").replace(tzinfo=zone).astimezone(UTC)}
+    out = set()
+    day = start.astimezone(zone).date()
+    for _ in range(367):
+        if cron.fires_on(day):
+            for hour in cron.hours:
+                out |= {
+                    datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).astimezone(UTC)
+                    for minute in cron.minutes
+                }
+        day += timedelta(days=1)
+    return out
 
 
 def _minute(when: datetime) -> int:

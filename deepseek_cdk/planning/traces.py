@@ -37,7 +37,9 @@ MAX_TOKENS = 10_000_000  # per request: far beyond any context; bigger is a brok
 MAX_REQUESTS = 5_000_000  # a replay's memory stays within a few GB
 MAX_SCALE = 1000
 # `2023-11-16 18:15:46.6805900`: seconds with up to 7 decimals, optionally Z or an offset.
-TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$")
+TIMESTAMP = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII
+)
 
 
 class TraceError(ValueError):

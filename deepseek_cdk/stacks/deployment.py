@@ -9,6 +9,7 @@ from constructs import Construct
 
 from deepseek_cdk.constructs.artifact_store import Retention
 from deepseek_cdk.constructs.naming import add_tags
+from deepseek_cdk.names import stack_names
 from deepseek_cdk.planning import Plan
 from deepseek_cdk.stacks.inference import InferenceStack
 from deepseek_cdk.stacks.stateful import StatefulStack, artifacts_bucket_name
@@ -22,9 +23,10 @@ class DeploymentStacks:
 
 def build_deployment(scope: Construct, plan: Plan, *, env: cdk.Environment | None = None) -> DeploymentStacks:
     """Create `<name>-stateful` and `<name>-inference` (tiers of every endpoint kind)."""
+    stateful_name, inference_name = stack_names(plan.deployment)
     stateful = StatefulStack(
         scope,
-        f"{plan.deployment}-stateful",
+        stateful_name,
         deployment=plan.deployment,
         retention=Retention(**asdict(plan.retention)),
         tiers=plan.tiers,
@@ -32,7 +34,7 @@ def build_deployment(scope: Construct, plan: Plan, *, env: cdk.Environment | Non
     )
     inference = InferenceStack(
         scope,
-        f"{plan.deployment}-inference",
+        inference_name,
         plan=plan,
         key=stateful.key,
         bucket_name=artifacts_bucket_name(plan.deployment),

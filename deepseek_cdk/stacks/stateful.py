@@ -9,6 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from deepseek_cdk import names
 from deepseek_cdk.constructs.artifact_store import ArtifactStore, Retention
 from deepseek_cdk.constructs.model_registry import ModelRegistry
 from deepseek_cdk.planning import TierPlan
@@ -16,9 +17,8 @@ from deepseek_cdk.stacks.registry import register_tier
 
 
 def artifacts_bucket_name(deployment: str) -> str:
-    """`<deployment>-artifacts-<account>-<region>`: unique, and known to every stack of the
-    deployment without a cross-stack reference (at most 20 + 11 + 12 + 1 + 14 = 58 chars)."""
-    return f"{deployment}-artifacts-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}"
+    """The artifacts bucket's name in the stack's account and region (names.py)."""
+    return names.artifacts_bucket_name(deployment, cdk.Aws.ACCOUNT_ID, cdk.Aws.REGION)
 
 
 # The store's resources keep the logical ids they had when they sat directly in this stack,

@@ -95,6 +95,6 @@ def test_a_one_off_whose_min_is_above_the_tier_max_must_raise_max_too() -> None:
     with pytest.raises(SpecError) as err:
         parse_deployment(data)
     assert err.value.problems == [
-        "tiers[0].scaling.schedules[0].max: a one-off schedule whose min (6) is above the tier's max (4) "
-        "must set its own max, at least its min"
+        "tiers[0].scaling.schedules[0].max: a one-off or dated schedule whose min (6) is above the tier's "
+        "max (4) must set its own max, at least its min"
     ]

@@ -139,7 +139,7 @@ def test_a_shadow_and_a_rollout_validate_on_a_real_time_tier() -> None:
         ),
         (
             {"shadow": [{"version": "v2"}, {"version": "v2"}]},
-            "tiers[0].shadow: Input should be a valid dictionary or instance of Shadow",
+            "tiers[0].shadow: must be a mapping of keys to values",
         ),
         ({"shadow": {"version": "v2", "sample_percent": 0}}, "tiers[0].shadow.sample_percent: "),
         ({"rollout": {"strategy": "canary", "canary_percent": 60}}, "tiers[0].rollout.canary_percent: "),
@@ -237,7 +237,8 @@ def test_revisions_and_version_uris_the_registry_and_s3_would_refuse_are_spec_er
         spec(weights=s3, versions=[{"name": "v1"}, {"name": "v2", "weight": 0, "uri": "bucket/v2"}])
     )
     assert line.startswith(
-        "tiers[0].versions[1].uri: needs an S3 prefix like s3://bucket/models/<tier>/<version>/"
+        "tiers[0].versions[1].uri: must be an S3 prefix like s3://bucket/prefix/ (ending in '/'), "
+        "e.g. s3://bucket/models/<tier>/<version>/"
     )
 
 
@@ -294,18 +295,20 @@ def test_context_longer_than_the_model_supports() -> None:
 
 def test_s3_weights_need_a_prefix_uri() -> None:
     (line,) = problems(spec(weights={"source": "s3", "uri": "s3://bucket/model.tar.gz"}))
-    assert line.startswith("tiers[0].weights.uri: source s3 needs an S3 prefix like s3://bucket/prefix/")
+    assert line.startswith(
+        "tiers[0].weights.uri: must be an S3 prefix like s3://bucket/prefix/ (ending in '/')"
+    )
 
 
 def test_schedule_needs_exactly_one_of_cron_and_at() -> None:
-    sched = {"name": "peak", "cron": "0 8 * * ? *", "at": "2026-12-01T06:00:00", "min": 2}
+    sched = {"name": "peak", "cron": "0 8 * * ? *", "at": "2028-03-01T06:00:00", "min": 2}
     (line,) = problems(spec(scaling={"min": 1, "max": 4, "schedules": [sched]}))
     assert line == "tiers[0].scaling.schedules[0]: give exactly one of cron or at"
 
 
 def test_target_must_be_auto_or_a_positive_number() -> None:
     (line,) = problems(spec(scaling={"target": "high"}))
-    assert line == "tiers[0].scaling.target: must be 'auto' or a number greater than 0 (got 'high')"
+    assert line == "tiers[0].scaling.target: must be 'auto' or a finite number greater than 0 (got 'high')"
 
 
 def test_all_problems_are_reported_together() -> None:

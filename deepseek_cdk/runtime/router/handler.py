@@ -28,7 +28,6 @@ import binascii
 import json
 import os
 import random
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ from .contract import (
     parse_body,
     within_limit,
 )
+from .patterns import search_within
 
 RETRYABLE_CODES = {"ThrottlingException", "ServiceUnavailable", "ModelNotReadyException", "InternalFailure"}
 NO_CAPACITY = "no capacity"  # SageMaker's message when an inference component has no copy yet
@@ -212,14 +212,18 @@ def choose_tier(config: RouterConfig, request: ChatRequest, request_headers: dic
 
 def matches(rule: dict[str, Any], request: ChatRequest) -> bool:
     """A rule matches when every condition it states holds: prompt length counts every
-    message; a regular expression searches the last user message."""
+    message; a regular expression searches the start of the last user message, within a
+    deadline (patterns.py): a search that runs out of time is no match, and is logged."""
     checks = []
     if "max_tokens_at_least" in rule:
         checks.append(request.max_tokens >= rule["max_tokens_at_least"])
     if "prompt_chars_at_least" in rule:
         checks.append(request.prompt_chars >= rule["prompt_chars_at_least"])
     if "prompt_matches" in rule:
-        checks.append(re.search(rule["prompt_matches"], request.last_user_text) is not None)
+        found = search_within(rule["prompt_matches"], request.last_user_text)
+        if found is None:
+            print(json.dumps({"event": "rule-search-out-of-time", "pattern": rule["prompt_matches"]}))
+        checks.append(bool(found))
     return bool(checks) and all(checks)
 
 
