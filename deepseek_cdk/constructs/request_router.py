@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from deepseek_cdk.constructs.endpoint_base import invoke_statement
@@ -89,8 +90,13 @@ NO_DLQ = (
     "asynchronous invocations"
 )
 NO_VPC = (
-    "the function calls only AWS APIs (SageMaker Runtime, S3) with IAM; it reaches no private "
+    "the function calls only AWS APIs (SageMaker Runtime, S3, Secrets Manager) with IAM; it "
+    "reaches no private "
     "network resource"
+)
+NO_ROTATION = (
+    "the secret only signs async job ids; rotating it would make every id issued before it "
+    "unreadable while its result is still kept"
 )
 NO_RESERVED_CONCURRENCY = (
     "the API stage's throttling bounds concurrency; reserved concurrency is opt-in "
@@ -217,6 +223,7 @@ class RequestRouter(Construct):
         require(1024 <= opts.max_body_bytes <= 6 * 1024 * 1024, "max_body_bytes", "must be 1 KiB-6 MiB")
 
         self.role = self._role(tiers, kms_key)
+        self.job_key = self._job_key(kms_key) if any(t.kind.queued for t in tiers) else None
         config = cdk.Stack.of(self).to_json_string(
             {
                 "default_tier": default_tier,
@@ -224,6 +231,7 @@ class RequestRouter(Construct):
                 "rules": [dict(r) for r in rules],
                 "max_body_bytes": opts.max_body_bytes,
                 "time_budget_seconds": contract.BUFFERED_SECONDS,
+                "job_key_secret": self.job_key.secret_arn if self.job_key else "",
             }
         )
         self.function = self._function(
@@ -330,6 +338,29 @@ class RequestRouter(Construct):
             ),
         )
         return role
+
+    def _job_key(self, kms_key: kms.IKey) -> secretsmanager.Secret:
+        """A random 64-character secret, readable by the router alone, that signs the job ids
+        of async requests (HMAC-SHA256): an id cannot be forged or altered to read another
+        object. Replacing it makes the ids issued before unreadable, so it is not rotated."""
+        secret = secretsmanager.Secret(
+            self,
+            "JobIdKey",
+            description="deepseek-cdk request router: signs async job ids",
+            encryption_key=kms_key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
+        self.policy.add_statements(
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret.secret_arn])
+        )
+        acknowledge(secret, "AwsSolutions-SMG4", NO_ROTATION)
+        acknowledge_in_compliance_packs(secret, "SecretsManagerRotationEnabled", NO_ROTATION)
+        cfn = secret.node.default_child
+        assert isinstance(cfn, secretsmanager.CfnSecret)
+        skip_checkov(cfn, "CKV2_AWS_57", NO_ROTATION)
+        return secret
 
     def _objects(self, prefix: S3Prefix, actions: list[str], use: str) -> None:
         self.policy.add_statements(iam.PolicyStatement(actions=actions, resources=[prefix.objects_arn]))

@@ -8,6 +8,9 @@ import pytest
 
 from deepseek_cdk.runtime.router import handler
 
+JOB_KEY_SECRET = "arn:aws:secretsmanager:us-east-1:111111111111:secret:router-job-key"  # noqa: S105 - an ARN
+JOB_KEY = b"k" * 64  # what the secret holds in these tests
+
 CONFIG = {
     "default_tier": "chat",
     "tiers": {
@@ -43,6 +46,7 @@ CONFIG = {
     ],
     "max_body_bytes": 1000,
     "time_budget_seconds": 10,
+    "job_key_secret": JOB_KEY_SECRET,
 }
 
 
@@ -67,4 +71,5 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     # The longest jitter every time: backoff 0.5, 1, 2, 4, 4 s, so attempts are countable.
     monkeypatch.setattr(handler.random, "uniform", lambda low, high: high)
     monkeypatch.setenv("ROUTER_CONFIG", json.dumps(CONFIG))
+    monkeypatch.setattr(handler, "_job_keys", {JOB_KEY_SECRET: JOB_KEY})  # as if read at start-up
     return c

@@ -326,8 +326,8 @@ def test_job_pending_then_done(stubs: dict[str, Stubber]) -> None:
     assert body_of(get_job(job_id)) == {"status": "pending", "tier": "reasoning"}
     stubs["s3"].add_response(
         "get_object",
-        {"Body": stream(b'{"generated_text": "42"}')},
-        {"Bucket": "artifacts-bucket", "Key": "async/reasoning/responses/abc.out", "Range": ANY},
+        {"Body": stream(b'{"generated_text": "42"}'), "ContentLength": 24},
+        {"Bucket": "artifacts-bucket", "Key": "async/reasoning/responses/abc.out"},
     )
     assert body_of(get_job(job_id)) == {
         "status": "done",
@@ -341,8 +341,8 @@ def test_job_failed(stubs: dict[str, Stubber]) -> None:
     stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
     stubs["s3"].add_response(
         "get_object",
-        {"Body": stream(b"CUDA out of memory")},
-        {"Bucket": "artifacts-bucket", "Key": "async/reasoning/failures/abc-error.out", "Range": ANY},
+        {"Body": stream(b"CUDA out of memory"), "ContentLength": 18},
+        {"Bucket": "artifacts-bucket", "Key": "async/reasoning/failures/abc-error.out"},
     )
     assert body_of(get_job(job_id)) == {
         "status": "failed",

@@ -131,7 +131,9 @@ def parse_body(body: Any) -> ChatRequest:
             raise BadRequest(
                 "stream", f"the route decides: POST {STREAM_ROUTE} streams, POST {INVOKE_ROUTE} does not"
             )
-        raise BadRequest(unknown[0], f"unknown field; allowed: {', '.join(FIELDS)}")
+        name = unknown[0]
+        field = name if name.isidentifier() and len(name) <= 40 else "body"
+        raise BadRequest(field, f"unknown field {name[:40]!r}; allowed: {', '.join(FIELDS)}")
     if ("prompt" in body) == ("messages" in body):
         raise BadRequest("prompt", "give exactly one of prompt (a string) or messages (a conversation)")
     messages = _messages(body["messages"]) if "messages" in body else _prompt(body["prompt"])

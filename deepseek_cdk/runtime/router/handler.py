@@ -24,10 +24,12 @@ construct). Standard library and boto3 only.
 from __future__ import annotations
 
 import base64
-import binascii
+import hashlib
+import hmac
 import json
 import os
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -54,7 +56,12 @@ from .patterns import search_within
 RETRYABLE_CODES = {"ThrottlingException", "ServiceUnavailable", "ModelNotReadyException", "InternalFailure"}
 NO_CAPACITY = "no capacity"  # SageMaker's message when an inference component has no copy yet
 MIN_CALL_SECONDS = 2.0  # do not start a call with less time than this left
-MAX_RESULT_BYTES = 5 * 1024 * 1024
+# Lambda answers API Gateway with at most 6 MB of JSON, the body escaped inside it: a result
+# whose answer would not fit is returned as a short-lived presigned URL, never cut short.
+MAX_RESPONSE_BYTES = 5_500_000
+RESULT_URL_SECONDS = 900
+CONNECT_TIMEOUT_S = 3
+JOB_ID_CHARS = 2048
 MAX_DETAIL_CHARS = 500
 ASYNC_INVOCATION_TIMEOUT_S = 3600  # SageMaker's maximum: a 32K-token reasoning run can take 20+ minutes
 
@@ -89,6 +96,7 @@ class RouterConfig:
     rules: tuple[dict[str, Any], ...]
     max_body_bytes: int
     time_budget_seconds: float
+    job_key_secret: str = ""  # ARN of the secret whose value signs job ids (async tiers)
 
     @classmethod
     def from_json(cls, text: str) -> RouterConfig:
@@ -115,6 +123,7 @@ class RouterConfig:
             rules=tuple(data.get("rules", [])),
             max_body_bytes=int(data.get("max_body_bytes", 256 * 1024)),
             time_budget_seconds=float(data.get("time_budget_seconds", BUFFERED_SECONDS)),
+            job_key_secret=str(data.get("job_key_secret", "")),
         )
 
 
@@ -131,7 +140,12 @@ def client(service: str, read_timeout: int = READ_TIMEOUT_S) -> Any:
     if (service, read_timeout) not in _clients:
         _clients[service, read_timeout] = boto3.client(
             service,
-            config=BotoConfig(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=read_timeout),
+            config=BotoConfig(
+                retries={"max_attempts": 1, "mode": "standard"},
+                read_timeout=read_timeout,
+                connect_timeout=CONNECT_TIMEOUT_S,
+                signature_version="s3v4" if service == "s3" else None,
+            ),
         )
     return _clients[service, read_timeout]
 
@@ -143,7 +157,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         if event.get("httpMethod") == "GET" and event.get("resource") == JOB_ROUTE:
             job_id = (event.get("pathParameters") or {}).get("id") or ""
-            return job_status(config, job_id)
+            return job_status(config, job_id, deadline)
         if event.get("httpMethod") == "POST" and event.get("resource") == INVOKE_ROUTE:
             return invoke(config, event, deadline)
         return respond(404, {"error": "no such route", "field": "path"})
@@ -157,7 +171,7 @@ def invoke(config: RouterConfig, event: dict[str, Any], deadline: float) -> dict
     request = parse_request(config, event)
     tier = route(config, request, event)
     if tier.queued:
-        return submit_async(tier, request.model_body(), deadline)
+        return submit_async(config, tier, request.model_body(), deadline)
     request = within_limit(
         request,
         limit=tier.buffered_max_tokens,
@@ -180,7 +194,7 @@ def parse_request(config: RouterConfig, event: dict[str, Any]) -> ChatRequest:
     if event.get("isBase64Encoded"):
         try:
             raw = base64.b64decode(raw).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, non-ASCII text, UnicodeDecodeError
             raise BadRequest("body", "not valid base64-encoded UTF-8") from None
     if len(raw.encode("utf-8")) > config.max_body_bytes:
         raise BadRequest("body", f"larger than {config.max_body_bytes} bytes")
@@ -260,16 +274,19 @@ def endpoint_args(tier: Tier) -> dict[str, Any]:
     return args
 
 
-def submit_async(tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
+def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
+    """Store the request, submit it, answer 202 with a signed job id. Every call reads for no
+    longer than the budget left, so the answer comes inside API Gateway's 29 s."""
+    key = job_key(config, deadline)
     request_key = f"{tier.requests_prefix}{uuid.uuid4().hex}.json"
     with_retries(
-        lambda: client("s3").put_object(
+        lambda: client("s3", read_timeout_until(deadline)).put_object(
             Bucket=tier.bucket, Key=request_key, Body=payload, ContentType="application/json"
         ),
         deadline,
     )
     accepted = with_retries(
-        lambda: client("sagemaker-runtime").invoke_endpoint_async(
+        lambda: client("sagemaker-runtime", read_timeout_until(deadline)).invoke_endpoint_async(
             EndpointName=tier.endpoint,
             ContentType="application/json",
             InputLocation=f"s3://{tier.bucket}/{request_key}",
@@ -282,39 +299,96 @@ def submit_async(tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
         "o": s3_key(accepted["OutputLocation"]),
         "f": s3_key(accepted.get("FailureLocation", "")),
     }
-    job_id = base64.urlsafe_b64encode(json.dumps(job, separators=(",", ":")).encode()).decode().rstrip("=")
-    return respond(202, {"tier": tier.name, "job_id": job_id, "status": "pending"})
+    return respond(202, {"tier": tier.name, "job_id": sign_job(job, key), "status": "pending"})
 
 
-def job_status(config: RouterConfig, job_id: str) -> dict[str, Any]:
+_job_keys: dict[str, bytes] = {}
+
+
+def job_key(config: RouterConfig, deadline: float) -> bytes:
+    """The deployment's job-id signing key, read once per function instance."""
+    if not config.job_key_secret:
+        raise Reply(respond(502, {"error": "the router has no job-id key; redeploy the router"}))
+    if config.job_key_secret not in _job_keys:
+        secret = with_retries(
+            lambda: client("secretsmanager", read_timeout_until(deadline)).get_secret_value(
+                SecretId=config.job_key_secret
+            ),
+            deadline,
+        )
+        _job_keys[config.job_key_secret] = str(secret["SecretString"]).encode()
+    return _job_keys[config.job_key_secret]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def sign_job(job: dict[str, str], key: bytes) -> str:
+    """`<payload>.<mac>`, both base64url: the payload names the tier and the result keys, the
+    HMAC-SHA256 proves the router wrote it."""
+    payload = json.dumps(job, separators=(",", ":"), sort_keys=True).encode()
+    return f"{_b64(payload)}.{_b64(hmac.new(key, payload, hashlib.sha256).digest())}"
+
+
+_JOB_ID = re.compile(r"([A-Za-z0-9_-]{1,2000})\.([A-Za-z0-9_-]{43})")
+
+
+def verify_job(config: RouterConfig, job_id: str, key: bytes) -> tuple[Tier, str, str]:
+    """The tier and result keys of a job id this router signed; BadRequest("id") otherwise."""
+    refused = BadRequest("id", "not a job id returned by POST /invoke")
+    match = _JOB_ID.fullmatch(job_id) if len(job_id) <= JOB_ID_CHARS else None
+    if match is None:
+        raise refused
     try:
-        job = json.loads(base64.urlsafe_b64decode(job_id + "=" * (-len(job_id) % 4)))
-        tier = config.tiers[job["t"]]
-        output_key, failure_key = str(job["o"]), str(job["f"])
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise BadRequest("id", "not a job id returned by POST /invoke") from None
-    # Only keys under this tier's result prefixes: a crafted id cannot read anything else.
+        payload = base64.urlsafe_b64decode(match.group(1) + "=" * (-len(match.group(1)) % 4))
+        mac = base64.urlsafe_b64decode(match.group(2) + "=")
+    except ValueError:  # a length base64 cannot have
+        raise refused from None
+    if not hmac.compare_digest(mac, hmac.new(key, payload, hashlib.sha256).digest()):
+        raise refused
+    try:
+        job = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        raise refused from None
     if (
-        not tier.queued
-        or not output_key.startswith(tier.responses_prefix)
-        or not (failure_key == "" or failure_key.startswith(tier.failures_prefix))
+        not isinstance(job, dict)
+        or set(job) != {"t", "o", "f"}
+        or not all(isinstance(v, str) for v in job.values())
     ):
-        raise BadRequest("id", "not a job id returned by POST /invoke")
-    result = read_object(tier.bucket, output_key)
-    if result is not None:
-        return respond(200, {"status": "done", "tier": tier.name, "result": decode(result)})
-    error = read_object(tier.bucket, failure_key) if failure_key else None
-    if error is not None:
-        return respond(200, {"status": "failed", "tier": tier.name, "error": decode(error)})
+        raise refused
+    tier = config.tiers.get(job["t"])
+    # Only keys under this tier's result prefixes, even for a signed id (a key that changed).
+    if (
+        tier is None
+        or not tier.queued
+        or not job["o"].startswith(tier.responses_prefix)
+        or not (job["f"] == "" or job["f"].startswith(tier.failures_prefix))
+    ):
+        raise refused
+    return tier, job["o"], job["f"]
+
+
+def job_status(config: RouterConfig, job_id: str, deadline: float) -> dict[str, Any]:
+    tier, output_key, failure_key = verify_job(config, job_id, job_key(config, deadline))
+    done = read_result(tier, output_key, "result")
+    if done is not None:
+        return respond(200, {"status": "done", **done})
+    failed = read_result(tier, failure_key, "error") if failure_key else None
+    if failed is not None:
+        return respond(200, {"status": "failed", **failed})
     return respond(200, {"status": "pending", "tier": tier.name})
 
 
-def read_object(bucket: str, key: str) -> bytes | None:
-    """The object's first MAX_RESULT_BYTES, or None while it does not exist. S3 failures are
-    answers: 503 with Retry-After when S3 is busy or slow, 502 otherwise."""
+def read_result(tier: Tier, key: str, field: str) -> dict[str, Any] | None:
+    """`{"tier", field: the object's content}` (JSON when it parses), or, when that answer
+    would pass Lambda's response limit, `{"tier", field + "_url": a presigned GET URL valid
+    for RESULT_URL_SECONDS, field + "_bytes"}`; None while the object does not exist. S3
+    failures are answers: 503 with Retry-After when S3 is busy or slow, 502 otherwise."""
     try:
-        obj = client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_RESULT_BYTES - 1}")
-        data: bytes = obj["Body"].read()
+        obj = client("s3").get_object(Bucket=tier.bucket, Key=key)
+        size = int(obj.get("ContentLength", 0))
+        data: bytes | None = obj["Body"].read() if size <= MAX_RESPONSE_BYTES else None
     except ClientError as err:
         code = err.response["Error"].get("Code", "")
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -325,7 +399,19 @@ def read_object(bucket: str, key: str) -> bytes | None:
         raise Reply(respond(502, {"error": f"the job's result could not be read: {code}"})) from None
     except (ReadTimeoutError, ConnectTimeoutError, BotoCoreError):
         raise Reply(busy(5)) from None
-    return data
+    if data is not None:
+        inline = {"tier": tier.name, field: decode(data)}
+        if len(json.dumps(respond(200, inline))) <= MAX_RESPONSE_BYTES:
+            return inline
+    url = client("s3").generate_presigned_url(
+        "get_object", Params={"Bucket": tier.bucket, "Key": key}, ExpiresIn=RESULT_URL_SECONDS
+    )
+    return {
+        "tier": tier.name,
+        f"{field}_url": url,
+        f"{field}_bytes": size,
+        "url_expires_in_seconds": RESULT_URL_SECONDS,
+    }
 
 
 def busy(retry_after: int) -> dict[str, Any]:

@@ -1,0 +1,211 @@
+"""Async jobs through the router: signed job ids, results of any size, calls inside the budget.
+
+Stubbed clients as in test_router.py; the job-id key is the test key from conftest unless a
+test reads it through a stubbed Secrets Manager."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from deepseek_cdk.runtime.router import handler
+from tests.runtime.conftest import CONFIG, JOB_KEY, JOB_KEY_SECRET, Clock
+from tests.runtime.test_router import body_of, get_job, post, stream, stubs, submit, timeouts
+
+__all__ = ["stubs"]  # the fixture, imported for these tests
+
+OUTPUT = "async/reasoning/responses/abc.out"
+
+
+def signed(job: Any, key: bytes = JOB_KEY) -> str:
+    payload = json.dumps(job, separators=(",", ":")).encode()
+    mac = hmac.new(key, payload, hashlib.sha256).digest()
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    return f"{b64(payload)}.{b64(mac)}"
+
+
+def result(stubs: dict[str, Stubber], data: bytes, key: str = OUTPUT) -> None:
+    stubs["s3"].add_response(
+        "get_object",
+        {"Body": stream(data), "ContentLength": len(data)},
+        {"Bucket": "artifacts-bucket", "Key": key},
+    )
+
+
+# --- signed job ids ----------------------------------------------------------------------------
+
+
+def test_a_job_id_is_a_payload_and_its_hmac_and_reads_back(stubs: dict[str, Stubber]) -> None:
+    job_id = submit(stubs)
+    payload, _mac = job_id.split(".")
+    job = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert job == {"f": "async/reasoning/failures/abc-error.out", "o": OUTPUT, "t": "reasoning"}
+    assert job_id == signed(job)
+    result(stubs, b'{"answer": 42}')
+    assert body_of(get_job(job_id)) == {"status": "done", "tier": "reasoning", "result": {"answer": 42}}
+
+
+@pytest.mark.parametrize(
+    "job_id",
+    [
+        signed({"t": "reasoning", "o": OUTPUT, "f": ""}, key=b"another deployment's key"),
+        signed({"t": "reasoning", "o": OUTPUT, "f": ""})[:-2] + "AA",  # the MAC altered
+        signed({"t": "reasoning", "o": OUTPUT, "f": "", "x": ""}),  # signed, but not the job's shape
+        signed({"t": "reasoning", "o": 1, "f": ""}),
+        signed(["reasoning", OUTPUT]),
+        signed({"t": "reasoning", "o": "models/weights.bin", "f": ""}),  # signed, outside the prefix
+        signed({"t": "chat", "o": OUTPUT, "f": ""}),
+        "x" * 5000,
+        "a.b.c",
+        "a." + "A" * 43,  # a payload length base64 cannot have
+        "",
+        "eyJ0IjogInJlYXNvbmluZyJ9",  # an unsigned payload, as ids were before they were signed
+    ],
+)
+def test_a_forged_altered_or_malformed_job_id_is_400_and_reads_nothing(
+    stubs: dict[str, Stubber], job_id: str
+) -> None:
+    response = get_job(job_id)
+    assert response["statusCode"] == 400
+    assert body_of(response)["field"] == "id"
+
+
+def test_a_payload_altered_under_a_valid_mac_is_refused(stubs: dict[str, Stubber]) -> None:
+    payload, mac = signed({"t": "reasoning", "o": OUTPUT, "f": ""}).split(".")
+    other = signed({"t": "reasoning", "o": "async/reasoning/responses/other.out", "f": ""}).split(".")[0]
+    assert get_job(f"{other}.{mac}")["statusCode"] == 400
+    assert payload != other
+
+
+def test_the_key_is_read_from_its_secret_once_per_function_instance(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    secrets = boto3.client(
+        "secretsmanager", region_name="us-east-1", config=Config(signature_version=UNSIGNED)
+    )
+    stubber = Stubber(secrets)
+    stubber.add_response("get_secret_value", {"SecretString": "s" * 64}, {"SecretId": JOB_KEY_SECRET})
+    stubber.activate()
+    stubbed = handler.client
+
+    def client(service: str, read_timeout: int = handler.READ_TIMEOUT_S) -> Any:
+        return secrets if service == "secretsmanager" else stubbed(service, read_timeout)
+
+    monkeypatch.setattr(handler, "client", client)
+    monkeypatch.setattr(handler, "_job_keys", {})
+    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": ""}, key=b"s" * 64)
+    for _ in range(2):
+        stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
+        assert body_of(get_job(job_id))["status"] == "pending"
+    stubber.assert_no_pending_responses()  # one read for both requests
+
+
+def test_without_a_job_key_no_async_job_starts(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROUTER_CONFIG", json.dumps({**CONFIG, "job_key_secret": ""}))
+    response = post({"prompt": "think", "tier": "reasoning"})
+    assert response["statusCode"] == 502
+    assert "job-id key" in body_of(response)["error"]
+
+
+# --- results of any size -----------------------------------------------------------------------
+
+
+def test_an_empty_result_reads_as_done_and_empty(stubs: dict[str, Stubber]) -> None:
+    job_id = submit(stubs)
+    result(stubs, b"")
+    assert body_of(get_job(job_id)) == {"status": "done", "tier": "reasoning", "result": ""}
+
+
+def test_a_result_larger_than_a_response_is_a_presigned_url_not_read(stubs: dict[str, Stubber]) -> None:
+    job_id = submit(stubs)
+    size = 50 * 1024 * 1024
+    stubs["s3"].add_response(
+        "get_object",
+        {"Body": stream(b""), "ContentLength": size},
+        {"Bucket": "artifacts-bucket", "Key": OUTPUT},
+    )
+    response = get_job(job_id)
+    body = body_of(response)
+    assert response["statusCode"] == 200 and body["status"] == "done" and "result" not in body
+    assert body["result_bytes"] == size and body["url_expires_in_seconds"] == handler.RESULT_URL_SECONDS
+    assert body["result_url"].startswith("https://artifacts-bucket.s3.amazonaws.com/" + OUTPUT)
+    assert len(json.dumps(response)) < 2000
+
+
+def test_a_result_that_grows_past_the_limit_once_escaped_is_a_url_never_cut(
+    stubs: dict[str, Stubber],
+) -> None:
+    job_id = submit(stubs)
+    answer = json.dumps({"text": "思" * 1_200_000}, ensure_ascii=False).encode()  # 3.6 MB of UTF-8
+    assert len(answer) < handler.MAX_RESPONSE_BYTES
+    result(stubs, answer)
+    body = body_of(get_job(job_id))
+    assert "result" not in body and body["result_bytes"] == len(answer)
+
+
+def test_a_result_that_fits_is_returned_whole(stubs: dict[str, Stubber]) -> None:
+    job_id = submit(stubs)
+    text = "x" * 4_000_000
+    result(stubs, json.dumps({"text": text}).encode())
+    response = get_job(job_id)
+    assert body_of(response)["result"]["text"] == text
+    assert len(json.dumps(response)) <= handler.MAX_RESPONSE_BYTES
+
+
+# --- the time budget ---------------------------------------------------------------------------
+
+
+def test_async_calls_read_no_longer_than_the_budget_left(stubs: dict[str, Stubber], clock: Clock) -> None:
+    clock.t = 0.0
+    submit(stubs)
+    budget = CONFIG["time_budget_seconds"]
+    assert [t for service, t in timeouts if service in ("s3", "sagemaker-runtime")] == [budget, budget]
+
+
+def test_a_submit_never_starts_a_call_that_could_outlast_the_api(
+    stubs: dict[str, Stubber], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 6000  # 5 s of budget once the function keeps 1 s for itself
+
+    stubs["s3"].add_response("put_object", {}, None)
+    stubs["sagemaker-runtime"].add_response(
+        "invoke_endpoint_async", {"OutputLocation": f"s3://artifacts-bucket/{OUTPUT}"}, None
+    )
+    event = {
+        "httpMethod": "POST",
+        "resource": "/invoke",
+        "body": json.dumps({"prompt": "x", "tier": "reasoning"}),
+    }
+    assert handler.handler(event, Context())["statusCode"] == 202
+    assert all(t <= 5 for service, t in timeouts if service in ("s3", "sagemaker-runtime"))
+
+
+@pytest.mark.parametrize("body", ["\x80", "not base64!", "é"])
+def test_a_body_flagged_base64_that_is_not_is_400(stubs: dict[str, Stubber], body: str) -> None:
+    event = {"httpMethod": "POST", "resource": "/invoke", "isBase64Encoded": True, "body": body}
+    response = handler.handler(event, None)
+    assert response["statusCode"] == 400 and body_of(response)["field"] == "body"
+
+
+@pytest.mark.parametrize("key", ["", "a b", "x" * 500])
+def test_an_unknown_field_with_an_odd_name_is_named_as_the_body(stubs: dict[str, Stubber], key: str) -> None:
+    response = post({"prompt": "hi", key: 1})
+    assert response["statusCode"] == 400
+    assert body_of(response)["field"] == "body" and len(body_of(response)["error"]) < 200
