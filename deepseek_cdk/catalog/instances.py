@@ -14,17 +14,21 @@ Sources:
   UNVERIFIED, conservative figure. They matter only where decoding is compute-bound.
 - Local NVMe: every g5, g6, g6e, p4d, p4de, p5, p5e and p5en size has instance-store NVMe
   (Amazon EC2 instance type pages); SageMaker then uses it instead of an EBS volume.
-- Price: SageMaker real-time hosting, on-demand, us-east-1, USD per hour, from AWS Price List
-  API copies (PRICE-A 2026-09-27, PRICE-B 2026-08, PRICE-C 2026-06-19), collected in
-  shared/reference/sagemaker-facts.md section 3b. None where no source gave a price.
+- Price: SageMaker real-time hosting, on-demand, us-east-1, USD per hour: catalog/prices.json
+  (its `source` and `read` date; `deepseek-cdk prices refresh` rewrites it from the AWS Price
+  List API). Third-party copies of that API disagreed once: ml.g5.8xlarge at 3.06 (2026-09-27)
+  or 2.94 (2026-06-19); the newer is kept. p4d and p5 are the prices after the June 2025 P4/P5
+  cut. None where no source gave a price.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-PRICE_REGION = "us-east-1"
-PRICE_DATE = "2026-09-27"
+from deepseek_cdk.catalog.prices import HOME_REGION, PRICES
+
+PRICE_REGION = HOME_REGION
+PRICE_DATE = PRICES.read
 
 
 @dataclass(frozen=True)
@@ -70,41 +74,42 @@ class InstanceSpec:
         return self.name.split(".")[1]
 
 
-def _i(name: str, gpu: GpuModel, count: int, vcpus: int, mem: int, price: float | None) -> InstanceSpec:
+def _i(name: str, gpu: GpuModel, count: int, vcpus: int, mem: int) -> InstanceSpec:
+    price = PRICES.regions[PRICE_REGION].get(name)
     return InstanceSpec(name, gpu, count, vcpus, mem, local_nvme=True, price_per_hour=price)
 
 
 INSTANCES: dict[str, InstanceSpec] = {
     i.name: i
     for i in (
-        _i("ml.g5.xlarge", A10G, 1, 4, 16, 1.408),
-        _i("ml.g5.2xlarge", A10G, 1, 8, 32, 1.515),
-        _i("ml.g5.4xlarge", A10G, 1, 16, 64, 2.03),
-        _i("ml.g5.8xlarge", A10G, 1, 32, 128, 3.06),  # PRICE-C says 2.94; PRICE-A (newer) kept
-        _i("ml.g5.12xlarge", A10G, 4, 48, 192, 7.09),
-        _i("ml.g5.16xlarge", A10G, 1, 64, 256, 5.12),
-        _i("ml.g5.24xlarge", A10G, 4, 96, 384, 10.18),
-        _i("ml.g5.48xlarge", A10G, 8, 192, 768, 20.36),
-        _i("ml.g6.xlarge", L4, 1, 4, 16, 1.127),
-        _i("ml.g6.2xlarge", L4, 1, 8, 32, 1.222),
-        _i("ml.g6.4xlarge", L4, 1, 16, 64, 1.654),
-        _i("ml.g6.8xlarge", L4, 1, 32, 128, 2.518),
-        _i("ml.g6.12xlarge", L4, 4, 48, 192, 5.752),
-        _i("ml.g6.16xlarge", L4, 1, 64, 256, 4.246),
-        _i("ml.g6.24xlarge", L4, 4, 96, 384, 8.344),
-        _i("ml.g6.48xlarge", L4, 8, 192, 768, 16.688),
-        _i("ml.g6e.xlarge", L40S, 1, 4, 32, 2.61),
-        _i("ml.g6e.2xlarge", L40S, 1, 8, 64, 2.80),
-        _i("ml.g6e.4xlarge", L40S, 1, 16, 128, 3.76),
-        _i("ml.g6e.8xlarge", L40S, 1, 32, 256, 5.66),
-        _i("ml.g6e.12xlarge", L40S, 4, 48, 384, 13.12),
-        _i("ml.g6e.16xlarge", L40S, 1, 64, 512, 9.47),
-        _i("ml.g6e.24xlarge", L40S, 4, 96, 768, 18.83),
-        _i("ml.g6e.48xlarge", L40S, 8, 192, 1536, 37.66),
-        _i("ml.p4d.24xlarge", A100_40, 8, 96, 1152, 25.2513),  # after the June 2025 P4/P5 cut
-        _i("ml.p4de.24xlarge", A100_80, 8, 96, 1152, 31.5641),
-        _i("ml.p5.48xlarge", H100, 8, 192, 2048, 63.296),  # after the June 2025 P4/P5 cut
-        _i("ml.p5e.48xlarge", H200, 8, 192, 2048, None),
-        _i("ml.p5en.48xlarge", H200, 8, 192, 2048, None),
+        _i("ml.g5.xlarge", A10G, 1, 4, 16),
+        _i("ml.g5.2xlarge", A10G, 1, 8, 32),
+        _i("ml.g5.4xlarge", A10G, 1, 16, 64),
+        _i("ml.g5.8xlarge", A10G, 1, 32, 128),
+        _i("ml.g5.12xlarge", A10G, 4, 48, 192),
+        _i("ml.g5.16xlarge", A10G, 1, 64, 256),
+        _i("ml.g5.24xlarge", A10G, 4, 96, 384),
+        _i("ml.g5.48xlarge", A10G, 8, 192, 768),
+        _i("ml.g6.xlarge", L4, 1, 4, 16),
+        _i("ml.g6.2xlarge", L4, 1, 8, 32),
+        _i("ml.g6.4xlarge", L4, 1, 16, 64),
+        _i("ml.g6.8xlarge", L4, 1, 32, 128),
+        _i("ml.g6.12xlarge", L4, 4, 48, 192),
+        _i("ml.g6.16xlarge", L4, 1, 64, 256),
+        _i("ml.g6.24xlarge", L4, 4, 96, 384),
+        _i("ml.g6.48xlarge", L4, 8, 192, 768),
+        _i("ml.g6e.xlarge", L40S, 1, 4, 32),
+        _i("ml.g6e.2xlarge", L40S, 1, 8, 64),
+        _i("ml.g6e.4xlarge", L40S, 1, 16, 128),
+        _i("ml.g6e.8xlarge", L40S, 1, 32, 256),
+        _i("ml.g6e.12xlarge", L40S, 4, 48, 384),
+        _i("ml.g6e.16xlarge", L40S, 1, 64, 512),
+        _i("ml.g6e.24xlarge", L40S, 4, 96, 768),
+        _i("ml.g6e.48xlarge", L40S, 8, 192, 1536),
+        _i("ml.p4d.24xlarge", A100_40, 8, 96, 1152),
+        _i("ml.p4de.24xlarge", A100_80, 8, 96, 1152),
+        _i("ml.p5.48xlarge", H100, 8, 192, 2048),
+        _i("ml.p5e.48xlarge", H200, 8, 192, 2048),
+        _i("ml.p5en.48xlarge", H200, 8, 192, 2048),
     )
 }

@@ -8,9 +8,12 @@
     deepseek-cdk simulate [FILE] --tier NAME (--trace CSV | --scenario NAME)
                  [--scale X] [--startup-seconds N] [--plot PNG] [--json]
                                           replay traffic through the tier's scaling rules
+    deepseek-cdk prices refresh [--output JSON]
+                                          read hosting prices and where each instance type
+                                          is offered from the AWS Price List API (boto3)
 
 Reads the spec and the planner only: it never imports aws_cdk or boto3, so it answers
-quickly and runs without Node; `preflight` alone calls AWS. Exit codes: 0 success, 1 a
+quickly and runs without Node; `preflight` and `prices refresh` alone call AWS. Exit codes: 0 success, 1 a
 preflight check failed or AWS refused, 2 the spec, the plan or a trace has a problem.
 """
 
@@ -21,6 +24,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from deepseek_cdk.catalog.prices import PRICES_FILE
 from deepseek_cdk.cli import simulate as simulation
 from deepseek_cdk.cli.cost import cost_report, render_cost
 from deepseek_cdk.cli.plan import render_plan
@@ -60,8 +64,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     replay.add_argument("--plot", help="write demand, capacity and latency over time to this PNG")
     replay.add_argument("--json", action="store_true", help="print JSON instead of text")
+    prices = commands.add_parser("prices", help="the catalog's instance prices")
+    prices_commands = prices.add_subparsers(dest="prices_command", required=True)
+    refresh = prices_commands.add_parser(
+        "refresh", help="rewrite the price file from the AWS Price List API (your credentials)"
+    )
+    refresh.add_argument("--output", help=f"where to write (default: {PRICES_FILE})")
     args = parser.parse_args(argv)
 
+    if args.command == "prices":
+        return _refresh_prices(args.output or str(PRICES_FILE))
     try:
         plan = build_plan(load_deployment(args.file))
     except SpecError as err:
@@ -108,6 +120,31 @@ def _simulate(plan: Plan, args: argparse.Namespace) -> int:
         print(f"deepseek-cdk: {err}", file=sys.stderr)
         return EXIT_SPEC_ERROR
     print(json.dumps(report, indent=2) if args.json else simulation.render_simulation(report))
+    return 0
+
+
+def _refresh_prices(path: str) -> int:
+    from datetime import UTC, datetime
+
+    from deepseek_cdk.catalog import INSTANCES
+    from deepseek_cdk.catalog.prices import PRICES
+    from deepseek_cdk.ops.aws import AwsProblem, Clients
+    from deepseek_cdk.ops.prices import PRICE_LIST_REGION, read_prices, render_refresh
+
+    try:
+        refresh = read_prices(
+            Clients(PRICE_LIST_REGION), INSTANCES, today=datetime.now(UTC).date(), before=PRICES
+        )
+    except AwsProblem as problem:
+        print(f"deepseek-cdk: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(refresh.table.to_json())
+    except OSError as err:
+        print(f"deepseek-cdk: --output: cannot write {path} ({err.strerror})", file=sys.stderr)
+        return EXIT_FAILED
+    print(render_refresh(refresh, path))
     return 0
 
 

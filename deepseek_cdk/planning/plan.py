@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS, PRICE_DATE, PRICE_REGION
+from deepseek_cdk.catalog.prices import PRICES
 from deepseek_cdk.cron import parse_cron
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.names import (
@@ -324,7 +325,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     context = tier.max_context_tokens or min(DEFAULT_CONTEXT_TOKENS, model.max_context)
     traffic = deployment.traffic.get(tier.name)
     workload = workload_of(tier, context, traffic)
-    fit = _choose_fit(at, tier, workload)
+    fit = _choose_fit(at, tier, workload, deployment.region)
     instance = INSTANCES[fit.instance_type]
     container = CONTAINERS[tier.container]
     from_hub = tier.weights.source == "hub"
@@ -546,15 +547,29 @@ def _describe_workload(workload: Workload) -> str:
     )
 
 
-def _choose_fit(at: str, tier: Tier, workload: Workload) -> MemoryFit:
+def _choose_fit(at: str, tier: Tier, workload: Workload, region: str | None) -> MemoryFit:
+    """The cheapest instance that holds the workload (or the tier's explicit one), among those
+    SageMaker hosting offers in the region when the price file knows (catalog.prices)."""
     model = MODELS[tier.model]
-    candidates = fitting_instances(model, workload)
+    candidates = [
+        f for f in fitting_instances(model, workload) if PRICES.offered(region, f.instance_type) is not False
+    ]
     held = _describe_workload(workload)
+    if tier.instance_type != "auto" and PRICES.offered(region, tier.instance_type) is False:
+        alternatives = ", ".join(_describe_price(f.instance_type) for f in candidates[:6]) or "none"
+        raise PlanError(
+            [
+                f"{at}.instance_type: SageMaker hosting does not offer {tier.instance_type} in {region} "
+                f"(AWS Price List, read {PRICES.read}). Instances there that fit, cheapest first: "
+                f"{alternatives}"
+            ]
+        )
     if tier.instance_type == "auto":
         if not candidates:
+            where = f" offered in {region}" if PRICES.knows(region) else ""
             raise PlanError(
                 [
-                    f"{at}.instance_type: no catalog instance holds {model.key} with {held}; lower "
+                    f"{at}.instance_type: no catalog instance{where} holds {model.key} with {held}; lower "
                     f"{at}.max_context_tokens or {at}.max_concurrency"
                 ]
             )

@@ -1,0 +1,72 @@
+"""SageMaker real-time hosting prices per region, and where each instance type is offered.
+
+The data is `prices.json` beside this module, rewritten by `deepseek-cdk prices refresh`
+from the AWS Price List API (ops/prices.py). `complete` says whether every catalog type was
+looked up in every listed region: only then does a type missing from a region mean that
+SageMaker hosting does not offer it there. The shipped file, copied from third-party tables,
+is not complete, so it says nothing about availability until a refresh.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+PRICES_FILE = Path(__file__).resolve().parent / "prices.json"
+HOME_REGION = "us-east-1"  # the catalog's prices; other regions only for availability
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    read: str  # the date the prices were read
+    source: str
+    complete: bool
+    regions: MappingProxyType[str, MappingProxyType[str, float | None]]  # None: offered, no price
+
+    def knows(self, region: str | None) -> bool:
+        """Whether the table says which types SageMaker hosting offers in the region."""
+        return region is not None and self.complete and region in self.regions
+
+    def offered(self, region: str | None, instance_type: str) -> bool | None:
+        """Whether SageMaker hosting offers the type in the region; None when not known."""
+        return instance_type in self.regions[region] if region is not None and self.knows(region) else None
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {
+            "read": self.read,
+            "source": self.source,
+            "complete": self.complete,
+            "regions": {
+                region: dict(sorted(types.items())) for region, types in sorted(self.regions.items())
+            },
+        }
+        return json.dumps(data, indent=2) + "\n"
+
+
+def price_table(data: Any) -> PriceTable:
+    """A PriceTable from parsed JSON; ValueError names what is malformed."""
+    if not isinstance(data, dict) or set(data) != {"read", "source", "complete", "regions"}:
+        raise ValueError("prices: needs exactly read, source, complete and regions")
+    regions = data["regions"]
+    if not isinstance(regions, dict) or HOME_REGION not in regions:
+        raise ValueError(f"prices.regions: needs {HOME_REGION}, whose prices the catalog uses")
+    for region, types in regions.items():
+        if not isinstance(types, dict) or not all(
+            p is None or (isinstance(p, int | float) and not isinstance(p, bool) and p > 0)
+            for p in types.values()
+        ):
+            raise ValueError(
+                f"prices.regions.{region}: instance type -> USD per hour (a number above 0) or null"
+            )
+    return PriceTable(
+        read=str(data["read"]),
+        source=str(data["source"]),
+        complete=bool(data["complete"]),
+        regions=MappingProxyType({r: MappingProxyType(dict(t)) for r, t in regions.items()}),
+    )
+
+
+PRICES = price_table(json.loads(PRICES_FILE.read_text()))
