@@ -9,6 +9,7 @@ CloudFormation generates, which always fit. No AWS or CDK import here.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -93,6 +94,17 @@ def artifacts_bucket_name(deployment: str, account: str, region: str) -> str:
 def stack_names(deployment: str) -> tuple[str, str]:
     """The deployment's two stacks: the stateful one (bucket, key, registry) and inference."""
     return f"{deployment}-stateful", f"{deployment}-inference"
+
+
+def component_name(endpoint_name: str, component: str) -> str:
+    """`<endpoint>-<component>`, kept within SageMaker's 63 characters by shortening the
+    endpoint part and adding a hash of it, so names stay unique when the endpoint is renamed."""
+    name = f"{endpoint_name}-{component}"
+    if len(name) <= SAGEMAKER.max_length:
+        return name
+    digest = hashlib.sha256(endpoint_name.encode()).hexdigest()[:8]
+    keep = SAGEMAKER.max_length - len(component) - len(digest) - 2
+    return f"{endpoint_name[:keep]}-{digest}-{component}"
 
 
 _S3_PREFIX_URI = re.compile(r"s3://([^/]*)/(.*)", re.DOTALL)

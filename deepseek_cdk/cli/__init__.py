@@ -8,13 +8,17 @@
     deepseek-cdk simulate [FILE] --tier NAME (--trace CSV | --scenario NAME)
                  [--scale X] [--startup-seconds N] [--plot PNG] [--json]
                                           replay traffic through the tier's scaling rules
+    deepseek-cdk invoke [FILE] --tier NAME "PROMPT" [--max-tokens N] [--wait SECONDS]
+                                          one request straight to the tier's endpoint: the
+                                          answer streamed, or an async job polled (boto3)
     deepseek-cdk prices refresh [--output JSON]
                                           read hosting prices and where each instance type
                                           is offered from the AWS Price List API (boto3)
 
-Reads the spec and the planner only: it never imports aws_cdk or boto3, so it answers
-quickly and runs without Node; `preflight` and `prices refresh` alone call AWS. Exit codes: 0 success, 1 a
-preflight check failed or AWS refused, 2 the spec, the plan or a trace has a problem.
+Reads the spec and the planner only: it never imports aws_cdk, so it answers quickly and
+runs without Node; `preflight`, `invoke` and `prices refresh` alone call AWS (boto3). Exit
+codes: 0 success, 1 a check, a request or AWS failed, 2 the spec, the plan, a trace or an
+argument has a problem.
 """
 
 from __future__ import annotations
@@ -64,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     replay.add_argument("--plot", help="write demand, capacity and latency over time to this PNG")
     replay.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ask = commands.add_parser("invoke", help="send one request straight to a tier's endpoint")
+    ask.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
+    ask.add_argument("--tier", required=True, help="the tier to ask")
+    ask.add_argument("prompt", help="the user message")
+    ask.add_argument("--max-tokens", type=int, default=512, help="the longest answer (default 512)")
+    ask.add_argument("--wait", type=int, default=3600, help="async: seconds to wait for the result")
     prices = commands.add_parser("prices", help="the catalog's instance prices")
     prices_commands = prices.add_subparsers(dest="prices_command", required=True)
     refresh = prices_commands.add_parser(
@@ -84,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _simulate(plan, args)
     if args.command == "preflight":
         return _preflight(plan)
+    if args.command == "invoke":
+        return _invoke(plan, args)
     if args.command == "cost":
         print(json.dumps(cost_report(plan), indent=2) if args.json else render_cost(plan))
     else:
@@ -121,6 +133,34 @@ def _simulate(plan: Plan, args: argparse.Namespace) -> int:
         return EXIT_SPEC_ERROR
     print(json.dumps(report, indent=2) if args.json else simulation.render_simulation(report))
     return 0
+
+
+def _invoke(plan: Plan, args: argparse.Namespace) -> int:
+    from deepseek_cdk.ops.aws import AwsProblem, Clients
+    from deepseek_cdk.ops.invoke import BadRequest, Output, chat_request, invoke
+
+    names = [tier.name for tier in plan.tiers]
+    if args.tier not in names:
+        print(
+            f"deepseek-cdk: --tier: no tier is named {args.tier!r}; tiers: {', '.join(names)}",
+            file=sys.stderr,
+        )
+        return EXIT_SPEC_ERROR
+    tier = plan.tier(args.tier)
+    try:
+        request = chat_request(tier, args.prompt, args.max_tokens)
+    except BadRequest as err:
+        field = {"prompt": "prompt", "max_tokens": "--max-tokens"}.get(err.field, err.field)
+        print(f"deepseek-cdk: {field}: {err}", file=sys.stderr)
+        return EXIT_SPEC_ERROR
+    try:
+        return invoke(plan, tier, request, Clients(plan.region), Output(), wait_seconds=args.wait)
+    except AwsProblem as problem:
+        print(f"deepseek-cdk: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("\ndeepseek-cdk: stopped; an async job already submitted goes on", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _refresh_prices(path: str) -> int:

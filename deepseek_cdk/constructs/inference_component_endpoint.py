@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,9 +30,8 @@ from deepseek_cdk.constructs.scaling import (
     ScalableKind,
 )
 from deepseek_cdk.kinds import EndpointKind
-from deepseek_cdk.names import SAGEMAKER
+from deepseek_cdk.names import SAGEMAKER, component_name
 
-MAX_NAME = 63
 VARIANT = "shared"  # the one variant whose managed instances host every component
 
 
@@ -46,17 +44,6 @@ class Component:
     accelerators: int  # GPUs per copy (the tensor-parallel degree)
     memory_mb: int  # host memory per copy
     initial_copies: int = 1
-
-
-def component_name(endpoint_name: str, component: str) -> str:
-    """`<endpoint>-<component>`, kept within SageMaker's 63 characters by shortening the
-    endpoint part and adding a hash of it, so names stay unique when the endpoint is renamed."""
-    name = f"{endpoint_name}-{component}"
-    if len(name) <= MAX_NAME:
-        return name
-    digest = hashlib.sha256(endpoint_name.encode()).hexdigest()[:8]
-    keep = MAX_NAME - len(component) - len(digest) - 2
-    return f"{endpoint_name[:keep]}-{digest}-{component}"
 
 
 class InferenceComponentEndpoint(SageMakerEndpoint):

@@ -10,6 +10,7 @@ T = TypeVar("T")
 # Throttling and transient errors are retried with exponential backoff and jitter (botocore's
 # adaptive mode adds client-side rate limiting on top).
 RETRIES = {"max_attempts": 8, "mode": "adaptive"}
+NO_REGION = "no AWS region: set `region` in the deployment spec or AWS_REGION"
 
 
 class AwsProblem(Exception):
@@ -36,7 +37,12 @@ def _boto3_client(service: str, region: str | None) -> Any:
         from botocore.config import Config
     except ImportError:
         raise AwsProblem("this command needs boto3: pip install 'deepseek-cdk[ops]'") from None
-    return boto3.client(service, region_name=region, config=Config(retries=RETRIES))
+    from botocore.exceptions import NoRegionError
+
+    try:
+        return boto3.client(service, region_name=region, config=Config(retries=RETRIES))
+    except NoRegionError:
+        raise AwsProblem(NO_REGION) from None
 
 
 def call(action: str, function: Callable[..., T], /, **kwargs: Any) -> T:
@@ -58,7 +64,7 @@ def call(action: str, function: Callable[..., T], /, **kwargs: Any) -> T:
             "no AWS credentials: set AWS_PROFILE (or run `aws configure` / `aws sso login`) and try again"
         ) from None
     except NoRegionError:
-        raise AwsProblem("no AWS region: set `region` in the deployment spec or AWS_REGION") from None
+        raise AwsProblem(NO_REGION) from None
     except EndpointConnectionError as err:
         raise AwsProblem(f"{action}: cannot reach AWS ({err})") from None
     except ClientError as err:

@@ -18,7 +18,7 @@ from tests.constructs.builders import (
 
 
 def test_long_component_names_are_shortened_with_a_hash() -> None:
-    from deepseek_cdk.constructs.inference_component_endpoint import component_name
+    from deepseek_cdk.names import component_name
 
     long_endpoint = "deployment-name-long-tier-name-long-g6e-12xlarge-and-more-x"
     a = component_name(long_endpoint, "candidate-version")
