@@ -11,12 +11,15 @@
     deepseek-cdk invoke [FILE] --tier NAME "PROMPT" [--max-tokens N] [--wait SECONDS]
                                           one request straight to the tier's endpoint: the
                                           answer streamed, or an async job polled (boto3)
+    deepseek-cdk loadtest [FILE] --tier NAME [--concurrency 1,4,16] [--duration 60]
+                 [--max-tokens N] [--yes] drive a real-time tier at rising concurrency: latency,
+                                          tokens/s and the measured max_rps (boto3)
     deepseek-cdk prices refresh [--output JSON]
                                           read hosting prices and where each instance type
                                           is offered from the AWS Price List API (boto3)
 
 Reads the spec and the planner only: it never imports aws_cdk, so it answers quickly and
-runs without Node; `preflight`, `invoke` and `prices refresh` alone call AWS (boto3). Exit
+runs without Node; `preflight`, `invoke`, `loadtest` and `prices refresh` alone call AWS (boto3). Exit
 codes: 0 success, 1 a check, a request or AWS failed, 2 the spec, the plan, a trace or an
 argument has a problem.
 """
@@ -27,11 +30,15 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from deepseek_cdk.catalog.prices import PRICES_FILE
 from deepseek_cdk.cli import simulate as simulation
 from deepseek_cdk.cli.cost import cost_report, render_cost
+from deepseek_cdk.cli.money import money
 from deepseek_cdk.cli.plan import render_plan
+from deepseek_cdk.kinds import EndpointKind
+from deepseek_cdk.ops.loadtest import COST_CONFIRM_USD
 from deepseek_cdk.planning import Plan, build_plan
 from deepseek_cdk.planning.traces import SCENARIOS, TraceError
 from deepseek_cdk.spec import SpecError, load_deployment
@@ -74,6 +81,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask.add_argument("prompt", help="the user message")
     ask.add_argument("--max-tokens", type=int, default=512, help="the longest answer (default 512)")
     ask.add_argument("--wait", type=int, default=3600, help="async: seconds to wait for the result")
+    load = commands.add_parser("loadtest", help="drive a real-time tier and measure what it sustains")
+    load.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
+    load.add_argument("--tier", required=True, help="the real-time tier to drive")
+    load.add_argument("--concurrency", default="1,4,16", help="clients per level, e.g. 1,4,16")
+    load.add_argument("--duration", type=int, default=60, help="seconds per level (default 60)")
+    load.add_argument("--max-tokens", type=int, default=256, help="answer length per request")
+    load.add_argument(
+        "--yes", action="store_true", help=f"run even when it may cost over ${COST_CONFIRM_USD:g}"
+    )
     prices = commands.add_parser("prices", help="the catalog's instance prices")
     prices_commands = prices.add_subparsers(dest="prices_command", required=True)
     refresh = prices_commands.add_parser(
@@ -85,7 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "prices":
         return _refresh_prices(args.output or str(PRICES_FILE))
     try:
-        plan = build_plan(load_deployment(args.file))
+        deployment = load_deployment(args.file)
+        plan = build_plan(deployment)
     except SpecError as err:
         print(err.report(args.file or "deployments/default.yaml"), file=sys.stderr)
         return EXIT_SPEC_ERROR
@@ -96,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _preflight(plan)
     if args.command == "invoke":
         return _invoke(plan, args)
+    if args.command == "loadtest":
+        tier_spec = next((t for t in deployment.tiers if t.name == args.tier), None)
+        slo = tier_spec.slo.p90_latency_seconds if tier_spec and tier_spec.slo else None
+        return _loadtest(plan, args, slo)
     if args.command == "cost":
         print(json.dumps(cost_report(plan), indent=2) if args.json else render_cost(plan))
     else:
@@ -163,9 +184,82 @@ def _invoke(plan: Plan, args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
 
-def _refresh_prices(path: str) -> int:
-    from datetime import UTC, datetime
+def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -> int:
+    from deepseek_cdk.ops import loadtest as lt
+    from deepseek_cdk.ops.aws import AwsProblem, Clients
+    from deepseek_cdk.ops.invoke import BadRequest, chat_request, require_in_service
 
+    problem = _loadtest_problem(plan, args)
+    if problem:
+        print(f"deepseek-cdk: {problem}", file=sys.stderr)
+        return EXIT_SPEC_ERROR
+    tier = plan.tier(args.tier)
+    levels = [int(c) for c in args.concurrency.split(",")]
+    cost = lt.expected_cost(tier, len(levels), args.duration)
+    print(
+        f"{len(levels)} levels of {args.duration} s on {tier.endpoint_name}: expected cost up to "
+        f"{money(cost, cents=True)} (the tier's max of {tier.capacity.instances_max} instance(s) for the "
+        "whole test; the instances it already runs bill anyway)"
+    )
+    if cost > lt.COST_CONFIRM_USD and not args.yes:
+        print(
+            f"deepseek-cdk: --yes: the test may cost over ${lt.COST_CONFIRM_USD:g}; pass --yes to run it",
+            file=sys.stderr,
+        )
+        return EXIT_SPEC_ERROR
+    try:
+        body = chat_request(tier, "Count from 1 to 1000, one number per line.", args.max_tokens).model_body(
+            stream=True
+        )
+    except BadRequest as err:
+        print(f"deepseek-cdk: --max-tokens: {err}", file=sys.stderr)
+        return EXIT_SPEC_ERROR
+    clients = Clients(plan.region)
+    done: list[lt.Level] = []
+    try:
+        require_in_service(tier.endpoint_name, clients)
+        for concurrency in levels:
+            print(f"concurrency {concurrency}: {args.duration} s ...", file=sys.stderr)
+            done.append(
+                lt.run_level(lambda: lt.streamed_request(tier, body, clients), concurrency, args.duration)
+            )
+        instances = lt.instances_in_service(tier.endpoint_name, clients)
+    except AwsProblem as problem:
+        print(f"deepseek-cdk: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("deepseek-cdk: stopped; what was measured so far:", file=sys.stderr)
+        print(lt.render_levels(done))
+        return EXIT_FAILED
+    print(lt.render_levels(done))
+    rps = lt.max_rps(done, instances, slo_seconds)
+    if rps is None:
+        print("No level met the SLO without errors: no max_rps to write.")
+        return EXIT_FAILED
+    print("\nFor the spec (the next plan scales on this measurement):\n")
+    print(lt.spec_snippet(tier, rps, instances, datetime.now(UTC).date()))
+    return 0
+
+
+def _loadtest_problem(plan: Plan, args: argparse.Namespace) -> str | None:
+    names = [tier.name for tier in plan.tiers]
+    if args.tier not in names:
+        return f"--tier: no tier is named {args.tier!r}; tiers: {', '.join(names)}"
+    kind = plan.tier(args.tier).endpoint
+    if kind is not EndpointKind.REALTIME:
+        return f"--tier: loadtest drives {EndpointKind.REALTIME.label} tiers; {args.tier} is {kind.label}"
+    try:
+        levels = [int(c) for c in args.concurrency.split(",")]
+    except ValueError:
+        levels = []
+    if not levels or not all(1 <= c <= 256 for c in levels):
+        return f"--concurrency: whole numbers 1-256, comma-separated, e.g. 1,4,16 (got {args.concurrency!r})"
+    if not 5 <= args.duration <= 3600:
+        return f"--duration: 5-3600 seconds per level (got {args.duration})"
+    return None
+
+
+def _refresh_prices(path: str) -> int:
     from deepseek_cdk.catalog import INSTANCES
     from deepseek_cdk.catalog.prices import PRICES
     from deepseek_cdk.ops.aws import AwsProblem, Clients

@@ -10,7 +10,7 @@ T = TypeVar("T")
 # Throttling and transient errors are retried with exponential backoff and jitter (botocore's
 # adaptive mode adds client-side rate limiting on top).
 RETRIES = {"max_attempts": 8, "mode": "adaptive"}
-NO_REGION = "no AWS region: set `region` in the deployment spec or AWS_REGION"
+NO_REGION = "no AWS region: set `region` in the deployment spec, or AWS_DEFAULT_REGION"
 
 
 class AwsProblem(Exception):

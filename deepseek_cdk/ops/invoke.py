@@ -62,7 +62,7 @@ def invoke(
 
 def require_in_service(endpoint: str, clients: Clients) -> None:
     action = f"sagemaker:DescribeEndpoint on {endpoint}"
-    described = _call(action, clients("sagemaker").describe_endpoint, EndpointName=endpoint)
+    described = aws_call(action, clients("sagemaker").describe_endpoint, EndpointName=endpoint)
     status = described.get("EndpointStatus", "")
     if status != "InService":
         reason = described.get("FailureReason")
@@ -84,7 +84,7 @@ def _invoke_streaming(tier: TierPlan, request: ChatRequest, clients: Clients, ou
         live = [v for v in tier.capacity.live if v.slot is not None]
         args["InferenceComponentName"] = component_name(tier.endpoint_name, str(live[0].slot))
     action = f"sagemaker:InvokeEndpointWithResponseStream on {tier.endpoint_name}"
-    result = _call(action, clients("sagemaker-runtime").invoke_endpoint_with_response_stream, **args)
+    result = aws_call(action, clients("sagemaker-runtime").invoke_endpoint_with_response_stream, **args)
     failed = False
     for event in events(result["Body"]):
         data = event.strip().removeprefix(b"data:").strip()
@@ -114,11 +114,11 @@ def _invoke_async(
     sleep: Callable[[float], None],
 ) -> int:
     assert tier.queue is not None, "an async tier has queue prefixes"
-    identity = _call("sts:GetCallerIdentity", clients("sts").get_caller_identity)
+    identity = aws_call("sts:GetCallerIdentity", clients("sts").get_caller_identity)
     region = plan.region or clients("sts").meta.region_name
     bucket = artifacts_bucket_name(plan.deployment, plan.account or identity["Account"], region)
     key = f"{tier.queue.requests}{uuid.uuid4().hex}.json"
-    _call(
+    aws_call(
         f"s3:PutObject on s3://{bucket}/{key}",
         clients("s3").put_object,
         Bucket=bucket,
@@ -126,7 +126,7 @@ def _invoke_async(
         Body=request.model_body(),
         ContentType="application/json",
     )
-    accepted = _call(
+    accepted = aws_call(
         f"sagemaker:InvokeEndpointAsync on {tier.endpoint_name}",
         clients("sagemaker-runtime").invoke_endpoint_async,
         EndpointName=tier.endpoint_name,
@@ -185,7 +185,7 @@ def _write(stream: TextIO, text: Any) -> None:
         stream.flush()
 
 
-def _call(action: str, function: Callable[..., Any], /, **kwargs: Any) -> Any:
+def aws_call(action: str, function: Callable[..., Any], /, **kwargs: Any) -> Any:
     """`call`, with every other AWS error as one line too (a missing endpoint, a bad request)."""
     from botocore.exceptions import ClientError
 
@@ -201,4 +201,4 @@ def _problem(action: str, err: Any) -> AwsProblem:
     return AwsProblem(f"{action}: {error.get('Code', 'error')}" + (f": {message}" if message else ""))
 
 
-__all__ = ["BadRequest", "Output", "chat_request", "invoke", "require_in_service"]
+__all__ = ["BadRequest", "Output", "aws_call", "chat_request", "invoke", "require_in_service"]

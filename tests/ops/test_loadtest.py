@@ -1,0 +1,199 @@
+"""`deepseek-cdk loadtest`: statistics against known latencies (percentiles worked out by
+hand), the driver on a fake clock, the measured max_rps read back by the planner, and the
+command's refusals. Nothing here calls AWS."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deepseek_cdk.cli import main
+from deepseek_cdk.ops import loadtest as lt
+from deepseek_cdk.ops.aws import Clients
+from deepseek_cdk.planning import build_plan
+from deepseek_cdk.spec import load_deployment, parse_deployment
+
+ROOT = Path(__file__).resolve().parents[2]
+STREAM = (ROOT / "tests" / "runtime" / "shapes" / "lmi_chat_stream.jsonl").read_bytes()
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    values = [float(v) for v in range(10, 0, -1)]  # 10 .. 1, unsorted on purpose
+    assert (lt.percentile(values, 50), lt.percentile(values, 90), lt.percentile(values, 99)) == (5, 9, 10)
+    assert lt.percentile([0.5, 0.2, 0.9], 50) == 0.5  # rank ceil(1.5) = 2 of [0.2, 0.5, 0.9]
+    assert lt.percentile([0.5, 0.2, 0.9], 90) == 0.9
+    assert lt.percentile([], 50) is None
+
+
+def test_a_levels_statistics_from_known_requests() -> None:
+    ok = [lt.Sample(ttft=i / 10, latency=float(i), tokens=100) for i in range(1, 11)]
+    level = lt.Level(concurrency=4, seconds=20.0, samples=(*ok, lt.Sample(None, 0.0, 0, "ModelError")))
+    assert level.errors == 1
+    assert level.requests_per_second == 0.5  # 10 answered in 20 s; the error is not a request served
+    assert level.tokens_per_second == 50.0
+    assert (level.latency(50), level.latency(90), level.latency(99)) == (5.0, 9.0, 10.0)
+    assert (level.ttft(50), level.ttft(90)) == (0.5, 0.9)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.t += seconds
+
+
+def test_one_client_sends_until_the_duration_has_passed() -> None:
+    clock = FakeClock()
+
+    def send() -> lt.Sample:
+        clock.advance(2.0)
+        return lt.Sample(0.1, 2.0, 50)
+
+    level = lt.run_level(send, concurrency=1, duration=10, clock=clock)
+    assert len(level.samples) == 5 and level.seconds == 10.0
+    assert level.requests_per_second == 0.5
+
+
+def test_failed_requests_are_counted_not_raised() -> None:
+    clock = FakeClock()
+    calls = itertools.count()
+
+    def send() -> lt.Sample:
+        clock.advance(1.0)
+        if next(calls) % 2:
+            raise TimeoutError
+        return lt.Sample(0.1, 1.0, 10)
+
+    level = lt.run_level(send, concurrency=1, duration=4, clock=clock)
+    assert level.errors == 2 and len(level.ok) == 2
+    assert {s.error for s in level.samples} == {None, "TimeoutError"}
+
+
+def test_a_stop_ends_the_level_with_what_was_measured() -> None:
+    clock, stop = FakeClock(), threading.Event()
+
+    def send() -> lt.Sample:
+        clock.advance(1.0)
+        if clock() >= 3:
+            stop.set()
+        return lt.Sample(0.1, 1.0, 10)
+
+    assert len(lt.run_level(send, concurrency=1, duration=100, clock=clock, stop=stop).samples) == 3
+
+
+class StreamingRuntime:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    def invoke_endpoint_with_response_stream(self, **_: Any) -> dict[str, Any]:
+        def parts() -> Iterator[dict[str, Any]]:
+            for line in STREAM.splitlines(keepends=True):
+                self.clock.advance(0.25)  # each chunk arrives a quarter second after the last
+                yield {"PayloadPart": {"Bytes": line}}
+
+        return {"Body": parts()}
+
+
+def test_a_streamed_request_measures_first_token_latency_and_tokens() -> None:
+    clock = FakeClock()
+    plan = build_plan(load_deployment(None))
+    clients = Clients("us-east-1", make=lambda service, region: StreamingRuntime(clock))
+    sample = lt.streamed_request(plan.tier("chat"), b"{}", clients, clock=clock)
+    # Chunks at 0.25 (role only), 0.5 and 0.75 (thinking), 1.0 and 1.25 (answer), 1.5 (the end).
+    assert sample == lt.Sample(ttft=0.5, latency=1.5, tokens=4)
+
+
+def level(rps: float, p90: float, errors: int = 0) -> lt.Level:
+    ok = tuple(lt.Sample(0.1, p90, 10) for _ in range(int(rps * 10)))
+    return lt.Level(1, 10.0, ok + tuple(lt.Sample(None, 0.0, 0, "x") for _ in range(errors)))
+
+
+def test_max_rps_is_the_best_level_within_the_slo_without_errors_per_instance() -> None:
+    levels = [level(1.0, 10), level(3.0, 25), level(4.0, 45), level(5.0, 20, errors=1)]
+    assert lt.max_rps(levels, instances=2, slo_seconds=30) == 1.5  # 3 req/s at p90 25 s, on 2
+    assert lt.max_rps(levels, instances=2, slo_seconds=None) == 2.0  # no SLO: 4 req/s
+    assert lt.max_rps(levels, instances=2, slo_seconds=5) is None
+
+
+def test_the_written_max_rps_is_what_the_next_plan_scales_on() -> None:
+    plan = build_plan(load_deployment(None))
+    snippet = lt.spec_snippet(plan.tier("chat"), 1.234, 2, lt.date(2026, 11, 30))
+    assert snippet.startswith("# measured by deepseek-cdk loadtest on 2026-11-30: 2 instance(s) of ml.")
+    measured = yaml.safe_load(snippet)["tiers"][0]
+    spec = yaml.safe_load((ROOT / "deployments" / "default.yaml").read_text())
+    chat = next(t for t in spec["tiers"] if t["name"] == measured["name"])
+    chat["scaling"] = {**chat["scaling"], **measured["scaling"]}
+    target = build_plan(parse_deployment(spec)).tier("chat").scaling.target
+    assert (target.metric, target.target) == ("invocations", pytest.approx(1.23 * 60 * 0.5))
+
+
+def test_an_expensive_test_needs_yes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "big.yaml"
+    spec.write_text(
+        "name: big\ntiers:\n  - {name: chat, model: deepseek-r1-distill-qwen-7b, "
+        "instance_type: ml.g6e.12xlarge, scaling: {min: 1, max: 10}}\n"
+    )
+    assert main(["loadtest", str(spec), "--tier", "chat", "--duration", "600"]) == 2
+    captured = capsys.readouterr()
+    assert "expected cost up to $65.60" in captured.out  # 10 x $13.12/h x 3 levels x 10 min
+    assert captured.err.strip() == "deepseek-cdk: --yes: the test may cost over $5; pass --yes to run it"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--tier", "reasoning"], "--tier: loadtest drives real-time tiers; reasoning is async"),
+        (["--tier", "chat", "--concurrency", "0,4"], "--concurrency: whole numbers 1-256"),
+        (["--tier", "chat", "--concurrency", "a"], "--concurrency: whole numbers 1-256"),
+        (["--tier", "chat", "--duration", "1"], "--duration: 5-3600 seconds per level (got 1)"),
+        (["--tier", "nope"], "--tier: no tier is named 'nope'"),
+    ],
+)
+def test_bad_arguments_are_exit_2_with_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["loadtest", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"deepseek-cdk: {message}") and "\n" not in err
+
+
+def test_ctrl_c_prints_what_was_measured(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    levels = iter([lt.Level(1, 10.0, (lt.Sample(0.2, 3.0, 40),))])
+
+    def run_level(*_: Any, **__: Any) -> lt.Level:
+        try:
+            return next(levels)
+        except StopIteration:
+            raise KeyboardInterrupt from None
+
+    monkeypatch.setattr("deepseek_cdk.ops.invoke.require_in_service", lambda endpoint, clients: None)
+    monkeypatch.setattr(lt, "run_level", run_level)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert main(["loadtest", "--tier", "chat", "--duration", "10"]) == 1
+    captured = capsys.readouterr()
+    assert "stopped; what was measured so far:" in captured.err
+    table = captured.out.splitlines()[-2:]
+    assert table[0].startswith("concurrency  requests  errors")
+    assert table[1].split()[:4] == ["1", "1", "0", "0.10"]
+
+
+def test_the_readme_shows_the_snippet_the_command_prints() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Measuring a tier", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    tier = build_plan(load_deployment(None)).tier("chat")
+    assert block == lt.spec_snippet(tier, 0.42, 1, lt.date(2026, 11, 30))
