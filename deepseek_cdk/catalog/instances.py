@@ -13,7 +13,8 @@ Sources:
   publishes only the A10's 125 (bf16); the A10G runs lower clocks and is taken at 70, an
   UNVERIFIED, conservative figure. They matter only where decoding is compute-bound.
 - Local NVMe: every g5, g6, g6e, p4d, p4de, p5, p5e and p5en size has instance-store NVMe
-  (Amazon EC2 instance type pages); SageMaker then uses it instead of an EBS volume.
+  (Amazon EC2 instance type pages); SageMaker then uses it instead of an EBS volume. g7e,
+  p5.4xlarge and p6-b200 are listed with instance storage too (UNVERIFIED here).
 - Price: SageMaker real-time hosting, on-demand, us-east-1, USD per hour: catalog/prices.json
   (its `source` and `read` date; `deepseek-cdk prices refresh` rewrites it from the AWS Price
   List API). Third-party copies of that API disagreed once: ml.g5.8xlarge at 3.06 (2026-09-27)
@@ -50,7 +51,15 @@ A100_40 = GpuModel("NVIDIA A100 40GB", 40, 1555, 312, None)
 A100_80 = GpuModel("NVIDIA A100 80GB", 80, 2039, 312, None)
 H100 = GpuModel("NVIDIA H100", 80, 3350, 989, 1979)
 H200 = GpuModel("NVIDIA H200", 141, 4800, 989, 1979)
-GPUS = {gpu.name: gpu for gpu in (A10G, L4, L40S, A100_40, A100_80, H100, H200)}
+# Blackwell, read 2026-11-30. Memory: the largest MIG profile AWS lists for each (7g.180gb on
+# p6-b200, 4g.96gb on g7e: aws/sagemaker-hyperpod-cli, training/constants.py at 2d082e97).
+# Bandwidth and TFLOPS: NVIDIA's HGX B200 figures (7.7 TB/s, 2.25 / 4.5 PFLOPS dense) and, for
+# the RTX PRO 6000 Blackwell Server Edition, 1.6 TB/s and half of each step down from its
+# 4 PFLOPS sparse FP4 peak (500 / 1000 dense): UNVERIFIED against a data sheet, used only
+# where decoding is compute-bound.
+B200 = GpuModel("NVIDIA B200", 180, 7700, 2250, 4500)
+RTX_PRO_6000 = GpuModel("NVIDIA RTX PRO 6000 Blackwell", 96, 1600, 500, 1000)
+GPUS = {gpu.name: gpu for gpu in (A10G, L4, L40S, A100_40, A100_80, H100, H200, B200, RTX_PRO_6000)}
 
 
 @dataclass(frozen=True)
@@ -111,5 +120,15 @@ INSTANCES: dict[str, InstanceSpec] = {
         _i("ml.p5.48xlarge", H100, 8, 192, 2048),
         _i("ml.p5e.48xlarge", H200, 8, 192, 2048),
         _i("ml.p5en.48xlarge", H200, 8, 192, 2048),
+        # Added 2026-11-30: vCPUs and host memory from aws/sagemaker-hyperpod-cli
+        # (training/constants.py at 2d082e97); no hosting price in any source yet (None).
+        _i("ml.p5.4xlarge", H100, 1, 16, 256),
+        _i("ml.g7e.2xlarge", RTX_PRO_6000, 1, 8, 64),
+        _i("ml.g7e.4xlarge", RTX_PRO_6000, 1, 16, 128),
+        _i("ml.g7e.8xlarge", RTX_PRO_6000, 1, 32, 256),
+        _i("ml.g7e.12xlarge", RTX_PRO_6000, 2, 48, 512),
+        _i("ml.g7e.24xlarge", RTX_PRO_6000, 4, 96, 1024),
+        _i("ml.g7e.48xlarge", RTX_PRO_6000, 8, 192, 2048),
+        _i("ml.p6-b200.48xlarge", B200, 8, 192, 2048),
     )
 }

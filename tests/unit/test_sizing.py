@@ -66,9 +66,10 @@ def test_qwen_1_5b_fits_g5_xlarge() -> None:
     assert fit.fits, fit.problem
 
 
-def test_r1_fp8_fits_only_h200_instances() -> None:
+def test_r1_fp8_fits_only_eight_h200_or_b200() -> None:
     names = [f.instance_type for f in fitting_instances(MODELS["deepseek-r1"], TINY)]
-    assert set(names) == {"ml.p5e.48xlarge", "ml.p5en.48xlarge"}
+    assert set(names) == {"ml.p5e.48xlarge", "ml.p5en.48xlarge", "ml.p6-b200.48xlarge"}
+    assert names[0] == "ml.p5e.48xlarge"  # all unpriced: the smallest that fits first
     for too_small in ("ml.p5.48xlarge", "ml.p4de.24xlarge"):
         assert not memory_fit(MODELS["deepseek-r1"], INSTANCES[too_small], TINY).fits
 
