@@ -9,7 +9,6 @@ No AWS or CDK import here.
 from __future__ import annotations
 
 import functools
-import math
 import re
 import types
 import typing
@@ -122,11 +121,13 @@ class Scaling(_Strict):
     metric: Literal["concurrency", "invocations"] = "concurrency"
     target: float | Literal["auto"] = "auto"
     target_utilization: float = Field(default=0.85, gt=0, le=1)  # concurrency: share of the batch
-    max_rps: float | None = Field(default=None, gt=0)  # invocations: measured requests/s per instance
+    max_rps: float | None = Field(
+        default=None, gt=0, le=10_000
+    )  # invocations: measured requests/s per instance
     safety_factor: float = Field(default=0.5, gt=0, le=1)  # invocations: AWS's recommended start
     scale_out_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
     scale_in_cooldown_seconds: int = Field(default=900, ge=0, le=3600)
-    backlog_per_instance: float | None = Field(default=None, gt=0)
+    backlog_per_instance: float | None = Field(default=None, gt=0, le=10_000)
     schedules: list[Schedule] = []
 
     @field_validator("target", mode="before")
@@ -134,8 +135,8 @@ class Scaling(_Strict):
     def _target(cls, value: Any) -> Any:
         if value == "auto":
             return value
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
-            raise ValueError("must be 'auto' or a finite number greater than 0")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1_000_000:
+            raise ValueError("must be 'auto' or a finite number greater than 0, at most 1,000,000")
         return float(value)
 
     @property
@@ -153,7 +154,7 @@ class AlarmThresholds(_Strict):
     disk_percent: float = Field(default=90, gt=0, le=100)
     at_max_minutes: int = Field(default=30, ge=1, le=1440)
     oldest_request_minutes: float | None = Field(default=None, gt=0, le=360)  # async
-    backlog_size: int | None = Field(default=None, ge=1)  # async
+    backlog_size: int | None = Field(default=None, ge=1, le=1_000_000)  # async
     evaluation_minutes: int = Field(default=5, ge=1, le=60)
 
     @field_validator("gpu_memory_percent", mode="before")
@@ -251,6 +252,16 @@ class Retention(_Strict):
     expire_after_days: int = Field(default=365, ge=2, le=3650)
 
 
+class Measured(_Strict):
+    """What `deepseek-cdk loadtest` measured on the tier: the plan's throughput then comes
+    from it instead of the estimate (requests/s, answer limits, cost per token)."""
+
+    tokens_per_second: float = Field(gt=0, le=10_000_000)  # output tokens/s of one instance at `concurrency`
+    concurrency: int = Field(ge=1, le=1024)  # concurrent requests it was measured at
+    instance_type: str  # what it was measured on: must be the type the tier plans
+    date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
 class Tier(_Strict):
     """One request class with its own model, endpoint, hardware and scaling rules."""
 
@@ -260,7 +271,7 @@ class Tier(_Strict):
     instance_type: str = "auto"
     container: Literal["lmi", "tgi"] = "lmi"
     weights: Weights = Weights()
-    max_context_tokens: int | None = Field(default=None, ge=512)  # absent: min(32768, model's)
+    max_context_tokens: int | None = Field(default=None, ge=512, le=10_000_000)  # absent: min(32768, model's)
     max_concurrency: int = Field(default=16, ge=1, le=1024)
     gpu_memory_utilization: float = Field(default=0.9, ge=0.5, le=0.98)
     # typical: KV cache for max_concurrency sequences of typical length, and one at full
@@ -273,6 +284,7 @@ class Tier(_Strict):
     shadow: Shadow | None = None
     rollout: Rollout | None = None
     data_capture: DataCapture | None = None
+    measured: Measured | None = None
 
     @field_validator("model")
     @classmethod
@@ -290,8 +302,8 @@ class Tier(_Strict):
 
 
 class RuleCondition(_Strict):
-    max_tokens_at_least: int | None = Field(default=None, ge=1)
-    prompt_chars_at_least: int | None = Field(default=None, ge=1)
+    max_tokens_at_least: int | None = Field(default=None, ge=1, le=10_000_000)
+    prompt_chars_at_least: int | None = Field(default=None, ge=1, le=100_000_000)
     prompt_matches: str | None = None
 
     @field_validator("prompt_matches")
@@ -327,11 +339,11 @@ class TrafficProfile(_Strict):
     """A tier's expected requests: the peak rate, its shape over the week (in `timezone`;
     planning.demand says what each pattern assumes) and the average request's lengths."""
 
-    peak_rps: float = Field(gt=0)
+    peak_rps: float = Field(gt=0, le=100_000)
     daily_pattern: Literal["flat", "business-hours", "nightly-batch"] = "flat"
     timezone: str = "UTC"  # IANA name: where the pattern's hours are local
-    avg_input_tokens: int = Field(default=1000, ge=1)
-    avg_output_tokens: int = Field(default=1000, ge=1)
+    avg_input_tokens: int = Field(default=1000, ge=1, le=10_000_000)
+    avg_output_tokens: int = Field(default=1000, ge=1, le=10_000_000)
 
     @field_validator("timezone")
     @classmethod
@@ -343,10 +355,10 @@ class ApiPrice(_Strict):
     """What a hosted API charges for the same model, per million tokens, and where that
     price was read: `deepseek-cdk cost` prices the tiers against it."""
 
-    input_usd_per_million: float = Field(gt=0)
-    output_usd_per_million: float = Field(gt=0)
+    input_usd_per_million: float = Field(gt=0, le=10_000)
+    output_usd_per_million: float = Field(gt=0, le=10_000)
     as_of: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # the date the price was read
-    source: str = Field(min_length=1)
+    source: str = Field(min_length=1, max_length=500)
 
 
 # Dated, sourced defaults. These prices change often: `cost` prints their dates. A spec's
@@ -380,7 +392,7 @@ class Deployment(_Strict):
     region: str | None = None  # one of catalog.regions.DLC_REGIONS
     account: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
     alarm_email: str | None = None
-    budget_usd_per_month: float | None = Field(default=None, gt=0)
+    budget_usd_per_month: float | None = Field(default=None, gt=0, le=1_000_000_000)
     tiers: list[Tier] = Field(min_length=1, max_length=10)
     router: Router | None = None
     traffic: dict[str, TrafficProfile] = {}
@@ -642,7 +654,7 @@ def _semantic_problems(d: Deployment) -> list[str]:
                 )
     for key in d.traffic:
         if key not in tier_names:
-            problems.append(_unknown_tier(f"traffic.{key}", key, tier_names))
+            problems.append(_unknown_tier(_path(("traffic", key)), key, tier_names))
     keep = d.retention
     if keep.archive_after_days >= keep.expire_after_days:
         problems.append(
@@ -653,7 +665,7 @@ def _semantic_problems(d: Deployment) -> list[str]:
 
 
 def _unknown_tier(path: str, name: str, tier_names: list[str]) -> str:
-    return f"{path}: no tier is named {name!r}; tiers: {', '.join(tier_names)}"
+    return f"{path}: no tier is named {_shown(name)}; tiers: {', '.join(tier_names)}"
 
 
 def _tier_problems(at: str, tier: Tier) -> list[str]:
@@ -670,7 +682,12 @@ def _tier_problems(at: str, tier: Tier) -> list[str]:
     elif w.source == "s3" and (problem := s3_prefix_problem(w.uri or "")):
         problems.append(f"{at}.weights.uri: {problem} (got {_shown(w.uri)})")
     if w.source == "hub" and w.uri is not None:
-        problems.append(f"{at}.weights.uri: only allowed with source: s3 (got {w.uri!r})")
+        problems.append(f"{at}.weights.uri: only allowed with source: s3 (got {_shown(w.uri)})")
+    if tier.measured is not None and tier.measured.concurrency > tier.max_concurrency:
+        problems.append(
+            f"{at}.measured.concurrency: measured at {tier.measured.concurrency} concurrent requests, more "
+            f"than the tier's max_concurrency ({tier.max_concurrency}) admits; measure within it"
+        )
     problems += _scaling_problems(f"{at}.scaling", tier)
     problems += _version_problems(at, tier)
     return problems
@@ -705,7 +722,7 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
     for k, sched in enumerate(s.schedules):
         where = f"{at}.schedules[{k}]"
         if names.count(sched.name) > 1 and names.index(sched.name) < k:
-            problems.append(f"{where}.name: schedule name {sched.name!r} is used twice")
+            problems.append(f"{where}.name: schedule name {_shown(sched.name)} is used twice")
         if (sched.cron is None) == (sched.at is None):
             problems.append(f"{where}: give exactly one of cron or at")
         if sched.min is None and sched.max is None:
@@ -834,7 +851,7 @@ def _shadow_problems(at: str, tier: Tier) -> list[str]:
     names = [v.name for v in tier.versions]
     if shadow.version not in names:
         return [
-            f"{at}.shadow.version: no version is named {shadow.version!r}; "
+            f"{at}.shadow.version: no version is named {_shown(shadow.version)}; "
             f"versions: {', '.join(names) or 'none'}"
         ]
     live = [v.name for v in tier.versions if v.weight > 0]

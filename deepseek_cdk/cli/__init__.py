@@ -232,12 +232,12 @@ def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -
         print(lt.render_levels(done))
         return EXIT_FAILED
     print(lt.render_levels(done))
-    rps = lt.max_rps(done, instances, slo_seconds)
-    if rps is None:
+    best = lt.best_level(done, slo_seconds)
+    if best is None or instances < 1:
         print("No level met the SLO without errors: no max_rps to write.")
         return EXIT_FAILED
     print("\nFor the spec (the next plan scales on this measurement):\n")
-    print(lt.spec_snippet(tier, rps, instances, datetime.now(UTC).date()))
+    print(lt.spec_snippet(tier, best, instances, datetime.now(UTC).date()))
     return 0
 
 

@@ -138,8 +138,8 @@ def streamed_request(
     return Sample(first, clock() - began, tokens)
 
 
-def max_rps(levels: Sequence[Level], instances: int, slo_seconds: float | None) -> float | None:
-    """Requests/s one instance sustains: the best level that met the SLO without errors."""
+def best_level(levels: Sequence[Level], slo_seconds: float | None) -> Level | None:
+    """The level with the most requests/s among those that met the SLO without errors."""
     good = [
         level
         for level in levels
@@ -147,9 +147,15 @@ def max_rps(levels: Sequence[Level], instances: int, slo_seconds: float | None) 
         and level.errors == 0
         and (slo_seconds is None or (level.latency(90) or math.inf) <= slo_seconds)
     ]
-    if not good or instances < 1:
+    return max(good, key=lambda level: level.requests_per_second, default=None)
+
+
+def max_rps(levels: Sequence[Level], instances: int, slo_seconds: float | None) -> float | None:
+    """Requests/s one instance sustains: the best level's, per instance in service."""
+    best = best_level(levels, slo_seconds)
+    if best is None or instances < 1:
         return None
-    return max(level.requests_per_second for level in good) / instances
+    return best.requests_per_second / instances
 
 
 def expected_cost(tier: TierPlan, levels: int, duration: float) -> float:
@@ -175,14 +181,20 @@ def render_levels(levels: Sequence[Level]) -> str:
     return "\n".join(lines)
 
 
-def spec_snippet(tier: TierPlan, rps: float, instances: int, measured: date) -> str:
-    """What to put in the tier's spec so the next plan scales on the measurement."""
+def spec_snippet(tier: TierPlan, best: Level, instances: int, measured: date) -> str:
+    """What to put in the tier's spec so the next plan scales on the measurement and takes its
+    throughput from it: both per instance in service."""
+    rps = best.requests_per_second / instances
+    tokens = best.tokens_per_second / instances
+    concurrency = max(1, round(best.concurrency / instances))
     return (
         f"# measured by deepseek-cdk loadtest on {measured.isoformat()}: {instances} instance(s) of "
         f"{tier.instance_type}\n"
         f"tiers:\n"
         f"  - name: {tier.name}\n"
         f"    scaling: {{metric: invocations, max_rps: {rps:.3g}}}\n"
+        f"    measured: {{tokens_per_second: {tokens:.4g}, concurrency: {concurrency}, "
+        f'instance_type: {tier.instance_type}, date: "{measured.isoformat()}"}}\n'
     )
 
 

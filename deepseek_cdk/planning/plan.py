@@ -334,7 +334,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     cold_start_s = startup.cold_start_allowance(
         download_timeout_s=download_s, startup_timeout_s=startup_s, from_hub=from_hub
     )
-    throughput = estimate_throughput(
+    throughput = _measured_throughput(at, tier, fit.instance_type, traffic) or estimate_throughput(
         model,
         instance,
         fit,
@@ -497,7 +497,11 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         throughput=throughput,
         demand=demand,
         rate_at_target=rate,
-        answers=answer_limits(throughput, max_concurrency=tier.max_concurrency, context_tokens=context),
+        answers=answer_limits(
+            throughput,
+            max_concurrency=tier.measured.concurrency if tier.measured else tier.max_concurrency,
+            context_tokens=context,
+        ),
         scaling=scaling,
         alarms=alarm_plan(
             tier, max_capacity=capacity.max, target=scaling.target.target, cold_start_s=cold_start_s
@@ -544,6 +548,31 @@ def _describe_workload(workload: Workload) -> str:
     return (
         f"{workload.concurrency} sequences of {workload.typical_tokens} tokens and one of "
         f"{workload.context_tokens}"
+    )
+
+
+def _measured_throughput(
+    at: str, tier: Tier, instance_type: str, traffic: TrafficProfile | None
+) -> Throughput | None:
+    """The tier's loadtest measurement as its throughput, when it has one for this instance."""
+    measured = tier.measured
+    if measured is None:
+        return None
+    if measured.instance_type != instance_type:
+        raise PlanError(
+            [
+                f"{at}.measured.instance_type: measured on {measured.instance_type}, but the tier plans "
+                f"{instance_type}; measure again with deepseek-cdk loadtest, or remove the key"
+            ]
+        )
+    _, tokens_out = lengths(traffic)
+    return Throughput(
+        tokens_per_second=measured.tokens_per_second,
+        requests_per_second=measured.tokens_per_second / tokens_out,
+        basis=(
+            f"measured by deepseek-cdk loadtest on {measured.date} at {measured.concurrency} concurrent "
+            f"requests on {measured.instance_type}"
+        ),
     )
 
 

@@ -16,8 +16,8 @@ import yaml
 from deepseek_cdk.cli import main
 from deepseek_cdk.ops import loadtest as lt
 from deepseek_cdk.ops.aws import Clients
-from deepseek_cdk.planning import build_plan
-from deepseek_cdk.spec import load_deployment, parse_deployment
+from deepseek_cdk.planning import PlanError, build_plan
+from deepseek_cdk.spec import SpecError, load_deployment, parse_deployment
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAM = (ROOT / "tests" / "runtime" / "shapes" / "lmi_chat_stream.jsonl").read_bytes()
@@ -127,16 +127,51 @@ def test_max_rps_is_the_best_level_within_the_slo_without_errors_per_instance() 
     assert lt.max_rps(levels, instances=2, slo_seconds=5) is None
 
 
-def test_the_written_max_rps_is_what_the_next_plan_scales_on() -> None:
+README_LEVEL = lt.Level(
+    16, 60.0, tuple(lt.Sample(2.0, 30.0, 256) for _ in range(25))
+)  # 25 answers in a minute
+
+
+def test_the_written_values_are_what_the_next_plan_scales_on_and_estimates_with() -> None:
     plan = build_plan(load_deployment(None))
-    snippet = lt.spec_snippet(plan.tier("chat"), 1.234, 2, lt.date(2026, 11, 30))
+    snippet = lt.spec_snippet(plan.tier("chat"), README_LEVEL, 2, lt.date(2026, 11, 30))
     assert snippet.startswith("# measured by deepseek-cdk loadtest on 2026-11-30: 2 instance(s) of ml.")
     measured = yaml.safe_load(snippet)["tiers"][0]
+    assert measured["measured"]["concurrency"] == 8  # 16 clients over 2 instances
     spec = yaml.safe_load((ROOT / "deployments" / "default.yaml").read_text())
     chat = next(t for t in spec["tiers"] if t["name"] == measured["name"])
     chat["scaling"] = {**chat["scaling"], **measured["scaling"]}
-    target = build_plan(parse_deployment(spec)).tier("chat").scaling.target
-    assert (target.metric, target.target) == ("invocations", pytest.approx(1.23 * 60 * 0.5))
+    chat["measured"] = measured["measured"]
+    tier = build_plan(parse_deployment(spec)).tier("chat")
+    assert (tier.scaling.target.metric, tier.scaling.target.target) == (
+        "invocations",
+        pytest.approx(0.208 * 60 * 0.5, abs=0.05),
+    )
+    assert tier.throughput.tokens_per_second == pytest.approx(53.33, abs=0.01)  # 25 x 256 / 60 s / 2
+    assert tier.throughput.basis.startswith("measured by deepseek-cdk loadtest on 2026-11-30 at 8 concurrent")
+    assert tier.answers.tokens_per_second_per_sequence == pytest.approx(53.33 / 8, abs=0.01)
+
+
+def test_a_measurement_on_another_instance_or_beyond_the_batch_is_refused() -> None:
+    spec = yaml.safe_load((ROOT / "deployments" / "default.yaml").read_text())
+    chat = spec["tiers"][0]
+    chat["measured"] = {
+        "tokens_per_second": 100,
+        "concurrency": 8,
+        "instance_type": "ml.g6e.xlarge",
+        "date": "2026-11-30",
+    }
+    with pytest.raises(PlanError) as err:
+        build_plan(parse_deployment(spec))
+    assert err.value.problems[0].startswith(
+        "tiers[0].measured.instance_type: measured on ml.g6e.xlarge, but the tier plans ml."
+    )
+    chat["measured"]["concurrency"] = 64
+    with pytest.raises(SpecError) as spec_err:
+        parse_deployment(spec)
+    assert spec_err.value.problems[0].startswith(
+        "tiers[0].measured.concurrency: measured at 64 concurrent requests"
+    )
 
 
 def test_an_expensive_test_needs_yes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -196,4 +231,4 @@ def test_the_readme_shows_the_snippet_the_command_prints() -> None:
     section = readme.split("## Measuring a tier", 1)[1]
     block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     tier = build_plan(load_deployment(None)).tier("chat")
-    assert block == lt.spec_snippet(tier, 0.42, 1, lt.date(2026, 11, 30))
+    assert block == lt.spec_snippet(tier, README_LEVEL, 1, lt.date(2026, 11, 30))

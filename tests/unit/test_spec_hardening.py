@@ -391,3 +391,22 @@ def test_rule_patterns_that_can_backtrack_for_ever_are_refused(pattern: str, rea
 def test_ordinary_rule_patterns_pass() -> None:
     for pattern in ("^(hi|hello)\\b", "(?i)\\b(prove|derive)\\b", "[A-Z]{3,}-[0-9]+", "step.*by.*step"):
         parse_deployment(routed({"tier": "jobs", "when": {"prompt_matches": pattern}}))
+
+
+def test_finite_but_huge_numbers_are_refused_before_the_planners_arithmetic() -> None:
+    data = spec(scaling={"target": 1e300})
+    data["traffic"] = {"chat": {"peak_rps": 4.5e307, "avg_output_tokens": 10**15}}
+    lines = refused(data, plan=True)
+    assert [line.split(":")[0] for line in lines] == [
+        "tiers[0].scaling.target",
+        "traffic.chat.peak_rps",
+        "traffic.chat.avg_output_tokens",
+    ]
+
+
+def test_long_references_are_shortened_in_their_lines() -> None:
+    data = spec()
+    data["router"] = {"default_tier": "x" * 5000}
+    data["traffic"] = {"y" * 5000: {"peak_rps": 1}}
+    lines = refused(data)
+    assert len(lines) == 2 and all(len(line) < 300 for line in lines)
