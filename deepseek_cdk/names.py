@@ -91,6 +91,10 @@ def artifacts_bucket_name(deployment: str, account: str, region: str) -> str:
     return f"{deployment}-artifacts-{account}-{region}"
 
 
+# The inference stack's output holding the router API's base URL (`deepseek-cdk invoke`).
+ROUTER_URL_OUTPUT = "RouterUrl"
+
+
 def stack_names(deployment: str) -> tuple[str, str]:
     """The deployment's two stacks: the stateful one (bucket, key, registry) and inference."""
     return f"{deployment}-stateful", f"{deployment}-inference"

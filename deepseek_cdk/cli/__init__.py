@@ -9,8 +9,9 @@
                  [--scale X] [--startup-seconds N] [--plot PNG] [--json]
                                           replay traffic through the tier's scaling rules
     deepseek-cdk invoke [FILE] --tier NAME "PROMPT" [--max-tokens N] [--wait SECONDS]
-                                          one request straight to the tier's endpoint: the
-                                          answer streamed, or an async job polled (boto3)
+                 [--via endpoint|router]  one request to the tier (its endpoint, or the router
+                                          API signed with SigV4): the answer streamed, or an
+                                          async job polled (boto3)
     deepseek-cdk loadtest [FILE] --tier NAME [--concurrency 1,4,16] [--duration 60]
                  [--max-tokens N] [--yes] drive a real-time tier at rising concurrency: latency,
                                           tokens/s and the measured max_rps (boto3)
@@ -81,6 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask.add_argument("prompt", help="the user message")
     ask.add_argument("--max-tokens", type=int, default=512, help="the longest answer (default 512)")
     ask.add_argument("--wait", type=int, default=3600, help="async: seconds to wait for the result")
+    ask.add_argument(
+        "--via",
+        choices=["endpoint", "router"],
+        default="endpoint",
+        help="straight to the endpoint (default), or through the router's API (SigV4)",
+    )
     load = commands.add_parser("loadtest", help="drive a real-time tier and measure what it sustains")
     load.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
     load.add_argument("--tier", required=True, help="the real-time tier to drive")
@@ -158,7 +165,15 @@ def _simulate(plan: Plan, args: argparse.Namespace) -> int:
 
 def _invoke(plan: Plan, args: argparse.Namespace) -> int:
     from deepseek_cdk.ops.aws import AwsProblem, Clients
-    from deepseek_cdk.ops.invoke import BadRequest, Output, chat_request, invoke
+    from deepseek_cdk.ops.invoke import (
+        BadRequest,
+        Output,
+        chat_request,
+        invoke,
+        invoke_via_router,
+        router_url,
+        sigv4_send,
+    )
 
     names = [tier.name for tier in plan.tiers]
     if args.tier not in names:
@@ -175,7 +190,17 @@ def _invoke(plan: Plan, args: argparse.Namespace) -> int:
         print(f"deepseek-cdk: {field}: {err}", file=sys.stderr)
         return EXIT_SPEC_ERROR
     try:
-        return invoke(plan, tier, request, Clients(plan.region), Output(), wait_seconds=args.wait)
+        clients = Clients(plan.region)
+        if args.via == "router":
+            if plan.router is None:
+                print("deepseek-cdk: --via: the deployment has no router section", file=sys.stderr)
+                return EXIT_SPEC_ERROR
+            region = plan.region or clients("cloudformation").meta.region_name
+            url = router_url(plan, clients)
+            return invoke_via_router(
+                plan, tier, request, url, sigv4_send(region), Output(), wait_seconds=args.wait
+            )
+        return invoke(plan, tier, request, clients, Output(), wait_seconds=args.wait)
     except AwsProblem as problem:
         print(f"deepseek-cdk: {problem}", file=sys.stderr)
         return EXIT_FAILED

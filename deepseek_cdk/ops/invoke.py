@@ -17,11 +17,11 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from deepseek_cdk.names import artifacts_bucket_name, component_name
+from deepseek_cdk.names import ROUTER_URL_OUTPUT, artifacts_bucket_name, component_name, stack_names
 from deepseek_cdk.ops.aws import AwsProblem, Clients, call
 from deepseek_cdk.planning import Plan, TierPlan
 from deepseek_cdk.runtime.router.contract import BadRequest, ChatRequest, fits_context, parse_body
@@ -85,14 +85,29 @@ def _invoke_streaming(tier: TierPlan, request: ChatRequest, clients: Clients, ou
         args["InferenceComponentName"] = component_name(tier.endpoint_name, str(live[0].slot))
     action = f"sagemaker:InvokeEndpointWithResponseStream on {tier.endpoint_name}"
     result = aws_call(action, clients("sagemaker-runtime").invoke_endpoint_with_response_stream, **args)
+    return _print_events(events(result["Body"]), out)
+
+
+def _print_events(lines: Iterable[bytes], out: Output) -> int:
+    """Print server-sent events of chat-completion chunks as they come: 1 when one was an
+    error, else 0."""
     failed = False
-    for event in events(result["Body"]):
-        data = event.strip().removeprefix(b"data:").strip()
+    for line in lines:
+        data = line.strip().removeprefix(b"data:").strip()
+        if not data:
+            continue
         if data == b"[DONE]":
             break
-        chunk = json.loads(data)
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            continue
+        if not isinstance(chunk, dict):
+            continue
         if "error" in chunk:
-            print(f"\ndeepseek-cdk: {chunk['error'].get('message', 'the answer stopped')}", file=out.notes)
+            error = chunk["error"]
+            message = error.get("message", "the answer stopped") if isinstance(error, dict) else str(error)
+            print(f"\ndeepseek-cdk: {message}", file=out.notes)
             failed = True
             continue
         for choice in chunk.get("choices", []):
@@ -101,6 +116,137 @@ def _invoke_streaming(tier: TierPlan, request: ChatRequest, clients: Clients, ou
             _write(out.answer, delta.get("content"))
     print(file=out.answer)
     return 1 if failed else 0
+
+
+# --- through the router --------------------------------------------------------------------
+
+Send = Callable[[str, str, bytes | None], tuple[int, Iterable[bytes]]]
+
+
+def router_url(plan: Plan, clients: Clients) -> str:
+    """The router's base URL, from the inference stack's output."""
+    stack = stack_names(plan.deployment)[1]
+    described = aws_call(
+        f"cloudformation:DescribeStacks on {stack}",
+        clients("cloudformation").describe_stacks,
+        StackName=stack,
+    )
+    outputs = {
+        o["OutputKey"]: o["OutputValue"] for s in described.get("Stacks", []) for o in s.get("Outputs", [])
+    }
+    if ROUTER_URL_OUTPUT not in outputs:
+        raise AwsProblem(
+            f"stack {stack} has no {ROUTER_URL_OUTPUT} output: was it deployed with a router section?"
+        )
+    url = str(outputs[ROUTER_URL_OUTPUT])
+    if not url.startswith("https://"):
+        raise AwsProblem(f"stack {stack}: {ROUTER_URL_OUTPUT} is not an https URL (got {url[:100]!r})")
+    return url if url.endswith("/") else url + "/"
+
+
+def sigv4_send(region: str) -> Send:
+    """Requests signed with the caller's credentials for execute-api (API Gateway, IAM auth)."""
+    import urllib.error
+    import urllib.request
+
+    import boto3
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    credentials = boto3.Session().get_credentials()
+    if credentials is None:
+        raise AwsProblem(
+            "no AWS credentials: set AWS_PROFILE (or run `aws configure` / `aws sso login`) and try again"
+        )
+
+    def send(method: str, url: str, body: bytes | None) -> tuple[int, Iterable[bytes]]:
+        request = AWSRequest(method=method, url=url, data=body, headers={"Content-Type": "application/json"})
+        SigV4Auth(credentials, "execute-api", region).add_auth(request)
+        # The URL is the stack's https output (router_url checks the scheme).
+        prepared = urllib.request.Request(url, data=body, method=method, headers=dict(request.headers))  # noqa: S310
+        try:
+            response = urllib.request.urlopen(prepared, timeout=900)  # noqa: S310 - an https URL from the stack
+        except urllib.error.HTTPError as err:
+            return err.code, [err.read()]
+        except urllib.error.URLError as err:
+            raise AwsProblem(f"{method} {url}: cannot reach the router ({err.reason})") from None
+        return response.status, response
+
+    return send
+
+
+def invoke_via_router(
+    plan: Plan,
+    tier: TierPlan,
+    request: ChatRequest,
+    url: str,
+    send: Send,
+    out: Output,
+    *,
+    wait_seconds: int = 3600,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """The request through the router: streamed from POST stream for real-time kinds, or
+    POST invoke then GET jobs/{id} until the job ends for an async tier."""
+    body = json.dumps(
+        {"messages": list(request.messages), "max_tokens": request.max_tokens, "tier": tier.name}
+    )
+    if not tier.endpoint.queued:
+        status, lines = send("POST", url + "stream", body.encode())
+        if status != 200:
+            return _router_refused(status, lines, out)
+        return _print_events(_lines(lines), out)
+    status, lines = send("POST", url + "invoke", body.encode())
+    if status != 202:
+        return _router_refused(status, lines, out)
+    job_id = json.loads(b"".join(lines))["job_id"]
+    print(f"submitted through the router: job {job_id[:24]}...", file=out.notes)
+    waited = 0
+    while True:
+        status, lines = send("GET", url + f"jobs/{job_id}", None)
+        if status != 200:
+            return _router_refused(status, lines, out)
+        job = json.loads(b"".join(lines))
+        if job.get("status") == "done":
+            print(file=out.notes)
+            if "result_url" in job:
+                print(
+                    f"the result ({job['result_bytes']:,} bytes) is at: {job['result_url']}", file=out.answer
+                )
+            else:
+                _print_completion(json.dumps(job.get("result")).encode(), out)
+            return 0
+        if job.get("status") == "failed":
+            print(f"\ndeepseek-cdk: the job failed: {str(job.get('error'))[:2000]}", file=out.notes)
+            return 1
+        if waited >= wait_seconds:
+            print(f"\ndeepseek-cdk: no result after {waited} s; the job goes on: {job_id}", file=out.notes)
+            return 1
+        print(f"\rwaiting for the result: {waited} s", end="", file=out.notes, flush=True)
+        sleep(POLL_SECONDS)
+        waited += POLL_SECONDS
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterable[bytes]:
+    """Whole lines from a body read in pieces."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        yield from lines
+    if pending:
+        yield pending
+
+
+def _router_refused(status: int, lines: Iterable[bytes], out: Output) -> int:
+    raw = b"".join(lines)
+    try:
+        answer = json.loads(raw)
+        detail = answer.get("error", "") + (f" (field {answer['field']})" if answer.get("field") else "")
+    except (ValueError, AttributeError, TypeError):
+        detail = raw.decode(errors="replace")[:300]
+    print(f"deepseek-cdk: the router answered {status}: {detail}", file=out.notes)
+    return 1
 
 
 def _invoke_async(
@@ -201,4 +347,14 @@ def _problem(action: str, err: Any) -> AwsProblem:
     return AwsProblem(f"{action}: {error.get('Code', 'error')}" + (f": {message}" if message else ""))
 
 
-__all__ = ["BadRequest", "Output", "aws_call", "chat_request", "invoke", "require_in_service"]
+__all__ = [
+    "BadRequest",
+    "Output",
+    "aws_call",
+    "chat_request",
+    "invoke",
+    "invoke_via_router",
+    "require_in_service",
+    "router_url",
+    "sigv4_send",
+]

@@ -14,6 +14,7 @@ from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
 from deepseek_cdk.constructs.model_registry import ModelRegistry
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.request_router import RequestRouter
+from deepseek_cdk.names import ROUTER_URL_OUTPUT
 from deepseek_cdk.planning import Plan
 from deepseek_cdk.stacks.tiers import TierResources, build_tier, tier_summary
 
@@ -80,4 +81,10 @@ class InferenceStack(cdk.Stack):
                 default_tier=plan.router.default_tier,
                 rules=plan.router.rules,
                 kms_key=key,
+            )
+            cdk.CfnOutput(
+                self,
+                ROUTER_URL_OUTPUT,
+                value=self.router.api.url,
+                description="The router API's base URL (SigV4): POST invoke and stream, GET jobs/{id}",
             )

@@ -18,7 +18,7 @@ from botocore.stub import ANY, Stubber
 from deepseek_cdk.cli import main
 from deepseek_cdk.names import artifacts_bucket_name, component_name
 from deepseek_cdk.ops.aws import AwsProblem, Clients
-from deepseek_cdk.ops.invoke import Output, chat_request, invoke
+from deepseek_cdk.ops.invoke import Output, chat_request, invoke, invoke_via_router, router_url
 from deepseek_cdk.planning import Plan, build_plan
 from deepseek_cdk.spec import load_deployment
 
@@ -59,7 +59,9 @@ class Aws:
                 aws_secret_access_key="x",  # noqa: S106 - a stub's placeholder
             )
 
-        self.real = {name: make(name) for name in ("sagemaker", "sagemaker-runtime", "s3", "sts")}
+        self.real = {
+            name: make(name) for name in ("sagemaker", "sagemaker-runtime", "s3", "sts", "cloudformation")
+        }
         self.stubs = {name: Stubber(client) for name, client in self.real.items()}
         self.runtime = Runtime(self.real["sagemaker-runtime"])
         self.sleeps: list[float] = []
@@ -262,3 +264,116 @@ def test_without_credentials_the_command_is_one_line_and_exit_1(
     assert main(["invoke", "--tier", "chat", "hi"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("deepseek-cdk: no AWS credentials") and "\n" not in err
+
+
+# --- through the router ----------------------------------------------------------------------
+
+URL = "https://abc123.execute-api.us-east-1.amazonaws.com/v1/"
+
+
+def stack_outputs(aws: Aws, outputs: dict[str, str]) -> None:
+    aws.stubs["cloudformation"].add_response(
+        "describe_stacks",
+        {
+            "Stacks": [
+                {
+                    "StackName": "deepseek-inference",
+                    "CreationTime": "2026-11-30T00:00:00Z",
+                    "StackStatus": "UPDATE_COMPLETE",
+                    "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
+                }
+            ]
+        },
+        {"StackName": "deepseek-inference"},
+    )
+
+
+def test_the_router_url_is_the_inference_stacks_output(aws: Aws) -> None:
+    stack_outputs(aws, {"RouterApiEndpoint2408998C": URL, "RouterUrl": URL.rstrip("/")})
+    assert router_url(PLAN, aws.clients()) == URL
+
+
+@pytest.mark.parametrize(
+    "outputs, message",
+    [
+        ({}, "stack deepseek-inference has no RouterUrl output"),
+        ({"RouterUrl": "http://plain.example/v1/"}, "RouterUrl is not an https URL"),
+    ],
+)
+def test_a_missing_or_odd_router_url_is_one_line(aws: Aws, outputs: dict[str, str], message: str) -> None:
+    stack_outputs(aws, outputs)
+    with pytest.raises(AwsProblem) as err:
+        router_url(PLAN, aws.clients())
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+class Router:
+    """A fake API: canned answers per (method, path), and what was sent."""
+
+    def __init__(self, answers: dict[tuple[str, str], list[tuple[int, list[bytes]]]]) -> None:
+        self.answers = answers
+        self.sent: list[tuple[str, str, Any]] = []
+
+    def __call__(self, method: str, url: str, body: bytes | None) -> tuple[int, list[bytes]]:
+        path = url.removeprefix(URL).split("/")[0]
+        self.sent.append((method, path, json.loads(body) if body else None))
+        return self.answers[method, path].pop(0)
+
+
+def via_router(router: Router, tier_name: str, **kwargs: Any) -> tuple[int, str, str]:
+    tier = PLAN.tier(tier_name)
+    answer, notes = io.StringIO(), io.StringIO()
+    request = chat_request(tier, "What is 2 + 2?", 64)
+    sleeps: list[float] = []
+    code = invoke_via_router(
+        PLAN, tier, request, URL, router, Output(answer, notes), sleep=sleeps.append, **kwargs
+    )
+    return code, answer.getvalue(), notes.getvalue()
+
+
+def sse(data: bytes) -> list[bytes]:
+    events = b"".join(b"data: " + line + b"\n\n" for line in data.splitlines()) + b"data: [DONE]\n\n"
+    return [events[i : i + 50] for i in range(0, len(events), 50)]  # in pieces, as a network reads it
+
+
+def test_a_real_time_tier_streams_through_the_routers_stream_route() -> None:
+    router = Router({("POST", "stream"): [(200, sse(STREAM))]})
+    code, answer, notes = via_router(router, "chat")
+    assert (code, answer, notes) == (0, "2 + 2 = 4.\n", "The user asks for 2 + 2.")
+    ((method, path, body),) = router.sent
+    assert (method, path, body["tier"], body["max_tokens"]) == ("POST", "stream", "chat", 64)
+    assert body["messages"] == [{"role": "user", "content": "What is 2 + 2?"}]
+
+
+def test_a_refusal_from_the_router_is_one_line_and_exit_1() -> None:
+    refusal = json.dumps({"error": "max_tokens too large", "field": "max_tokens"}).encode()
+    router = Router({("POST", "stream"): [(400, [refusal])]})
+    code, _, notes = via_router(router, "chat")
+    assert code == 1
+    assert notes == "deepseek-cdk: the router answered 400: max_tokens too large (field max_tokens)\n"
+
+
+def test_an_async_tier_goes_through_invoke_and_jobs_until_done() -> None:
+    job = json.dumps({"tier": "reasoning", "job_id": "eyJ0Ijoi.c2ln", "status": "pending"}).encode()
+    pending = json.dumps({"status": "pending", "tier": "reasoning"}).encode()
+    done = json.dumps({"status": "done", "tier": "reasoning", "result": json.loads(COMPLETION)}).encode()
+    router = Router({("POST", "invoke"): [(202, [job])], ("GET", "jobs"): [(200, [pending]), (200, [done])]})
+    code, answer, _ = via_router(router, "reasoning")
+    assert code == 0
+    assert answer == json.loads(COMPLETION)["choices"][0]["message"]["content"] + "\n"
+    assert [(m, p) for m, p, _ in router.sent] == [("POST", "invoke"), ("GET", "jobs"), ("GET", "jobs")]
+
+
+def test_a_large_async_result_is_its_presigned_url() -> None:
+    job = json.dumps({"tier": "reasoning", "job_id": "j.s", "status": "pending"}).encode()
+    done = {
+        "status": "done",
+        "tier": "reasoning",
+        "result_url": "https://bucket.s3/x?sig",
+        "result_bytes": 9_000_000,
+    }
+    router = Router(
+        {("POST", "invoke"): [(202, [job])], ("GET", "jobs"): [(200, [json.dumps(done).encode()])]}
+    )
+    code, answer, _ = via_router(router, "reasoning")
+    assert code == 0 and answer == "the result (9,000,000 bytes) is at: https://bucket.s3/x?sig\n"
