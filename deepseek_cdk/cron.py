@@ -72,13 +72,18 @@ class Cron:
         )
 
     def fires_from(self, day: date) -> bool:
-        """Whether the expression fires on `day` or later. Eight years hold every date a
-        calendar repeats, 29 February included; a year field ends the search earlier."""
-        last = min(day.year + 8, max(self.years) if self.years else day.year + 8)
-        while day.year <= last:
-            if self.fires_on(day):
-                return True
-            day += timedelta(days=1)
+        """Whether the expression fires on `day` or later: searched over the years its year
+        field names from `day` on, or without one over eight years, which hold every date a
+        calendar repeats, 29 February included."""
+        years = (
+            sorted(y for y in self.years if y >= day.year) if self.years else range(day.year, day.year + 9)
+        )
+        for year in years:
+            current = max(day, date(year, 1, 1))
+            while current.year == year:
+                if self.fires_on(current):
+                    return True
+                current += timedelta(days=1)
         return False
 
 
@@ -103,7 +108,7 @@ def parse_cron(expression: str) -> Cron:
 
 
 def parse_at(timestamp: str) -> datetime:
-    """Parse a one-off `at` time, `2028-03-01T06:00:00` (also accepted inside `at(...)`)."""
+    """Parse a one-off `at` time, `2030-03-01T06:00:00` (also accepted inside `at(...)`)."""
     text = timestamp.strip()
     if text.startswith("at(") and text.endswith(")"):
         text = text[3:-1]
@@ -112,7 +117,7 @@ def parse_at(timestamp: str) -> datetime:
             raise ValueError(text)
         return datetime.strptime(text, AT_FORMAT)
     except ValueError:
-        raise ValueError("must be a time like 2028-03-01T06:00:00 (yyyy-mm-ddThh:mm:ss)") from None
+        raise ValueError("must be a time like 2030-03-01T06:00:00 (yyyy-mm-ddThh:mm:ss)") from None
 
 
 def _parse_field(text: str, field: Field) -> frozenset[int] | None:

@@ -12,7 +12,7 @@ import functools
 import re
 import types
 import typing
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
@@ -73,10 +73,21 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones()) - _NOT_ZONES
 
 
+def _existing_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not a date that exists (yyyy-mm-dd)") from None
+    return value
+
+
 def _time_zone(value: str) -> str:
     if value not in _zones():
         raise ValueError("not an IANA time zone name, e.g. UTC, Europe/Berlin, America/New_York")
     return value
+
+
+MAX_FIRINGS_PER_DAY = 96  # every 15 minutes
 
 
 class Schedule(_Strict):
@@ -88,7 +99,7 @@ class Schedule(_Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     cron: str | None = None  # six fields, e.g. "0 8 ? * MON-FRI *" (Day-of-week 1 = Sunday)
-    at: str | None = None  # one-off, e.g. "2028-03-01T06:00:00"
+    at: str | None = None  # one-off, e.g. "2030-03-01T06:00:00"
     timezone: str = "UTC"  # IANA name, e.g. Europe/Berlin
     min: int | None = Field(default=None, ge=0, le=100)
     max: int | None = Field(default=None, ge=1, le=100)
@@ -96,8 +107,14 @@ class Schedule(_Strict):
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_cron(value)
+        if value is None:
+            return value
+        cron = parse_cron(value)
+        if len(cron.hours) * len(cron.minutes) > MAX_FIRINGS_PER_DAY:
+            raise ValueError(
+                f"fires more than {MAX_FIRINGS_PER_DAY} times a day; a schedule sets capacity for known "
+                "peaks, and target tracking follows demand minute by minute"
+            )
         return value
 
     @field_validator("at")
@@ -128,7 +145,7 @@ class Scaling(_Strict):
     scale_out_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
     scale_in_cooldown_seconds: int = Field(default=900, ge=0, le=3600)
     backlog_per_instance: float | None = Field(default=None, gt=0, le=10_000)
-    schedules: list[Schedule] = []
+    schedules: list[Schedule] = Field(default=[], max_length=20)
 
     @field_validator("target", mode="before")
     @classmethod
@@ -261,6 +278,11 @@ class Measured(_Strict):
     instance_type: str  # what it was measured on: must be the type the tier plans
     date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
+    @field_validator("date")
+    @classmethod
+    def _date(cls, value: str) -> str:
+        return _existing_date(value)
+
 
 class Tier(_Strict):
     """One request class with its own model, endpoint, hardware and scaling rules."""
@@ -358,6 +380,12 @@ class ApiPrice(_Strict):
     input_usd_per_million: float = Field(gt=0, le=10_000)
     output_usd_per_million: float = Field(gt=0, le=10_000)
     as_of: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # the date the price was read
+
+    @field_validator("as_of")
+    @classmethod
+    def _date(cls, value: str) -> str:
+        return _existing_date(value)
+
     source: str = Field(min_length=1, max_length=500)
 
 

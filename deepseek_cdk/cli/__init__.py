@@ -103,7 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "refresh", help="rewrite the price file from the AWS Price List API (your credentials)"
     )
     refresh.add_argument("--output", help=f"where to write (default: {PRICES_FILE})")
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["invoke"]:  # FILE and PROMPT may sit on either side of the options
+        args = ask.parse_intermixed_args(arguments[1:], argparse.Namespace(command="invoke"))
+    else:
+        args = parser.parse_args(arguments)
 
     if args.command == "prices":
         return _refresh_prices(args.output or str(PRICES_FILE))
@@ -221,16 +225,19 @@ def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -
     tier = plan.tier(args.tier)
     levels = [int(c) for c in args.concurrency.split(",")]
     cost = lt.expected_cost(tier, len(levels), args.duration)
-    print(
-        f"{len(levels)} levels of {args.duration} s on {tier.endpoint_name}: expected cost up to "
-        f"{money(cost, cents=True)} (the tier's max of {tier.capacity.instances_max} instance(s) for the "
-        "whole test; the instances it already runs bill anyway)"
+    what = (
+        f"up to {money(cost, cents=True)}"
+        if cost is not None
+        else f"unknown (no price for {tier.instance_type})"
     )
-    if cost > lt.COST_CONFIRM_USD and not args.yes:
-        print(
-            f"deepseek-cdk: --yes: the test may cost over ${lt.COST_CONFIRM_USD:g}; pass --yes to run it",
-            file=sys.stderr,
-        )
+    print(
+        f"{len(levels)} levels of {args.duration} s on {tier.endpoint_name}: expected cost {what} (the "
+        f"tier's max of {tier.capacity.instances_max} instance(s) for the whole test; the instances it "
+        "already runs bill anyway)"
+    )
+    if (cost is None or cost > lt.COST_CONFIRM_USD) and not args.yes:
+        why = f"may cost over ${lt.COST_CONFIRM_USD:g}" if cost is not None else "has no known cost"
+        print(f"deepseek-cdk: --yes: the test {why}; pass --yes to run it", file=sys.stderr)
         return EXIT_SPEC_ERROR
     try:
         body = chat_request(tier, "Count from 1 to 1000, one number per line.", args.max_tokens).model_body(
@@ -243,12 +250,11 @@ def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -
     done: list[lt.Level] = []
     try:
         require_in_service(tier.endpoint_name, clients)
+        runtime = lt.runtime_client(plan.region)  # created once, before the clients' threads
         for concurrency in levels:
             print(f"concurrency {concurrency}: {args.duration} s ...", file=sys.stderr)
-            done.append(
-                lt.run_level(lambda: lt.streamed_request(tier, body, clients), concurrency, args.duration)
-            )
-        instances = lt.instances_in_service(tier.endpoint_name, clients)
+            level = lt.run_level(lambda: lt.streamed_request(tier, body, runtime), concurrency, args.duration)
+            done.append(lt.with_instances(level, lt.instances_in_service(tier.endpoint_name, clients)))
     except AwsProblem as problem:
         print(f"deepseek-cdk: {problem}", file=sys.stderr)
         return EXIT_FAILED
@@ -258,11 +264,11 @@ def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -
         return EXIT_FAILED
     print(lt.render_levels(done))
     best = lt.best_level(done, slo_seconds)
-    if best is None or instances < 1:
+    if best is None:
         print("No level met the SLO without errors: no max_rps to write.")
         return EXIT_FAILED
     print("\nFor the spec (the next plan scales on this measurement):\n")
-    print(lt.spec_snippet(tier, best, instances, datetime.now(UTC).date()))
+    print(lt.spec_snippet(tier, best, datetime.now(UTC).date()))
     return 0
 
 

@@ -9,7 +9,8 @@ T = TypeVar("T")
 
 # Throttling and transient errors are retried with exponential backoff and jitter (botocore's
 # adaptive mode adds client-side rate limiting on top).
-RETRIES = {"max_attempts": 8, "mode": "adaptive"}
+MAX_ATTEMPTS = 8
+RETRIES = {"max_attempts": MAX_ATTEMPTS, "mode": "adaptive"}
 NO_REGION = "no AWS region: set `region` in the deployment spec, or AWS_DEFAULT_REGION"
 
 
@@ -32,6 +33,12 @@ class Clients:
 
 
 def _boto3_client(service: str, region: str | None) -> Any:
+    return boto3_client(service, region)
+
+
+def boto3_client(service: str, region: str | None, *, attempts: int = MAX_ATTEMPTS) -> Any:
+    """A boto3 client with adaptive retries (`attempts` in all); AwsProblem without boto3 or a
+    region."""
     try:
         import boto3
         from botocore.config import Config
@@ -40,7 +47,9 @@ def _boto3_client(service: str, region: str | None) -> Any:
     from botocore.exceptions import NoRegionError
 
     try:
-        return boto3.client(service, region_name=region, config=Config(retries=RETRIES))
+        return boto3.client(
+            service, region_name=region, config=Config(retries={**RETRIES, "max_attempts": attempts})
+        )
     except NoRegionError:
         raise AwsProblem(NO_REGION) from None
 

@@ -217,7 +217,8 @@ def invoke_via_router(
                 _print_completion(json.dumps(job.get("result")).encode(), out)
             return 0
         if job.get("status") == "failed":
-            print(f"\ndeepseek-cdk: the job failed: {str(job.get('error'))[:2000]}", file=out.notes)
+            error = job.get("error") if "error" in job else f"its error is at {job.get('error_url')}"
+            print(f"\ndeepseek-cdk: the job failed: {str(error)[:2000]}", file=out.notes)
             return 1
         if waited >= wait_seconds:
             print(f"\ndeepseek-cdk: no result after {waited} s; the job goes on: {job_id}", file=out.notes)

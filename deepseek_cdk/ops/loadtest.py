@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from deepseek_cdk.ops.aws import Clients
 from deepseek_cdk.planning import TierPlan
@@ -44,6 +45,7 @@ class Level:
     concurrency: int
     seconds: float  # how long the level ran
     samples: tuple[Sample, ...]
+    instances: int = 1  # in service at the level's end: the per-instance figures divide by it
 
     @property
     def ok(self) -> list[Sample]:
@@ -109,8 +111,20 @@ def run_level(
     return Level(concurrency, max(clock() - start, 1e-9), tuple(samples))
 
 
+def with_instances(level: Level, instances: int) -> Level:
+    return Level(level.concurrency, level.seconds, level.samples, instances)
+
+
+def runtime_client(region: str | None) -> Any:
+    """One SageMaker Runtime client for every load-test thread (a client is thread-safe once
+    made), with no retries: a throttled or failed request is counted, not hidden."""
+    from deepseek_cdk.ops.aws import boto3_client
+
+    return boto3_client("sagemaker-runtime", region, attempts=1)
+
+
 def streamed_request(
-    tier: TierPlan, body: bytes, clients: Clients, clock: Callable[[], float] = time.monotonic
+    tier: TierPlan, body: bytes, runtime: Any, clock: Callable[[], float] = time.monotonic
 ) -> Sample:
     """One streamed request to the tier's endpoint, measured."""
     import json
@@ -118,7 +132,7 @@ def streamed_request(
     from deepseek_cdk.runtime.router.streaming import events
 
     began = clock()
-    result = clients("sagemaker-runtime").invoke_endpoint_with_response_stream(
+    result = runtime.invoke_endpoint_with_response_stream(
         EndpointName=tier.endpoint_name, ContentType="application/json", Accept="application/json", Body=body
     )
     first: float | None = None
@@ -150,18 +164,18 @@ def best_level(levels: Sequence[Level], slo_seconds: float | None) -> Level | No
     return max(good, key=lambda level: level.requests_per_second, default=None)
 
 
-def max_rps(levels: Sequence[Level], instances: int, slo_seconds: float | None) -> float | None:
+def max_rps(levels: Sequence[Level], slo_seconds: float | None) -> float | None:
     """Requests/s one instance sustains: the best level's, per instance in service."""
     best = best_level(levels, slo_seconds)
-    if best is None or instances < 1:
+    return best.requests_per_second / max(1, best.instances) if best else None
+
+
+def expected_cost(tier: TierPlan, levels: int, duration: float) -> float | None:
+    """At most: the tier's max instances for the whole test (it may scale out under load);
+    None when the instance has no price."""
+    if tier.cost is None:
         return None
-    return best.requests_per_second / instances
-
-
-def expected_cost(tier: TierPlan, levels: int, duration: float) -> float:
-    """At most: the tier's max instances for the whole test (it may scale out under load)."""
-    price = tier.cost.price_per_hour if tier.cost else 0.0
-    return tier.capacity.instances_max * price * levels * duration / 3600
+    return tier.capacity.instances_max * tier.cost.price_per_hour * levels * duration / 3600
 
 
 def render_levels(levels: Sequence[Level]) -> str:
@@ -181,12 +195,14 @@ def render_levels(levels: Sequence[Level]) -> str:
     return "\n".join(lines)
 
 
-def spec_snippet(tier: TierPlan, best: Level, instances: int, measured: date) -> str:
+def spec_snippet(tier: TierPlan, best: Level, measured: date) -> str:
     """What to put in the tier's spec so the next plan scales on the measurement and takes its
-    throughput from it: both per instance in service."""
+    throughput from it, both per instance in service. An instance never runs more than the
+    tier's batch (max_concurrency) at once; more clients only queue."""
+    instances = max(1, best.instances)
     rps = best.requests_per_second / instances
     tokens = best.tokens_per_second / instances
-    concurrency = max(1, round(best.concurrency / instances))
+    concurrency = min(tier.max_concurrency, max(1, round(best.concurrency / instances)))
     return (
         f"# measured by deepseek-cdk loadtest on {measured.isoformat()}: {instances} instance(s) of "
         f"{tier.instance_type}\n"

@@ -7,8 +7,8 @@ followed page by page. A product counts as real-time hosting when its `component
 `usagetype` names hosting (`Hosting`, `...-Host:ml.<type>`) and not a notebook, training,
 processing, batch or serverless use; its on-demand USD price per hour is the price. Public
 code that reads this offer uses these attribute names; they could not be checked against a
-live account from here, so a region where the hosting products of one type disagree on the
-price is reported and left out rather than guessed.
+live account from here, so where the hosting products of one type and region disagree on the
+price, the type counts as offered there with no price, and the report says so.
 """
 
 from __future__ import annotations
@@ -52,11 +52,12 @@ def read_prices(
     for region in sorted(found):
         regions[region] = {}
         for instance_type, prices in sorted(found[region].items()):
-            if len(prices) > 1:
+            if len(prices) > 1:  # offered, but which price is the hosting one is not clear
                 listed = ", ".join(f"{float(p):g}" for p in sorted(prices))
-                problems.append(f"{instance_type} in {region}: several hosting prices ({listed}); left out")
-                continue
-            regions[region][instance_type] = float(next(iter(prices))) if prices else None
+                problems.append(
+                    f"{instance_type} in {region}: several hosting prices ({listed}); price left out"
+                )
+            regions[region][instance_type] = float(next(iter(prices))) if len(prices) == 1 else None
     if HOME_REGION not in regions:
         raise AwsProblem(
             f"the Price List API returned no hosting prices in {HOME_REGION}; the file is unchanged"

@@ -334,7 +334,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     cold_start_s = startup.cold_start_allowance(
         download_timeout_s=download_s, startup_timeout_s=startup_s, from_hub=from_hub
     )
-    throughput = _measured_throughput(at, tier, fit.instance_type, traffic) or estimate_throughput(
+    estimated = estimate_throughput(
         model,
         instance,
         fit,
@@ -342,6 +342,9 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         context_tokens=context,
         traffic=traffic,
     )
+    throughput = _measured_throughput(at, tier, fit.instance_type, traffic) or estimated
+    # A sequence's speed at a full batch: measured only when the measurement was at one.
+    full_batch = tier.measured is None or tier.measured.concurrency == tier.max_concurrency
 
     def latency_at(concurrency: int) -> float:
         return request_seconds(
@@ -498,8 +501,8 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         demand=demand,
         rate_at_target=rate,
         answers=answer_limits(
-            throughput,
-            max_concurrency=tier.measured.concurrency if tier.measured else tier.max_concurrency,
+            throughput if full_batch else estimated,
+            max_concurrency=tier.max_concurrency,
             context_tokens=context,
         ),
         scaling=scaling,

@@ -125,7 +125,7 @@ def test_schedules_move_min_and_max_in_a_time_zone() -> None:
         ScheduledCapacity("office", "cron(0 8 ? * MON-FRI *)", "Europe/Berlin", min_capacity=3)
     )
     scaling.scale_on_schedule(
-        ScheduledCapacity("launch", "at(2028-03-01T06:00:00)", max_capacity=12, min_capacity=4)
+        ScheduledCapacity("launch", "at(2030-03-01T06:00:00)", max_capacity=12, min_capacity=4)
     )
     actions = only(Template.from_stack(stack), "AWS::ApplicationAutoScaling::ScalableTarget")[
         "ScheduledActions"
@@ -139,7 +139,7 @@ def test_schedules_move_min_and_max_in_a_time_zone() -> None:
         },
         {
             "ScalableTargetAction": {"MaxCapacity": 12, "MinCapacity": 4},
-            "Schedule": "at(2028-03-01T06:00:00)",
+            "Schedule": "at(2030-03-01T06:00:00)",
             "ScheduledActionName": "launch",
             "Timezone": "UTC",
         },

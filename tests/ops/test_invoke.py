@@ -377,3 +377,34 @@ def test_a_large_async_result_is_its_presigned_url() -> None:
     )
     code, answer, _ = via_router(router, "reasoning")
     assert code == 0 and answer == "the result (9,000,000 bytes) is at: https://bucket.s3/x?sig\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["invoke", "deployments/default.yaml", "--tier", "chat", "hello", "--max-tokens", "99999"],
+        ["invoke", "deployments/default.yaml", "hello", "--tier", "chat", "--max-tokens", "99999"],
+        ["invoke", "--tier", "chat", "--max-tokens", "99999", "hello"],
+    ],
+)
+def test_file_and_prompt_may_sit_on_either_side_of_the_options(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(argv) == 2  # parsed: the request reaches the context check
+    assert capsys.readouterr().err.startswith("deepseek-cdk: --max-tokens: the prompt")
+
+
+def test_a_failed_async_job_with_a_large_error_points_to_it() -> None:
+    job = json.dumps({"tier": "reasoning", "job_id": "j.s", "status": "pending"}).encode()
+    failed = {
+        "status": "failed",
+        "tier": "reasoning",
+        "error_url": "https://bucket.s3/err?sig",
+        "error_bytes": 7_000_000,
+    }
+    router = Router(
+        {("POST", "invoke"): [(202, [job])], ("GET", "jobs"): [(200, [json.dumps(failed).encode()])]}
+    )
+    code, _, notes = via_router(router, "reasoning")
+    assert code == 1 and "the job failed: its error is at https://bucket.s3/err?sig" in notes

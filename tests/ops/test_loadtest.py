@@ -15,7 +15,6 @@ import yaml
 
 from deepseek_cdk.cli import main
 from deepseek_cdk.ops import loadtest as lt
-from deepseek_cdk.ops.aws import Clients
 from deepseek_cdk.planning import PlanError, build_plan
 from deepseek_cdk.spec import SpecError, load_deployment, parse_deployment
 
@@ -109,22 +108,26 @@ class StreamingRuntime:
 def test_a_streamed_request_measures_first_token_latency_and_tokens() -> None:
     clock = FakeClock()
     plan = build_plan(load_deployment(None))
-    clients = Clients("us-east-1", make=lambda service, region: StreamingRuntime(clock))
-    sample = lt.streamed_request(plan.tier("chat"), b"{}", clients, clock=clock)
+    sample = lt.streamed_request(plan.tier("chat"), b"{}", StreamingRuntime(clock), clock=clock)
     # Chunks at 0.25 (role only), 0.5 and 0.75 (thinking), 1.0 and 1.25 (answer), 1.5 (the end).
     assert sample == lt.Sample(ttft=0.5, latency=1.5, tokens=4)
 
 
-def level(rps: float, p90: float, errors: int = 0) -> lt.Level:
+def level(rps: float, p90: float, errors: int = 0, instances: int = 2) -> lt.Level:
     ok = tuple(lt.Sample(0.1, p90, 10) for _ in range(int(rps * 10)))
-    return lt.Level(1, 10.0, ok + tuple(lt.Sample(None, 0.0, 0, "x") for _ in range(errors)))
+    return lt.Level(1, 10.0, ok + tuple(lt.Sample(None, 0.0, 0, "x") for _ in range(errors)), instances)
 
 
 def test_max_rps_is_the_best_level_within_the_slo_without_errors_per_instance() -> None:
     levels = [level(1.0, 10), level(3.0, 25), level(4.0, 45), level(5.0, 20, errors=1)]
-    assert lt.max_rps(levels, instances=2, slo_seconds=30) == 1.5  # 3 req/s at p90 25 s, on 2
-    assert lt.max_rps(levels, instances=2, slo_seconds=None) == 2.0  # no SLO: 4 req/s
-    assert lt.max_rps(levels, instances=2, slo_seconds=5) is None
+    assert lt.max_rps(levels, slo_seconds=30) == 1.5  # 3 req/s at p90 25 s, on 2 instances
+    assert lt.max_rps(levels, slo_seconds=None) == 2.0  # no SLO: 4 req/s
+    assert lt.max_rps(levels, slo_seconds=5) is None
+
+
+def test_each_level_divides_by_the_instances_it_ran_on() -> None:
+    scaled_out = [level(3.0, 10, instances=1), level(4.0, 10, instances=4)]
+    assert lt.max_rps(scaled_out, slo_seconds=None) == 1.0  # 4 req/s on 4, not on 1
 
 
 README_LEVEL = lt.Level(
@@ -134,7 +137,7 @@ README_LEVEL = lt.Level(
 
 def test_the_written_values_are_what_the_next_plan_scales_on_and_estimates_with() -> None:
     plan = build_plan(load_deployment(None))
-    snippet = lt.spec_snippet(plan.tier("chat"), README_LEVEL, 2, lt.date(2026, 11, 30))
+    snippet = lt.spec_snippet(plan.tier("chat"), lt.with_instances(README_LEVEL, 2), lt.date(2026, 11, 30))
     assert snippet.startswith("# measured by deepseek-cdk loadtest on 2026-11-30: 2 instance(s) of ml.")
     measured = yaml.safe_load(snippet)["tiers"][0]
     assert measured["measured"]["concurrency"] == 8  # 16 clients over 2 instances
@@ -149,7 +152,11 @@ def test_the_written_values_are_what_the_next_plan_scales_on_and_estimates_with(
     )
     assert tier.throughput.tokens_per_second == pytest.approx(53.33, abs=0.01)  # 25 x 256 / 60 s / 2
     assert tier.throughput.basis.startswith("measured by deepseek-cdk loadtest on 2026-11-30 at 8 concurrent")
-    assert tier.answers.tokens_per_second_per_sequence == pytest.approx(53.33 / 8, abs=0.01)
+    # Measured at 8 of the batch's 16: the speed of one sequence in a full batch stays estimated.
+    assert tier.answers == build_plan(load_deployment(None)).tier("chat").answers
+    chat["measured"]["concurrency"] = 16
+    full = build_plan(parse_deployment(spec)).tier("chat")
+    assert full.answers.tokens_per_second_per_sequence == pytest.approx(53.33 / 16, abs=0.01)
 
 
 def test_a_measurement_on_another_instance_or_beyond_the_batch_is_refused() -> None:
@@ -217,6 +224,8 @@ def test_ctrl_c_prints_what_was_measured(
 
     monkeypatch.setattr("deepseek_cdk.ops.invoke.require_in_service", lambda endpoint, clients: None)
     monkeypatch.setattr(lt, "run_level", run_level)
+    monkeypatch.setattr(lt, "runtime_client", lambda region: None)
+    monkeypatch.setattr(lt, "instances_in_service", lambda endpoint, clients: 1)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     assert main(["loadtest", "--tier", "chat", "--duration", "10"]) == 1
     captured = capsys.readouterr()
@@ -231,4 +240,23 @@ def test_the_readme_shows_the_snippet_the_command_prints() -> None:
     section = readme.split("## Measuring a tier", 1)[1]
     block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     tier = build_plan(load_deployment(None)).tier("chat")
-    assert block == lt.spec_snippet(tier, README_LEVEL, 1, lt.date(2026, 11, 30))
+    assert block == lt.spec_snippet(tier, README_LEVEL, lt.date(2026, 11, 30))
+
+
+def test_more_clients_than_the_batch_are_written_as_the_batch() -> None:
+    tier = build_plan(load_deployment(None)).tier("chat")
+    crowded = lt.Level(64, 60.0, README_LEVEL.samples, 1)
+    measured = yaml.safe_load(lt.spec_snippet(tier, crowded, lt.date(2026, 11, 30)))["tiers"][0]["measured"]
+    assert measured["concurrency"] == tier.max_concurrency  # the rest only queued
+
+
+def test_an_unpriced_instance_needs_yes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "g7e.yaml"
+    spec.write_text(
+        "name: g7e\ntiers:\n"
+        "  - {name: chat, model: deepseek-r1-distill-qwen-7b, instance_type: ml.g7e.2xlarge}\n"
+    )
+    assert main(["loadtest", str(spec), "--tier", "chat", "--duration", "10"]) == 2
+    captured = capsys.readouterr()
+    assert "expected cost unknown (no price for ml.g7e.2xlarge)" in captured.out
+    assert captured.err.strip() == "deepseek-cdk: --yes: the test has no known cost; pass --yes to run it"

@@ -124,8 +124,11 @@ def test_hosting_prices_are_read_per_region_and_other_uses_ignored(price_list: P
 
 def test_two_hosting_prices_for_one_type_and_region_are_reported_not_guessed(price_list: PriceList) -> None:
     refresh = refresh_with(price_list)
-    assert refresh.problems == ("ml.g6e.xlarge in ap-south-1: several hosting prices (2.9, 3.1); left out",)
-    assert dict(refresh.table.regions["ap-south-1"]) == {}
+    assert refresh.problems == (
+        "ml.g6e.xlarge in ap-south-1: several hosting prices (2.9, 3.1); price left out",
+    )
+    assert dict(refresh.table.regions["ap-south-1"]) == {"ml.g6e.xlarge": None}  # offered, price unknown
+    assert refresh.table.offered("ap-south-1", "ml.g6e.xlarge") is True
 
 
 def test_availability_is_known_only_from_a_complete_table(price_list: PriceList) -> None:
@@ -186,7 +189,9 @@ def test_the_report_names_the_file_the_regions_and_the_changes(price_list: Price
         text.splitlines()[0] == "Wrote prices.json: 3 regions, read 2026-11-30 from the AWS Price List API."
     )
     assert "  changed: ml.g6e.xlarge in us-east-1: $2.61/h -> $2.7/h" in text
-    assert "  left out: ml.g6e.xlarge in ap-south-1: several hosting prices (2.9, 3.1); left out" in text
+    assert (
+        "  left out: ml.g6e.xlarge in ap-south-1: several hosting prices (2.9, 3.1); price left out" in text
+    )
 
 
 @pytest.mark.parametrize(

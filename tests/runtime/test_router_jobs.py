@@ -209,3 +209,34 @@ def test_an_unknown_field_with_an_odd_name_is_named_as_the_body(stubs: dict[str,
     response = post({"prompt": "hi", key: 1})
     assert response["statusCode"] == 400
     assert body_of(response)["field"] == "body" and len(body_of(response)["error"]) < 200
+
+
+def test_only_the_one_spelling_of_a_mac_verifies(stubs: dict[str, Stubber]) -> None:
+    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": ""})
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(job_id[-1])
+    # The 43rd character carries 4 bits of the digest and 2 spare ones: its neighbours in the
+    # same group of four decode to the same bytes, and must still be refused.
+    for other in {alphabet[(last & ~3) + i] for i in range(4)} - {job_id[-1]}:
+        assert get_job(job_id[:-1] + other)["statusCode"] == 400
+
+
+def test_without_an_async_tier_a_job_route_is_404(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    realtime_only = {**CONFIG, "tiers": {k: v for k, v in CONFIG["tiers"].items() if not v["queued"]}}
+    monkeypatch.setenv("ROUTER_CONFIG", json.dumps(realtime_only))
+    response = get_job(signed({"t": "reasoning", "o": OUTPUT, "f": ""}))
+    assert response["statusCode"] == 404 and body_of(response)["field"] == "path"
+
+
+def test_reading_a_result_waits_only_for_the_budget_left(stubs: dict[str, Stubber], clock: Clock) -> None:
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 5000  # 4 s of budget once the function keeps 1 s for itself
+
+    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": ""})
+    stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
+    event = {"httpMethod": "GET", "resource": "/jobs/{id}", "pathParameters": {"id": job_id}}
+    assert body_of(handler.handler(event, Context()))["status"] == "pending"
+    assert timeouts[-1] == ("s3", 4)

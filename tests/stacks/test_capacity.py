@@ -46,7 +46,7 @@ TWO_VERSIONS: dict[str, Any] = {
             "scaling": {
                 "min": 0,
                 "max": 3,
-                "schedules": [{"name": "launch", "at": "2027-03-01T06:00:00", "min": 2, "max": 6}],
+                "schedules": [{"name": "launch", "at": "2030-03-01T06:00:00", "min": 2, "max": 6}],
             },
             "versions": [{"name": "v1", "weight": 50}, {"name": "v2", "weight": 50}],
         },

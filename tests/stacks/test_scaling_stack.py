@@ -58,7 +58,7 @@ def test_scheduled_scenarios_become_scheduled_actions(synthesized: dict[str, Syn
         "Timezone": "Europe/Berlin",
         "ScalableTargetAction": {"MinCapacity": 3},
     }
-    assert actions["launch-day"]["Schedule"] == "at(2028-03-01T06:00:00)"
+    assert actions["launch-day"]["Schedule"] == "at(2030-03-01T06:00:00)"
     assert actions["launch-day"]["ScalableTargetAction"] == {"MinCapacity": 4, "MaxCapacity": 12}
     (policy,) = s.inference.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
     config = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]

@@ -87,7 +87,7 @@ def test_a_one_off_whose_min_is_above_the_tier_max_must_raise_max_too() -> None:
                 "scaling": {
                     "min": 1,
                     "max": 4,
-                    "schedules": [{"name": "launch", "at": "2027-03-01T06:00:00", "min": 6}],
+                    "schedules": [{"name": "launch", "at": "2030-03-01T06:00:00", "min": 6}],
                 },
             }
         ],

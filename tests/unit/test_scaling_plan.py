@@ -110,11 +110,11 @@ def test_async_tier_at_zero_at_night() -> None:
 
 
 def test_one_off_schedules_are_noted_not_priced() -> None:
-    launch = {"name": "launch", "at": "2028-03-01T06:00:00", "min": 4, "max": 8}
+    launch = {"name": "launch", "at": "2030-03-01T06:00:00", "min": 4, "max": 8}
     t = tier_plan({"min": 1, "max": 6, "schedules": [launch]})
     assert t.scaling.calendar.average_min == 1
     assert t.scaling.notes and "'launch' fires on dates" in t.scaling.notes[0]
-    assert t.scaling.schedules[0].expression == "at(2028-03-01T06:00:00)"
+    assert t.scaling.schedules[0].expression == "at(2030-03-01T06:00:00)"
 
 
 def test_schedules_firing_at_the_same_time_are_reported() -> None:
@@ -130,12 +130,12 @@ def test_schedules_firing_at_the_same_time_are_reported() -> None:
 
 
 def test_one_off_at_the_same_moment_as_a_cron_is_reported() -> None:
-    launch = {"name": "launch", "at": "2028-03-06T08:00:00", "timezone": "Europe/Berlin", "min": 4, "max": 8}
+    launch = {"name": "launch", "at": "2030-03-04T08:00:00", "timezone": "Europe/Berlin", "min": 4, "max": 8}
     with pytest.raises(PlanError) as err:
         tier_plan({"min": 1, "max": 6, "schedules": [BERLIN_OFFICE, launch]})
     assert err.value.problems == [
         "tiers[0].scaling.schedules[1]: 'launch' fires at the same time as schedules[0] 'office' "
-        "(Mon 2028-03-06 07:00 UTC); which one wins is undefined"
+        "(Mon 2030-03-04 07:00 UTC); which one wins is undefined"
     ]
 
 

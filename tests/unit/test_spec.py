@@ -1,5 +1,6 @@
 """The deployment spec: every class of bad input gets a line that names the field."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -301,7 +302,7 @@ def test_s3_weights_need_a_prefix_uri() -> None:
 
 
 def test_schedule_needs_exactly_one_of_cron_and_at() -> None:
-    sched = {"name": "peak", "cron": "0 8 * * ? *", "at": "2028-03-01T06:00:00", "min": 2}
+    sched = {"name": "peak", "cron": "0 8 * * ? *", "at": "2030-03-01T06:00:00", "min": 2}
     (line,) = problems(spec(scaling={"min": 1, "max": 4, "schedules": [sched]}))
     assert line == "tiers[0].scaling.schedules[0]: give exactly one of cron or at"
 
@@ -360,3 +361,18 @@ def test_a_tier_holds_at_most_ten_versions() -> None:
 @pytest.mark.parametrize("revision", ["release_v2", "fp8_dynamic", "v1.0", "main", "refs/pr/3"])
 def test_real_branch_and_tag_names_are_revisions(revision: str) -> None:
     assert parse_deployment(spec(versions=[{"name": "v1", "revision": revision}]))
+
+
+def test_shipped_one_off_schedules_are_more_than_a_year_ahead() -> None:
+    """A past `at` is refused, so a shipped example would stop planning on its date: this
+    fails a year before, time enough to move the date."""
+    from datetime import UTC, datetime, timedelta
+
+    from deepseek_cdk.cron import parse_at
+
+    horizon = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=366)
+    readme = (ROOT / "README.md").read_text()
+    texts = [p.read_text() for p in DEPLOYMENT_FILES] + [readme]
+    found = [m for text in texts for m in re.findall(r'at: "([0-9T:-]+)"', text)]
+    assert found, "the examples show a one-off schedule"
+    assert [at for at in found if parse_at(at) < horizon] == []

@@ -410,3 +410,53 @@ def test_long_references_are_shortened_in_their_lines() -> None:
     data["traffic"] = {"y" * 5000: {"peak_rps": 1}}
     lines = refused(data)
     assert len(lines) == 2 and all(len(line) < 300 for line in lines)
+
+
+def test_a_cron_for_a_year_decades_ahead_fires() -> None:
+    parse_deployment(schedules({"name": "far", "cron": "0 8 ? * MON-FRI 2150", "min": 1}))
+
+
+def test_a_cron_firing_more_often_than_every_15_minutes_is_refused() -> None:
+    (line,) = refused(schedules({"name": "busy", "cron": "*/5 * ? * * *", "min": 1}))
+    assert line.startswith("tiers[0].scaling.schedules[0].cron: fires more than 96 times a day")
+
+
+def test_more_than_20_schedules_are_refused() -> None:
+    many = [{"name": f"s{i}", "cron": f"{i} 8 ? * MON *", "min": 1} for i in range(21)]
+    (line,) = refused(schedules(*many))
+    assert line.startswith("tiers[0].scaling.schedules: List should have at most 20 items")
+
+
+@pytest.mark.parametrize("pattern", ["(?:a?){30}a{30}", "(a|)*b", "(?:\\b)+x"])
+def test_a_repeated_group_that_can_match_nothing_is_refused(pattern: str) -> None:
+    (line,) = refused(routed({"tier": "jobs", "when": {"prompt_matches": pattern}}))
+    assert "can match nothing" in line or "alternation inside a repeat" in line
+
+
+@pytest.mark.parametrize(
+    "where, path",
+    [
+        ("measured", "tiers[0].measured.date"),
+        ("api_prices", "api_prices.mine.as_of"),
+    ],
+)
+def test_dates_that_do_not_exist_are_refused(where: str, path: str) -> None:
+    data = spec()
+    if where == "measured":
+        data["tiers"][0]["measured"] = {
+            "tokens_per_second": 100,
+            "concurrency": 8,
+            "instance_type": "ml.g6.2xlarge",
+            "date": "2026-99-99",
+        }
+    else:
+        data["api_prices"] = {
+            "mine": {
+                "input_usd_per_million": 1,
+                "output_usd_per_million": 2,
+                "as_of": "2026-02-30",
+                "source": "x",
+            }
+        }
+    (line,) = refused(data)
+    assert line.startswith(f"{path}: not a date that exists")

@@ -345,7 +345,10 @@ def verify_job(config: RouterConfig, job_id: str, key: bytes) -> tuple[Tier, str
         mac = base64.urlsafe_b64decode(match.group(2) + "=")
     except ValueError:  # a length base64 cannot have
         raise refused from None
-    if not hmac.compare_digest(mac, hmac.new(key, payload, hashlib.sha256).digest()):
+    expected = hmac.new(key, payload, hashlib.sha256).digest()
+    # The MAC must be the one encoding of the digest: base64 ignores the last character's spare
+    # bits, so without this, four spellings of one id would pass.
+    if _b64(mac) != match.group(2) or not hmac.compare_digest(mac, expected):
         raise refused
     try:
         job = json.loads(payload)
@@ -370,25 +373,29 @@ def verify_job(config: RouterConfig, job_id: str, key: bytes) -> tuple[Tier, str
 
 
 def job_status(config: RouterConfig, job_id: str, deadline: float) -> dict[str, Any]:
+    if not any(tier.queued for tier in config.tiers.values()):
+        return respond(404, {"error": "this router has no async tier, so no jobs", "field": "path"})
     tier, output_key, failure_key = verify_job(config, job_id, job_key(config, deadline))
-    done = read_result(tier, output_key, "result")
+    done = read_result(tier, output_key, "result", deadline)
     if done is not None:
         return respond(200, {"status": "done", **done})
-    failed = read_result(tier, failure_key, "error") if failure_key else None
+    failed = read_result(tier, failure_key, "error", deadline) if failure_key else None
     if failed is not None:
         return respond(200, {"status": "failed", **failed})
     return respond(200, {"status": "pending", "tier": tier.name})
 
 
-def read_result(tier: Tier, key: str, field: str) -> dict[str, Any] | None:
+def read_result(tier: Tier, key: str, field: str, deadline: float) -> dict[str, Any] | None:
     """`{"tier", field: the object's content}` (JSON when it parses), or, when that answer
     would pass Lambda's response limit, `{"tier", field + "_url": a presigned GET URL valid
     for RESULT_URL_SECONDS, field + "_bytes"}`; None while the object does not exist. S3
     failures are answers: 503 with Retry-After when S3 is busy or slow, 502 otherwise."""
     try:
-        obj = client("s3").get_object(Bucket=tier.bucket, Key=key)
+        obj = client("s3", read_timeout_until(deadline)).get_object(Bucket=tier.bucket, Key=key)
         size = int(obj.get("ContentLength", 0))
         data: bytes | None = obj["Body"].read() if size <= MAX_RESPONSE_BYTES else None
+        if data is None:
+            obj["Body"].close()  # not read: give the connection back
     except ClientError as err:
         code = err.response["Error"].get("Code", "")
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)

@@ -55,6 +55,11 @@ def _shape_problem(items: Any, *, inside_repeat: bool) -> str | None:
                     "a repeat inside a repeat, like (a+)+ or (\\w+\\s?)*, can take exponential time on a "
                     "prompt that almost matches; repeat once, e.g. (a+)+ -> a+"
                 )
+            if repeats and _matches_nothing(body):
+                return (
+                    "a repeated group that can match nothing, like (a?){30} or (a|)*, can take exponential "
+                    "time; make its content required"
+                )
             children = [body]
         elif op is _parser.BRANCH:
             if inside_repeat:
@@ -74,6 +79,26 @@ def _shape_problem(items: Any, *, inside_repeat: bool) -> str | None:
             if problem:
                 return problem
     return None
+
+
+def _matches_nothing(items: Any) -> bool:
+    """Whether the parsed pattern can match the empty string."""
+    for op, arg in items:
+        if op in _REPEATS:
+            if arg[0] > 0 and not _matches_nothing(arg[2]):
+                return False
+        elif op is _parser.SUBPATTERN:
+            if not _matches_nothing(arg[-1]):
+                return False
+        elif op is _parser.BRANCH:
+            if not any(_matches_nothing(alternative) for alternative in arg[1]):
+                return False
+        elif op is getattr(_parser, "ATOMIC_GROUP", None):
+            if not _matches_nothing(arg):
+                return False
+        elif op not in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT):
+            return False
+    return True
 
 
 class _OutOfTime(Exception):
