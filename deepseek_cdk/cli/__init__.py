@@ -135,13 +135,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _simulate(plan: Plan, args: argparse.Namespace) -> int:
+def _unknown_tier(plan: Plan, name: str) -> str | None:
     names = [tier.name for tier in plan.tiers]
-    if args.tier not in names:
-        print(
-            f"deepseek-cdk: --tier: no tier is named {args.tier!r}; tiers: {', '.join(names)}",
-            file=sys.stderr,
-        )
+    return None if name in names else f"--tier: no tier is named {name!r}; tiers: {', '.join(names)}"
+
+
+def _simulate(plan: Plan, args: argparse.Namespace) -> int:
+    if problem := _unknown_tier(plan, args.tier):
+        print(f"deepseek-cdk: {problem}", file=sys.stderr)
         return EXIT_SPEC_ERROR
     if args.startup_seconds is not None and not 0 <= args.startup_seconds <= 7200:
         print(
@@ -179,12 +180,8 @@ def _invoke(plan: Plan, args: argparse.Namespace) -> int:
         sigv4_send,
     )
 
-    names = [tier.name for tier in plan.tiers]
-    if args.tier not in names:
-        print(
-            f"deepseek-cdk: --tier: no tier is named {args.tier!r}; tiers: {', '.join(names)}",
-            file=sys.stderr,
-        )
+    if problem := _unknown_tier(plan, args.tier):
+        print(f"deepseek-cdk: {problem}", file=sys.stderr)
         return EXIT_SPEC_ERROR
     tier = plan.tier(args.tier)
     try:
@@ -273,9 +270,8 @@ def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -
 
 
 def _loadtest_problem(plan: Plan, args: argparse.Namespace) -> str | None:
-    names = [tier.name for tier in plan.tiers]
-    if args.tier not in names:
-        return f"--tier: no tier is named {args.tier!r}; tiers: {', '.join(names)}"
+    if problem := _unknown_tier(plan, args.tier):
+        return problem
     kind = plan.tier(args.tier).endpoint
     if kind is not EndpointKind.REALTIME:
         return f"--tier: loadtest drives {EndpointKind.REALTIME.label} tiers; {args.tier} is {kind.label}"

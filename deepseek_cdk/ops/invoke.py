@@ -201,8 +201,8 @@ def invoke_via_router(
         return _router_refused(status, lines, out)
     job_id = json.loads(b"".join(lines))["job_id"]
     print(f"submitted through the router: job {job_id[:24]}...", file=out.notes)
-    waited = 0
-    while True:
+
+    def check() -> int | None:
         status, lines = send("GET", url + f"jobs/{job_id}", None)
         if status != 200:
             return _router_refused(status, lines, out)
@@ -217,15 +217,12 @@ def invoke_via_router(
                 _print_completion(json.dumps(job.get("result")).encode(), out)
             return 0
         if job.get("status") == "failed":
-            error = job.get("error") if "error" in job else f"its error is at {job.get('error_url')}"
-            print(f"\ndeepseek-cdk: the job failed: {str(error)[:2000]}", file=out.notes)
-            return 1
-        if waited >= wait_seconds:
-            print(f"\ndeepseek-cdk: no result after {waited} s; the job goes on: {job_id}", file=out.notes)
-            return 1
-        print(f"\rwaiting for the result: {waited} s", end="", file=out.notes, flush=True)
-        sleep(POLL_SECONDS)
-        waited += POLL_SECONDS
+            return _failed(
+                job.get("error") if "error" in job else f"its error is at {job.get('error_url')}", out
+            )
+        return None
+
+    return _poll(check, job_id, out, wait_seconds=wait_seconds, sleep=sleep)
 
 
 def _lines(chunks: Iterable[bytes]) -> Iterable[bytes]:
@@ -283,23 +280,43 @@ def _invoke_async(
     )
     output, failure = accepted["OutputLocation"], accepted.get("FailureLocation")
     print(f"submitted; the result will be at {output}", file=out.notes)
-    waited = 0
-    while True:
+
+    def check() -> int | None:
         body = _read_if_there(output, clients)
         if body is not None:
             print(file=out.notes)
             _print_completion(body, out)
             return 0
         error = _read_if_there(failure, clients) if failure else None
-        if error is not None:
-            print(f"\ndeepseek-cdk: the job failed: {error.decode(errors='replace')[:2000]}", file=out.notes)
-            return 1
+        return _failed(error.decode(errors="replace"), out) if error is not None else None
+
+    return _poll(check, output, out, wait_seconds=wait_seconds, sleep=sleep)
+
+
+def _poll(
+    check: Callable[[], int | None],
+    job: str,
+    out: Output,
+    *,
+    wait_seconds: int,
+    sleep: Callable[[float], None],
+) -> int:
+    """Call `check` every POLL_SECONDS until it gives an exit code or `wait_seconds` pass,
+    showing the seconds waited."""
+    waited = 0
+    while (code := check()) is None:
         if waited >= wait_seconds:
-            print(f"\ndeepseek-cdk: no result after {waited} s; the job goes on: {output}", file=out.notes)
+            print(f"\ndeepseek-cdk: no result after {waited} s; the job goes on: {job}", file=out.notes)
             return 1
         print(f"\rwaiting for the result: {waited} s", end="", file=out.notes, flush=True)
         sleep(POLL_SECONDS)
         waited += POLL_SECONDS
+    return code
+
+
+def _failed(error: object, out: Output) -> int:
+    print(f"\ndeepseek-cdk: the job failed: {str(error)[:2000]}", file=out.notes)
+    return 1
 
 
 def _read_if_there(uri: str, clients: Clients) -> bytes | None:
