@@ -138,9 +138,8 @@ class Scaling(_Strict):
     metric: Literal["concurrency", "invocations"] = "concurrency"
     target: float | Literal["auto"] = "auto"
     target_utilization: float = Field(default=0.85, gt=0, le=1)  # concurrency: share of the batch
-    max_rps: float | None = Field(
-        default=None, gt=0, le=10_000
-    )  # invocations: measured requests/s per instance
+    # invocations: the requests/s one instance sustains, measured (deepseek-cdk loadtest)
+    max_rps: float | None = Field(default=None, gt=0, le=10_000)
     safety_factor: float = Field(default=0.5, gt=0, le=1)  # invocations: AWS's recommended start
     scale_out_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
     scale_in_cooldown_seconds: int = Field(default=900, ge=0, le=3600)
