@@ -61,7 +61,7 @@ class Weights(_Strict):
 
 
 class Slo(_Strict):
-    p90_latency_seconds: float = Field(gt=0, le=3600)
+    p90_latency_seconds: float = Field(ge=0.1, le=3600)
 
 
 # The IANA names, without what a tz database installs beside them that is not a zone.
@@ -137,13 +137,13 @@ class Scaling(_Strict):
     max: int | None = Field(default=None, ge=1, le=100)  # absent: max(min, 1)
     metric: Literal["concurrency", "invocations"] = "concurrency"
     target: float | Literal["auto"] = "auto"
-    target_utilization: float = Field(default=0.85, gt=0, le=1)  # concurrency: share of the batch
+    target_utilization: float = Field(default=0.85, ge=0.1, le=1)  # concurrency: share of the batch
     # invocations: the requests/s one instance sustains, measured (deepseek-cdk loadtest)
-    max_rps: float | None = Field(default=None, gt=0, le=10_000)
-    safety_factor: float = Field(default=0.5, gt=0, le=1)  # invocations: AWS's recommended start
+    max_rps: float | None = Field(default=None, ge=0.01, le=10_000)
+    safety_factor: float = Field(default=0.5, ge=0.2, le=1)  # invocations: AWS's recommended start
     scale_out_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
     scale_in_cooldown_seconds: int = Field(default=900, ge=0, le=3600)
-    backlog_per_instance: float | None = Field(default=None, gt=0, le=10_000)
+    backlog_per_instance: float | None = Field(default=None, ge=0.1, le=10_000)
     schedules: list[Schedule] = Field(default=[], max_length=20)
 
     @field_validator("target", mode="before")
@@ -151,8 +151,8 @@ class Scaling(_Strict):
     def _target(cls, value: Any) -> Any:
         if value == "auto":
             return value
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1_000_000:
-            raise ValueError("must be 'auto' or a finite number greater than 0, at most 1,000,000")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.1 <= value <= 1_000_000:
+            raise ValueError("must be 'auto' or a finite number from 0.1 to 1,000,000")
         return float(value)
 
     @property
@@ -163,13 +163,13 @@ class Scaling(_Strict):
 class AlarmThresholds(_Strict):
     """When a tier's alarms fire. Absent values are derived in the plan (see planning/alarms.py)."""
 
-    latency_p90_seconds: float | None = Field(default=None, gt=0, le=3600)  # default: slo, else 60
+    latency_p90_seconds: float | None = Field(default=None, ge=0.1, le=3600)  # default: slo, else 60
     error_5xx_percent: float = Field(default=1, gt=0, le=100)
     error_4xx_percent: float = Field(default=5, gt=0, le=100)
     gpu_memory_percent: None = None  # refused: see _no_gpu_memory_alarm
     disk_percent: float = Field(default=90, gt=0, le=100)
     at_max_minutes: int = Field(default=30, ge=1, le=1440)
-    oldest_request_minutes: float | None = Field(default=None, gt=0, le=360)  # async
+    oldest_request_minutes: float | None = Field(default=None, ge=0.1, le=360)  # async
     backlog_size: int | None = Field(default=None, ge=1, le=1_000_000)  # async
     evaluation_minutes: int = Field(default=5, ge=1, le=60)
 
@@ -272,7 +272,9 @@ class Measured(_Strict):
     """What `deepseek-cdk loadtest` measured on the tier: the plan's throughput then comes
     from it instead of the estimate (requests/s, answer limits, cost per token)."""
 
-    tokens_per_second: float = Field(gt=0, le=10_000_000)  # output tokens/s of one instance at `concurrency`
+    tokens_per_second: float = Field(
+        ge=0.01, le=10_000_000
+    )  # output tokens/s of one instance at `concurrency`
     concurrency: int = Field(ge=1, le=1024)  # concurrent requests it was measured at
     instance_type: str  # what it was measured on: must be the type the tier plans
     date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -360,7 +362,7 @@ class TrafficProfile(_Strict):
     """A tier's expected requests: the peak rate, its shape over the week (in `timezone`;
     planning.demand says what each pattern assumes) and the average request's lengths."""
 
-    peak_rps: float = Field(gt=0, le=100_000)
+    peak_rps: float = Field(ge=0.0001, le=100_000)
     daily_pattern: Literal["flat", "business-hours", "nightly-batch"] = "flat"
     timezone: str = "UTC"  # IANA name: where the pattern's hours are local
     avg_input_tokens: int = Field(default=1000, ge=1, le=10_000_000)
@@ -376,8 +378,8 @@ class ApiPrice(_Strict):
     """What a hosted API charges for the same model, per million tokens, and where that
     price was read: `deepseek-cdk cost` prices the tiers against it."""
 
-    input_usd_per_million: float = Field(gt=0, le=10_000)
-    output_usd_per_million: float = Field(gt=0, le=10_000)
+    input_usd_per_million: float = Field(ge=0.0001, le=10_000)
+    output_usd_per_million: float = Field(ge=0.0001, le=10_000)
     as_of: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # the date the price was read
 
     @field_validator("as_of")
@@ -419,7 +421,7 @@ class Deployment(_Strict):
     region: str | None = None  # one of catalog.regions.DLC_REGIONS
     account: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
     alarm_email: str | None = None
-    budget_usd_per_month: float | None = Field(default=None, gt=0, le=1_000_000_000)
+    budget_usd_per_month: float | None = Field(default=None, ge=1, le=1_000_000_000)
     tiers: list[Tier] = Field(min_length=1, max_length=10)
     router: Router | None = None
     traffic: dict[str, TrafficProfile] = {}

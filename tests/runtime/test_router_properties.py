@@ -116,7 +116,12 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(events())
 def test_any_event_gets_a_documented_status_and_a_json_body_without_internals(event: dict[str, Any]) -> None:
     response = handler.handler(event, None)

@@ -309,7 +309,7 @@ def test_schedule_needs_exactly_one_of_cron_and_at() -> None:
 
 def test_target_must_be_auto_or_a_positive_number() -> None:
     (line,) = problems(spec(scaling={"target": "high"}))
-    expected = "must be 'auto' or a finite number greater than 0, at most 1,000,000 (got 'high')"
+    expected = "must be 'auto' or a finite number from 0.1 to 1,000,000 (got 'high')"
     assert line == f"tiers[0].scaling.target: {expected}"
 
 
