@@ -23,17 +23,13 @@ class Clients:
 
     def __init__(self, region: str | None, make: Callable[[str, str | None], Any] | None = None) -> None:
         self.region = region
-        self._make = make or _boto3_client
+        self._make = make or boto3_client
         self._clients: dict[str, Any] = {}
 
     def __call__(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = self._make(service, self.region)
         return self._clients[service]
-
-
-def _boto3_client(service: str, region: str | None) -> Any:
-    return boto3_client(service, region)
 
 
 def boto3_client(service: str, region: str | None, *, attempts: int = MAX_ATTEMPTS) -> Any:
@@ -87,3 +83,20 @@ def call(action: str, function: Callable[..., T], /, **kwargs: Any) -> T:
         raise
     except BotoCoreError as err:  # anything else botocore raises, as one line
         raise AwsProblem(f"{action}: {err}") from None
+
+
+def aws_call(action: str, function: Callable[..., T], /, **kwargs: Any) -> T:
+    """`call`, with every other AWS error as one line too (a missing endpoint, a bad request)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return call(action, function, **kwargs)
+    except ClientError as err:
+        raise aws_problem(action, err) from None
+
+
+def aws_problem(action: str, err: Any) -> AwsProblem:
+    """A botocore ClientError as one line: the action, the error code and its message."""
+    error = err.response.get("Error", {})
+    message = " ".join(str(error.get("Message", "")).split())[:300]
+    return AwsProblem(f"{action}: {error.get('Code', 'error')}" + (f": {message}" if message else ""))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from deepseek_cdk.names import ROUTER_URL_OUTPUT, artifacts_bucket_name, component_name, stack_names
-from deepseek_cdk.ops.aws import AwsProblem, Clients, call
+from deepseek_cdk.ops.aws import AwsProblem, Clients, aws_call, aws_problem, call
 from deepseek_cdk.planning import Plan, TierPlan
 from deepseek_cdk.runtime.router.contract import BadRequest, ChatRequest, fits_context, parse_body
 
@@ -328,7 +328,7 @@ def _read_if_there(uri: str, clients: Clients) -> bytes | None:
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
             return None
-        raise _problem(f"s3:GetObject on {uri}", err) from None
+        raise aws_problem(f"s3:GetObject on {uri}", err) from None
     return bytes(obj["Body"].read())
 
 
@@ -349,26 +349,9 @@ def _write(stream: TextIO, text: Any) -> None:
         stream.flush()
 
 
-def aws_call(action: str, function: Callable[..., Any], /, **kwargs: Any) -> Any:
-    """`call`, with every other AWS error as one line too (a missing endpoint, a bad request)."""
-    from botocore.exceptions import ClientError
-
-    try:
-        return call(action, function, **kwargs)
-    except ClientError as err:
-        raise _problem(action, err) from None
-
-
-def _problem(action: str, err: Any) -> AwsProblem:
-    error = err.response.get("Error", {})
-    message = " ".join(str(error.get("Message", "")).split())[:300]
-    return AwsProblem(f"{action}: {error.get('Code', 'error')}" + (f": {message}" if message else ""))
-
-
 __all__ = [
     "BadRequest",
     "Output",
-    "aws_call",
     "chat_request",
     "invoke",
     "invoke_via_router",

@@ -22,11 +22,11 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from deepseek_cdk.ops.aws import Clients
+from deepseek_cdk.ops.aws import Clients, aws_call
 from deepseek_cdk.planning import TierPlan
 
 COST_CONFIRM_USD = 5.0  # above this, the test needs --yes
@@ -112,7 +112,7 @@ def run_level(
 
 
 def with_instances(level: Level, instances: int) -> Level:
-    return Level(level.concurrency, level.seconds, level.samples, instances)
+    return replace(level, instances=instances)
 
 
 def runtime_client(region: str | None) -> Any:
@@ -216,8 +216,6 @@ def spec_snippet(tier: TierPlan, best: Level, measured: date) -> str:
 
 def instances_in_service(endpoint: str, clients: Clients) -> int:
     """The instances serving the endpoint's production variants now."""
-    from deepseek_cdk.ops.invoke import aws_call
-
     described = aws_call(
         f"sagemaker:DescribeEndpoint on {endpoint}",
         clients("sagemaker").describe_endpoint,

@@ -6,7 +6,6 @@ plain values only, no AWS or CDK import.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -60,7 +59,7 @@ from deepseek_cdk.planning.versions import (
     version_monthly,
     versioning_cost,
 )
-from deepseek_cdk.runtime.router.contract import CHARS_PER_TOKEN, TOKENS_PER_MESSAGE
+from deepseek_cdk.runtime.router.contract import estimated_prompt_tokens
 from deepseek_cdk.spec import ApiPrice, Deployment, Router, Schedule, SpecError, Tier, TrafficProfile
 
 DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
@@ -261,9 +260,7 @@ def _unservable_rules(router: Router, tiers: Mapping[str, TierPlan]) -> list[str
     problems = []
     for j, rule in enumerate(router.rules):
         tier, when = tiers[rule.tier], rule.when
-        prompt_tokens = (
-            math.ceil((when.prompt_chars_at_least or 1) / CHARS_PER_TOKEN) + 2 * TOKENS_PER_MESSAGE
-        )
+        prompt_tokens = estimated_prompt_tokens(when.prompt_chars_at_least or 1, messages=1)
         answer = when.max_tokens_at_least or 1
         longest = tier.answers.stream_max_tokens if not tier.endpoint.queued else tier.max_context_tokens
         if prompt_tokens + answer > tier.max_context_tokens or answer > longest:

@@ -260,7 +260,7 @@ def test_without_credentials_the_command_is_one_line_and_exit_1(
         def describe_endpoint(self, **_: Any) -> Any:
             raise NoCredentialsError()
 
-    monkeypatch.setattr("deepseek_cdk.ops.aws._boto3_client", lambda service, region: NoCredentials())
+    monkeypatch.setattr("deepseek_cdk.ops.aws.boto3_client", lambda service, region: NoCredentials())
     assert main(["invoke", "--tier", "chat", "hi"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("deepseek-cdk: no AWS credentials") and "\n" not in err

@@ -227,7 +227,7 @@ def test_the_command_without_credentials_is_one_line_and_exit_1(
 
             return Pages()
 
-    monkeypatch.setattr("deepseek_cdk.ops.aws._boto3_client", lambda service, region: NoCredentials())
+    monkeypatch.setattr("deepseek_cdk.ops.aws.boto3_client", lambda service, region: NoCredentials())
     output = tmp_path / "prices.json"
     assert main(["prices", "refresh", "--output", str(output)]) == 1
     err = capsys.readouterr().err.strip()

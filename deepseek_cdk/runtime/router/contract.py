@@ -94,7 +94,7 @@ class ChatRequest:
         return next(m["content"] for m in reversed(self.messages) if m["role"] == "user")
 
     def estimated_prompt_tokens(self) -> int:
-        return math.ceil(self.prompt_chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * (len(self.messages) + 1)
+        return estimated_prompt_tokens(self.prompt_chars, len(self.messages))
 
     def model_body(self, *, stream: bool = False) -> bytes:
         """The chat-completion request the serving container takes on /invocations."""
@@ -106,6 +106,12 @@ class ChatRequest:
         if stream:
             body["stream"] = True
         return json.dumps(body).encode()
+
+
+def estimated_prompt_tokens(chars: int, messages: int) -> int:
+    """Prompt tokens of `messages` turns holding `chars` characters, with the chat template's
+    markers: the estimate every limit on prompts uses."""
+    return math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * (messages + 1)
 
 
 def decode_json(raw: str) -> Any:
