@@ -184,11 +184,13 @@ def _render_workload(tier: TierPlan) -> list[str]:
             f"{workload.concurrency} sequences of {workload.typical_tokens} tokens (typical), "
             f"at least one of {workload.context_tokens} (max context)"
         )
+    budget = f"up to {memory.batched_tokens} tokens a forward pass (the engine's budget per step)"
     if tier.container != "lmi":
-        return [sized, "the TGI container sizes its own KV cache"]
+        return [sized, budget, "the TGI container sizes its own KV cache"]
     full = min(memory.sequences(workload.context_tokens), workload.concurrency)
     return [
         sized,
+        budget,
         f"holds about {full} sequences at full context at once (estimate; batch limit "
         f"{workload.concurrency})",
     ]

@@ -13,6 +13,24 @@ S3_MODEL_DIR = "/opt/ml/model"  # where SageMaker puts uncompressed ModelDataSou
 # option.reasoning_parser (djl-serving v0.36.0 vllm_rb_properties.py; its R1-distill
 # integration test and AWS's HyperPod LMI example set both keys below).
 REASONING_PARSER = "deepseek_r1"
+# Tokens one forward pass may carry (every decoding sequence's next token plus prompt
+# chunks). The plan sizes activation memory for it, so the container is given it too:
+# left unset, vLLM's default depends on its version, the GPU and how it was started (2048
+# to 16384). LMI's option.max_rolling_batch_prefill_tokens is vLLM's max_num_batched_tokens
+# (djl-serving d21927c4 vllm_rb_properties.py). vLLM's V1 engine always splits prompts
+# longer than the budget into chunks (engine/arg_utils.py, "V1 always uses chunked
+# prefills"), so the budget need not cover max_model_len; vLLM requires it to be at least
+# max_num_seqs, which the spec's limit of 1024 sequences keeps below it.
+LMI_BATCHED_TOKENS = 8192
+
+
+def batched_tokens(container: str, max_context_tokens: int) -> int:
+    """The engine's token budget per forward pass: LMI_BATCHED_TOKENS for LMI; for TGI at
+    least a whole prompt, since its launcher wants the prefill budget to cover
+    MAX_INPUT_TOKENS."""
+    if container == "tgi":
+        return max(LMI_BATCHED_TOKENS, max_context_tokens)
+    return LMI_BATCHED_TOKENS
 
 
 def container_env(
@@ -23,16 +41,19 @@ def container_env(
     tensor_parallel_degree: int,
     max_context_tokens: int,
     max_concurrency: int,
+    batched_tokens: int,
     gpu_memory_utilization: float,
     startup_timeout_s: int,
 ) -> dict[str, str]:
-    """The env for `container` ("lmi" or "tgi"); `model_id` is a Hub id or S3_MODEL_DIR."""
+    """The env for `container` ("lmi" or "tgi"); `model_id` is a Hub id or S3_MODEL_DIR;
+    `batched_tokens` is the budget the plan sized the activations for."""
     if container == "lmi":
         env = {
             "HF_MODEL_ID": model_id,
             "OPTION_TENSOR_PARALLEL_DEGREE": str(tensor_parallel_degree),
             "OPTION_MAX_MODEL_LEN": str(max_context_tokens),
             "OPTION_MAX_ROLLING_BATCH_SIZE": str(max_concurrency),
+            "OPTION_MAX_ROLLING_BATCH_PREFILL_TOKENS": str(batched_tokens),
             "OPTION_GPU_MEMORY_UTILIZATION": f"{gpu_memory_utilization:g}",
             "OPTION_DTYPE": "bf16",
             "OPTION_ENABLE_REASONING": "true",
@@ -51,6 +72,7 @@ def container_env(
             "MAX_TOTAL_TOKENS": str(max_context_tokens),
             "MAX_INPUT_TOKENS": str(max_context_tokens - 1),
             "MAX_BATCH_SIZE": str(max_concurrency),
+            "MAX_BATCH_PREFILL_TOKENS": str(batched_tokens),
             "DTYPE": "bfloat16",
             "MESSAGES_API_ENABLED": "true",
         }

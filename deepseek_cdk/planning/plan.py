@@ -29,7 +29,7 @@ from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
 from deepseek_cdk.planning.capacity import CapacityError, CapacityPlan, VersionCapacity, capacity_plan
-from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
+from deepseek_cdk.planning.container_env import S3_MODEL_DIR, batched_tokens, container_env
 from deepseek_cdk.planning.demand import DemandPlan, demand_plan
 from deepseek_cdk.planning.economics import TokenEconomics, token_economics
 from deepseek_cdk.planning.rollout import RolloutError, RolloutPlan, rollout_plan
@@ -369,6 +369,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
             tensor_parallel_degree=fit.tensor_parallel_degree,
             max_context_tokens=context,
             max_concurrency=tier.max_concurrency,
+            batched_tokens=fit.batched_tokens,
             gpu_memory_utilization=tier.gpu_memory_utilization,
             startup_timeout_s=startup_s,
         )
@@ -539,6 +540,7 @@ def workload_of(tier: Tier, context: int, traffic: TrafficProfile | None) -> Wor
         gpu_memory_utilization=tier.gpu_memory_utilization,
         typical_tokens=typical,
         reservation=tier.memory_reservation,
+        batched_tokens=batched_tokens(tier.container, context),
     )
 
 

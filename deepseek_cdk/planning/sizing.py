@@ -33,11 +33,11 @@ GIB = 2**30
 # Per GPU, inside the engine's budget: the CUDA context, CUDA graphs and the sampler. An
 # estimate; vLLM measures the real figure at start-up and gives the rest to the KV cache.
 BASE_OVERHEAD_GB_PER_GPU = 0.5
-# Activations of one forward pass over the batched-token budget, which grow with the model's
-# width: tokens x hidden x bytes per token per hidden unit (the residual stream, attention
-# and MLP intermediates in bf16). The full-width ones sit on every tensor-parallel GPU, so
-# they are counted per GPU. Estimates.
-BATCHED_TOKENS = 8192  # vLLM's default budget for its OpenAI server
+# Activations of one forward pass over the batched-token budget (Workload.batched_tokens, the
+# same figure the container is given), which grow with the model's width: tokens x hidden x
+# bytes per token per hidden unit (the residual stream, attention and MLP intermediates in
+# bf16). The full-width ones sit on every tensor-parallel GPU, so they are counted per GPU.
+# Estimates.
 ACTIVATION_BYTES_PER_HIDDEN = 20
 HOST_RESERVE_GB = 8.0  # the OS, the serving container and SageMaker's agents; an estimate
 
@@ -47,13 +47,16 @@ Reservation = Literal["typical", "worst-case"]
 @dataclass(frozen=True)
 class Workload:
     """What one model copy must hold: up to `concurrency` sequences of `typical_tokens` (and
-    one of `context_tokens`), or, worst case, all of them at `context_tokens`."""
+    one of `context_tokens`), or, worst case, all of them at `context_tokens`; and the
+    activations of a forward pass over `batched_tokens` (the engine's token budget per step,
+    planning.container_env.batched_tokens)."""
 
     context_tokens: int
     concurrency: int
     gpu_memory_utilization: float = 0.9
     typical_tokens: int = 2000
     reservation: Reservation = "typical"
+    batched_tokens: int = 8192
 
     @property
     def kv_tokens(self) -> int:
@@ -77,6 +80,7 @@ class MemoryFit:
     kv_replicas: int
     kv_tokens: int  # what the KV cache was sized for
     kv_gb_per_token: float  # on the whole instance, replicas included
+    batched_tokens: int  # the token budget per step the activations were sized for
     host_gb: float
     host_required_gb: float
     problem: str | None  # why it does not fit; None when it fits
@@ -115,9 +119,10 @@ def kv_replicas(model: ModelSpec, degree: int) -> int:
     return max(1, degree // model.kv_heads)
 
 
-def overhead_gb(model: ModelSpec, degree: int) -> float:
-    """Runtime memory beside weights and KV cache, for the whole instance."""
-    activations_per_gpu = BATCHED_TOKENS * model.hidden * ACTIVATION_BYTES_PER_HIDDEN / GB
+def overhead_gb(model: ModelSpec, degree: int, batched_tokens: int) -> float:
+    """Runtime memory beside weights and KV cache, for the whole instance, with forward
+    passes of up to `batched_tokens` tokens."""
+    activations_per_gpu = batched_tokens * model.hidden * ACTIVATION_BYTES_PER_HIDDEN / GB
     return (BASE_OVERHEAD_GB_PER_GPU + activations_per_gpu) * degree
 
 
@@ -134,10 +139,11 @@ def memory_fit(model: ModelSpec, instance: InstanceSpec, workload: Workload) -> 
         usable_gb=instance.gpu_memory_gb * workload.gpu_memory_utilization,
         weights_gb=weights,
         kv_cache_gb=per_token * workload.kv_tokens,
-        overhead_gb=overhead_gb(model, degree),
+        overhead_gb=overhead_gb(model, degree, workload.batched_tokens),
         kv_replicas=replicas,
         kv_tokens=workload.kv_tokens,
         kv_gb_per_token=per_token,
+        batched_tokens=workload.batched_tokens,
         host_gb=instance.host_memory_gib * GIB / GB,
         host_required_gb=weights + HOST_RESERVE_GB,
         problem=None,

@@ -83,6 +83,24 @@ def test_lmi_env_comes_from_the_plan() -> None:
     assert env["OPTION_MAX_ROLLING_BATCH_SIZE"] == "12"
     assert env["OPTION_GPU_MEMORY_UTILIZATION"] == "0.9"
     assert int(env["OPTION_MODEL_LOADING_TIMEOUT"]) < t.startup_health_check_timeout_s
+    # The engine's token budget per step is the one the plan sized activation memory for.
+    assert env["OPTION_MAX_ROLLING_BATCH_PREFILL_TOKENS"] == str(t.memory.batched_tokens) == "8192"
+    assert int(env["OPTION_MAX_ROLLING_BATCH_PREFILL_TOKENS"]) >= int(env["OPTION_MAX_ROLLING_BATCH_SIZE"])
+
+
+def test_the_lmi_budget_covers_the_largest_batch_the_spec_allows() -> None:
+    """vLLM refuses to start when max_num_batched_tokens is below max_num_seqs."""
+    env = plan_of(max_context_tokens=8192, max_concurrency=1024).versions[0].env
+    assert int(env["OPTION_MAX_ROLLING_BATCH_PREFILL_TOKENS"]) >= 1024
+
+
+def test_activation_memory_grows_with_the_token_budget() -> None:
+    """A TGI tier at 32K context prefills whole prompts: it reserves more than LMI's budget."""
+    lmi = plan_of(instance_type="ml.g6e.12xlarge", max_context_tokens=32768)
+    tgi = plan_of(instance_type="ml.g6e.12xlarge", max_context_tokens=32768, container="tgi")
+    assert (lmi.memory.batched_tokens, tgi.memory.batched_tokens) == (8192, 32768)
+    assert tgi.memory.overhead_gb > lmi.memory.overhead_gb
+    assert tgi.versions[0].env["MAX_BATCH_PREFILL_TOKENS"] == "32768"
 
 
 def test_s3_weights_load_from_the_model_directory_without_a_revision() -> None:
@@ -97,6 +115,7 @@ def test_tgi_env() -> None:
     assert env["SM_NUM_GPUS"] == "1"
     assert env["MAX_TOTAL_TOKENS"] == "8192"
     assert env["MAX_INPUT_TOKENS"] == "8191"
+    assert int(env["MAX_BATCH_PREFILL_TOKENS"]) >= int(env["MAX_INPUT_TOKENS"])
 
 
 def test_a_tier_without_versions_serves_one_implicit_version() -> None:
