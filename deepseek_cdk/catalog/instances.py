@@ -28,9 +28,6 @@ from dataclasses import dataclass
 
 from deepseek_cdk.catalog.prices import HOME_REGION, PRICES
 
-PRICE_REGION = HOME_REGION
-PRICE_DATE = PRICES.read
-
 
 @dataclass(frozen=True)
 class GpuModel:
@@ -72,7 +69,7 @@ class InstanceSpec:
     vcpus: int
     host_memory_gib: int
     local_nvme: bool
-    price_per_hour: float | None  # None: no source gave a price; never guessed
+    price_per_hour: float | None  # in HOME_REGION (catalog.prices); None: no source gave one
 
     @property
     def gpu_memory_gb(self) -> float:
@@ -84,7 +81,7 @@ class InstanceSpec:
 
 
 def _i(name: str, gpu: GpuModel, count: int, vcpus: int, mem: int) -> InstanceSpec:
-    price = PRICES.regions[PRICE_REGION].get(name)
+    price = PRICES.regions[HOME_REGION].get(name)
     return InstanceSpec(name, gpu, count, vcpus, mem, local_nvme=True, price_per_hour=price)
 
 

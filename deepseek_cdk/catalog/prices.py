@@ -3,8 +3,10 @@
 The data is `prices.json` beside this module, rewritten by `deepseek-cdk prices refresh`
 from the AWS Price List API (ops/prices.py). `complete` says whether every catalog type was
 looked up in every listed region: only then does a type missing from a region mean that
-SageMaker hosting does not offer it there. The shipped file, copied from third-party tables,
-is not complete, so it says nothing about availability until a refresh.
+SageMaker hosting does not offer it there. The shipped file, copied from third-party tables
+and captured API output, is not complete, so it says nothing about availability until a
+refresh. The plan prices each tier in the deployment's region where the table lists its type
+there, else at HOME_REGION's price, and says which.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from types import MappingProxyType
 from typing import Any
 
 PRICES_FILE = Path(__file__).resolve().parent / "prices.json"
-HOME_REGION = "us-east-1"  # the catalog's prices; other regions only for availability
+HOME_REGION = "us-east-1"  # the region every catalog type has a price (or null) in
+
+
+@dataclass(frozen=True)
+class Price:
+    """An instance type's on-demand hosting price and the region it is the price of."""
+
+    usd_per_hour: float | None  # None: no source gave one; never guessed
+    region: str
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,13 @@ class PriceTable:
     def offered(self, region: str | None, instance_type: str) -> bool | None:
         """Whether SageMaker hosting offers the type in the region; None when not known."""
         return instance_type in self.regions[region] if region is not None and self.knows(region) else None
+
+    def price(self, region: str | None, instance_type: str) -> Price:
+        """The type's price in `region` when the table lists the type there (its price may
+        be None: offered, unknown), else HOME_REGION's price; `Price.region` says which."""
+        if region is not None and instance_type in self.regions.get(region, {}):
+            return Price(self.regions[region][instance_type], region)
+        return Price(self.regions[HOME_REGION].get(instance_type), HOME_REGION)
 
     def to_json(self) -> str:
         data: dict[str, Any] = {

@@ -21,11 +21,12 @@ def cost_report(plan: Plan) -> dict[str, Any]:
     expected = [t["monthly"]["expected"] for t in priced]
     return {
         "deployment": plan.deployment,
+        "region": plan.price_home,
         "currency": "USD",
         "hours_per_month": HOURS_PER_MONTH,
         "instance_prices": {
             "source": "SageMaker on-demand",
-            "region": plan.price_region,
+            "regions": list(plan.price_regions),
             "as_of": plan.price_date,
         },
         "storage_prices": {
@@ -61,6 +62,7 @@ def _tier_report(tier: TierPlan) -> dict[str, Any]:
         "endpoint": str(tier.endpoint),
         "instance_type": tier.instance_type,
         "price_per_hour": cost.price_per_hour if cost else None,
+        "price_region": cost.price_region if cost else None,
         "monthly": {
             "at_min": cost.monthly_at_min if cost else None,
             "expected": cost.monthly_expected if cost else None,
@@ -119,12 +121,12 @@ def render_cost(plan: Plan) -> str:
     prices = report["instance_prices"]
     lines = [
         f"Deployment {report['deployment']}: cost a month, USD",
-        f"Instances: {prices['source']}, {prices['region']}, read {prices['as_of']}; "
+        f"Instances: {prices['source']}, {', '.join(prices['regions'])}, read {prices['as_of']}; "
         f"{report['hours_per_month']} h a month. Storage: S3, {report['storage_prices']['region']}, "
         f"{report['storage_prices']['as_of']}. Expected = at the spec's traffic (estimate).",
     ]
     for tier in report["tiers"]:
-        lines += ["", *_render_tier(tier, report["api_prices"])]
+        lines += ["", *_render_tier(tier, report["api_prices"], report["region"])]
     total = report["total"]
     lines += [
         "",
@@ -148,12 +150,16 @@ def render_cost(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
+def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any], region: str) -> list[str]:
     price = tier["price_per_hour"]
     head = f"Tier {tier['name']}: {tier['endpoint']} on {tier['instance_type']}"
     if price is None:
         return [head, "  unknown: the catalog has no price for this instance"]
-    lines = [f"{head} (${price:,.3f}/h)", f"  {'':<24}{'at min':>12}{'expected':>12}{'at max':>12}"]
+    elsewhere = "" if tier["price_region"] == region else f", {tier['price_region']}'s price"
+    lines = [
+        f"{head} (${price:,.3f}/h{elsewhere})",
+        f"  {'':<24}{'at min':>12}{'expected':>12}{'at max':>12}",
+    ]
     rows = [(_version_label(v), v) for v in tier["versions"]] + [("tier", tier["monthly"])]
     for label, v in rows:
         lines.append(

@@ -18,11 +18,16 @@ def render_plan(plan: Plan) -> str:
     where = plan.region or "environment-agnostic"
     lines = [
         f"Deployment {plan.deployment} (region: {where})",
-        f"Prices: SageMaker on-demand, {plan.price_region}, read {plan.price_date}; "
+        f"Prices: SageMaker on-demand, {', '.join(plan.price_regions)}, read {plan.price_date}; "
         f"{HOURS_PER_MONTH} h a month.",
     ]
     for tier in plan.tiers:
-        lines += ["", *_render_tier(tier, routed=plan.router is not None, retention=plan.retention)]
+        lines += [
+            "",
+            *_render_tier(
+                tier, routed=plan.router is not None, retention=plan.retention, region=plan.price_home
+            ),
+        ]
     lines += _render_router(plan)
     lines += ["", _render_total(plan), *_render_monitoring(plan), _render_retention(plan)]
     return "\n".join(lines)
@@ -83,7 +88,7 @@ def _render_monitoring(plan: Plan) -> list[str]:
     ]
 
 
-def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan) -> list[str]:
+def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan, region: str) -> list[str]:
     memory = tier.memory
     scaling = tier.scaling
     chosen = "cheapest that fits" if tier.instance_chosen == "auto" else "explicit"
@@ -162,7 +167,7 @@ def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan) -> l
             else []
         ),
         ("versioning", _render_versioning(tier, retention)),
-        ("cost", [_render_cost(tier), *_render_tokens(tier)]),
+        ("cost", [_render_cost(tier, region), *_render_tokens(tier)]),
         *([("warnings", list(tier.warnings))] if tier.warnings else []),
     ]
     width = max(len(k) for k, _ in rows)
@@ -348,14 +353,20 @@ def _bounds(low: int | None, high: int | None) -> str:
     return ", ".join(f"{k} {v}" for k, v in (("min", low), ("max", high)) if v is not None)
 
 
-def _render_cost(tier: TierPlan) -> str:
+def _render_cost(tier: TierPlan, region: str) -> str:
+    """`region`: the deployment's, whose prices the plan uses where the catalog has them."""
     cost = tier.cost
     if cost is None:
         return f"unknown: no price for {tier.instance_type} in the catalog"
     cal = tier.scaling.calendar
     shadow = tier.capacity.shadow
+    elsewhere = (
+        f" ({cost.price_region}'s: the catalog has no {region} price for it)"
+        if cost.price_region != region
+        else ""
+    )
     return (
-        f"${cost.price_per_hour:,.3f}/h per instance; "
+        f"${cost.price_per_hour:,.3f}/h per instance{elsewhere}; "
         f"${cost.monthly_at_min:,.0f}-${cost.monthly_at_max:,.0f}/month "
         f"(scheduled min-max: {cal.average_min:.2f}-{cal.average_max:.2f} instances on average"
         + (f", and the shadow's {shadow.min}-{shadow.max}" if shadow else "")

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS, PRICE_DATE, PRICE_REGION
-from deepseek_cdk.catalog.prices import PRICES
+from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS
+from deepseek_cdk.catalog.prices import HOME_REGION, PRICES, Price
 from deepseek_cdk.cron import parse_cron
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.names import (
@@ -78,6 +78,7 @@ class CostRange:
     scheduled minimum (no traffic) and at the scheduled maximum (always at the ceiling)."""
 
     price_per_hour: float
+    price_region: str  # the deployment's region, or HOME_REGION's price where the table has none
     monthly_at_min: float
     monthly_at_max: float
     monthly_expected: float | None  # at the tier's `traffic` (planning.demand), when given
@@ -199,8 +200,14 @@ class Plan:
     deployment: str
     region: str | None
     account: str | None
-    price_region: str
+    price_regions: tuple[str, ...]  # whose prices the tiers' costs use
     price_date: str
+
+    @property
+    def price_home(self) -> str:
+        """The region whose prices the plan prefers: the deployment's, else HOME_REGION."""
+        return self.region or HOME_REGION
+
     tiers: tuple[TierPlan, ...]
     router: RouterPlan | None
     monitoring: MonitoringPlan
@@ -234,8 +241,8 @@ def build_plan(deployment: Deployment) -> Plan:
         deployment=deployment.name,
         region=deployment.region,
         account=deployment.account,
-        price_region=PRICE_REGION,
-        price_date=PRICE_DATE,
+        price_regions=tuple(sorted({t.cost.price_region for t in tiers if t.cost} or {HOME_REGION})),
+        price_date=PRICES.read,
         tiers=tuple(tiers),
         router=(
             RouterPlan(
@@ -324,6 +331,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     workload = workload_of(tier, context, traffic)
     fit = _choose_fit(at, tier, workload, deployment.region)
     instance = INSTANCES[fit.instance_type]
+    price = PRICES.price(deployment.region, fit.instance_type)
     container = CONTAINERS[tier.container]
     from_hub = tier.weights.source == "hub"
     startup_s = startup.startup_health_check_timeout(fit.weights_gb, from_hub=from_hub)
@@ -412,7 +420,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
                 kind=tier.endpoint,
                 capacity=capacity,
                 cold_start_s=cold_start_s,
-                price_per_hour=instance.price_per_hour,
+                price_per_hour=price.usd_per_hour,
                 at=at,
             )
             if tier.rollout
@@ -426,7 +434,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     live_weight = sum(v.weight for v in capacity.live)
     for v in versions:
         share = shares[v.name]
-        low, high = version_monthly(share, weekly, instance.price_per_hour, at=f"{at}.scaling")
+        low, high = version_monthly(share, weekly, price.usd_per_hour, at=f"{at}.scaling")
         expected = None
         if demand is not None and low is not None and high is not None:
             busy = {
@@ -434,7 +442,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
                 "shadow": demand.average_instances * (tier.shadow.sample_percent if tier.shadow else 0) / 100,
                 "staged": 0.0,
             }[share.role]
-            per_month = (instance.price_per_hour or 0.0) * HOURS_PER_MONTH
+            per_month = (price.usd_per_hour or 0.0) * HOURS_PER_MONTH
             # Each version within its own bounds: a variant never runs fewer than its floor.
             expected = min(max(low, per_month * busy), high)
         priced.append(replace(v, monthly_at_min=low, monthly_at_max=high, monthly_expected=expected))
@@ -447,10 +455,10 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         rollout_cost=rollout.cost_per_rollout if rollout else None,
     )
 
-    cost = _cost(instance.price_per_hour, versions)
+    cost = _cost(price, versions)
     tokens_in, tokens_out = lengths(traffic)
     economics = token_economics(
-        price_per_hour=instance.price_per_hour,
+        price_per_hour=price.usd_per_hour,
         monthly_at_min=cost.monthly_at_min if cost else None,
         monthly_expected=cost.monthly_expected if cost else None,
         average_max_instances=scaling.calendar.average_max,
@@ -583,11 +591,13 @@ def _choose_fit(at: str, tier: Tier, workload: Workload, region: str | None) -> 
     SageMaker hosting offers in the region when the price file knows (catalog.prices)."""
     model = MODELS[tier.model]
     candidates = [
-        f for f in fitting_instances(model, workload) if PRICES.offered(region, f.instance_type) is not False
+        f
+        for f in fitting_instances(model, workload, lambda t: PRICES.price(region, t).usd_per_hour)
+        if PRICES.offered(region, f.instance_type) is not False
     ]
     held = _describe_workload(workload)
     if tier.instance_type != "auto" and PRICES.offered(region, tier.instance_type) is False:
-        alternatives = ", ".join(_describe_price(f.instance_type) for f in candidates[:6]) or "none"
+        alternatives = ", ".join(_describe_price(f.instance_type, region) for f in candidates[:6]) or "none"
         raise PlanError(
             [
                 f"{at}.instance_type: SageMaker hosting does not offer {tier.instance_type} in {region} "
@@ -607,7 +617,7 @@ def _choose_fit(at: str, tier: Tier, workload: Workload, region: str | None) -> 
         return candidates[0]
     fit = memory_fit(model, INSTANCES[tier.instance_type], workload)
     if not fit.fits:
-        alternatives = ", ".join(_describe_price(f.instance_type) for f in candidates[:6]) or "none"
+        alternatives = ", ".join(_describe_price(f.instance_type, region) for f in candidates[:6]) or "none"
         raise PlanError(
             [
                 f"{at}.instance_type: {tier.instance_type} cannot hold {model.key} with {held}: "
@@ -617,19 +627,23 @@ def _choose_fit(at: str, tier: Tier, workload: Workload, region: str | None) -> 
     return fit
 
 
-def _describe_price(instance_type: str) -> str:
-    price = INSTANCES[instance_type].price_per_hour
-    return f"{instance_type} (${price:g}/h)" if price is not None else f"{instance_type} (price unknown)"
+def _describe_price(instance_type: str, region: str | None) -> str:
+    price = PRICES.price(region, instance_type)
+    if price.usd_per_hour is None:
+        return f"{instance_type} (price unknown)"
+    where = "" if price.region == (region or HOME_REGION) else f" in {price.region}"
+    return f"{instance_type} (${price.usd_per_hour:g}/h{where})"
 
 
-def _cost(price: float | None, versions: list[VersionPlan]) -> CostRange | None:
+def _cost(price: Price, versions: list[VersionPlan]) -> CostRange | None:
     """The tier's instances a month: the sum of its versions' (planning.versions), so the
     two can never disagree."""
-    if price is None:
+    if price.usd_per_hour is None:
         return None
     expected = [v.monthly_expected for v in versions]
     return CostRange(
-        price_per_hour=price,
+        price_per_hour=price.usd_per_hour,
+        price_region=price.region,
         monthly_at_min=sum(v.monthly_at_min or 0.0 for v in versions),
         monthly_at_max=sum(v.monthly_at_max or 0.0 for v in versions),
         monthly_expected=None if None in expected else sum(e or 0.0 for e in expected),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -164,13 +165,15 @@ def memory_fit(model: ModelSpec, instance: InstanceSpec, workload: Workload) -> 
     return dataclasses.replace(fit, problem=problem)
 
 
-def price_order(fit: MemoryFit) -> tuple[bool, float, float, str]:
-    """Sort key: priced instances cheapest first, then unpriced ones by size."""
-    price = INSTANCES[fit.instance_type].price_per_hour
-    return (price is None, price or 0.0, fit.total_gb, fit.instance_type)
+def fitting_instances(
+    model: ModelSpec, workload: Workload, price: Callable[[str], float | None]
+) -> list[MemoryFit]:
+    """Every catalog instance that holds the model, cheapest first by `price` (USD an hour of
+    an instance type, None when unknown), then unpriced ones by size."""
 
+    def price_order(fit: MemoryFit) -> tuple[bool, float, float, str]:
+        usd = price(fit.instance_type)
+        return (usd is None, usd or 0.0, fit.total_gb, fit.instance_type)
 
-def fitting_instances(model: ModelSpec, workload: Workload) -> list[MemoryFit]:
-    """Every catalog instance that holds the model, cheapest first."""
     fits = [memory_fit(model, instance, workload) for instance in INSTANCES.values()]
     return sorted((f for f in fits if f.fits), key=price_order)

@@ -13,13 +13,13 @@ import pytest
 from botocore.exceptions import NoCredentialsError
 from botocore.stub import Stubber
 
-from deepseek_cdk.catalog.prices import PRICES, PriceTable, price_table
+from deepseek_cdk.catalog.prices import PRICES, Price, PriceTable, price_table
 from deepseek_cdk.cli import main
 from deepseek_cdk.ops.aws import AwsProblem, Clients
 from deepseek_cdk.ops.prices import read_prices, render_refresh
 from deepseek_cdk.planning import PlanError, build_plan
 from deepseek_cdk.planning import plan as planner
-from deepseek_cdk.spec import parse_deployment
+from deepseek_cdk.spec import load_deployment, parse_deployment
 
 TYPES = ["ml.g6.2xlarge", "ml.g6e.xlarge"]
 TODAY = date(2026, 11, 30)
@@ -166,7 +166,9 @@ def test_the_written_file_is_what_the_planner_reads(
     assert line.startswith(
         "tiers[0].instance_type: SageMaker hosting does not offer ml.g6e.xlarge in eu-west-1"
     )
-    assert "ml.g6.2xlarge ($1.222/h)" in line
+    assert "ml.g6.2xlarge ($1.36/h)" in line  # the region's own price
+    cost = in_ireland.tiers[0].cost
+    assert cost is not None and (cost.price_per_hour, cost.price_region) == (1.36, "eu-west-1")
 
 
 def refresh_with_table(table: PriceTable) -> PriceTable:
@@ -249,3 +251,52 @@ def test_the_command_without_credentials_is_one_line_and_exit_1(
 def test_a_malformed_price_file_is_refused_naming_what(data: Any, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         price_table(data)
+
+
+def test_a_price_is_the_regions_own_where_the_table_lists_the_type_there() -> None:
+    table = price_table(
+        {
+            "read": "2026-11-30",
+            "source": "test",
+            "complete": False,
+            "regions": {
+                "us-east-1": {"ml.g6.2xlarge": 1.222, "ml.g6e.xlarge": 2.61},
+                "eu-west-1": {"ml.g6.2xlarge": 1.36, "ml.g6e.xlarge": None},
+            },
+        }
+    )
+    assert table.price("eu-west-1", "ml.g6.2xlarge") == Price(1.36, "eu-west-1")
+    assert table.price("eu-west-1", "ml.g6e.xlarge") == Price(
+        None, "eu-west-1"
+    )  # offered, unknown: not guessed
+    assert table.price("eu-west-1", "ml.g5.2xlarge") == Price(None, "us-east-1")  # in neither
+    assert table.price("ap-south-1", "ml.g6.2xlarge") == Price(1.222, "us-east-1")  # region not listed
+    assert table.price(None, "ml.g6.2xlarge") == Price(1.222, "us-east-1")  # environment-agnostic
+
+
+def test_the_plan_prices_in_the_deployment_region_and_names_a_fallback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The shipped table lists three ml.g6 sizes in us-east-2 (captured API output); other
+    types there are priced at us-east-1's, and the plan and cost say so."""
+    assert PRICES.price("us-east-2", "ml.g6.xlarge") == Price(1.1267, "us-east-2")
+    spec = tmp_path / "ohio.yaml"
+    spec.write_text(
+        "name: ohio\nregion: us-east-2\ntiers:\n"
+        "  - {name: small, model: deepseek-r1-distill-qwen-7b, instance_type: ml.g6.2xlarge}\n"
+        "  - {name: large, model: deepseek-r1-distill-qwen-7b, instance_type: ml.g6e.2xlarge}\n"
+    )
+    plan = build_plan(load_deployment(spec))
+    small, large = (t.cost for t in plan.tiers)
+    assert small is not None and (small.price_per_hour, small.price_region) == (1.222, "us-east-2")
+    assert large is not None and (large.price_per_hour, large.price_region) == (2.8, "us-east-1")
+    assert plan.price_regions == ("us-east-1", "us-east-2")
+    assert main(["plan", str(spec)]) == 0
+    text = capsys.readouterr().out
+    assert "Prices: SageMaker on-demand, us-east-1, us-east-2" in text
+    assert "$2.800/h per instance (us-east-1's: the catalog has no us-east-2 price for it)" in text
+    assert "$1.222/h per instance;" in text
+    assert main(["cost", str(spec)]) == 0
+    text = capsys.readouterr().out
+    assert "on ml.g6e.2xlarge ($2.800/h, us-east-1's price)" in text
+    assert "on ml.g6.2xlarge ($1.222/h)" in text

@@ -16,6 +16,12 @@ from deepseek_cdk.planning.startup import (
 # DeepSeek's evaluation length, and a concurrency the AWS 70B sample ran (rolling batch 8-16).
 TYPICAL = Workload(context_tokens=32_768, concurrency=8)
 TINY = Workload(context_tokens=512, concurrency=1)
+
+
+def home_price(instance_type: str) -> float | None:
+    return INSTANCES[instance_type].price_per_hour
+
+
 ONE_24GB_GPU = [i for i in INSTANCES.values() if i.gpu_count == 1 and i.gpu.memory_gb == 24]
 
 
@@ -67,7 +73,7 @@ def test_qwen_1_5b_fits_g5_xlarge() -> None:
 
 
 def test_r1_fp8_fits_only_eight_h200_or_b200() -> None:
-    names = [f.instance_type for f in fitting_instances(MODELS["deepseek-r1"], TINY)]
+    names = [f.instance_type for f in fitting_instances(MODELS["deepseek-r1"], TINY, home_price)]
     assert set(names) == {"ml.p5e.48xlarge", "ml.p5en.48xlarge", "ml.p6-b200.48xlarge"}
     assert names[0] == "ml.p5e.48xlarge"  # all unpriced: the smallest that fits first
     for too_small in ("ml.p5.48xlarge", "ml.p4de.24xlarge"):
@@ -75,7 +81,7 @@ def test_r1_fp8_fits_only_eight_h200_or_b200() -> None:
 
 
 def test_fitting_instances_are_cheapest_first_and_unpriced_last() -> None:
-    fits = fitting_instances(MODELS["deepseek-r1-distill-llama-70b"], TYPICAL)
+    fits = fitting_instances(MODELS["deepseek-r1-distill-llama-70b"], TYPICAL, home_price)
     prices = [INSTANCES[f.instance_type].price_per_hour for f in fits]
     priced = [p for p in prices if p is not None]
     assert priced == sorted(priced)
@@ -173,8 +179,21 @@ def test_overhead_grows_with_the_model_width() -> None:
 
 
 def test_default_distill_qwen_7b_lands_on_a_single_gpu() -> None:
-    fits = fitting_instances(MODELS["deepseek-r1-distill-qwen-7b"], Workload(16_384, 16))
+    fits = fitting_instances(MODELS["deepseek-r1-distill-qwen-7b"], Workload(16_384, 16), home_price)
     assert INSTANCES[fits[0].instance_type].gpu_count == 1
+
+
+def test_fits_come_cheapest_first_by_the_price_given() -> None:
+    qwen7b, workload = MODELS["deepseek-r1-distill-qwen-7b"], Workload(8192, 8)
+    home = fitting_instances(qwen7b, workload, home_price)
+    assert home[0].instance_type == "ml.g6.2xlarge"
+    # A region where the L4 costs more than the A10G reorders them.
+    dearer_l4 = fitting_instances(
+        qwen7b, workload, lambda t: 9.0 if t == "ml.g6.2xlarge" else INSTANCES[t].price_per_hour
+    )
+    assert dearer_l4[0].instance_type == "ml.g5.2xlarge"
+    unpriced = fitting_instances(qwen7b, workload, lambda t: None if t == "ml.g6.2xlarge" else 1.0)
+    assert unpriced[-1].instance_type == "ml.g6.2xlarge"  # unknown prices come last
 
 
 def test_sequences_counts_what_the_memory_left_holds() -> None:
