@@ -360,13 +360,17 @@ class Router(_Strict):
 
 class TrafficProfile(_Strict):
     """A tier's expected requests: the peak rate, its shape over the week (in `timezone`;
-    planning.demand says what each pattern assumes) and the average request's lengths."""
+    planning.demand says what each pattern assumes), the average request's lengths and the
+    output of the request at the 90th percentile."""
 
     peak_rps: float = Field(ge=0.0001, le=100_000)
     daily_pattern: Literal["flat", "business-hours", "nightly-batch"] = "flat"
     timezone: str = "UTC"  # IANA name: where the pattern's hours are local
     avg_input_tokens: int = Field(default=1000, ge=1, le=10_000_000)
     avg_output_tokens: int = Field(default=1000, ge=1, le=10_000_000)
+    # The output of the request at the 90th percentile; default: twice the average
+    # (planning.throughput.P90_OUTPUT_RATIO). The latency SLO caps concurrency with it.
+    p90_output_tokens: int | None = Field(default=None, ge=1, le=10_000_000)
 
     @field_validator("timezone")
     @classmethod

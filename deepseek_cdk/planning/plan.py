@@ -46,6 +46,7 @@ from deepseek_cdk.planning.throughput import (
     concurrency_within,
     estimate_throughput,
     lengths,
+    p90_output_tokens,
     request_seconds,
 )
 from deepseek_cdk.planning.units import HOURS_PER_MONTH
@@ -358,10 +359,24 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
 
     slo = None
     if tier.slo is not None and not tier.endpoint.queued:
+        p90_out = p90_output_tokens(traffic)
+
+        def p90_latency_at(concurrency: int) -> float:
+            return request_seconds(
+                model,
+                instance,
+                fit,
+                concurrency=concurrency,
+                context_tokens=context,
+                traffic=traffic,
+                tokens_out=p90_out,
+            )
+
         slo = SloConcurrency(
             slo_seconds=tier.slo.p90_latency_seconds,
-            within=concurrency_within(tier.slo.p90_latency_seconds, latency_at, tier.max_concurrency),
-            alone_seconds=latency_at(1),
+            p90_output_tokens=p90_out,
+            within=concurrency_within(tier.slo.p90_latency_seconds, p90_latency_at, tier.max_concurrency),
+            alone_seconds=p90_latency_at(1),
         )
     scaling = _scaling_plan(at, tier, cold_start_s, slo)
     rate, basis = _rate_at_target(tier, scaling.target, throughput, latency_at)

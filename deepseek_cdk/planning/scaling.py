@@ -41,10 +41,12 @@ class ScalingTarget:
 
 @dataclass(frozen=True)
 class SloConcurrency:
-    """The most concurrent requests per instance whose estimated latency meets the tier's
-    SLO (0: none does), and the latency of one request alone."""
+    """The most concurrent requests per instance at which the estimated p90 latency (that of
+    a request writing `p90_output_tokens`) meets the tier's SLO (0: none does), and that
+    request's latency alone."""
 
     slo_seconds: float
+    p90_output_tokens: int
     within: int
     alone_seconds: float
 
@@ -76,13 +78,15 @@ def scaling_target(tier: Tier, slo: SloConcurrency | None = None) -> ScalingTarg
                 spec_scaling.metric,
                 predefined,
                 float(slo.within),
-                f"{slo.within} concurrent requests: the most whose estimated latency meets the "
-                f"{slo.slo_seconds:g} s SLO (below {derivation} = {target:g})",
+                f"{slo.within} concurrent requests: the most at which the estimated p90 latency "
+                f"(a request of {slo.p90_output_tokens} output tokens) meets the {slo.slo_seconds:g} s "
+                f"SLO (below {derivation} = {target:g})",
             )
         if slo is not None and slo.within == 0:
             derivation += (
                 f"; the SLO of {slo.slo_seconds:g} s is not met even by one request alone (estimate "
-                f"{slo.alone_seconds:.0f} s): lower the output per request or choose faster GPUs"
+                f"{slo.alone_seconds:.0f} s for the p90 request, {slo.p90_output_tokens} output tokens): "
+                "lower the output per request or choose faster GPUs"
             )
         return ScalingTarget(spec_scaling.metric, predefined, target, derivation)
     # The spec refuses invocations with target auto and no measured max_rps: an estimate that

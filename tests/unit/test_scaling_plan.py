@@ -8,7 +8,7 @@ import pytest
 from deepseek_cdk.catalog import INSTANCES, MODELS
 from deepseek_cdk.planning import HOURS_PER_MONTH, PlanError, build_plan
 from deepseek_cdk.planning.sizing import Workload, memory_fit
-from deepseek_cdk.planning.throughput import request_seconds
+from deepseek_cdk.planning.throughput import p90_output_tokens, request_seconds
 from deepseek_cdk.spec import SpecError, TrafficProfile, parse_deployment
 
 BERLIN_OFFICE = {"name": "office", "cron": "0 8 ? * MON-FRI *", "timezone": "Europe/Berlin", "min": 3}
@@ -193,7 +193,10 @@ def test_max_rps_only_with_invocations() -> None:
 
 
 def test_the_concurrency_target_respects_the_latency_slo() -> None:
-    def chat(slo_seconds: float, output_tokens: int) -> Any:
+    def chat(slo_seconds: float, output_tokens: int, p90_output_tokens: int | None = None) -> Any:
+        traffic: dict[str, Any] = {"peak_rps": 1, "avg_input_tokens": 500, "avg_output_tokens": output_tokens}
+        if p90_output_tokens is not None:
+            traffic["p90_output_tokens"] = p90_output_tokens
         data = {
             "name": "t",
             "tiers": [
@@ -206,20 +209,56 @@ def test_the_concurrency_target_respects_the_latency_slo() -> None:
                     "slo": {"p90_latency_seconds": slo_seconds},
                 }
             ],
-            "traffic": {"chat": {"peak_rps": 1, "avg_input_tokens": 500, "avg_output_tokens": output_tokens}},
+            "traffic": {"chat": traffic},
         }
         return build_plan(parse_deployment(data)).tiers[0].scaling.target
 
     loose = chat(600, 300)
     assert loose.target == pytest.approx(27.2)  # the SLO allows the whole batch: 32 x 0.85
-    # An SLO exactly at the estimated latency of 8 concurrent requests allows 8, not 9.
+    # The SLO is on the p90: the request at the 90th percentile writes twice the average
+    # (P90_OUTPUT_RATIO) while the batch holds average ones. An SLO exactly at that request's
+    # estimated latency among 8 concurrent requests allows 8, not 9.
     qwen7b, l40s = MODELS["deepseek-r1-distill-qwen-7b"], INSTANCES["ml.g6e.xlarge"]
     fit = memory_fit(qwen7b, l40s, Workload(8192, 32, typical_tokens=800))
     traffic = TrafficProfile(peak_rps=1, avg_input_tokens=500, avg_output_tokens=300)
-    at_8 = request_seconds(qwen7b, l40s, fit, concurrency=8, context_tokens=8192, traffic=traffic)
+
+    def p90_at(concurrency: int, tokens_out: int) -> float:
+        return request_seconds(
+            qwen7b,
+            l40s,
+            fit,
+            concurrency=concurrency,
+            context_tokens=8192,
+            traffic=traffic,
+            tokens_out=tokens_out,
+        )
+
+    at_8 = p90_at(8, 600)
+    assert at_8 > request_seconds(qwen7b, l40s, fit, concurrency=8, context_tokens=8192, traffic=traffic)
     tight = chat(at_8, 300)
     assert tight.target == 8
-    assert f"the most whose estimated latency meets the {at_8:g} s SLO" in tight.derivation
+    expected = (
+        f"the most at which the estimated p90 latency (a request of 600 output tokens) meets the {at_8:g} s"
+    )
+    assert expected in tight.derivation
+    # A measured p90 replaces the assumed ratio.
+    assert chat(p90_at(8, 450), 300, p90_output_tokens=450).target == 8
     impossible = chat(1, 300)
     assert impossible.target == pytest.approx(27.2)
     assert "is not met even by one request alone" in impossible.derivation
+    assert "for the p90 request, 600 output tokens" in impossible.derivation
+
+
+def test_the_p90_request_never_writes_past_the_context() -> None:
+    qwen7b, l40s = MODELS["deepseek-r1-distill-qwen-7b"], INSTANCES["ml.g6e.xlarge"]
+    fit = memory_fit(qwen7b, l40s, Workload(8192, 32, typical_tokens=800))
+    traffic = TrafficProfile(peak_rps=1, avg_input_tokens=4000, avg_output_tokens=3000)
+    assert p90_output_tokens(traffic) == 6000
+
+    def seconds(tokens_out: int) -> float:
+        return request_seconds(
+            qwen7b, l40s, fit, concurrency=1, context_tokens=8192, traffic=traffic, tokens_out=tokens_out
+        )
+
+    assert seconds(6000) == seconds(4192)  # 8192 - 4000 input tokens: the rest does not fit
+    assert seconds(4192) > seconds(4000)
