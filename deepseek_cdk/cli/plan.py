@@ -21,6 +21,11 @@ def render_plan(plan: Plan) -> str:
         f"Prices: SageMaker on-demand, {', '.join(plan.price_regions)}, read {plan.price_date}; "
         f"{HOURS_PER_MONTH} h a month.",
     ]
+    if plan.region is not None and not plan.offerings_known:
+        lines.append(
+            f"Instance types offered in {plan.region}: not checked (the price file has no complete list; "
+            "`deepseek-cdk prices refresh` reads one)."
+        )
     for tier in plan.tiers:
         lines += [
             "",

@@ -203,6 +203,7 @@ class Plan:
     account: str | None
     price_regions: tuple[str, ...]  # whose prices the tiers' costs use
     price_date: str
+    offerings_known: bool  # whether the price file says which types the region offers
 
     @property
     def price_home(self) -> str:
@@ -244,6 +245,7 @@ def build_plan(deployment: Deployment) -> Plan:
         account=deployment.account,
         price_regions=tuple(sorted({t.cost.price_region for t in tiers if t.cost} or {HOME_REGION})),
         price_date=PRICES.read,
+        offerings_known=PRICES.knows(deployment.region),
         tiers=tuple(tiers),
         router=(
             RouterPlan(

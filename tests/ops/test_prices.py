@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 
 from deepseek_cdk.catalog.prices import PRICES, Price, PriceTable, price_table
 from deepseek_cdk.cli import main
+from deepseek_cdk.cli.plan import render_plan
 from deepseek_cdk.ops.aws import AwsProblem, Clients
 from deepseek_cdk.ops.prices import read_prices, render_refresh
 from deepseek_cdk.planning import PlanError, build_plan
@@ -156,6 +157,8 @@ def test_the_written_file_is_what_the_planner_reads(
     }
     in_ireland = build_plan(parse_deployment({"name": "t", "region": "eu-west-1", "tiers": [tier]}))
     assert in_ireland.tiers[0].instance_type == "ml.g6.2xlarge"  # the only fitting type offered there
+    assert in_ireland.offerings_known
+    assert "not checked" not in render_plan(in_ireland)
     with pytest.raises(PlanError) as err:
         build_plan(
             parse_deployment(
@@ -291,9 +294,11 @@ def test_the_plan_prices_in_the_deployment_region_and_names_a_fallback(
     assert small is not None and (small.price_per_hour, small.price_region) == (1.222, "us-east-2")
     assert large is not None and (large.price_per_hour, large.price_region) == (2.8, "us-east-1")
     assert plan.price_regions == ("us-east-1", "us-east-2")
+    assert not plan.offerings_known  # the shipped file is not complete
     assert main(["plan", str(spec)]) == 0
     text = capsys.readouterr().out
     assert "Prices: SageMaker on-demand, us-east-1, us-east-2" in text
+    assert "Instance types offered in us-east-2: not checked" in text
     assert "$2.800/h per instance (us-east-1's: the catalog has no us-east-2 price for it)" in text
     assert "$1.222/h per instance;" in text
     assert main(["cost", str(spec)]) == 0
