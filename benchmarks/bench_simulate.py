@@ -14,8 +14,8 @@ through three configurations of one real-time tier:
 - oracle: exactly the capacity each minute needs, no start-up.
 Both replayed configurations start new instances in `STARTUP_S` (AWS measured about 5
 minutes from zero to a serving Llama-3-8B copy). Prints, per traffic, the share of minutes
-out of SLO and the cost as a ratio to the oracle. Nothing is asserted; the numbers go in
-notes and the README.
+out of SLO and the cost as a ratio to the oracle. The replay is deterministic: the README's
+table is this output without the timings, and a test holds the two equal.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 
 from deepseek_cdk.planning import build_plan
@@ -66,7 +67,9 @@ def azure_conv_like(hours: int, rps: float, seed: int = 2023) -> list[Request]:
         requests.append(Request(now, tokens_in, tokens_out))
 
 
-def main() -> None:
+def table(*, timed: bool) -> Iterator[str]:
+    """The benchmark's lines: a header, then one per traffic (with the seconds it took to
+    replay when `timed`). The README holds the untimed table (tests/test_readme_bench.py)."""
     tier = build_plan(parse_deployment(SPEC)).tiers[0]
     derived = policy_of(tier, startup_s=STARTUP_S)
     flat = CapacityCalendar((CapacitySegment(0, MINUTES_PER_WEEK, 1, tier.capacity.max),), ())
@@ -84,12 +87,12 @@ def main() -> None:
         name: scenario(name, peak_rps=peak, input_tokens=1155, output_tokens=211) for name in SCENARIOS
     }
     traffic["azure-conv-like"] = azure_conv_like(24, peak / 2)
-    print(
+    yield (
         f"Tier {tier.name}: {tier.model} on {tier.instance_type}, SLO p90 "
         f"{tier.alarms.settings.latency_p90_us / 1e6:g} s, derived target {derived.target:g} concurrent "
         f"requests per instance, naive target {NAIVE_TARGET:g} invocations a minute, start-up {STARTUP_S} s"
     )
-    print(
+    yield (
         f"{'traffic':<18}{'requests':>9}  {'derived: out of SLO':>20}{'cost/oracle':>12}"
         f"  {'naive: out of SLO':>18}{'cost/oracle':>12}  {'oracle: out of SLO':>19}"
     )
@@ -99,11 +102,16 @@ def main() -> None:
         results: list[SimResult] = [simulate(tier, requests, policy) for policy in (derived, naive_policy)]
         ratios = [r.cost / best.cost if r.cost and best.cost else float("nan") for r in results]
         elapsed = time.perf_counter() - started
-        print(
+        yield (
             f"{name:<18}{len(requests):>9}  {results[0].share_out_of_slo:>20.1%}{ratios[0]:>12.2f}"
             f"  {results[1].share_out_of_slo:>18.1%}{ratios[1]:>12.2f}  {best.share_out_of_slo:>19.1%}"
-            f"   ({elapsed:.1f} s)"
+            + (f"   ({elapsed:.1f} s)" if timed else "")
         )
+
+
+def main() -> None:
+    for line in table(timed=True):
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

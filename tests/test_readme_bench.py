@@ -1,0 +1,15 @@
+"""The README's simulation benchmark table is what `make bench` prints today."""
+
+from pathlib import Path
+
+from benchmarks.bench_simulate import table
+
+ROOT = Path(__file__).resolve().parent.parent
+MARKER = "a test holds this block to it):\n\n```\n"
+
+
+def test_the_readme_shows_the_benchmark_the_code_gives() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index(MARKER) + len(MARKER)
+    shown = readme[start : readme.index("```", start)]
+    assert shown == "".join(f"{line}\n" for line in table(timed=False)), "run `make readme`"
