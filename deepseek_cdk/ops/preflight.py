@@ -5,8 +5,8 @@ bootstrap stack, an alarm e-mail, and for a router the account-level API Gateway
 its stack sets. Per instance type: the "ml.<type> for endpoint usage" service quota against
 the most instances the tiers may run at once (their max, a shadow's max, and the second
 fleet of a blue/green rollout), which also tells whether the region offers the type. Per
-tier: a Deep Learning Containers registry for the region, and every S3 weights prefix
-holding objects this identity can list.
+tier: the pinned container image in the region's Deep Learning Containers registry, and
+every S3 weights prefix holding objects this identity can list.
 """
 
 from __future__ import annotations
@@ -188,7 +188,33 @@ def _image(tier: TierPlan, plan: Plan, clients: Clients) -> Check:
             "fail",
             f"no Deep Learning Containers registry in {region} for {image}",
         )
-    return Check(tier.name, "container image", "pass", f"{account}.dkr.ecr.{region}.amazonaws.com/{image}")
+    uri = f"{account}.dkr.ecr.{region}.amazonaws.com/{image}"
+    ecr = clients("ecr")
+    try:
+        # The registry lets any AWS account pull (BatchGetImage), not list; a pull of the
+        # manifest is how `docker pull` would first fail.
+        found = call(
+            f"ecr:BatchGetImage on {uri}",
+            ecr.batch_get_image,
+            registryId=account,
+            repositoryName=tier.image_repository,
+            imageIds=[{"imageTag": tier.image_tag}],
+        )
+    except AwsProblem as problem:
+        return Check(tier.name, "container image", "warn", f"{uri}: not checked ({problem})")
+    except ecr.exceptions.RepositoryNotFoundException:
+        return Check(
+            tier.name, "container image", "fail", f"{uri}: no repository {tier.image_repository} there"
+        )
+    if not found.get("images"):
+        why = "; ".join(f.get("failureReason") or f.get("failureCode", "") for f in found.get("failures", []))
+        return Check(
+            tier.name,
+            "container image",
+            "fail",
+            f"{uri}: {why or 'not found'}: the registry has no tag {tier.image_tag} in {region}",
+        )
+    return Check(tier.name, "container image", "pass", f"{uri} exists")
 
 
 def _weights(tier: TierPlan, uri: str, clients: Clients) -> Check:

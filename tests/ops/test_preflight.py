@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import NoCredentialsError
 from botocore.stub import Stubber
 
+from deepseek_cdk.catalog import CONTAINERS
 from deepseek_cdk.ops.aws import AwsProblem, Clients
 from deepseek_cdk.ops.preflight import needed_instances, preflight, render_checks
 from deepseek_cdk.planning import build_plan
@@ -18,6 +19,12 @@ from deepseek_cdk.spec import parse_deployment
 
 REGION = "us-east-1"
 S3_URI = "s3://my-models/models/chat/v1/"
+IMAGE_TAG = CONTAINERS["lmi"].tag
+IMAGE_REQUEST = {
+    "registryId": "763104351884",
+    "repositoryName": "djl-inference",
+    "imageIds": [{"imageTag": IMAGE_TAG}],
+}
 
 
 def plan_of(**extra: Any) -> Any:
@@ -47,7 +54,7 @@ class Stubs:
     def __init__(self) -> None:
         self.clients = {
             name: boto3.client(name, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")  # noqa: S106
-            for name in ("sts", "cloudformation", "apigateway", "service-quotas", "s3")
+            for name in ("sts", "cloudformation", "apigateway", "service-quotas", "s3", "ecr")
         }
         self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
 
@@ -85,6 +92,12 @@ class Stubs:
                     ]
                 },
                 {"ServiceCode": "sagemaker"},
+            )
+        if "ecr" not in skip:
+            self.stubs["ecr"].add_response(
+                "batch_get_image",
+                {"images": [{"imageId": {"imageTag": IMAGE_TAG}, "imageManifest": "{}"}], "failures": []},
+                IMAGE_REQUEST,
             )
         if "s3" not in skip:
             self.stubs["s3"].add_response(
@@ -124,7 +137,9 @@ def test_everything_in_place_passes(stubs: Stubs) -> None:
         "chat/container image": "pass",
         "chat/weights": "pass",
     }
-    assert checks["chat/container image"].detail.startswith("763104351884.dkr.ecr.us-east-1")
+    assert checks["chat/container image"].detail == (
+        f"763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:{IMAGE_TAG} exists"
+    )
     for stub in stubs.stubs.values():
         stub.assert_no_pending_responses()
 
@@ -233,3 +248,40 @@ def test_no_credentials_at_all_is_one_line() -> None:
 
     with pytest.raises(AwsProblem, match="no AWS credentials: set AWS_PROFILE"):
         preflight(plan_of(), Clients(REGION, make=lambda service, region: NoCredentials()))
+
+
+def test_a_pinned_tag_the_registry_lacks_fails(stubs: Stubs) -> None:
+    stubs.all_good(skip=("ecr",))
+    stubs.stubs["ecr"].add_response(
+        "batch_get_image",
+        {
+            "images": [],
+            "failures": [
+                {
+                    "imageId": {"imageTag": IMAGE_TAG},
+                    "failureCode": "ImageNotFound",
+                    "failureReason": "Requested image not found",
+                }
+            ],
+        },
+        IMAGE_REQUEST,
+    )
+    check = by_name(preflight(plan_of(), stubs.make()))["chat/container image"]
+    assert check.status == "fail"
+    assert check.detail.endswith(
+        f"Requested image not found: the registry has no tag {IMAGE_TAG} in us-east-1"
+    )
+
+
+def test_a_missing_repository_fails_and_a_denied_pull_is_not_checked(stubs: Stubs) -> None:
+    stubs.all_good(skip=("ecr",))
+    stubs.stubs["ecr"].add_client_error(
+        "batch_get_image", "RepositoryNotFoundException", "no such repository"
+    )
+    check = by_name(preflight(plan_of(), stubs.make()))["chat/container image"]
+    assert (check.status, check.detail.split(": ")[-1]) == ("fail", "no repository djl-inference there")
+    stubs.all_good(skip=("ecr",))
+    stubs.stubs["ecr"].add_client_error("batch_get_image", "AccessDeniedException", "denied")
+    check = by_name(preflight(plan_of(), stubs.make()))["chat/container image"]
+    assert check.status == "warn"
+    assert "not checked (access denied: ecr:BatchGetImage on 763104351884.dkr.ecr" in check.detail
