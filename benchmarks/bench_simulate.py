@@ -67,6 +67,9 @@ def azure_conv_like(hours: int, rps: float, seed: int = 2023) -> list[Request]:
         requests.append(Request(now, tokens_in, tokens_out))
 
 
+README_MARKER = "a test holds this block to it):\n\n```\n"  # the README's table follows it
+
+
 def table(*, timed: bool) -> Iterator[str]:
     """The benchmark's lines: a header, then one per traffic (with the seconds it took to
     replay when `timed`). The README holds the untimed table (tests/test_readme_bench.py)."""

@@ -2,14 +2,13 @@
 
 from pathlib import Path
 
-from benchmarks.bench_simulate import table
+from benchmarks.bench_simulate import README_MARKER, table
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKER = "a test holds this block to it):\n\n```\n"
 
 
 def test_the_readme_shows_the_benchmark_the_code_gives() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = readme.index(MARKER) + len(MARKER)
+    start = readme.index(README_MARKER) + len(README_MARKER)
     shown = readme[start : readme.index("```", start)]
     assert shown == "".join(f"{line}\n" for line in table(timed=False)), "run `make readme`"

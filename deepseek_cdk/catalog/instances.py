@@ -15,18 +15,12 @@ Sources:
 - Local NVMe: every g5, g6, g6e, p4d, p4de, p5, p5e and p5en size has instance-store NVMe
   (Amazon EC2 instance type pages); SageMaker then uses it instead of an EBS volume. g7e,
   p5.4xlarge and p6-b200 are listed with instance storage too (UNVERIFIED here).
-- Price: SageMaker real-time hosting, on-demand, us-east-1, USD per hour: catalog/prices.json
-  (its `source` and `read` date; `deepseek-cdk prices refresh` rewrites it from the AWS Price
-  List API). Third-party copies of that API disagreed once: ml.g5.8xlarge at 3.06 (2026-09-27)
-  or 2.94 (2026-06-19); the newer is kept. p4d and p5 are the prices after the June 2025 P4/P5
-  cut. None where no source gave a price.
+- Prices, and which regions offer each type: catalog/prices.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from deepseek_cdk.catalog.prices import HOME_REGION, PRICES
 
 
 @dataclass(frozen=True)
@@ -61,7 +55,7 @@ GPUS = {gpu.name: gpu for gpu in (A10G, L4, L40S, A100_40, A100_80, H100, H200, 
 
 @dataclass(frozen=True)
 class InstanceSpec:
-    """One SageMaker instance type: GPUs, host, local storage and price."""
+    """One SageMaker instance type: GPUs, host and local storage (prices: catalog.prices)."""
 
     name: str
     gpu: GpuModel
@@ -69,7 +63,6 @@ class InstanceSpec:
     vcpus: int
     host_memory_gib: int
     local_nvme: bool
-    price_per_hour: float | None  # in HOME_REGION (catalog.prices); None: no source gave one
 
     @property
     def gpu_memory_gb(self) -> float:
@@ -81,8 +74,7 @@ class InstanceSpec:
 
 
 def _i(name: str, gpu: GpuModel, count: int, vcpus: int, mem: int) -> InstanceSpec:
-    price = PRICES.regions[HOME_REGION].get(name)
-    return InstanceSpec(name, gpu, count, vcpus, mem, local_nvme=True, price_per_hour=price)
+    return InstanceSpec(name, gpu, count, vcpus, mem, local_nvme=True)
 
 
 INSTANCES: dict[str, InstanceSpec] = {

@@ -7,6 +7,10 @@ SageMaker hosting does not offer it there. The shipped file, copied from third-p
 and captured API output, is not complete, so it says nothing about availability until a
 refresh. The plan prices each tier in the deployment's region where the table lists its type
 there, else at HOME_REGION's price, and says which.
+
+The shipped us-east-1 prices: third-party copies of the Price List API disagreed once,
+ml.g5.8xlarge at 3.06 (2026-09-27) or 2.94 (2026-06-19); the newer is kept. p4d and p5 are the
+prices after the June 2025 P4/P5 cut. null where no source gave a price.
 """
 
 from __future__ import annotations
@@ -27,6 +31,15 @@ class Price:
 
     usd_per_hour: float | None  # None: no source gave one; never guessed
     region: str
+
+    def note(self, wanted: str) -> str:
+        """What a reader of a cost in `wanted` must know about this price: nothing when it
+        is that region's own, else whose it is, or why there is none."""
+        if self.usd_per_hour is None:
+            if self.region == wanted and wanted != HOME_REGION:
+                return f"listed in {wanted} without a price"
+            return "no price in the catalog"
+        return "" if self.region == wanted else f"{self.region}'s price: none listed in {wanted}"
 
 
 @dataclass(frozen=True)

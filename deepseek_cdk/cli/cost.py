@@ -16,12 +16,12 @@ MILLION = 1_000_000
 
 def cost_report(plan: Plan) -> dict[str, Any]:
     """The cost report as plain data (what `--json` prints)."""
-    tiers = [_tier_report(tier) for tier in plan.tiers]
+    tiers = [_tier_report(tier, plan.price_home) for tier in plan.tiers]
     priced = [t for t in tiers if t["price_per_hour"] is not None]
     expected = [t["monthly"]["expected"] for t in priced]
     return {
         "deployment": plan.deployment,
-        "region": plan.price_home,
+        "region": plan.region,
         "currency": "USD",
         "hours_per_month": HOURS_PER_MONTH,
         "instance_prices": {
@@ -54,7 +54,8 @@ def cost_report(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _tier_report(tier: TierPlan) -> dict[str, Any]:
+def _tier_report(tier: TierPlan, home: str) -> dict[str, Any]:
+    """`home`: the region whose own prices the report prefers (the deployment's)."""
     cost, economics, versioning = tier.cost, tier.economics, tier.versioning
     roles = {v.version: v.role for v in tier.capacity.versions}
     return {
@@ -62,7 +63,8 @@ def _tier_report(tier: TierPlan) -> dict[str, Any]:
         "endpoint": str(tier.endpoint),
         "instance_type": tier.instance_type,
         "price_per_hour": cost.price_per_hour if cost else None,
-        "price_region": cost.price_region if cost else None,
+        "price_region": tier.price.region,
+        "price_note": tier.price.note(home),
         "monthly": {
             "at_min": cost.monthly_at_min if cost else None,
             "expected": cost.monthly_expected if cost else None,
@@ -126,7 +128,7 @@ def render_cost(plan: Plan) -> str:
         f"{report['storage_prices']['as_of']}. Expected = at the spec's traffic (estimate).",
     ]
     for tier in report["tiers"]:
-        lines += ["", *_render_tier(tier, report["api_prices"], report["region"])]
+        lines += ["", *_render_tier(tier, report["api_prices"])]
     total = report["total"]
     lines += [
         "",
@@ -150,12 +152,12 @@ def render_cost(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any], region: str) -> list[str]:
-    price = tier["price_per_hour"]
+def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
+    price, note = tier["price_per_hour"], tier["price_note"]
     head = f"Tier {tier['name']}: {tier['endpoint']} on {tier['instance_type']}"
     if price is None:
-        return [head, "  unknown: the catalog has no price for this instance"]
-    elsewhere = "" if tier["price_region"] == region else f", {tier['price_region']}'s price"
+        return [head, f"  unknown: {note}"]
+    elsewhere = f", {note}" if note else ""
     lines = [
         f"{head} (${price:,.3f}/h{elsewhere})",
         f"  {'':<24}{'at min':>12}{'expected':>12}{'at max':>12}",

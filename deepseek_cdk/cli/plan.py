@@ -23,8 +23,8 @@ def render_plan(plan: Plan) -> str:
     ]
     if plan.region is not None and not plan.offerings_known:
         lines.append(
-            f"Instance types offered in {plan.region}: not checked (the price file has no complete list; "
-            "`deepseek-cdk prices refresh` reads one)."
+            f"Instance types offered in {plan.region}: not checked (the price file does not list them; "
+            "`deepseek-cdk prices refresh` reads every region's)."
         )
     for tier in plan.tiers:
         lines += [
@@ -360,16 +360,12 @@ def _bounds(low: int | None, high: int | None) -> str:
 
 def _render_cost(tier: TierPlan, region: str) -> str:
     """`region`: the deployment's, whose prices the plan uses where the catalog has them."""
-    cost = tier.cost
+    cost, note = tier.cost, tier.price.note(region)
     if cost is None:
-        return f"unknown: no price for {tier.instance_type} in the catalog"
+        return f"unknown: {tier.instance_type}: {note}"
     cal = tier.scaling.calendar
     shadow = tier.capacity.shadow
-    elsewhere = (
-        f" ({cost.price_region}'s: the catalog has no {region} price for it)"
-        if cost.price_region != region
-        else ""
-    )
+    elsewhere = f" ({note})" if note else ""
     return (
         f"${cost.price_per_hour:,.3f}/h per instance{elsewhere}; "
         f"${cost.monthly_at_min:,.0f}-${cost.monthly_at_max:,.0f}/month "

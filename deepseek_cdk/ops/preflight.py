@@ -206,6 +206,9 @@ def _image(tier: TierPlan, plan: Plan, clients: Clients) -> Check:
         return Check(
             tier.name, "container image", "fail", f"{uri}: no repository {tier.image_repository} there"
         )
+    except ecr.exceptions.ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "an error")
+        return Check(tier.name, "container image", "warn", f"{uri}: not checked (ECR answered {code})")
     if not found.get("images"):
         why = "; ".join(f.get("failureReason") or f.get("failureCode", "") for f in found.get("failures", []))
         return Check(

@@ -17,7 +17,7 @@ REASONING_PARSER = "deepseek_r1"
 # chunks). The plan sizes activation memory for it, so the container is given it too:
 # left unset, vLLM's default depends on its version, the GPU and how it was started (2048
 # to 16384). LMI's option.max_rolling_batch_prefill_tokens is vLLM's max_num_batched_tokens
-# (djl-serving d21927c4 vllm_rb_properties.py). vLLM's V1 engine always splits prompts
+# (djl-serving v0.36.0 vllm_rb_properties.py). vLLM's V1 engine always splits prompts
 # longer than the budget into chunks (engine/arg_utils.py, "V1 always uses chunked
 # prefills"), so the budget need not cover max_model_len; vLLM requires it to be at least
 # max_num_seqs, which the spec's limit of 1024 sequences keeps below it.
@@ -26,8 +26,10 @@ LMI_BATCHED_TOKENS = 8192
 
 def batched_tokens(container: str, max_context_tokens: int) -> int:
     """The engine's token budget per forward pass: LMI_BATCHED_TOKENS for LMI; for TGI at
-    least a whole prompt, since its launcher wants the prefill budget to cover
-    MAX_INPUT_TOKENS."""
+    least a whole prompt: its launcher refuses a max_batch_prefill_tokens below
+    max_input_tokens, and left unset takes max_input_tokens + 50 (text-generation-inference
+    launcher/src/main.rs), so a long-context TGI tier prefills, and reserves activations for,
+    the whole context at once."""
     if container == "tgi":
         return max(LMI_BATCHED_TOKENS, max_context_tokens)
     return LMI_BATCHED_TOKENS

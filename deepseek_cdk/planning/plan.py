@@ -79,7 +79,7 @@ class CostRange:
     scheduled minimum (no traffic) and at the scheduled maximum (always at the ceiling)."""
 
     price_per_hour: float
-    price_region: str  # the deployment's region, or HOME_REGION's price where the table has none
+    price_region: str  # whose price it is: the deployment's region, else HOME_REGION
     monthly_at_min: float
     monthly_at_max: float
     monthly_expected: float | None  # at the tier's `traffic` (planning.demand), when given
@@ -168,6 +168,7 @@ class TierPlan:
     answers: AnswerLimits  # the longest answer each router route carries (real-time kinds)
     scaling: ScalingPlan
     alarms: AlarmPlan
+    price: Price  # the instance's, in the deployment's region where the catalog lists it
     cost: CostRange | None  # None: the catalog has no price for this instance; shadow included
     economics: TokenEconomics  # $ per million output tokens, against hosted APIs
     versions: tuple[VersionPlan, ...]
@@ -243,7 +244,7 @@ def build_plan(deployment: Deployment) -> Plan:
         deployment=deployment.name,
         region=deployment.region,
         account=deployment.account,
-        price_regions=tuple(sorted({t.cost.price_region for t in tiers if t.cost} or {HOME_REGION})),
+        price_regions=tuple(sorted({t.price.region for t in tiers})),
         price_date=PRICES.read,
         offerings_known=PRICES.knows(deployment.region),
         tiers=tuple(tiers),
@@ -361,7 +362,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
 
     slo = None
     if tier.slo is not None and not tier.endpoint.queued:
-        p90_out = p90_output_tokens(traffic)
+        p90_out = p90_output_tokens(traffic, context)
 
         def p90_latency_at(concurrency: int) -> float:
             return request_seconds(
@@ -532,6 +533,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         alarms=alarm_plan(
             tier, max_capacity=capacity.max, target=scaling.target.target, cold_start_s=cold_start_s
         ),
+        price=price,
         cost=cost,
         economics=economics,
         versions=tuple(versions),
@@ -648,8 +650,8 @@ def _describe_price(instance_type: str, region: str | None) -> str:
     price = PRICES.price(region, instance_type)
     if price.usd_per_hour is None:
         return f"{instance_type} (price unknown)"
-    where = "" if price.region == (region or HOME_REGION) else f" in {price.region}"
-    return f"{instance_type} (${price.usd_per_hour:g}/h{where})"
+    note = price.note(region or HOME_REGION)
+    return f"{instance_type} (${price.usd_per_hour:g}/h{f', {note}' if note else ''})"
 
 
 def _cost(price: Price, versions: list[VersionPlan]) -> CostRange | None:

@@ -391,7 +391,8 @@ def simulate(
 
 def oracle(tier: TierPlan, requests: Sequence[Request], *, duration_s: float | None = None) -> SimResult:
     """Each minute exactly the instances its work needs, at once: each instance as full as the
-    SLO allows (the largest batch whose average request still meets it; async: a full batch)."""
+    SLO allows (the largest batch at which the trace's p90 request still meets it; async: a
+    full batch)."""
     replay = _Replay(tier, requests, slo_of(tier))
     duration = duration_s if duration_s is not None else _duration(requests)
     service = replay.service
@@ -420,16 +421,18 @@ def oracle(tier: TierPlan, requests: Sequence[Request], *, duration_s: float | N
 def _fullest_batch(
     service: Service, requests: Sequence[Request], slo_s: float | None, *, queued: bool
 ) -> int:
-    """The most requests in flight per instance whose average request still meets the SLO
-    (the full batch when even one request alone misses it)."""
+    """The most requests in flight per instance at which the p90 request still meets the SLO
+    (the full batch when even one such request alone misses it): the request of the trace's
+    average input and its 90th percentile of output, as the plan caps concurrency with
+    the spec's lengths (planning.throughput.p90_output_tokens)."""
     if queued or slo_s is None or not requests:
         return service.batch
-    average = Request(
+    p90 = Request(
         0.0,
         round(statistics.fmean(r.input_tokens for r in requests)),
-        round(statistics.fmean(r.output_tokens for r in requests)),
+        int(_quantile([r.output_tokens for r in requests], 0.9) or 1),
     )
-    fitting = [k for k in range(1, service.batch + 1) if service.times(average, k)[1] <= slo_s]
+    fitting = [k for k in range(1, service.batch + 1) if service.times(p90, k)[1] <= slo_s]
     # No batch meets the SLO: nothing will, so the cheapest (fullest) instance is the bound.
     return max(fitting, default=service.batch)
 

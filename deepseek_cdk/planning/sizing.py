@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from deepseek_cdk.catalog import INSTANCES, InstanceSpec, ModelSpec
+from deepseek_cdk.planning.container_env import LMI_BATCHED_TOKENS
 
 GB = 1e9
 GIB = 2**30
@@ -57,7 +58,7 @@ class Workload:
     gpu_memory_utilization: float = 0.9
     typical_tokens: int = 2000
     reservation: Reservation = "typical"
-    batched_tokens: int = 8192
+    batched_tokens: int = LMI_BATCHED_TOKENS
 
     @property
     def kv_tokens(self) -> int:

@@ -123,19 +123,26 @@ def request_seconds(
 ) -> float:
     """Estimated time of a request writing `tokens_out` (default: the average) with
     `concurrency` average requests in flight: its prefill, then its output at the step time
-    of that batch."""
+    of that batch. No request writes past the context."""
     tokens_in, average_out = lengths(traffic)
     step = _step_at(model, instance, fit, concurrency, context_tokens, tokens_in, average_out)
-    written = average_out if tokens_out is None else min(tokens_out, max(1, context_tokens - tokens_in))
+    written = within_context(average_out if tokens_out is None else tokens_out, tokens_in, context_tokens)
     return prefill_seconds(model, instance.gpu, instance.gpu_count, tokens_in) + written * step
 
 
-def p90_output_tokens(traffic: TrafficProfile | None) -> int:
-    """The output of the request at the 90th percentile: the traffic's when given, else
-    P90_OUTPUT_RATIO x the average."""
-    if traffic is not None and traffic.p90_output_tokens is not None:
-        return traffic.p90_output_tokens
-    return round(P90_OUTPUT_RATIO * lengths(traffic)[1])
+def within_context(tokens_out: int, tokens_in: int, context_tokens: int) -> int:
+    """The output a request can write: the engine stops it at the context."""
+    return min(tokens_out, max(1, context_tokens - tokens_in))
+
+
+def p90_output_tokens(traffic: TrafficProfile | None, context_tokens: int) -> int:
+    """The output of the request at the 90th percentile, within the context: the traffic's
+    when given (a heavy tail may put it below the average), else P90_OUTPUT_RATIO x the
+    average."""
+    tokens_in, average_out = lengths(traffic)
+    given = traffic.p90_output_tokens if traffic is not None else None
+    p90 = given if given is not None else round(P90_OUTPUT_RATIO * average_out)
+    return within_context(p90, tokens_in, context_tokens)
 
 
 def lengths(traffic: TrafficProfile | None) -> tuple[int, int]:

@@ -24,7 +24,8 @@ def register_tier(scope: Construct, deployment: str, tier: TierPlan) -> ModelReg
     for version in tier.versions:
         source = version.weights_uri or f"{tier.hf_id}@{version.revision or 'main'}"
         cost = (
-            f"{version.monthly_at_min:.0f}-{version.monthly_at_max:.0f} USD a month at min-max"
+            f"{version.monthly_at_min:.0f}-{version.monthly_at_max:.0f} USD a month at min-max at "
+            f"{tier.price.region} prices"
             if version.monthly_at_min is not None and version.monthly_at_max is not None
             else "unknown: no instance price"
         )

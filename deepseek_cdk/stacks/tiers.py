@@ -312,7 +312,8 @@ class InferenceComponentTier(TierResources):
 def tier_summary(tier: TierPlan) -> str:
     """The dashboard's text for a tier: what it runs on and what the plan says it costs."""
     cost = (
-        f"${tier.cost.monthly_at_min:,.0f}-${tier.cost.monthly_at_max:,.0f} a month (scheduled min-max)"
+        f"${tier.cost.monthly_at_min:,.0f}-${tier.cost.monthly_at_max:,.0f} a month (scheduled min-max, "
+        f"{tier.price.region} prices)"
         + (
             f", ${tier.cost.monthly_expected:,.0f} expected at the traffic"
             if tier.cost.monthly_expected is not None

@@ -42,7 +42,7 @@ def test_plan_json_is_the_same_plan() -> None:
 def test_unknown_price_is_said_not_guessed() -> None:
     result = run("plan", "deployments/examples/r1-full.yaml")
     assert result.returncode == 0, result.stderr
-    assert "unknown: no price for ml.p5e.48xlarge" in result.stdout
+    assert "unknown: ml.p5e.48xlarge: no price in the catalog" in result.stdout
     assert "Total: unknown: the catalog has no price for reasoning (ml.p5e.48xlarge)" in result.stdout
     assert "$0-$0" not in result.stdout  # an unknown price is never shown as zero
 

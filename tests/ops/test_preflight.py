@@ -285,3 +285,13 @@ def test_a_missing_repository_fails_and_a_denied_pull_is_not_checked(stubs: Stub
     check = by_name(preflight(plan_of(), stubs.make()))["chat/container image"]
     assert check.status == "warn"
     assert "not checked (access denied: ecr:BatchGetImage on 763104351884.dkr.ecr" in check.detail
+
+
+def test_another_ecr_error_leaves_the_image_unchecked(stubs: Stubs) -> None:
+    stubs.all_good(skip=("ecr",))
+    stubs.stubs["ecr"].add_client_error("batch_get_image", "ServerException", "try later")
+    check = by_name(preflight(plan_of(), stubs.make()))["chat/container image"]
+    assert (check.status, check.detail.split(": ")[-1]) == (
+        "warn",
+        "not checked (ECR answered ServerException)",
+    )

@@ -299,9 +299,50 @@ def test_the_plan_prices_in_the_deployment_region_and_names_a_fallback(
     text = capsys.readouterr().out
     assert "Prices: SageMaker on-demand, us-east-1, us-east-2" in text
     assert "Instance types offered in us-east-2: not checked" in text
-    assert "$2.800/h per instance (us-east-1's: the catalog has no us-east-2 price for it)" in text
+    assert "$2.800/h per instance (us-east-1's price: none listed in us-east-2)" in text
     assert "$1.222/h per instance;" in text
     assert main(["cost", str(spec)]) == 0
     text = capsys.readouterr().out
-    assert "on ml.g6e.2xlarge ($2.800/h, us-east-1's price)" in text
+    assert "on ml.g6e.2xlarge ($2.800/h, us-east-1's price: none listed in us-east-2)" in text
     assert "on ml.g6.2xlarge ($1.222/h)" in text
+    assert main(["cost", "--json", str(spec)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["region"] == "us-east-2"
+    assert report["instance_prices"]["regions"] == ["us-east-1", "us-east-2"]
+    assert [(t["price_region"], t["price_note"]) for t in report["tiers"]] == [
+        ("us-east-2", ""),
+        ("us-east-1", "us-east-1's price: none listed in us-east-2"),
+    ]
+
+
+def test_auto_takes_the_cheapest_at_the_regions_own_prices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the L4 costs more than the A10G, auto takes the A10G; a type listed in the
+    region without a price is unknown there, not priced from us-east-1."""
+    home = dict(PRICES.regions["us-east-1"])
+    table = price_table(
+        {
+            "read": "2026-11-30",
+            "source": "test",
+            "complete": False,
+            "regions": {
+                "us-east-1": home,
+                "eu-west-1": {"ml.g6.2xlarge": 2.0, "ml.g5.2xlarge": 1.6, "ml.g6e.2xlarge": None},
+            },
+        }
+    )
+    monkeypatch.setattr(planner, "PRICES", table)
+    tier = {"name": "chat", "model": "deepseek-r1-distill-qwen-7b", "max_context_tokens": 8192}
+    at_home = build_plan(parse_deployment({"name": "t", "region": "us-east-1", "tiers": [tier]})).tiers[0]
+    assert at_home.instance_type == "ml.g6.2xlarge"  # $1.222 against the A10G's $1.515
+    ireland = build_plan(parse_deployment({"name": "t", "region": "eu-west-1", "tiers": [tier]}))
+    assert ireland.tiers[0].instance_type == "ml.g5.2xlarge"
+    assert ireland.tiers[0].price == Price(1.6, "eu-west-1")
+    unknown = build_plan(
+        parse_deployment(
+            {"name": "t", "region": "eu-west-1", "tiers": [{**tier, "instance_type": "ml.g6e.2xlarge"}]}
+        )
+    )
+    assert unknown.tiers[0].cost is None
+    text = render_plan(unknown)
+    assert "unknown: ml.g6e.2xlarge: listed in eu-west-1 without a price" in text
+    assert "Prices: SageMaker on-demand, eu-west-1," in text

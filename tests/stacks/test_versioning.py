@@ -298,7 +298,8 @@ def test_every_version_is_a_retained_package_in_its_tiers_group(synthesized: dic
     assert metadata["container"] == "djl-inference:0.36.0-lmi20.0.0-cu128-v1.0"
     assert (
         metadata["planned-cost"]
-        == f"{plan_v1.monthly_at_min:.0f}-{plan_v1.monthly_at_max:.0f} USD a month at min-max"
+        == f"{plan_v1.monthly_at_min:.0f}-{plan_v1.monthly_at_max:.0f} USD a month at min-max at "
+        f"{s.plan.tier('chat').price.region} prices"
     )
     container = chat["v1"]["Properties"]["InferenceSpecification"]["Containers"][0]
     assert container["Environment"] == dict(plan_v1.env)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from deepseek_cdk.catalog import INSTANCES, MODELS
+from deepseek_cdk.catalog.prices import PRICES
 from deepseek_cdk.planning import HOURS_PER_MONTH, build_plan
 from deepseek_cdk.planning.demand import demand_plan, share_of_peak
 from deepseek_cdk.planning.schedules import capacity_calendar
@@ -98,7 +99,7 @@ def test_invocations_serve_their_target_per_minute() -> None:
 
 def test_expected_cost_is_the_expected_instances_priced() -> None:
     tier = chat({"peak_rps": 2}, metric="invocations", max_rps=1.5)
-    price = INSTANCES["ml.g6e.xlarge"].price_per_hour
+    price = PRICES.price(None, "ml.g6e.xlarge").usd_per_hour
     assert tier.cost.monthly_expected == pytest.approx(3 * price * HOURS_PER_MONTH)
     assert tier.cost.monthly_at_min < tier.cost.monthly_expected < tier.cost.monthly_at_max
 

@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deepseek_cdk.catalog import INSTANCES, MODELS
+from deepseek_cdk.catalog.prices import PRICES
 from deepseek_cdk.planning import HOURS_PER_MONTH, PlanError, build_plan
-from deepseek_cdk.spec import SpecError, parse_deployment
+from deepseek_cdk.spec import SpecError, Tier, parse_deployment
 
 
 def plan_of(**tier: Any) -> Any:
@@ -90,8 +91,9 @@ def test_lmi_env_comes_from_the_plan() -> None:
 
 def test_the_lmi_budget_covers_the_largest_batch_the_spec_allows() -> None:
     """vLLM refuses to start when max_num_batched_tokens is below max_num_seqs."""
-    env = plan_of(max_context_tokens=8192, max_concurrency=1024).versions[0].env
-    assert int(env["OPTION_MAX_ROLLING_BATCH_PREFILL_TOKENS"]) >= 1024
+    most = next(m.le for m in Tier.model_fields["max_concurrency"].metadata if hasattr(m, "le"))
+    env = plan_of(max_context_tokens=8192, max_concurrency=most).versions[0].env
+    assert int(env["OPTION_MAX_ROLLING_BATCH_PREFILL_TOKENS"]) >= most
 
 
 def test_activation_memory_grows_with_the_token_budget() -> None:
@@ -129,7 +131,7 @@ def test_default_context_is_deepseeks_32k_evaluation_length() -> None:
 
 def test_monthly_cost_at_min_and_max() -> None:
     t = plan_of(instance_type="ml.g6e.2xlarge", max_context_tokens=8192, scaling={"min": 2, "max": 5})
-    price = INSTANCES["ml.g6e.2xlarge"].price_per_hour
+    price = PRICES.price(None, "ml.g6e.2xlarge").usd_per_hour
     assert t.cost is not None and price is not None
     assert t.cost.monthly_at_min == pytest.approx(2 * price * HOURS_PER_MONTH)
     assert t.cost.monthly_at_max == pytest.approx(5 * price * HOURS_PER_MONTH)

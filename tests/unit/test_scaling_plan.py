@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from deepseek_cdk.catalog import INSTANCES, MODELS
+from deepseek_cdk.catalog.prices import PRICES
 from deepseek_cdk.planning import HOURS_PER_MONTH, PlanError, build_plan
 from deepseek_cdk.planning.sizing import Workload, memory_fit
 from deepseek_cdk.planning.throughput import p90_output_tokens, request_seconds
@@ -76,7 +77,7 @@ def test_no_schedules_is_one_flat_week() -> None:
     t = tier_plan({"min": 2, "max": 4})
     (segment,) = t.scaling.calendar.segments
     assert (segment.start, segment.end, segment.min, segment.max) == (0, 7 * 24 * 60, 2, 4)
-    price = INSTANCES["ml.g6e.xlarge"].price_per_hour
+    price = PRICES.price(None, "ml.g6e.xlarge").usd_per_hour
     assert t.cost.monthly_at_min == pytest.approx(2 * price * HOURS_PER_MONTH)
     assert t.cost.monthly_at_max == pytest.approx(4 * price * HOURS_PER_MONTH)
 
@@ -93,7 +94,7 @@ def test_office_hours_in_berlin_are_07_to_18_utc_in_winter_and_priced() -> None:
     # 5 days x 11 h at 3 instances, the rest of the 168 h at 1.
     average = (5 * 11 * 3 + (168 - 55) * 1) / 168
     assert t.scaling.calendar.average_min == pytest.approx(average)
-    price = INSTANCES["ml.g6e.xlarge"].price_per_hour
+    price = PRICES.price(None, "ml.g6e.xlarge").usd_per_hour
     assert t.cost.monthly_at_min == pytest.approx(average * price * HOURS_PER_MONTH)
     assert [s.expression for s in t.scaling.schedules] == [
         "cron(0 8 ? * MON-FRI *)",
@@ -253,12 +254,37 @@ def test_the_p90_request_never_writes_past_the_context() -> None:
     qwen7b, l40s = MODELS["deepseek-r1-distill-qwen-7b"], INSTANCES["ml.g6e.xlarge"]
     fit = memory_fit(qwen7b, l40s, Workload(8192, 32, typical_tokens=800))
     traffic = TrafficProfile(peak_rps=1, avg_input_tokens=4000, avg_output_tokens=3000)
-    assert p90_output_tokens(traffic) == 6000
+    assert p90_output_tokens(traffic, 32768) == 6000  # twice the average
+    assert p90_output_tokens(traffic, 8192) == 4192  # 8192 - 4000 input tokens: the rest does not fit
 
     def seconds(tokens_out: int) -> float:
         return request_seconds(
             qwen7b, l40s, fit, concurrency=1, context_tokens=8192, traffic=traffic, tokens_out=tokens_out
         )
 
-    assert seconds(6000) == seconds(4192)  # 8192 - 4000 input tokens: the rest does not fit
+    assert seconds(6000) == seconds(4192)
     assert seconds(4192) > seconds(4000)
+    # The average request is held to the context too: 3000 out fits, 5000 would not.
+    long = TrafficProfile(peak_rps=1, avg_input_tokens=4000, avg_output_tokens=5000)
+    alone = request_seconds(qwen7b, l40s, fit, concurrency=1, context_tokens=8192, traffic=long)
+    assert alone == request_seconds(
+        qwen7b, l40s, fit, concurrency=1, context_tokens=8192, traffic=long, tokens_out=4192
+    )
+
+
+def test_the_slo_line_names_the_p90_request_it_was_computed_for() -> None:
+    data = {
+        "name": "t",
+        "tiers": [
+            {
+                "name": "chat",
+                "model": "deepseek-r1-distill-qwen-7b",
+                "instance_type": "ml.g6e.xlarge",
+                "max_context_tokens": 8192,
+                "slo": {"p90_latency_seconds": 1},
+            }
+        ],
+        "traffic": {"chat": {"peak_rps": 1, "avg_input_tokens": 4000, "avg_output_tokens": 3000}},
+    }
+    derivation = build_plan(parse_deployment(data)).tiers[0].scaling.target.derivation
+    assert "for the p90 request, 4192 output tokens" in derivation

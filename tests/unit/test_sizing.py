@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from deepseek_cdk.catalog import INSTANCES, MODELS
+from deepseek_cdk.catalog.prices import PRICES
 from deepseek_cdk.planning import Workload, fitting_instances, memory_fit
 from deepseek_cdk.planning.sizing import kv_replicas, tensor_parallel_problem
 from deepseek_cdk.planning.startup import (
@@ -19,7 +20,7 @@ TINY = Workload(context_tokens=512, concurrency=1)
 
 
 def home_price(instance_type: str) -> float | None:
-    return INSTANCES[instance_type].price_per_hour
+    return PRICES.price(None, instance_type).usd_per_hour
 
 
 ONE_24GB_GPU = [i for i in INSTANCES.values() if i.gpu_count == 1 and i.gpu.memory_gb == 24]
@@ -82,7 +83,7 @@ def test_r1_fp8_fits_only_eight_h200_or_b200() -> None:
 
 def test_fitting_instances_are_cheapest_first_and_unpriced_last() -> None:
     fits = fitting_instances(MODELS["deepseek-r1-distill-llama-70b"], TYPICAL, home_price)
-    prices = [INSTANCES[f.instance_type].price_per_hour for f in fits]
+    prices = [PRICES.price(None, f.instance_type).usd_per_hour for f in fits]
     priced = [p for p in prices if p is not None]
     assert priced == sorted(priced)
     assert prices[-1] is None and prices[0] is not None
@@ -189,7 +190,7 @@ def test_fits_come_cheapest_first_by_the_price_given() -> None:
     assert home[0].instance_type == "ml.g6.2xlarge"
     # A region where the L4 costs more than the A10G reorders them.
     dearer_l4 = fitting_instances(
-        qwen7b, workload, lambda t: 9.0 if t == "ml.g6.2xlarge" else INSTANCES[t].price_per_hour
+        qwen7b, workload, lambda t: 9.0 if t == "ml.g6.2xlarge" else PRICES.price(None, t).usd_per_hour
     )
     assert dearer_l4[0].instance_type == "ml.g5.2xlarge"
     unpriced = fitting_instances(qwen7b, workload, lambda t: None if t == "ml.g6.2xlarge" else 1.0)
