@@ -79,7 +79,6 @@ class CostRange:
     scheduled minimum (no traffic) and at the scheduled maximum (always at the ceiling)."""
 
     price_per_hour: float
-    price_region: str  # whose price it is: the deployment's region, else HOME_REGION
     monthly_at_min: float
     monthly_at_max: float
     monthly_expected: float | None  # at the tier's `traffic` (planning.demand), when given
@@ -205,12 +204,6 @@ class Plan:
     price_regions: tuple[str, ...]  # whose prices the tiers' costs use
     price_date: str
     offerings_known: bool  # whether the price file says which types the region offers
-
-    @property
-    def price_home(self) -> str:
-        """The region whose prices the plan prefers: the deployment's, else HOME_REGION."""
-        return self.region or HOME_REGION
-
     tiers: tuple[TierPlan, ...]
     router: RouterPlan | None
     monitoring: MonitoringPlan
@@ -224,6 +217,11 @@ class Plan:
         data = asdict(self)
         data["api_prices"] = {name: price.model_dump() for name, price in self.api_prices.items()}
         return data
+
+    @property
+    def price_home(self) -> str:
+        """The region whose prices the plan prefers: the deployment's, else HOME_REGION."""
+        return self.region or HOME_REGION
 
 
 def build_plan(deployment: Deployment) -> Plan:
@@ -662,7 +660,6 @@ def _cost(price: Price, versions: list[VersionPlan]) -> CostRange | None:
     expected = [v.monthly_expected for v in versions]
     return CostRange(
         price_per_hour=price.usd_per_hour,
-        price_region=price.region,
         monthly_at_min=sum(v.monthly_at_min or 0.0 for v in versions),
         monthly_at_max=sum(v.monthly_at_max or 0.0 for v in versions),
         monthly_expected=None if None in expected else sum(e or 0.0 for e in expected),
