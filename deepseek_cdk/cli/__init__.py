@@ -13,8 +13,9 @@
                                           API signed with SigV4): the answer streamed, or an
                                           async job polled (boto3)
     deepseek-cdk loadtest [FILE] --tier NAME [--concurrency 1,4,16] [--duration 60]
-                 [--max-tokens N] [--yes] drive a real-time tier at rising concurrency: latency,
-                                          tokens/s and the measured max_rps (boto3)
+                 [--max-tokens N] [--yes] drive a real-time or inference-component tier at
+                                          rising concurrency: latency, tokens/s and the
+                                          measured max_rps (boto3)
     deepseek-cdk prices refresh [--output JSON]
                                           read hosting prices and where each instance type
                                           is offered from the AWS Price List API (boto3)
@@ -88,9 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="endpoint",
         help="straight to the endpoint (default), or through the router's API (SigV4)",
     )
-    load = commands.add_parser("loadtest", help="drive a real-time tier and measure what it sustains")
+    load = commands.add_parser(
+        "loadtest", help="drive a real-time or inference-component tier and measure what it sustains"
+    )
     load.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
-    load.add_argument("--tier", required=True, help="the real-time tier to drive")
+    load.add_argument("--tier", required=True, help="the real-time or inference-component tier to drive")
     load.add_argument("--concurrency", default="1,4,16", help="clients per level, e.g. 1,4,16")
     load.add_argument("--duration", type=int, default=60, help="seconds per level (default 60)")
     load.add_argument("--max-tokens", type=int, default=256, help="answer length per request")
@@ -251,7 +254,7 @@ def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -
         for concurrency in levels:
             print(f"concurrency {concurrency}: {args.duration} s ...", file=sys.stderr)
             level = lt.run_level(lambda: lt.streamed_request(tier, body, runtime), concurrency, args.duration)
-            done.append(lt.with_instances(level, lt.instances_in_service(tier.endpoint_name, clients)))
+            done.append(lt.with_instances(level, lt.serving_units(tier, clients)))
     except AwsProblem as problem:
         print(f"deepseek-cdk: {problem}", file=sys.stderr)
         return EXIT_FAILED
@@ -273,8 +276,11 @@ def _loadtest_problem(plan: Plan, args: argparse.Namespace) -> str | None:
     if problem := _unknown_tier(plan, args.tier):
         return problem
     kind = plan.tier(args.tier).endpoint
-    if kind is not EndpointKind.REALTIME:
-        return f"--tier: loadtest drives {EndpointKind.REALTIME.label} tiers; {args.tier} is {kind.label}"
+    if kind.queued:
+        return (
+            f"--tier: loadtest drives {EndpointKind.REALTIME.label} and "
+            f"{EndpointKind.INFERENCE_COMPONENTS.label} tiers; {args.tier} is {kind.label}"
+        )
     try:
         levels = [int(c) for c in args.concurrency.split(",")]
     except ValueError:

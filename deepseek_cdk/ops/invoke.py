@@ -74,18 +74,26 @@ def require_in_service(endpoint: str, clients: Clients) -> None:
 def _invoke_streaming(tier: TierPlan, request: ChatRequest, clients: Clients, out: Output) -> int:
     from deepseek_cdk.runtime.router.streaming import events
 
-    args: dict[str, Any] = {
-        "EndpointName": tier.endpoint_name,
-        "ContentType": "application/json",
-        "Accept": "application/json",
-        "Body": request.model_body(stream=True),
-    }
+    action = f"sagemaker:InvokeEndpointWithResponseStream on {tier.endpoint_name}"
+    result = aws_call(
+        action,
+        clients("sagemaker-runtime").invoke_endpoint_with_response_stream,
+        **stream_target(tier),
+        ContentType="application/json",
+        Accept="application/json",
+        Body=request.model_body(stream=True),
+    )
+    return _print_events(events(result["Body"]), out)
+
+
+def stream_target(tier: TierPlan) -> dict[str, str]:
+    """Where a real-time or inference-component tier's requests go: its endpoint and, for
+    inference components, its first live version's component."""
+    target = {"EndpointName": tier.endpoint_name}
     if tier.endpoint.per_component:
         live = [v for v in tier.capacity.live if v.slot is not None]
-        args["InferenceComponentName"] = component_name(tier.endpoint_name, str(live[0].slot))
-    action = f"sagemaker:InvokeEndpointWithResponseStream on {tier.endpoint_name}"
-    result = aws_call(action, clients("sagemaker-runtime").invoke_endpoint_with_response_stream, **args)
-    return _print_events(events(result["Body"]), out)
+        target["InferenceComponentName"] = component_name(tier.endpoint_name, str(live[0].slot))
+    return target
 
 
 def _print_events(lines: Iterable[bytes], out: Output) -> int:

@@ -1,6 +1,8 @@
-"""`deepseek-cdk loadtest`: drive a real-time tier's endpoint at rising concurrency, measure
-what it sustains, and write the measurement in the form the spec takes (`max_rps`), so the
-next plan scales on a measured rate instead of an estimate.
+"""`deepseek-cdk loadtest`: drive a real-time or inference-component tier at rising
+concurrency, measure what it sustains, and write the measurement in the form the spec takes
+(`max_rps`), so the next plan scales on a measured rate instead of an estimate. An
+inference-component tier is driven through its first live version's component, and measured
+per copy (one copy fills an instance), the unit its invocations target counts.
 
 Each level runs `concurrency` clients for `duration` seconds. A client sends the chat
 request the router would send (streamed), waits for the whole answer, and sends the next.
@@ -12,7 +14,8 @@ values at or below it).
 
 `max_rps` is AWS's load-test method (SageMaker developer guide, endpoint-scaling-loadtest):
 the highest requests/s per instance among the levels whose p90 latency meets the tier's SLO
-(every level, without an SLO) and that had no errors, divided by the instances in service.
+(every level, without an SLO) and that had no errors, divided by the instances (copies) in
+service.
 Ctrl-C ends the test and keeps what was measured.
 """
 
@@ -45,7 +48,7 @@ class Level:
     concurrency: int
     seconds: float  # how long the level ran
     samples: tuple[Sample, ...]
-    instances: int = 1  # in service at the level's end: the per-instance figures divide by it
+    instances: int = 1  # instances (copies) serving at the level's end: per-unit figures divide by it
 
     @property
     def ok(self) -> list[Sample]:
@@ -129,11 +132,12 @@ def streamed_request(
     """One streamed request to the tier's endpoint, measured."""
     import json
 
+    from deepseek_cdk.ops.invoke import stream_target
     from deepseek_cdk.runtime.router.streaming import events
 
     began = clock()
     result = runtime.invoke_endpoint_with_response_stream(
-        EndpointName=tier.endpoint_name, ContentType="application/json", Accept="application/json", Body=body
+        **stream_target(tier), ContentType="application/json", Accept="application/json", Body=body
     )
     first: float | None = None
     tokens = 0
@@ -203,8 +207,9 @@ def spec_snippet(tier: TierPlan, best: Level, measured: date) -> str:
     rps = best.requests_per_second / instances
     tokens = best.tokens_per_second / instances
     concurrency = min(tier.max_concurrency, max(1, round(best.concurrency / instances)))
+    unit = "copies" if tier.endpoint.per_component else "instance(s)"
     return (
-        f"# measured by deepseek-cdk loadtest on {measured.isoformat()}: {instances} instance(s) of "
+        f"# measured by deepseek-cdk loadtest on {measured.isoformat()}: {instances} {unit} of "
         f"{tier.instance_type}\n"
         f"tiers:\n"
         f"  - name: {tier.name}\n"
@@ -214,11 +219,23 @@ def spec_snippet(tier: TierPlan, best: Level, measured: date) -> str:
     )
 
 
-def instances_in_service(endpoint: str, clients: Clients) -> int:
-    """The instances serving the endpoint's production variants now."""
+def serving_units(tier: TierPlan, clients: Clients) -> int:
+    """What serves the test's requests now: the instances of the endpoint's production
+    variants, or the copies of the inference component the test drives."""
+    from deepseek_cdk.ops.invoke import stream_target
+
+    target = stream_target(tier)
+    sagemaker = clients("sagemaker")
+    if "InferenceComponentName" in target:
+        name = target["InferenceComponentName"]
+        component = aws_call(
+            f"sagemaker:DescribeInferenceComponent on {name}",
+            sagemaker.describe_inference_component,
+            InferenceComponentName=name,
+        )
+        return int(component.get("RuntimeConfig", {}).get("CurrentCopyCount", 0))
+    endpoint = target["EndpointName"]
     described = aws_call(
-        f"sagemaker:DescribeEndpoint on {endpoint}",
-        clients("sagemaker").describe_endpoint,
-        EndpointName=endpoint,
+        f"sagemaker:DescribeEndpoint on {endpoint}", sagemaker.describe_endpoint, EndpointName=endpoint
     )
     return sum(int(v.get("CurrentInstanceCount", 0)) for v in described.get("ProductionVariants", []))

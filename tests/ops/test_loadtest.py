@@ -196,7 +196,10 @@ def test_an_expensive_test_needs_yes(tmp_path: Path, capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--tier", "reasoning"], "--tier: loadtest drives real-time tiers; reasoning is async"),
+        (
+            ["--tier", "reasoning"],
+            "--tier: loadtest drives real-time and inference-component tiers; reasoning is async",
+        ),
         (["--tier", "chat", "--concurrency", "0,4"], "--concurrency: whole numbers 1-256"),
         (["--tier", "chat", "--concurrency", "a"], "--concurrency: whole numbers 1-256"),
         (["--tier", "chat", "--duration", "1"], "--duration: 5-3600 seconds per level (got 1)"),
@@ -225,7 +228,7 @@ def test_ctrl_c_prints_what_was_measured(
     monkeypatch.setattr("deepseek_cdk.ops.invoke.require_in_service", lambda endpoint, clients: None)
     monkeypatch.setattr(lt, "run_level", run_level)
     monkeypatch.setattr(lt, "runtime_client", lambda region: None)
-    monkeypatch.setattr(lt, "instances_in_service", lambda endpoint, clients: 1)
+    monkeypatch.setattr(lt, "serving_units", lambda tier, clients: 1)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     assert main(["loadtest", "--tier", "chat", "--duration", "10"]) == 1
     captured = capsys.readouterr()
@@ -260,3 +263,65 @@ def test_an_unpriced_instance_needs_yes(tmp_path: Path, capsys: pytest.CaptureFi
     captured = capsys.readouterr()
     assert "expected cost unknown (no price for ml.g7e.2xlarge)" in captured.out
     assert captured.err.strip() == "deepseek-cdk: --yes: the test has no known cost; pass --yes to run it"
+
+
+class RecordingRuntime(StreamingRuntime):
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.calls: list[dict[str, Any]] = []
+
+    def invoke_endpoint_with_response_stream(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        return super().invoke_endpoint_with_response_stream(**kwargs)
+
+
+def test_an_inference_component_tier_is_driven_and_measured_per_copy() -> None:
+    """Requests go to the first live version's component; the figures divide by its copies,
+    the unit its invocations target counts (one copy fills an instance)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from deepseek_cdk.ops.aws import Clients
+
+    tier = build_plan(load_deployment(ROOT / "deployments/examples/scale-to-zero.yaml")).tier("chat")
+    runtime = RecordingRuntime(FakeClock())
+    lt.streamed_request(tier, b"{}", runtime, clock=runtime.clock)
+    (call,) = runtime.calls
+    assert call["EndpointName"] == tier.endpoint_name
+    assert call["InferenceComponentName"] == f"{tier.endpoint_name}-live-1"
+
+    sagemaker = boto3.client(
+        "sagemaker",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106
+    )
+    with Stubber(sagemaker) as stub:
+        stub.add_response(
+            "describe_inference_component",
+            {
+                "InferenceComponentName": call["InferenceComponentName"],
+                "InferenceComponentArn": "arn:aws:sagemaker:us-east-1:111111111111:inference-component/x",
+                "EndpointName": tier.endpoint_name,
+                "EndpointArn": "arn:aws:sagemaker:us-east-1:111111111111:endpoint/x",
+                "CreationTime": "2026-11-30",
+                "LastModifiedTime": "2026-11-30",
+                "RuntimeConfig": {"DesiredCopyCount": 3, "CurrentCopyCount": 3},
+            },
+            {"InferenceComponentName": call["InferenceComponentName"]},
+        )
+        copies = lt.serving_units(tier, Clients("us-east-1", make=lambda service, region: sagemaker))
+    assert copies == 3
+    best = lt.Level(12, 10.0, tuple(lt.Sample(0.1, 5.0, 100) for _ in range(30)), copies)
+    snippet = lt.spec_snippet(tier, best, lt.date(2026, 11, 30))
+    assert snippet.startswith("# measured by deepseek-cdk loadtest on 2026-11-30: 3 copies of ")
+    measured = yaml.safe_load(snippet)["tiers"][0]
+    assert measured["scaling"]["max_rps"] == 1  # 3 requests/s over 3 copies
+    assert measured["measured"]["concurrency"] == 4  # 12 clients over 3 copies
+    # Read back, the tier tracks invocations per copy at the measured rate.
+    spec = yaml.safe_load((ROOT / "deployments/examples/scale-to-zero.yaml").read_text())
+    chat = next(t for t in spec["tiers"] if t["name"] == "chat")
+    chat["scaling"] = {**chat["scaling"], **measured["scaling"]}
+    chat["measured"] = measured["measured"]
+    target = build_plan(parse_deployment(spec)).tier("chat").scaling.target
+    assert (target.predefined_metric, target.target) == ("SageMakerInferenceComponentInvocationsPerCopy", 30)
