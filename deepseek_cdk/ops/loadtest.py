@@ -30,6 +30,7 @@ from datetime import date
 from typing import Any
 
 from deepseek_cdk.ops.aws import Clients, aws_call
+from deepseek_cdk.ops.invoke import stream_target
 from deepseek_cdk.planning import TierPlan
 
 COST_CONFIRM_USD = 5.0  # above this, the test needs --yes
@@ -132,7 +133,6 @@ def streamed_request(
     """One streamed request to the tier's endpoint, measured."""
     import json
 
-    from deepseek_cdk.ops.invoke import stream_target
     from deepseek_cdk.runtime.router.streaming import events
 
     began = clock()
@@ -222,8 +222,6 @@ def spec_snippet(tier: TierPlan, best: Level, measured: date) -> str:
 def serving_units(tier: TierPlan, clients: Clients) -> int:
     """What serves the test's requests now: the instances of the endpoint's production
     variants, or the copies of the inference component the test drives."""
-    from deepseek_cdk.ops.invoke import stream_target
-
     target = stream_target(tier)
     sagemaker = clients("sagemaker")
     if "InferenceComponentName" in target:

@@ -353,31 +353,28 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     # A sequence's speed at a full batch: measured only when the measurement was at one.
     full_batch = tier.measured is None or tier.measured.concurrency == tier.max_concurrency
 
-    def latency_at(concurrency: int) -> float:
+    def latency_at(concurrency: int, tokens_out: int | None = None) -> float:
+        """A request writing `tokens_out` (default: the average) among `concurrency`."""
         return request_seconds(
-            model, instance, fit, concurrency=concurrency, context_tokens=context, traffic=traffic
+            model,
+            instance,
+            fit,
+            concurrency=concurrency,
+            context_tokens=context,
+            traffic=traffic,
+            tokens_out=tokens_out,
         )
 
     slo = None
     if tier.slo is not None and not tier.endpoint.queued:
         p90_out = p90_output_tokens(traffic, context)
-
-        def p90_latency_at(concurrency: int) -> float:
-            return request_seconds(
-                model,
-                instance,
-                fit,
-                concurrency=concurrency,
-                context_tokens=context,
-                traffic=traffic,
-                tokens_out=p90_out,
-            )
-
         slo = SloConcurrency(
             slo_seconds=tier.slo.p90_latency_seconds,
             p90_output_tokens=p90_out,
-            within=concurrency_within(tier.slo.p90_latency_seconds, p90_latency_at, tier.max_concurrency),
-            alone_seconds=p90_latency_at(1),
+            within=concurrency_within(
+                tier.slo.p90_latency_seconds, lambda c: latency_at(c, p90_out), tier.max_concurrency
+            ),
+            alone_seconds=latency_at(1, p90_out),
         )
     scaling = _scaling_plan(at, tier, cold_start_s, slo)
     rate, basis = _rate_at_target(tier, scaling.target, throughput, latency_at)

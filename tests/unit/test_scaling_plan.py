@@ -16,8 +16,8 @@ BERLIN_OFFICE = {"name": "office", "cron": "0 8 ? * MON-FRI *", "timezone": "Eur
 BERLIN_EVENING = {"name": "evening", "cron": "0 19 ? * MON-FRI *", "timezone": "Europe/Berlin", "min": 1}
 
 
-def tier_plan(scaling: dict[str, Any], **tier: Any) -> Any:
-    data = {
+def tier_plan(scaling: dict[str, Any], traffic: dict[str, Any] | None = None, **tier: Any) -> Any:
+    data: dict[str, Any] = {
         "name": "t",
         "tiers": [
             {
@@ -30,6 +30,8 @@ def tier_plan(scaling: dict[str, Any], **tier: Any) -> Any:
             }
         ],
     }
+    if traffic is not None:
+        data["traffic"] = {"chat": traffic}
     return build_plan(parse_deployment(data)).tiers[0]
 
 
@@ -198,21 +200,8 @@ def test_the_concurrency_target_respects_the_latency_slo() -> None:
         traffic: dict[str, Any] = {"peak_rps": 1, "avg_input_tokens": 500, "avg_output_tokens": output_tokens}
         if p90_output_tokens is not None:
             traffic["p90_output_tokens"] = p90_output_tokens
-        data = {
-            "name": "t",
-            "tiers": [
-                {
-                    "name": "chat",
-                    "model": "deepseek-r1-distill-qwen-7b",
-                    "instance_type": "ml.g6e.xlarge",
-                    "max_context_tokens": 8192,
-                    "max_concurrency": 32,
-                    "slo": {"p90_latency_seconds": slo_seconds},
-                }
-            ],
-            "traffic": {"chat": traffic},
-        }
-        return build_plan(parse_deployment(data)).tiers[0].scaling.target
+        tier = tier_plan({}, traffic, max_concurrency=32, slo={"p90_latency_seconds": slo_seconds})
+        return tier.scaling.target
 
     loose = chat(600, 300)
     assert loose.target == pytest.approx(27.2)  # the SLO allows the whole batch: 32 x 0.85
@@ -273,18 +262,6 @@ def test_the_p90_request_never_writes_past_the_context() -> None:
 
 
 def test_the_slo_line_names_the_p90_request_it_was_computed_for() -> None:
-    data = {
-        "name": "t",
-        "tiers": [
-            {
-                "name": "chat",
-                "model": "deepseek-r1-distill-qwen-7b",
-                "instance_type": "ml.g6e.xlarge",
-                "max_context_tokens": 8192,
-                "slo": {"p90_latency_seconds": 1},
-            }
-        ],
-        "traffic": {"chat": {"peak_rps": 1, "avg_input_tokens": 4000, "avg_output_tokens": 3000}},
-    }
-    derivation = build_plan(parse_deployment(data)).tiers[0].scaling.target.derivation
-    assert "for the p90 request, 4192 output tokens" in derivation
+    traffic = {"peak_rps": 1, "avg_input_tokens": 4000, "avg_output_tokens": 3000}
+    tier = tier_plan({}, traffic, slo={"p90_latency_seconds": 1})
+    assert "for the p90 request, 4192 output tokens" in tier.scaling.target.derivation
