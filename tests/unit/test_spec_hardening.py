@@ -151,6 +151,17 @@ def test_infinite_traffic_and_budget_are_refused() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "says"),
+    [(0, "greater than or equal to 1"), (10**8, "less than or equal to 10000000"), ("800", "whole number")],
+)
+def test_a_bad_p90_output_length_is_one_line_naming_it(value: Any, says: str) -> None:
+    data = spec()
+    data["traffic"] = {"chat": {"peak_rps": 1, "p90_output_tokens": value}}
+    (line,) = refused(data)
+    assert line.startswith("traffic.chat.p90_output_tokens: ") and says in line, line
+
+
+@pytest.mark.parametrize(
     "tier, path",
     [
         ({"slo": {"p90_latency_seconds": "30"}}, "tiers[0].slo.p90_latency_seconds"),
