@@ -39,6 +39,21 @@ FIELDS = ("prompt", "messages", "max_tokens", "tier", "parameters")
 MAX_STOP_SEQUENCES = 4
 MAX_STOP_CHARS = 200
 
+# What the router measures of every request it serves, written as CloudWatch Embedded Metric
+# Format lines to its log (CloudWatch Logs turns them into metrics: no PutMetricData call on
+# the request path). Each value is published twice: per tier, and per tier and version (the
+# version whose variant or component SageMaker reports as invoked). The alarms and the
+# dashboard read these names; a test holds the two to the same spelling.
+METRICS_NAMESPACE = "DeepSeekCdk/Router"
+TIER_DIMENSIONS = ("Deployment", "Tier")
+VERSION_DIMENSIONS = ("Deployment", "Tier", "Version")
+TTFT_METRIC = "TimeToFirstToken"  # Milliseconds, streams: request received to first token sent
+TPOT_METRIC = "TimePerOutputToken"  # Milliseconds, streams: (last - first token) / (tokens - 1)
+ANSWER_LATENCY_METRIC = "AnswerLatency"  # Milliseconds, buffered answers (POST /invoke)
+OUTPUT_TOKENS_METRIC = "OutputTokens"  # Count, streamed and buffered answers
+COMPLETION_METRIC = "JobCompletionTime"  # Milliseconds, async: accepted to result written
+STREAM_FAILURES_METRIC = "StreamFailures"  # Count, streams that ended with an error event
+
 
 @dataclass(frozen=True)
 class Setting:
