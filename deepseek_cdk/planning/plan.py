@@ -25,6 +25,7 @@ from deepseek_cdk.names import (
     artifacts_bucket_name,
     stack_names,
 )
+from deepseek_cdk.objectives import DEFAULT_COMPLETION_P90_S, Objectives
 from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
@@ -167,6 +168,7 @@ class TierPlan:
     answers: AnswerLimits  # the longest answer each router route carries (real-time kinds)
     scaling: ScalingPlan
     alarms: AlarmPlan
+    objectives: Objectives  # the tier's p90 service levels: every reader takes them from here
     price: Price  # the instance's, in the deployment's region where the catalog lists it
     cost: CostRange | None  # None: the catalog has no price for this instance; shadow included
     economics: TokenEconomics  # $ per million output tokens, against hosted APIs
@@ -528,6 +530,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         alarms=alarm_plan(
             tier, max_capacity=capacity.max, target=scaling.target.target, cold_start_s=cold_start_s
         ),
+        objectives=_objectives(tier),
         price=price,
         cost=cost,
         economics=economics,
@@ -543,6 +546,12 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         registry_group=f"{deployment.name}-{tier.name}",
         warnings=tuple(revision_warnings(versions, from_hub=from_hub)),
     )
+
+
+def _objectives(tier: Tier) -> Objectives:
+    if tier.endpoint.queued:
+        return Objectives(ttft_p90_s=None, tpot_p90_ms=None, completion_p90_s=DEFAULT_COMPLETION_P90_S)
+    return Objectives()
 
 
 def _weekly_share(share: VersionCapacity, weekly: list[Schedule]) -> VersionCapacity:
