@@ -61,7 +61,22 @@ class Weights(_Strict):
 
 
 class Slo(_Strict):
-    p90_latency_seconds: float = Field(ge=0.1, le=3600)
+    """A tier's service-level objectives at the 90th percentile. Streamed tiers (realtime,
+    inference-components) are judged by time to first token and time per output token, async
+    tiers by completion time; an absent value takes its default (deepseek_cdk.objectives)."""
+
+    ttft_p90_seconds: float | None = Field(default=None, ge=0.05, le=600)
+    tpot_p90_ms: float | None = Field(default=None, ge=1, le=10_000)
+    completion_p90_seconds: float | None = Field(default=None, ge=1, le=86_400)
+    p90_latency_seconds: None = None  # refused: see _whole_latency
+
+    @field_validator("p90_latency_seconds", mode="before")
+    @classmethod
+    def _whole_latency(cls, value: Any) -> None:
+        raise ValueError(
+            "no longer supported: an answer's length, not the capacity, sets a whole-request latency; "
+            "give ttft_p90_seconds and tpot_p90_ms (real-time tiers) or completion_p90_seconds (async)"
+        )
 
 
 # The IANA names, without what a tz database installs beside them that is not a zone.
@@ -163,7 +178,9 @@ class Scaling(_Strict):
 class AlarmThresholds(_Strict):
     """When a tier's alarms fire. Absent values are derived in the plan (see planning/alarms.py)."""
 
-    latency_p90_seconds: float | None = Field(default=None, ge=0.1, le=3600)  # default: slo, else 60
+    # ModelLatency, where the router does not measure TTFT and TPOT; default: the p90 request's
+    # whole answer at the objectives (planning.alarms)
+    latency_p90_seconds: float | None = Field(default=None, ge=0.1, le=3600)
     error_5xx_percent: float = Field(default=1, gt=0, le=100)
     error_4xx_percent: float = Field(default=5, gt=0, le=100)
     gpu_memory_percent: None = None  # refused: see _no_gpu_memory_alarm
@@ -278,6 +295,12 @@ class Measured(_Strict):
     concurrency: int = Field(ge=1, le=1024)  # concurrent requests it was measured at
     instance_type: str  # what it was measured on: must be the type the tier plans
     date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    # Service levels at `concurrency`: they replace the plan's TTFT and TPOT estimates (scaled
+    # to other concurrencies by the estimate's own curve).
+    ttft_p50_seconds: float | None = Field(default=None, ge=0.001, le=3600)
+    ttft_p90_seconds: float | None = Field(default=None, ge=0.001, le=3600)
+    tpot_p50_ms: float | None = Field(default=None, ge=0.01, le=100_000)
+    tpot_p90_ms: float | None = Field(default=None, ge=0.01, le=100_000)
 
     @field_validator("date")
     @classmethod
@@ -369,7 +392,7 @@ class TrafficProfile(_Strict):
     avg_input_tokens: int = Field(default=1000, ge=1, le=10_000_000)
     avg_output_tokens: int = Field(default=1000, ge=1, le=10_000_000)
     # The output of the request at the 90th percentile; default: twice the average
-    # (planning.throughput.P90_OUTPUT_RATIO). The latency SLO caps concurrency with it.
+    # (planning.throughput.P90_OUTPUT_RATIO). The completion objective is judged with it.
     p90_output_tokens: int | None = Field(default=None, ge=1, le=10_000_000)
 
     @field_validator("timezone")
@@ -721,9 +744,23 @@ def _tier_problems(at: str, tier: Tier) -> list[str]:
             f"{at}.measured.concurrency: measured at {tier.measured.concurrency} concurrent requests, more "
             f"than the tier's max_concurrency ({tier.max_concurrency}) admits; measure within it"
         )
+    problems += _slo_problems(f"{at}.slo", tier)
     problems += _scaling_problems(f"{at}.scaling", tier)
     problems += _version_problems(at, tier)
     return problems
+
+
+def _slo_problems(at: str, tier: Tier) -> list[str]:
+    """Streamed tiers take TTFT and TPOT objectives, async tiers a completion objective."""
+    if tier.slo is None:
+        return []
+    if tier.endpoint.queued:
+        wrong = [k for k in ("ttft_p90_seconds", "tpot_p90_ms") if getattr(tier.slo, k) is not None]
+        allowed = "completion_p90_seconds"
+    else:
+        wrong = ["completion_p90_seconds"] if tier.slo.completion_p90_seconds is not None else []
+        allowed = "ttft_p90_seconds and tpot_p90_ms"
+    return [f"{at}.{key}: not an objective of {tier.endpoint} tiers; they take {allowed}" for key in wrong]
 
 
 def _scaling_problems(at: str, tier: Tier) -> list[str]:

@@ -96,7 +96,7 @@ def _render_monitoring(plan: Plan) -> list[str]:
 def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan, region: str) -> list[str]:
     memory = tier.memory
     scaling = tier.scaling
-    chosen = "cheapest that fits" if tier.instance_chosen == "auto" else "explicit"
+    chosen = "lowest cost per token at the objectives" if tier.instance_chosen == "auto" else "explicit"
     storage = "local NVMe" if tier.volume_size_gb is None else f"{tier.volume_size_gb} GB EBS"
     metric = scaling.target.predefined_metric or f"{scaling.target.metric} per instance (customized metric)"
     rows: list[tuple[str, list[str]]] = [
@@ -104,6 +104,7 @@ def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan, regi
         ("model", [f"{tier.model} ({tier.hf_id}), weights from {tier.weights_source}"]),
         ("container", [f"{tier.container}: {tier.image_repository}:{tier.image_tag}"]),
         ("instance", [f"{tier.instance_type} ({chosen}): {tier.gpu_count} x {tier.gpu}, {storage}"]),
+        *_render_alternatives(tier),
         (
             "parallelism",
             [f"tensor parallel {tier.tensor_parallel_degree}, KV cache copies {memory.kv_replicas}"],
@@ -131,6 +132,8 @@ def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan, regi
                 f"{tier.throughput.requests_per_second:.2f} requests/s per instance ({tier.throughput.basis})"
             ],
         ),
+        ("objectives", _render_objectives(tier)),
+        ("estimates", _render_service(tier)),
         *(_render_demand(tier) if tier.demand else []),
         *(_render_answers(tier) if routed else []),
         ("capacity", [f"{tier.capacity.min}-{tier.capacity.max} {tier.capacity.unit}"]),
@@ -240,6 +243,45 @@ def _render_answers(tier: TierPlan) -> list[tuple[str, list[str]]]:
                 f"= {answers.derivation}",
             ],
         )
+    ]
+
+
+def _render_alternatives(tier: TierPlan) -> list[tuple[str, list[str]]]:
+    """What `auto` did not take, and why."""
+    if not tier.alternatives:
+        return []
+    return [
+        (
+            "not chosen",
+            [
+                f"{a.instance_type}: "
+                + (f"${a.usd_per_million_tokens:.2f}/Mtok, " if a.usd_per_million_tokens is not None else "")
+                + a.reason
+                for a in tier.alternatives
+            ],
+        )
+    ]
+
+
+def _render_objectives(tier: TierPlan) -> list[str]:
+    objectives = tier.objectives
+    return [f"{objectives.describe()} ({objectives.source})", f"measured by {tier.measured_by}"]
+
+
+def _render_service(tier: TierPlan) -> list[str]:
+    """The estimated p90 TTFT and TPOT at the target (completion time for async tiers)."""
+    service = tier.service
+    per_token = f"p90 TTFT {service.ttft_p90_s:.2f} s, p90 TPOT {service.tpot_p90_ms:.0f} ms"
+    rate = f"{service.tokens_per_second:,.0f} output tokens/s per {tier.capacity.unit.rstrip('s')}"
+    if service.completion_p90_s is not None:
+        return [
+            f"p90 completion {service.completion_p90_s:,.0f} s at {service.concurrency:g} requests in flight "
+            f"({per_token}); {rate}",
+            service.basis,
+        ]
+    return [
+        f"at {service.concurrency:g} requests in flight ({service.binding} binding): {per_token}; {rate}",
+        service.basis,
     ]
 
 

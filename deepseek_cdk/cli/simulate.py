@@ -59,7 +59,13 @@ def simulation_report(tier: TierPlan, replay: SimResult, best: SimResult, source
 
 def render_simulation(report: dict[str, Any]) -> str:
     plan, best = report["plan"], report["oracle"]
-    slo = plan["slo_s"]
+    objectives = plan["objectives"]
+    streamed = objectives["ttft_p90_s"] is not None
+    judged = (
+        f"p90 TTFT {objectives['ttft_p90_s']:g} s, TPOT {objectives['tpot_p90_ms']:g} ms"
+        if streamed
+        else f"p90 completion {objectives['completion_p90_s']:g} s"
+    )
     lines = [
         f"Tier {report['tier']}: {report['traffic']}, {report['minutes']} minutes, "
         f"{plan['requests']:,} requests",
@@ -69,8 +75,9 @@ def render_simulation(report: dict[str, Any]) -> str:
         ("p50 latency (s)", _num(plan["p50_s"]), _num(best["p50_s"])),
         ("p90 latency (s)", _num(plan["p90_s"]), _num(best["p90_s"])),
         ("p90 first token (s)", _num(plan["ttft_p90_s"]), _num(best["ttft_p90_s"])),
+        ("p90 time per token (ms)", _num(plan["tpot_p90_ms"]), _num(best["tpot_p90_ms"])),
         (
-            f"minutes out of SLO ({_num(slo)} s)",
+            "minutes out of objectives",
             f"{plan['minutes_out_of_slo']} ({plan['share_out_of_slo']:.1%})",
             f"{best['minutes_out_of_slo']} ({best['share_out_of_slo']:.1%})",
         ),
@@ -80,19 +87,23 @@ def render_simulation(report: dict[str, Any]) -> str:
         ("cost", _money(plan["cost"]), _money(best["cost"])),
     ]
     lines += [f"  {label:<26}{a:>14}{b:>14}" for label, a, b in rows]
+    lines.append(f"  objectives: {judged}")
     ratio = report["cost_ratio_to_oracle"]
     if ratio is not None:
         lines.append(f"  the plan costs {ratio:.2f}x the oracle")
-    lines += ["", "  hour  requests/min  in service  starting  queued (max)  p90 (max, s)"]
+    first, first_key = ("p90 TTFT (max, s)", "ttft_p90_s") if streamed else ("p90 (max, s)", "p90_s")
+    lines += ["", f"  hour  requests/min  in service  starting  queued (max)  {first}  p90 TPOT (max, ms)"]
     minutes = report["per_minute"]
     for start in range(0, len(minutes), 60):
         hour = minutes[start : start + 60]
-        p90s = [m["p90_s"] for m in hour if m["p90_s"] is not None]
+        firsts = [m[first_key] for m in hour if m[first_key] is not None]
+        tpots = [m["tpot_p90_ms"] for m in hour if m["tpot_p90_ms"] is not None]
         lines.append(
             f"  {start // 60:>4}  {sum(m['arrivals'] for m in hour) / len(hour):>12.1f}"
             f"  {sum(m['in_service'] for m in hour) / len(hour):>10.1f}"
             f"  {max(m['starting'] for m in hour):>8}  {max(m['queued'] for m in hour):>12}"
-            f"  {_num(max(p90s) if p90s else None):>12}"
+            f"  {_num(max(firsts) if firsts else None):>{len(first)}}"
+            f"  {_num(max(tpots) if tpots else None):>18}"
         )
     lines.append(
         "Estimates: the plan's throughput model; start-up at the plan's cold-start allowance unless given."
@@ -101,7 +112,8 @@ def render_simulation(report: dict[str, Any]) -> str:
 
 
 def plot(report: dict[str, Any], path: str) -> None:
-    """Demand, capacity and p90 latency over time, the plan against the oracle."""
+    """Demand, capacity and p90 time to first token (async: completion time) over time, the
+    plan against the oracle, with the objective's line."""
     try:
         import matplotlib
 
@@ -122,11 +134,16 @@ def plot(report: dict[str, Any], path: str) -> None:
     middle.plot(x, [m["in_service"] for m in best], label="oracle")
     middle.set_ylabel("instances")
     middle.legend()
-    bottom.plot(x, [m["p90_s"] for m in minutes], label="the plan")
-    bottom.plot(x, [m["p90_s"] for m in best], label="oracle")
-    if report["plan"]["slo_s"] is not None:
-        bottom.axhline(report["plan"]["slo_s"], color="red", linestyle=":", label="SLO")
-    bottom.set_ylabel("p90 latency (s)")
+    objectives = report["plan"]["objectives"]
+    key, line, label = (
+        ("ttft_p90_s", objectives["ttft_p90_s"], "p90 time to first token (s)")
+        if objectives["ttft_p90_s"] is not None
+        else ("p90_s", objectives["completion_p90_s"], "p90 completion (s)")
+    )
+    bottom.plot(x, [m[key] for m in minutes], label="the plan")
+    bottom.plot(x, [m[key] for m in best], label="oracle")
+    bottom.axhline(line, color="red", linestyle=":", label="objective")
+    bottom.set_ylabel(label)
     bottom.set_xlabel("hours")
     bottom.legend()
     figure.suptitle(f"Tier {report['tier']}: {report['traffic']}")

@@ -6,7 +6,7 @@ plain values only, no AWS or CDK import.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +25,13 @@ from deepseek_cdk.names import (
     artifacts_bucket_name,
     stack_names,
 )
-from deepseek_cdk.objectives import DEFAULT_COMPLETION_P90_S, Objectives
+from deepseek_cdk.objectives import (
+    DEFAULT_COMPLETION_P90_S,
+    DEFAULT_TPOT_P90_MS,
+    DEFAULT_TTFT_P90_S,
+    OBJECTIVES_SOURCE,
+    Objectives,
+)
 from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.alarms import AlarmPlan, alarm_plan
 from deepseek_cdk.planning.answers import AnswerLimits, answer_limits
@@ -33,23 +39,24 @@ from deepseek_cdk.planning.capacity import CapacityError, CapacityPlan, VersionC
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, batched_tokens, container_env
 from deepseek_cdk.planning.demand import DemandPlan, demand_plan
 from deepseek_cdk.planning.economics import TokenEconomics, token_economics
+from deepseek_cdk.planning.instance_choice import (
+    Alternative,
+    ChoiceError,
+    InstanceChoice,
+    Lengths,
+    choose_instance,
+)
 from deepseek_cdk.planning.rollout import RolloutError, RolloutPlan, rollout_plan
-from deepseek_cdk.planning.scaling import ScalingTarget, SloConcurrency, scaling_target
+from deepseek_cdk.planning.scaling import ScalingTarget, scaling_target
 from deepseek_cdk.planning.schedules import (
     CapacityCalendar,
     ScheduleConflict,
     capacity_calendar,
     simultaneous_firings,
 )
-from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
-from deepseek_cdk.planning.throughput import (
-    Throughput,
-    concurrency_within,
-    estimate_throughput,
-    lengths,
-    p90_output_tokens,
-    request_seconds,
-)
+from deepseek_cdk.planning.service_levels import ServiceLevels, StepModel, streamed_levels
+from deepseek_cdk.planning.sizing import MemoryFit, Workload
+from deepseek_cdk.planning.throughput import Throughput, estimate_throughput, lengths, p90_output_tokens
 from deepseek_cdk.planning.units import HOURS_PER_MONTH
 from deepseek_cdk.planning.versions import (
     CAPTURE_PREFIX,
@@ -144,7 +151,8 @@ class TierPlan:
     image_repository: str
     image_tag: str
     instance_type: str
-    instance_chosen: str  # "auto" (cheapest that fits) or "explicit"
+    instance_chosen: str  # "auto" (cheapest per output token at the objectives) or "explicit"
+    alternatives: tuple[Alternative, ...]  # auto: the next instances, and why each lost
     gpu: str
     gpu_count: int
     tensor_parallel_degree: int
@@ -169,6 +177,9 @@ class TierPlan:
     scaling: ScalingPlan
     alarms: AlarmPlan
     objectives: Objectives  # the tier's p90 service levels: every reader takes them from here
+    service: ServiceLevels  # the concurrency target's bounds and the estimates there
+    measured_by: str  # where the objectives are measured once deployed
+    usd_per_million_tokens: float | None  # one instance (copy) at the target, from its price
     price: Price  # the instance's, in the deployment's region where the catalog lists it
     cost: CostRange | None  # None: the catalog has no price for this instance; shadow included
     economics: TokenEconomics  # $ per million output tokens, against hosted APIs
@@ -333,7 +344,9 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     context = tier.max_context_tokens or min(DEFAULT_CONTEXT_TOKENS, model.max_context)
     traffic = deployment.traffic.get(tier.name)
     workload = workload_of(tier, context, traffic)
-    fit = _choose_fit(at, tier, workload, deployment.region)
+    objectives = objectives_of(tier)
+    choice = _choose(at, tier, workload, objectives, traffic, context, deployment.region)
+    fit = choice.fit
     instance = INSTANCES[fit.instance_type]
     price = PRICES.price(deployment.region, fit.instance_type)
     container = CONTAINERS[tier.container]
@@ -352,34 +365,11 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         traffic=traffic,
     )
     throughput = _measured_throughput(at, tier, fit.instance_type, traffic) or estimated
-    # A sequence's speed at a full batch: measured only when the measurement was at one.
-    full_batch = tier.measured is None or tier.measured.concurrency == tier.max_concurrency
-
-    def latency_at(concurrency: int, tokens_out: int | None = None) -> float:
-        """A request writing `tokens_out` (default: the average) among `concurrency`."""
-        return request_seconds(
-            model,
-            instance,
-            fit,
-            concurrency=concurrency,
-            context_tokens=context,
-            traffic=traffic,
-            tokens_out=tokens_out,
-        )
-
-    slo = None
-    if tier.slo is not None and not tier.endpoint.queued:
-        p90_out = p90_output_tokens(traffic, context)
-        slo = SloConcurrency(
-            slo_seconds=tier.slo.p90_latency_seconds,
-            p90_output_tokens=p90_out,
-            within=concurrency_within(
-                tier.slo.p90_latency_seconds, lambda c: latency_at(c, p90_out), tier.max_concurrency
-            ),
-            alone_seconds=latency_at(1, p90_out),
-        )
-    scaling = _scaling_plan(at, tier, cold_start_s, slo)
-    rate, basis = _rate_at_target(tier, scaling.target, throughput, latency_at)
+    step, service = _measured_levels(tier, choice, objectives)
+    scaling = _scaling_plan(at, tier, cold_start_s, service)
+    rate, basis = _rate_at_target(scaling.target, service, step)
+    knob = "target" if objectives.streamed else "backlog_per_instance"
+    warnings = [f"{at}.scaling.{knob}: {miss}" for miss in service.misses(objectives)]
     demand = None
     if traffic is not None:
         demand = demand_plan(traffic, scaling.calendar, rate=rate, rate_basis=basis)
@@ -501,6 +491,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         image_tag=container.tag,
         instance_type=instance.name,
         instance_chosen="auto" if tier.instance_type == "auto" else "explicit",
+        alternatives=choice.alternatives,
         gpu=f"{instance.gpu.name} {instance.gpu.memory_gb:g} GB",
         gpu_count=instance.gpu_count,
         tensor_parallel_degree=fit.tensor_parallel_degree,
@@ -522,15 +513,23 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         demand=demand,
         rate_at_target=rate,
         answers=answer_limits(
-            throughput if full_batch else estimated,
-            max_concurrency=tier.max_concurrency,
+            ttft_s=objectives.ttft_p90_s or service.ttft_p90_s,
+            tpot_ms=objectives.tpot_p90_ms or service.tpot_p90_ms,
             context_tokens=context,
         ),
         scaling=scaling,
         alarms=alarm_plan(
-            tier, max_capacity=capacity.max, target=scaling.target.target, cold_start_s=cold_start_s
+            tier,
+            objectives,
+            p90_output_tokens=step.p90_tokens_out,
+            max_capacity=capacity.max,
+            target=scaling.target.target,
+            cold_start_s=cold_start_s,
         ),
-        objectives=_objectives(tier),
+        objectives=objectives,
+        service=service,
+        measured_by=_measured_by(objectives, routed=deployment.router is not None),
+        usd_per_million_tokens=choice.usd_per_million_tokens,
         price=price,
         cost=cost,
         economics=economics,
@@ -544,14 +543,109 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         ),
         versioning=versioning,
         registry_group=f"{deployment.name}-{tier.name}",
-        warnings=tuple(revision_warnings(versions, from_hub=from_hub)),
+        warnings=tuple(warnings + revision_warnings(versions, from_hub=from_hub)),
     )
 
 
-def _objectives(tier: Tier) -> Objectives:
+def objectives_of(tier: Tier) -> Objectives:
+    """The tier's objectives: the spec's `slo`, each absent value its default."""
+    slo = tier.slo
     if tier.endpoint.queued:
-        return Objectives(ttft_p90_s=None, tpot_p90_ms=None, completion_p90_s=DEFAULT_COMPLETION_P90_S)
-    return Objectives()
+        given = slo.completion_p90_seconds if slo else None
+        return Objectives(
+            ttft_p90_s=None,
+            tpot_p90_ms=None,
+            completion_p90_s=given or DEFAULT_COMPLETION_P90_S,
+            source="the spec" if given else "the default (30 minutes)",
+        )
+    ttft = slo.ttft_p90_seconds if slo else None
+    tpot = slo.tpot_p90_ms if slo else None
+    from_spec = [x for x in (ttft, tpot) if x is not None]
+    return Objectives(
+        ttft_p90_s=ttft or DEFAULT_TTFT_P90_S,
+        tpot_p90_ms=tpot or DEFAULT_TPOT_P90_MS,
+        source=(
+            "the spec"
+            if len(from_spec) == 2
+            else ("the spec, the rest defaults: " if from_spec else "defaults: ") + OBJECTIVES_SOURCE
+        ),
+    )
+
+
+def _choose(
+    at: str,
+    tier: Tier,
+    workload: Workload,
+    objectives: Objectives,
+    traffic: TrafficProfile | None,
+    context: int,
+    region: str | None,
+) -> InstanceChoice:
+    tokens_in, tokens_out = lengths(traffic)
+    spec_scaling = tier.scaling
+    given = (
+        spec_scaling.target
+        if spec_scaling.metric == "concurrency" and spec_scaling.target != "auto"
+        else None
+    )
+    try:
+        return choose_instance(
+            at,
+            MODELS[tier.model],
+            tier.instance_type,
+            workload=workload,
+            lengths=Lengths(context, tokens_in, tokens_out, p90_output_tokens(traffic, context)),
+            objectives=objectives,
+            utilization=spec_scaling.target_utilization,
+            given_target=given,
+            backlog_per_instance=_backlog_target(tier),
+            region=region,
+        )
+    except ChoiceError as err:
+        raise PlanError(err.problems) from None
+
+
+def _backlog_target(tier: Tier) -> float:
+    """An async tier's backlog per instance: the spec's, else one full batch."""
+    given = tier.scaling.backlog_per_instance
+    return given if given is not None else float(tier.max_concurrency)
+
+
+def _measured_levels(
+    tier: Tier, choice: InstanceChoice, objectives: Objectives
+) -> tuple[StepModel, ServiceLevels]:
+    """The chosen instance's estimates, passed through the tier's loadtest TTFT and TPOT
+    when it has them."""
+    measured = tier.measured
+    if measured is None or (measured.ttft_p90_seconds is None and measured.tpot_p90_ms is None):
+        return choice.step, choice.levels
+    step = choice.step.measured(measured)
+    if not objectives.streamed:
+        return step, choice.levels
+    levels = streamed_levels(
+        step,
+        objectives,
+        utilization=tier.scaling.target_utilization,
+        given_target=choice.levels.concurrency if choice.levels.binding == "the spec" else None,
+        basis=(
+            f"measured by deepseek-cdk loadtest on {measured.date} at {measured.concurrency} in flight "
+            f"(p90 TTFT and TPOT); other concurrencies follow the step model's curve through it"
+        ),
+    )
+    return step, levels
+
+
+def _measured_by(objectives: Objectives, *, routed: bool) -> str:
+    if routed and objectives.streamed:
+        return "the router, per tier and version: TimeToFirstToken, TimePerOutputToken (DeepSeekCdk/Router)"
+    if routed:
+        return "the router, per tier: JobCompletionTime (DeepSeekCdk/Router)"
+    if objectives.streamed:
+        return (
+            "not measured: no router in front; SageMaker's ModelLatency (whole answers, not per token) "
+            "stands in"
+        )
+    return "not measured: no router in front; the oldest queued request's age stands in"
 
 
 def _weekly_share(share: VersionCapacity, weekly: list[Schedule]) -> VersionCapacity:
@@ -572,15 +666,6 @@ def workload_of(tier: Tier, context: int, traffic: TrafficProfile | None) -> Wor
         typical_tokens=typical,
         reservation=tier.memory_reservation,
         batched_tokens=batched_tokens(tier.container, context),
-    )
-
-
-def _describe_workload(workload: Workload) -> str:
-    if workload.reservation == "worst-case":
-        return f"{workload.concurrency} sequences of {workload.context_tokens} tokens (worst-case)"
-    return (
-        f"{workload.concurrency} sequences of {workload.typical_tokens} tokens and one of "
-        f"{workload.context_tokens}"
     )
 
 
@@ -609,55 +694,6 @@ def _measured_throughput(
     )
 
 
-def _choose_fit(at: str, tier: Tier, workload: Workload, region: str | None) -> MemoryFit:
-    """The cheapest instance that holds the workload (or the tier's explicit one), among those
-    SageMaker hosting offers in the region when the price file knows (catalog.prices)."""
-    model = MODELS[tier.model]
-    candidates = [
-        f
-        for f in fitting_instances(model, workload, lambda t: PRICES.price(region, t).usd_per_hour)
-        if PRICES.offered(region, f.instance_type) is not False
-    ]
-    held = _describe_workload(workload)
-    if tier.instance_type != "auto" and PRICES.offered(region, tier.instance_type) is False:
-        alternatives = ", ".join(_describe_price(f.instance_type, region) for f in candidates[:6]) or "none"
-        raise PlanError(
-            [
-                f"{at}.instance_type: SageMaker hosting does not offer {tier.instance_type} in {region} "
-                f"(AWS Price List, read {PRICES.read}). Instances there that fit, cheapest first: "
-                f"{alternatives}"
-            ]
-        )
-    if tier.instance_type == "auto":
-        if not candidates:
-            where = f" offered in {region}" if PRICES.knows(region) else ""
-            raise PlanError(
-                [
-                    f"{at}.instance_type: no catalog instance{where} holds {model.key} with {held}; lower "
-                    f"{at}.max_context_tokens or {at}.max_concurrency"
-                ]
-            )
-        return candidates[0]
-    fit = memory_fit(model, INSTANCES[tier.instance_type], workload)
-    if not fit.fits:
-        alternatives = ", ".join(_describe_price(f.instance_type, region) for f in candidates[:6]) or "none"
-        raise PlanError(
-            [
-                f"{at}.instance_type: {tier.instance_type} cannot hold {model.key} with {held}: "
-                f"{fit.problem}. Instances that fit, cheapest first: {alternatives}"
-            ]
-        )
-    return fit
-
-
-def _describe_price(instance_type: str, region: str | None) -> str:
-    price = PRICES.price(region, instance_type)
-    if price.usd_per_hour is None:
-        return f"{instance_type} (price unknown)"
-    note = price.note(region or HOME_REGION)
-    return f"{instance_type} (${price.usd_per_hour:g}/h{f', {note}' if note else ''})"
-
-
 def _cost(price: Price, versions: list[VersionPlan]) -> CostRange | None:
     """The tier's instances a month: the sum of its versions' (planning.versions), so the
     two can never disagree."""
@@ -672,25 +708,18 @@ def _cost(price: Price, versions: list[VersionPlan]) -> CostRange | None:
     )
 
 
-def _rate_at_target(
-    tier: Tier, target: ScalingTarget, throughput: Throughput, latency_at: Callable[[int], float]
-) -> tuple[float, str]:
-    """Requests/s one instance (copy) serves where target tracking holds it. An async tier's
-    backlog counts the requests being processed too, so a target below the batch keeps that
-    many in flight, and one above it a full batch with the rest waiting."""
+def _rate_at_target(target: ScalingTarget, service: ServiceLevels, step: StepModel) -> tuple[float, str]:
+    """Requests/s one instance (copy) serves where target tracking holds it: the target's
+    requests in flight at their TPOT (service levels), or the invocations target."""
     if target.metric == "invocations":
         return target.target / 60, f"the scaling target, {target.target:g} invocations a minute"
-    if tier.endpoint.queued and target.target >= tier.max_concurrency:
-        return throughput.requests_per_second, "a full batch (the throughput estimate)"
-    in_flight = max(1, round(target.target))
-    seconds = latency_at(in_flight)
-    what = "backlog target's" if tier.endpoint.queued else "scaling target's"
-    return in_flight / seconds, (
-        f"the {what} {in_flight} requests in flight / {seconds:.1f} s each (Little's law; estimate)"
+    return service.tokens_per_second / step.tokens_out, (
+        f"{service.concurrency:g} requests in flight at a TPOT of {service.tpot_p90_ms:.0f} ms, "
+        f"{step.tokens_out} output tokens each (estimate)"
     )
 
 
-def _scaling_plan(at: str, tier: Tier, cold_start_s: int, slo: SloConcurrency | None) -> ScalingPlan:
+def _scaling_plan(at: str, tier: Tier, cold_start_s: int, service: ServiceLevels) -> ScalingPlan:
     spec_scaling = tier.scaling
     conflicts = simultaneous_firings(spec_scaling.schedules, at=f"{at}.scaling", start=datetime.now(UTC))
     if conflicts:
@@ -702,7 +731,7 @@ def _scaling_plan(at: str, tier: Tier, cold_start_s: int, slo: SloConcurrency | 
     except ScheduleConflict as err:
         raise PlanError([str(err)]) from None
     return ScalingPlan(
-        target=scaling_target(tier, slo),
+        target=scaling_target(tier, service),
         scale_out_cooldown_s=spec_scaling.scale_out_cooldown_seconds,
         scale_in_cooldown_s=spec_scaling.scale_in_cooldown_seconds,
         scale_from_zero_cooldown_s=cold_start_s,

@@ -1,16 +1,16 @@
 """Scaling targets derived from the plan, never guessed.
 
 Concurrency (the default): SageMaker's high-resolution ConcurrentRequestsPerModel counts
-requests in the container, queued ones included, every 10 s. Target = the sequences one
-instance batches (max_concurrency) x a target utilization (0.85): scaling starts before the
-batch is full and requests queue.
+requests in the container, queued ones included, every 10 s. Target = the smallest of the
+memory, TPOT and TTFT bounds (planning.service_levels) x a target utilization (0.85):
+scaling starts before the objectives are missed.
 
 Invocations: InvocationsPerInstance is a per-minute sum. Target = max requests/s per
 instance x 60 x a safety factor (0.5), AWS's load-testing method (SageMaker developer guide,
 endpoint-scaling-loadtest). Max requests/s must be measured (`max_rps` in the spec): the
 throughput estimate below is not trusted to set it.
 
-The throughput estimate lives in planning.throughput; it does not set scaling targets.
+The throughput estimate (planning.throughput) sets no target; the service levels do.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deepseek_cdk.kinds import EndpointKind
+from deepseek_cdk.planning.service_levels import ServiceLevels
 from deepseek_cdk.spec import Tier
 
 PREDEFINED_METRICS = {
@@ -39,19 +40,7 @@ class ScalingTarget:
     derivation: str
 
 
-@dataclass(frozen=True)
-class SloConcurrency:
-    """The most concurrent requests per instance at which the estimated p90 latency (that of
-    a request writing `p90_output_tokens`) meets the tier's SLO (0: none does), and that
-    request's latency alone."""
-
-    slo_seconds: float
-    p90_output_tokens: int
-    within: int
-    alone_seconds: float
-
-
-def scaling_target(tier: Tier, slo: SloConcurrency | None = None) -> ScalingTarget:
+def scaling_target(tier: Tier, service: ServiceLevels) -> ScalingTarget:
     spec_scaling = tier.scaling
     if tier.endpoint.queued:
         if spec_scaling.backlog_per_instance is not None:
@@ -68,27 +57,14 @@ def scaling_target(tier: Tier, slo: SloConcurrency | None = None) -> ScalingTarg
     if spec_scaling.target != "auto":
         return ScalingTarget(spec_scaling.metric, predefined, spec_scaling.target, "given in the spec")
     if spec_scaling.metric == "concurrency":
-        target = round(tier.max_concurrency * spec_scaling.target_utilization, 1)
-        derivation = (
-            f"{tier.max_concurrency} concurrent sequences x {spec_scaling.target_utilization:g} "
-            "target utilization"
+        return ScalingTarget(
+            spec_scaling.metric,
+            predefined,
+            service.concurrency,
+            f"the smallest of {service.memory_bound} (memory), {service.tpot_bound} (TPOT) and "
+            f"{service.ttft_bound} (TTFT) concurrent requests, {service.binding} binding, x "
+            f"{spec_scaling.target_utilization:g} target utilization",
         )
-        if slo is not None and 1 <= slo.within < target:
-            return ScalingTarget(
-                spec_scaling.metric,
-                predefined,
-                float(slo.within),
-                f"{slo.within} concurrent requests: the most at which the estimated p90 latency "
-                f"(a request of {slo.p90_output_tokens} output tokens) meets the {slo.slo_seconds:g} s "
-                f"SLO (below {derivation} = {target:g})",
-            )
-        if slo is not None and slo.within == 0:
-            derivation += (
-                f"; the SLO of {slo.slo_seconds:g} s is not met even by one request alone (estimate "
-                f"{slo.alone_seconds:.0f} s for the p90 request, {slo.p90_output_tokens} output tokens): "
-                "lower the output per request or choose faster GPUs"
-            )
-        return ScalingTarget(spec_scaling.metric, predefined, target, derivation)
     # The spec refuses invocations with target auto and no measured max_rps: an estimate that
     # runs high would set a target that never scales out.
     rps = spec_scaling.max_rps

@@ -22,9 +22,14 @@ Scaling (the constants below, with their sources in the README's "Simulation"):
   00:00 UTC); a tier at zero adds one instance (copy) on the from-zero alarm, then waits a
   cold start.
 
+A minute is out of its objectives when the p90 time to first token or time per output token
+of the requests finished in it misses the tier's objectives (async: the p90 completion time),
+when a request still waits longer than the TTFT (completion) objective, or when a request
+failed for lack of capacity.
+
 The oracle serves the same requests with, each minute, exactly the instances the minute's
-work needs with every instance as full as the SLO allows, and no start-up time: a lower bound
-on cost.
+work needs with every instance as full as the objectives allow, and no start-up time: a lower
+bound on cost.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from deepseek_cdk.catalog import INSTANCES, MODELS
+from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning.plan import TierPlan
 from deepseek_cdk.planning.schedules import MINUTES_PER_WEEK, CapacityCalendar
 from deepseek_cdk.planning.throughput import decode_step_seconds, prefill_seconds
@@ -99,6 +105,8 @@ class MinuteStats:
     starting: int
     queued: int
     p90_s: float | None  # latency of the requests finished in the minute
+    ttft_p90_s: float | None  # their time to first token
+    tpot_p90_ms: float | None  # their time per output token
     out_of_slo: bool
     rejected: int
 
@@ -113,7 +121,8 @@ class SimResult:
     p50_s: float | None
     p90_s: float | None
     ttft_p90_s: float | None
-    slo_s: float | None
+    tpot_p90_ms: float | None
+    objectives: Objectives
     minutes_out_of_slo: int
     instance_hours: float
     cost: float | None
@@ -148,20 +157,23 @@ class Service:
 
         self._step, self._prefill = step, prefill
 
-    def times(self, request: Request, batch: int) -> tuple[float, float]:
-        """(time to first token, total time) for `request` joining a batch of `batch`; input
-        and output are cut at the context, as the engine would."""
+    def times(self, request: Request, batch: int) -> tuple[float, float, float]:
+        """(time to first token, total time, time per output token) for `request` joining a
+        batch of `batch`; input and output are cut at the context, as the engine would."""
         tokens_in = min(request.input_tokens, self.context)
         tokens_out = min(request.output_tokens, max(1, self.context - tokens_in))
         context = min(self.context, tokens_in + tokens_out // 2)
         step = self._step(max(1, min(batch, self.batch)), -(-context // 256) * 256)
-        return self._prefill(tokens_in), self._prefill(tokens_in) + tokens_out * step
+        first = self._prefill(tokens_in) + step
+        return first, first + (tokens_out - 1) * step, step
 
 
 @dataclass(frozen=True)
 class _Finish:
     instance: _Instance
     latency: float
+    ttft: float
+    tpot: float
 
 
 @dataclass(eq=False)
@@ -179,13 +191,13 @@ class _Instance:
 class _Replay:
     """The event loop: arrivals, finishes and 10-second ticks in time order."""
 
-    def __init__(self, tier: TierPlan, requests: Sequence[Request], slo_s: float | None) -> None:
+    def __init__(self, tier: TierPlan, requests: Sequence[Request]) -> None:
         self.tier, self.service = tier, Service(tier)
         self.queued_kind = tier.endpoint.queued
         self.per_component = tier.endpoint.per_component
         self.requests = requests
         self.arrival_times = sorted(r.arrival_s for r in requests)
-        self.slo_s = slo_s
+        self.objectives = tier.objectives
         self.instances: list[_Instance] = []
         self.backlog: deque[tuple[Request, float]] = deque()  # async: SageMaker's queue
         self.events: list[tuple[float, int, Request | _Finish | _Instance | None]] = []
@@ -193,7 +205,10 @@ class _Replay:
         self.instance_seconds = 0.0
         self.latencies: list[float] = []
         self.ttfts: list[float] = []
+        self.tpots: list[float] = []
         self.minute_latencies: dict[int, list[float]] = {}
+        self.minute_ttfts: dict[int, list[float]] = {}
+        self.minute_tpots: dict[int, list[float]] = {}
         self.rejected_by_minute: dict[int, int] = {}
         self.arrivals_by_minute: dict[int, int] = {}
         self.timed_out = 0
@@ -232,10 +247,9 @@ class _Replay:
 
     def start(self, instance: _Instance, request: Request, arrived: float, now: float) -> None:
         instance.running += 1
-        first, total = self.service.times(request, instance.running)
+        first, total, tpot = self.service.times(request, instance.running)
         wait = now - arrived
-        self.ttfts.append(wait + first)
-        self.push(now + total, _Finish(instance, wait + total))
+        self.push(now + total, _Finish(instance, wait + total, wait + first, tpot))
 
     def route(self, request: Request, arrived: float, now: float) -> None:
         if self.queued_kind:
@@ -263,8 +277,13 @@ class _Replay:
     def finish(self, event: _Finish, now: float) -> None:
         instance, latency = event.instance, event.latency
         instance.running -= 1
+        minute = int(now // 60)
         self.latencies.append(latency)
-        self.minute_latencies.setdefault(int(now // 60), []).append(latency)
+        self.ttfts.append(event.ttft)
+        self.tpots.append(event.tpot)
+        self.minute_latencies.setdefault(minute, []).append(latency)
+        self.minute_ttfts.setdefault(minute, []).append(event.ttft)
+        self.minute_tpots.setdefault(minute, []).append(event.tpot)
         if not self.queued_kind and latency > INVOCATION_TIMEOUT_S:
             self.timed_out += 1
         if instance.queue:
@@ -315,14 +334,23 @@ class _Replay:
     def result(self, price_per_hour: float | None) -> SimResult:
         minutes = []
         out_of_slo = 0
+        objectives = self.objectives
         for minute, (ready, starting, queued, oldest_wait) in enumerate(self.snapshots):
-            finished = self.minute_latencies.get(minute, [])
-            p90 = _quantile(finished, 0.9)
+            p90 = _quantile(self.minute_latencies.get(minute, []), 0.9)
+            ttft = _quantile(self.minute_ttfts.get(minute, []), 0.9)
+            tpot = _quantile(self.minute_tpots.get(minute, []), 0.9)
             rejected = self.rejected_by_minute.get(minute, 0)
             # Out of SLO: a failed request, finished requests too slow, or one still waiting longer.
-            late = self.slo_s is not None and (
-                (p90 is not None and p90 > self.slo_s) or oldest_wait > self.slo_s
-            )
+            if objectives.streamed:
+                assert objectives.ttft_p90_s is not None and objectives.tpot_p90_ms is not None
+                late = (
+                    (ttft is not None and ttft > objectives.ttft_p90_s)
+                    or (tpot is not None and tpot * 1000 > objectives.tpot_p90_ms)
+                    or oldest_wait > objectives.ttft_p90_s
+                )
+            else:
+                limit = objectives.completion_p90_s or math.inf
+                late = (p90 is not None and p90 > limit) or oldest_wait > limit
             missed = bool(rejected) or late
             out_of_slo += missed
             minutes.append(
@@ -333,6 +361,8 @@ class _Replay:
                     starting,
                     queued,
                     p90,
+                    ttft,
+                    None if tpot is None else tpot * 1000,
                     missed,
                     rejected,
                 )
@@ -347,20 +377,12 @@ class _Replay:
             p50_s=_quantile(self.latencies, 0.5),
             p90_s=_quantile(self.latencies, 0.9),
             ttft_p90_s=_quantile(self.ttfts, 0.9),
-            slo_s=self.slo_s,
+            tpot_p90_ms=None if not self.tpots else 1000 * (_quantile(self.tpots, 0.9) or 0.0),
+            objectives=self.objectives,
             minutes_out_of_slo=out_of_slo,
             instance_hours=hours,
             cost=None if price_per_hour is None else hours * price_per_hour,
         )
-
-
-def slo_of(tier: TierPlan) -> float | None:
-    """The latency a minute's p90 must stay within: the tier's alarm threshold (its SLO)."""
-    return (
-        tier.alarms.settings.latency_p90_us / 1e6
-        if not tier.endpoint.queued
-        else tier.alarms.settings.oldest_request_s
-    )
 
 
 def simulate(
@@ -373,7 +395,7 @@ def simulate(
 ) -> SimResult:
     """Replay `requests` through `policy` on the tier's instances; `progress` hears the share
     done every simulated hour."""
-    replay = _Replay(tier, requests, slo_of(tier))
+    replay = _Replay(tier, requests)
     duration = duration_s if duration_s is not None else _duration(requests)
     bounds = _bounds(policy.calendar)
     first_min, _ = bounds(0)
@@ -393,13 +415,13 @@ def oracle(tier: TierPlan, requests: Sequence[Request], *, duration_s: float | N
     """Each minute exactly the instances its work needs, at once: each instance as full as the
     SLO allows (the largest batch at which the trace's p90 request still meets it; async: a
     full batch)."""
-    replay = _Replay(tier, requests, slo_of(tier))
+    replay = _Replay(tier, requests)
     duration = duration_s if duration_s is not None else _duration(requests)
     service = replay.service
-    per_instance = _fullest_batch(service, requests, replay.slo_s, queued=tier.endpoint.queued)
+    per_instance = _fullest_batch(service, requests, tier.objectives)
     work = [0.0] * (int(duration // 60) + 2)
     for request in requests:
-        _, seconds = service.times(request, per_instance)
+        _, seconds, _ = service.times(request, per_instance)
         work[int(request.arrival_s // 60)] += seconds
     floor = 0 if tier.endpoint.scales_to_zero else 1
     needed = [max(floor, math.ceil(w / 60 / per_instance)) for w in work]
@@ -418,22 +440,26 @@ def oracle(tier: TierPlan, requests: Sequence[Request], *, duration_s: float | N
     return replay.result(tier.cost.price_per_hour if tier.cost else None)
 
 
-def _fullest_batch(
-    service: Service, requests: Sequence[Request], slo_s: float | None, *, queued: bool
-) -> int:
-    """The most requests in flight per instance at which the p90 request still meets the SLO
-    (the full batch when even one such request alone misses it): the request of the trace's
-    average input and its 90th percentile of output, as the plan caps concurrency with
-    the spec's lengths (planning.throughput.p90_output_tokens)."""
-    if queued or slo_s is None or not requests:
+def _fullest_batch(service: Service, requests: Sequence[Request], objectives: Objectives) -> int:
+    """The most requests in flight per instance at which the trace's p90 request still meets
+    the objectives with no wait (the full batch when none does): for streamed tiers the
+    request of the trace's average input and its 90th percentile of output, whose TTFT and
+    TPOT must meet theirs; async tiers run full batches."""
+    if not objectives.streamed or not requests:
         return service.batch
+    assert objectives.ttft_p90_s is not None and objectives.tpot_p90_ms is not None
     p90 = Request(
         0.0,
         round(statistics.fmean(r.input_tokens for r in requests)),
         int(_quantile([r.output_tokens for r in requests], 0.9) or 1),
     )
-    fitting = [k for k in range(1, service.batch + 1) if service.times(p90, k)[1] <= slo_s]
-    # No batch meets the SLO: nothing will, so the cheapest (fullest) instance is the bound.
+
+    def meets(batch: int) -> bool:
+        first, _, tpot = service.times(p90, batch)
+        return first <= (objectives.ttft_p90_s or 0) and tpot * 1000 <= (objectives.tpot_p90_ms or 0)
+
+    fitting = [k for k in range(1, service.batch + 1) if meets(k)]
+    # No batch meets them: nothing will, so the cheapest (fullest) instance is the bound.
     return max(fitting, default=service.batch)
 
 

@@ -1,0 +1,287 @@
+"""Which instance serves a tier: the one that holds the model, meets the tier's objectives,
+and writes output tokens the cheapest.
+
+`auto` considers every catalog instance that holds the workload (planning.sizing) and that
+SageMaker hosting offers in the region (when the price file knows), estimates each one's
+service levels (planning.service_levels), keeps those that meet the objectives, and takes
+the lowest cost per million output tokens at its SLO-bounded concurrency target. Unpriced
+types come after every priced one. The plan prints the next three with their $/Mtok and why
+each lost. An explicit instance must hold the workload and meet the objectives too. Either
+way, a tier no instance can serve is a plan error naming the objective and the best value
+any instance reaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deepseek_cdk.catalog import INSTANCES, ModelSpec
+from deepseek_cdk.catalog.prices import HOME_REGION, PRICES
+from deepseek_cdk.objectives import Objectives
+from deepseek_cdk.planning.service_levels import (
+    ServiceLevels,
+    StepModel,
+    queued_levels,
+    streamed_levels,
+    usd_per_million_tokens,
+)
+from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
+from deepseek_cdk.spec import SpecError
+
+ALTERNATIVES_SHOWN = 3
+ESTIMATE = "estimate: the step model calibrated on vLLM measurements (planning.service_levels)"
+
+
+@dataclass(frozen=True)
+class Lengths:
+    """The request lengths the estimates serve: the traffic's, else the defaults."""
+
+    context_tokens: int
+    tokens_in: int
+    tokens_out: int
+    p90_tokens_out: int
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """An instance `auto` did not take, and why."""
+
+    instance_type: str
+    usd_per_million_tokens: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    fit: MemoryFit
+    step: StepModel
+    levels: ServiceLevels
+    usd_per_hour: float | None
+    misses: tuple[str, ...]  # the objectives it cannot meet
+
+    @property
+    def usd_per_million_tokens(self) -> float | None:
+        return usd_per_million_tokens(self.usd_per_hour, self.levels.tokens_per_second)
+
+
+@dataclass(frozen=True)
+class InstanceChoice:
+    """The chosen instance with its estimates, and, for `auto`, the ones it beat."""
+
+    fit: MemoryFit
+    step: StepModel
+    levels: ServiceLevels
+    usd_per_million_tokens: float | None  # at the target, from the instance's price
+    alternatives: tuple[Alternative, ...]
+
+
+class ChoiceError(SpecError):
+    """No instance can serve the tier as the spec asks."""
+
+
+def candidate(
+    model: ModelSpec,
+    fit: MemoryFit,
+    *,
+    workload: Workload,
+    lengths: Lengths,
+    objectives: Objectives,
+    utilization: float,
+    given_target: float | None,
+    backlog_per_instance: float,
+    region: str | None,
+) -> Candidate:
+    step = StepModel.of(
+        model,
+        INSTANCES[fit.instance_type],
+        fit,
+        batch=workload.concurrency,
+        context_tokens=lengths.context_tokens,
+        tokens_in=lengths.tokens_in,
+        tokens_out=lengths.tokens_out,
+        p90_tokens_out=lengths.p90_tokens_out,
+    )
+    if objectives.streamed:
+        levels = streamed_levels(
+            step, objectives, utilization=utilization, given_target=given_target, basis=ESTIMATE
+        )
+        misses = unmeetable(levels, objectives)
+    else:
+        levels = queued_levels(step, backlog_per_instance=backlog_per_instance, basis=ESTIMATE)
+        alone = queued_levels(step, backlog_per_instance=1, basis=ESTIMATE)
+        misses = tuple(alone.misses(objectives))
+    return Candidate(fit, step, levels, PRICES.price(region, fit.instance_type).usd_per_hour, misses)
+
+
+def unmeetable(levels: ServiceLevels, objectives: Objectives) -> tuple[str, ...]:
+    """The streamed objectives not met even by one request alone (a bound of 0)."""
+    found = []
+    if levels.tpot_bound == 0:
+        found.append(f"tpot_p90_ms {objectives.tpot_p90_ms:g}")
+    if levels.ttft_bound == 0:
+        found.append(f"ttft_p90_seconds {objectives.ttft_p90_s:g}")
+    return tuple(found)
+
+
+def choose_instance(
+    at: str,
+    model: ModelSpec,
+    instance_type: str,
+    *,
+    workload: Workload,
+    lengths: Lengths,
+    objectives: Objectives,
+    utilization: float,
+    given_target: float | None,
+    backlog_per_instance: float,
+    region: str | None,
+) -> InstanceChoice:
+    """The tier's instance (see the module's docstring); ChoiceError names the field."""
+    fits = [
+        f
+        for f in fitting_instances(model, workload, lambda t: PRICES.price(region, t).usd_per_hour)
+        if PRICES.offered(region, f.instance_type) is not False
+    ]
+    held = describe_workload(workload)
+
+    def judge(fit: MemoryFit) -> Candidate:
+        return candidate(
+            model,
+            fit,
+            workload=workload,
+            lengths=lengths,
+            objectives=objectives,
+            utilization=utilization,
+            given_target=given_target,
+            backlog_per_instance=backlog_per_instance,
+            region=region,
+        )
+
+    candidates = [judge(f) for f in fits]
+    serving = sorted((c for c in candidates if not c.misses), key=_cost_order)
+    if instance_type != "auto" and PRICES.offered(region, instance_type) is False:
+        raise ChoiceError(
+            [
+                f"{at}.instance_type: SageMaker hosting does not offer {instance_type} in {region} "
+                f"(AWS Price List, read {PRICES.read}). Instances there that fit and meet the objectives, "
+                f"cheapest per token first: {_listed(serving, region)}"
+            ]
+        )
+    if instance_type == "auto":
+        if not fits:
+            where = f" offered in {region}" if PRICES.knows(region) else ""
+            raise ChoiceError(
+                [
+                    f"{at}.instance_type: no catalog instance{where} holds {model.key} with {held}; lower "
+                    f"{at}.max_context_tokens or {at}.max_concurrency"
+                ]
+            )
+        if not serving:
+            raise ChoiceError(_objective_problems(at, model.key, candidates, objectives, "no instance meets"))
+        chosen = serving[0]
+        rest = [c for c in candidates if c is not chosen]
+        return InstanceChoice(
+            chosen.fit,
+            chosen.step,
+            chosen.levels,
+            chosen.usd_per_million_tokens,
+            tuple(_alternative(c, chosen) for c in sorted(rest, key=_losing_order)[:ALTERNATIVES_SHOWN]),
+        )
+    fit = memory_fit(model, INSTANCES[instance_type], workload)
+    if not fit.fits:
+        raise ChoiceError(
+            [
+                f"{at}.instance_type: {instance_type} cannot hold {model.key} with {held}: {fit.problem}. "
+                f"Instances that fit and meet the objectives, cheapest per token first: "
+                f"{_listed(serving, region)}"
+            ]
+        )
+    own = judge(fit)
+    if own.misses:
+        problems = _objective_problems(at, model.key, [own], objectives, f"{instance_type} does not meet")
+        problems[-1] += f". Instances that meet them, cheapest per token first: {_listed(serving, region)}"
+        raise ChoiceError(problems)
+    return InstanceChoice(own.fit, own.step, own.levels, own.usd_per_million_tokens, ())
+
+
+def _cost_order(c: Candidate) -> tuple[bool, float, float, str]:
+    usd = c.usd_per_million_tokens
+    return (usd is None, usd or 0.0, c.fit.total_gb, c.fit.instance_type)
+
+
+def _losing_order(c: Candidate) -> tuple[bool, bool, float, float, str]:
+    return (bool(c.misses), *_cost_order(c))
+
+
+def _alternative(c: Candidate, chosen: Candidate) -> Alternative:
+    usd, best = c.usd_per_million_tokens, chosen.usd_per_million_tokens
+    if c.misses:
+        reason = f"misses {' and '.join(c.misses)} even with one request"
+    elif usd is None:
+        reason = "no price in the catalog"
+    elif best is not None:
+        reason = (
+            f"{usd / best:.2f}x the chosen's cost per token ({c.levels.tokens_per_second:.0f} tokens/s at "
+            f"{c.levels.concurrency:g} in flight, ${c.usd_per_hour:g}/h)"
+        )
+    else:
+        reason = "priced, while the chosen is not"
+    return Alternative(c.fit.instance_type, usd, reason)
+
+
+def _objective_problems(
+    at: str, model: str, candidates: list[Candidate], objectives: Objectives, who: str
+) -> list[str]:
+    """One line per objective nobody meets, with the best value any candidate reaches."""
+    problems = []
+    if objectives.streamed:
+        best_tpot = min(candidates, key=lambda c: c.step.tpot_s(1))
+        best_ttft = min(candidates, key=lambda c: c.step.ttft_p90_s(1))
+        if all(c.levels.tpot_bound == 0 for c in candidates):
+            problems.append(
+                f"{at}.slo.tpot_p90_ms: serving {model}, {who} {objectives.tpot_p90_ms:g} ms "
+                f"even with one request; the best is {1000 * best_tpot.step.tpot_s(1):.0f} ms on "
+                f"{best_tpot.fit.instance_type} (estimate)"
+            )
+        if all(c.levels.ttft_bound == 0 for c in candidates):
+            problems.append(
+                f"{at}.slo.ttft_p90_seconds: serving {model}, {who} {objectives.ttft_p90_s:g} s "
+                f"even with one request; the best is {best_ttft.step.ttft_p90_s(1):.2f} s on "
+                f"{best_ttft.fit.instance_type} (estimate)"
+            )
+        if not problems:  # each objective met somewhere, never both on one instance
+            problems.append(
+                f"{at}.slo: serving {model}, {who} both ttft_p90_seconds {objectives.ttft_p90_s:g} and "
+                f"tpot_p90_ms {objectives.tpot_p90_ms:g} on one instance (estimate)"
+            )
+        return problems
+    best = min(candidates, key=lambda c: c.step.request_s(c.step.batch, c.step.p90_tokens_out))
+    return [
+        f"{at}.slo.completion_p90_seconds: serving {model}, {who} {objectives.completion_p90_s:g} s for "
+        f"the p90 request ({best.step.p90_tokens_out} output tokens); the best is "
+        f"{best.step.request_s(best.step.batch, best.step.p90_tokens_out):.0f} s on {best.fit.instance_type} "
+        "at a full batch (estimate): lower max_concurrency or the answer length"
+    ]
+
+
+def _listed(candidates: list[Candidate], region: str | None) -> str:
+    shown = []
+    for c in candidates[:6]:
+        usd = c.usd_per_million_tokens
+        price = PRICES.price(region, c.fit.instance_type)
+        note = price.note(region or HOME_REGION)
+        shown.append(
+            f"{c.fit.instance_type} (price unknown)"
+            if usd is None
+            else f"{c.fit.instance_type} (${usd:.2f}/Mtok{f', {note}' if note else ''})"
+        )
+    return ", ".join(shown) or "none"
+
+
+def describe_workload(workload: Workload) -> str:
+    if workload.reservation == "worst-case":
+        return f"{workload.concurrency} sequences of {workload.context_tokens} tokens (worst-case)"
+    return (
+        f"{workload.concurrency} sequences of {workload.typical_tokens} tokens and one of "
+        f"{workload.context_tokens}"
+    )

@@ -1,0 +1,259 @@
+"""Time to first token and time per output token at a concurrency, and the concurrency
+target that holds a tier's objectives (deepseek_cdk.objectives). Estimates throughout.
+
+The step model (planning.throughput) gives both figures:
+- TPOT at a batch of `b`: one decoding step for `b` sequences half-way through their average
+  answer, plus the prefills that interrupt decoding: each of the `b` sequences is replaced by
+  a new request once per answer, and its prefill runs in the batch's steps, so every answer
+  token carries b x prefill / (average output) of them.
+- TTFT at `c` requests in flight per instance: the prefill of an average prompt and one step,
+  plus the wait for one of the engine's `max_concurrency` slots. Requests arrive at random
+  (Poisson) and hold a slot for the whole answer, so the wait is an M/M/k queue's: k slots,
+  offered load c, Erlang C's probability of waiting, and its exponential tail for the 90th
+  percentile. A single instance's queue: SageMaker's least-outstanding-requests routing
+  across several instances only shortens the wait, so the bound is pessimistic.
+
+The concurrency target is the smallest of three bounds, times the spec's target utilization:
+- memory: max_concurrency, the batch the KV cache is sized for (planning.sizing);
+- TPOT: the largest batch whose estimated TPOT meets the objective;
+- TTFT: the largest load whose estimated p90 TTFT meets the objective.
+A loadtest measurement (the spec's `measured` TTFT and TPOT) scales the estimate's curve to
+pass through what was measured.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from deepseek_cdk.catalog import InstanceSpec, ModelSpec
+from deepseek_cdk.objectives import Objectives
+from deepseek_cdk.planning.sizing import MemoryFit
+from deepseek_cdk.planning.throughput import decode_step_seconds, prefill_seconds, within_context
+from deepseek_cdk.spec import Measured
+
+WAIT_QUANTILE = 0.9  # the share of arrivals whose wait the TTFT objective bounds
+
+
+@dataclass(frozen=True)
+class StepModel:
+    """One model copy on one instance, serving requests of the tier's lengths."""
+
+    model: ModelSpec
+    instance: InstanceSpec
+    kv_replicas: int
+    context_tokens: int
+    batch: int  # the engine's max_concurrency
+    tokens_in: int  # the average prompt
+    tokens_out: int  # the average answer
+    p90_tokens_out: int  # the answer at the 90th percentile
+    ttft_scale: float = 1.0  # measured / estimated, at the measured concurrency
+    tpot_scale: float = 1.0
+
+    @classmethod
+    def of(
+        cls,
+        model: ModelSpec,
+        instance: InstanceSpec,
+        fit: MemoryFit,
+        *,
+        batch: int,
+        context_tokens: int,
+        tokens_in: int,
+        tokens_out: int,
+        p90_tokens_out: int,
+    ) -> StepModel:
+        return cls(
+            model=model,
+            instance=instance,
+            kv_replicas=fit.kv_replicas,
+            context_tokens=context_tokens,
+            batch=batch,
+            tokens_in=min(tokens_in, context_tokens - 1),
+            tokens_out=within_context(tokens_out, tokens_in, context_tokens),
+            p90_tokens_out=p90_tokens_out,
+        )
+
+    def prefill_s(self) -> float:
+        return prefill_seconds(self.model, self.instance.gpu, self.instance.gpu_count, self.tokens_in)
+
+    def step_s(self, batch: float) -> float:
+        return decode_step_seconds(
+            self.model,
+            self.instance.gpu,
+            self.instance.gpu_count,
+            batch=max(1, round(batch)),
+            context_tokens=min(self.context_tokens, self.tokens_in + self.tokens_out // 2),
+            kv_replicas=self.kv_replicas,
+        )
+
+    def tpot_s(self, batch: float) -> float:
+        """Time per output token of a sequence in a batch of `batch`."""
+        interruptions = max(1.0, batch) * self.prefill_s() / self.tokens_out
+        return (self.step_s(batch) + interruptions) * self.tpot_scale
+
+    def first_token_s(self, concurrency: float) -> float:
+        """Prefill and one step, once a slot is free."""
+        return (self.prefill_s() + self.step_s(concurrency)) * self.ttft_scale
+
+    def request_s(self, concurrency: float, tokens_out: int | None = None) -> float:
+        """A request writing `tokens_out` (default: the average) among `concurrency`."""
+        out = self.tokens_out if tokens_out is None else tokens_out
+        return self.first_token_s(concurrency) + out * self.tpot_s(concurrency)
+
+    def ttft_p90_s(self, concurrency: float) -> float:
+        """The 90th percentile of time to first token with `concurrency` requests in flight."""
+        return self.first_token_s(concurrency) + slot_wait_s(
+            self.batch, concurrency, self.request_s(concurrency), WAIT_QUANTILE
+        )
+
+    def tokens_per_second(self, concurrency: float) -> float:
+        """Output tokens/s of one copy with `concurrency` requests in flight."""
+        return min(concurrency, self.batch) / self.tpot_s(concurrency)
+
+    def measured(self, measured: Measured | None) -> StepModel:
+        """This model scaled to pass through a loadtest's p90 TTFT and TPOT. A closed-loop
+        load test keeps its requests in flight, so its TTFT has no slot wait."""
+        if measured is None:
+            return self
+        c = measured.concurrency
+        ttft = self.ttft_scale
+        tpot = self.tpot_scale
+        if measured.ttft_p90_seconds is not None:
+            ttft = measured.ttft_p90_seconds / (self.first_token_s(c) / self.ttft_scale)
+        if measured.tpot_p90_ms is not None:
+            tpot = measured.tpot_p90_ms / 1000 / (self.tpot_s(c) / self.tpot_scale)
+        return StepModel(**{**self.__dict__, "ttft_scale": ttft, "tpot_scale": tpot})
+
+
+def erlang_c(servers: int, load: float) -> float:
+    """The probability that an arrival waits in an M/M/k queue of `servers` with offered
+    load `load` (arrival rate x service time); 1 at or beyond saturation."""
+    if load >= servers:
+        return 1.0
+    if load <= 0:
+        return 0.0
+    blocking = 1.0  # Erlang B, by its recurrence over the number of servers
+    for k in range(1, servers + 1):
+        blocking = load * blocking / (k + load * blocking)
+    return servers * blocking / (servers - load * (1 - blocking))
+
+
+def slot_wait_s(servers: int, load: float, service_s: float, quantile: float) -> float:
+    """The `quantile` of the wait for a slot: P(wait > t) = C x exp(-(k - a) t / S)."""
+    waits = erlang_c(servers, load)
+    if waits <= 1 - quantile:
+        return 0.0
+    if load >= servers:
+        return math.inf
+    return math.log(waits / (1 - quantile)) * service_s / (servers - load)
+
+
+def largest_within(limit: float, value_at: Callable[[int], float], most: int) -> int:
+    """The largest n in 1..`most` with value_at(n) <= limit (0 when n = 1 misses); value_at
+    grows with n."""
+    low, high = 0, most
+    while low < high:
+        middle = (low + high + 1) // 2
+        if value_at(middle) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+@dataclass(frozen=True)
+class ServiceLevels:
+    """A tier's concurrency target and its estimated p90 TTFT and TPOT there.
+
+    Streamed tiers: the three bounds, the one that binds, and the target (the smallest bound
+    x target utilization, or the spec's own target). Async tiers: a full batch, and the p90
+    request's completion time behind the backlog the target allows."""
+
+    memory_bound: int
+    tpot_bound: int
+    ttft_bound: int
+    binding: str  # memory | TPOT | TTFT | the spec (a given target) | the backlog (async)
+    concurrency: float  # requests in flight per instance (copy) at the target
+    ttft_p90_s: float
+    tpot_p90_ms: float
+    tokens_per_second: float  # output tokens/s of one instance (copy) at the target
+    completion_p90_s: float | None  # async: the p90 request, from acceptance to result
+    basis: str  # estimate, or measured by loadtest
+
+    def misses(self, objectives: Objectives) -> list[str]:
+        """Each objective the estimate at the target misses, as `name: estimate > objective`."""
+        found = []
+        if objectives.ttft_p90_s is not None and self.ttft_p90_s > objectives.ttft_p90_s:
+            found.append(f"ttft_p90_seconds: estimate {self.ttft_p90_s:.2f} s > {objectives.ttft_p90_s:g} s")
+        if objectives.tpot_p90_ms is not None and self.tpot_p90_ms > objectives.tpot_p90_ms:
+            found.append(f"tpot_p90_ms: estimate {self.tpot_p90_ms:.0f} ms > {objectives.tpot_p90_ms:g} ms")
+        if (
+            objectives.completion_p90_s is not None
+            and self.completion_p90_s is not None
+            and self.completion_p90_s > objectives.completion_p90_s
+        ):
+            found.append(
+                f"completion_p90_seconds: estimate {self.completion_p90_s:.0f} s > "
+                f"{objectives.completion_p90_s:g} s"
+            )
+        return found
+
+
+def streamed_levels(
+    step: StepModel, objectives: Objectives, *, utilization: float, given_target: float | None, basis: str
+) -> ServiceLevels:
+    """The bounds and the target of a streamed tier (see the module's docstring)."""
+    assert objectives.ttft_p90_s is not None and objectives.tpot_p90_ms is not None
+    tpot_limit_s = objectives.tpot_p90_ms / 1000
+    bounds = {
+        "memory": step.batch,
+        "TPOT": largest_within(tpot_limit_s, step.tpot_s, step.batch),
+        "TTFT": largest_within(objectives.ttft_p90_s, step.ttft_p90_s, step.batch),
+    }
+    binding = min(bounds, key=lambda name: bounds[name])
+    concurrency = max(0.1, round(bounds[binding] * utilization, 1))
+    if given_target is not None:
+        binding, concurrency = "the spec", given_target
+    return ServiceLevels(
+        memory_bound=bounds["memory"],
+        tpot_bound=bounds["TPOT"],
+        ttft_bound=bounds["TTFT"],
+        binding=binding,
+        concurrency=concurrency,
+        ttft_p90_s=step.ttft_p90_s(concurrency),
+        tpot_p90_ms=1000 * step.tpot_s(concurrency),
+        tokens_per_second=step.tokens_per_second(concurrency),
+        completion_p90_s=None,
+        basis=basis,
+    )
+
+
+def queued_levels(step: StepModel, *, backlog_per_instance: float, basis: str) -> ServiceLevels:
+    """An async tier keeps the backlog target's requests per instance, up to a full batch in
+    flight; the p90 request waits behind those beyond the batch, served a batch per average
+    request time, then writes its answer."""
+    batch = step.batch
+    in_flight = max(1.0, min(float(batch), backlog_per_instance))
+    waiting = max(0.0, backlog_per_instance - batch)
+    completion = waiting / batch * step.request_s(batch) + step.request_s(in_flight, step.p90_tokens_out)
+    return ServiceLevels(
+        memory_bound=batch,
+        tpot_bound=batch,
+        ttft_bound=batch,
+        binding="the backlog",
+        concurrency=in_flight,
+        ttft_p90_s=step.first_token_s(in_flight),
+        tpot_p90_ms=1000 * step.tpot_s(in_flight),
+        tokens_per_second=step.tokens_per_second(in_flight),
+        completion_p90_s=completion,
+        basis=basis,
+    )
+
+
+def usd_per_million_tokens(usd_per_hour: float | None, tokens_per_second: float) -> float | None:
+    """What one instance's output tokens cost at `tokens_per_second`, per million."""
+    if usd_per_hour is None or tokens_per_second <= 0:
+        return None
+    return usd_per_hour / (tokens_per_second * 3600) * 1e6
