@@ -236,7 +236,7 @@ def _objective_problems(
     problems = []
     if objectives.streamed:
         best_tpot = min(candidates, key=lambda c: c.step.tpot_s(1))
-        best_ttft = min(candidates, key=lambda c: c.step.ttft_p90_s(1))
+        best_ttft = min(candidates, key=lambda c: c.step.first_token_s(1))
         if all(c.levels.tpot_bound == 0 for c in candidates):
             problems.append(
                 f"{at}.slo.tpot_p90_ms: serving {model}, {who} {objectives.tpot_p90_ms:g} ms "
@@ -246,7 +246,7 @@ def _objective_problems(
         if all(c.levels.ttft_bound == 0 for c in candidates):
             problems.append(
                 f"{at}.slo.ttft_p90_seconds: serving {model}, {who} {objectives.ttft_p90_s:g} s "
-                f"even with one request; the best is {best_ttft.step.ttft_p90_s(1):.2f} s on "
+                f"even with one request; the best is {best_ttft.step.first_token_s(1):.2f} s on "
                 f"{best_ttft.fit.instance_type} (estimate)"
             )
         if not problems:  # each objective met somewhere, never both on one instance

@@ -9,8 +9,9 @@ The step model (planning.throughput) gives both figures:
 - TTFT at `c` requests in flight per instance: the prefill of an average prompt and one step,
   plus the wait for one of the engine's `max_concurrency` slots. Requests arrive at random
   (Poisson) and hold a slot for the whole answer, so the wait is an M/M/k queue's: k slots,
-  offered load c, Erlang C's probability of waiting, and its exponential tail for the 90th
-  percentile. A single instance's queue: SageMaker's least-outstanding-requests routing
+  the offered load at which c requests are in the system (SageMaker's concurrency metric
+  counts the waiting ones too), Erlang C's probability of waiting, and its exponential tail
+  for the 90th percentile. A single instance's queue: SageMaker's least-outstanding-requests routing
   across several instances only shortens the wait, so the bound is pessimistic.
 
 The concurrency target is the smallest of three bounds, times the spec's target utilization:
@@ -34,6 +35,7 @@ from deepseek_cdk.planning.throughput import decode_step_seconds, prefill_second
 from deepseek_cdk.spec import Measured
 
 WAIT_QUANTILE = 0.9  # the share of arrivals whose wait the TTFT objective bounds
+TTFT_STEP = 0.1  # the TTFT bound's resolution, in requests in flight
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,11 @@ class StepModel:
         return self.first_token_s(concurrency) + out * self.tpot_s(concurrency)
 
     def ttft_p90_s(self, concurrency: float) -> float:
-        """The 90th percentile of time to first token with `concurrency` requests in flight."""
+        """The 90th percentile of time to first token with `concurrency` requests in the
+        container, waiting ones included (what SageMaker's concurrency metric counts)."""
+        load = offered_load(self.batch, concurrency)
         return self.first_token_s(concurrency) + slot_wait_s(
-            self.batch, concurrency, self.request_s(concurrency), WAIT_QUANTILE
+            self.batch, load, self.request_s(concurrency), WAIT_QUANTILE
         )
 
     def tokens_per_second(self, concurrency: float) -> float:
@@ -140,6 +144,17 @@ def erlang_c(servers: int, load: float) -> float:
     return servers * blocking / (servers - load * (1 - blocking))
 
 
+def offered_load(servers: int, in_system: float) -> float:
+    """The offered load at which an M/M/k queue holds `in_system` requests on average, served
+    and waiting: L = a + C(k, a) x a / (k - a), solved for a by bisection."""
+    low, high = 0.0, float(servers)
+    for _ in range(60):
+        load = (low + high) / 2
+        waiting = erlang_c(servers, load) * load / (servers - load) if load < servers else math.inf
+        low, high = (load, high) if load + waiting < in_system else (low, load)
+    return low
+
+
 def slot_wait_s(servers: int, load: float, service_s: float, quantile: float) -> float:
     """The `quantile` of the wait for a slot: P(wait > t) = C x exp(-(k - a) t / S)."""
     waits = erlang_c(servers, load)
@@ -150,17 +165,17 @@ def slot_wait_s(servers: int, load: float, service_s: float, quantile: float) ->
     return math.log(waits / (1 - quantile)) * service_s / (servers - load)
 
 
-def largest_within(limit: float, value_at: Callable[[int], float], most: int) -> int:
-    """The largest n in 1..`most` with value_at(n) <= limit (0 when n = 1 misses); value_at
-    grows with n."""
-    low, high = 0, most
+def largest_within(limit: float, value_at: Callable[[float], float], most: int, step: float = 1) -> float:
+    """The largest multiple of `step` up to `most` with value_at(it) <= limit (0 when `step`
+    itself misses); value_at grows with its argument."""
+    low, high = 0, round(most / step)
     while low < high:
         middle = (low + high + 1) // 2
-        if value_at(middle) <= limit:
+        if value_at(middle * step) <= limit:
             low = middle
         else:
             high = middle - 1
-    return low
+    return round(low * step, 6)
 
 
 @dataclass(frozen=True)
@@ -171,9 +186,9 @@ class ServiceLevels:
     x target utilization, or the spec's own target). Async tiers: a full batch, and the p90
     request's completion time behind the backlog the target allows."""
 
-    memory_bound: int
-    tpot_bound: int
-    ttft_bound: int
+    memory_bound: float  # requests in flight per instance (copy); TTFT's in tenths
+    tpot_bound: float
+    ttft_bound: float
     binding: str  # memory | TPOT | TTFT | the spec (a given target) | the backlog (async)
     concurrency: float  # requests in flight per instance (copy) at the target
     ttft_p90_s: float
@@ -210,7 +225,8 @@ def streamed_levels(
     bounds = {
         "memory": step.batch,
         "TPOT": largest_within(tpot_limit_s, step.tpot_s, step.batch),
-        "TTFT": largest_within(objectives.ttft_p90_s, step.ttft_p90_s, step.batch),
+        # The wait for a slot depends on the load, not only on whole requests: tenths.
+        "TTFT": largest_within(objectives.ttft_p90_s, step.ttft_p90_s, step.batch, step=TTFT_STEP),
     }
     binding = min(bounds, key=lambda name: bounds[name])
     concurrency = max(0.1, round(bounds[binding] * utilization, 1))

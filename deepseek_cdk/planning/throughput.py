@@ -12,7 +12,6 @@ Everything here is an estimate; `deepseek-cdk plan` says so where it prints it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from deepseek_cdk.catalog import MODELS, InstanceSpec, ModelSpec
@@ -111,25 +110,6 @@ def estimated_tpot_ms(point: Measurement) -> float:
     )
 
 
-def request_seconds(
-    model: ModelSpec,
-    instance: InstanceSpec,
-    fit: MemoryFit,
-    *,
-    concurrency: int,
-    context_tokens: int,
-    traffic: TrafficProfile | None,
-    tokens_out: int | None = None,
-) -> float:
-    """Estimated time of a request writing `tokens_out` (default: the average) with
-    `concurrency` average requests in flight: its prefill, then its output at the step time
-    of that batch. No request writes past the context."""
-    tokens_in, average_out = lengths(traffic)
-    step = _step_at(model, instance, fit, concurrency, context_tokens, tokens_in, average_out)
-    written = within_context(average_out if tokens_out is None else tokens_out, tokens_in, context_tokens)
-    return prefill_seconds(model, instance.gpu, instance.gpu_count, tokens_in) + written * step
-
-
 def within_context(tokens_out: int, tokens_in: int, context_tokens: int) -> int:
     """The output a request can write: the engine stops it at the context."""
     return min(tokens_out, max(1, context_tokens - tokens_in))
@@ -170,18 +150,6 @@ def _step_at(
         context_tokens=min(context_tokens, tokens_in + tokens_out // 2),
         kv_replicas=fit.kv_replicas,
     )
-
-
-def concurrency_within(slo_seconds: float, latency_at: Callable[[int], float], most: int) -> int:
-    """The largest concurrency (1-`most`) at which `latency_at` stays within the SLO; 0 when
-    even one request alone misses it. Latency grows with concurrency, so the first miss ends
-    the search."""
-    within = 0
-    for concurrency in range(1, most + 1):
-        if latency_at(concurrency) > slo_seconds:
-            break
-        within = concurrency
-    return within
 
 
 def calibration_table() -> str:

@@ -1,4 +1,4 @@
-"""Alarm thresholds in the plan: CloudWatch's units, derived from the SLO and the hardware."""
+"""Alarm thresholds in the plan: CloudWatch's units, derived from the objectives and the hardware."""
 
 import math
 from typing import Any
@@ -14,9 +14,11 @@ def alarms_of(**tier: Any) -> Any:
     return build_plan(parse_deployment(data)).tiers[0].alarms.settings
 
 
-def test_latency_threshold_is_the_slo_in_microseconds() -> None:
-    assert alarms_of(slo={"p90_latency_seconds": 30}).latency_p90_us == 30_000_000
-    assert alarms_of().latency_p90_us == 60_000_000  # no SLO: 60 s
+def test_model_latency_stands_in_with_the_p90_answer_at_the_objectives() -> None:
+    # The p90 answer (twice the default 1000 output tokens) at 1 s + 2000 x 50 ms = 101 s.
+    slo = {"ttft_p90_seconds": 1, "tpot_p90_ms": 50}
+    assert alarms_of(slo=slo).latency_p90_us == 101_000_000
+    assert alarms_of().latency_p90_us == 202_000_000  # the defaults: 2 s + 2000 x 100 ms
     assert alarms_of(alarms={"latency_p90_seconds": 12.5}).latency_p90_us == 12_500_000
 
 
@@ -51,10 +53,10 @@ def test_error_rates_are_shares() -> None:
     assert (a.error_5xx_rate, a.error_4xx_rate) == (0.02, 0.10)
 
 
-def test_async_thresholds_follow_the_slo_and_capacity() -> None:
+def test_async_thresholds_follow_the_completion_objective_and_capacity() -> None:
     a = alarms_of(
         endpoint="async",
-        slo={"p90_latency_seconds": 900},
+        slo={"completion_p90_seconds": 900},
         scaling={"min": 0, "max": 4, "backlog_per_instance": 4},
     )
     assert a.oldest_request_s == 900

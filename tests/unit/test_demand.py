@@ -6,12 +6,10 @@ from typing import Any
 
 import pytest
 
-from deepseek_cdk.catalog import INSTANCES, MODELS
 from deepseek_cdk.catalog.prices import PRICES
 from deepseek_cdk.planning import HOURS_PER_MONTH, build_plan
 from deepseek_cdk.planning.demand import demand_plan, share_of_peak
 from deepseek_cdk.planning.schedules import capacity_calendar
-from deepseek_cdk.planning.throughput import request_seconds
 from deepseek_cdk.spec import Schedule, SpecError, TrafficProfile, parse_deployment
 
 # Max 10 from 08:00 to 17:00 UTC on weekdays, 1 otherwise: Berlin's 09:00-18:00 in winter.
@@ -80,13 +78,13 @@ def chat(traffic: dict[str, Any], **scaling: Any) -> Any:
     return build_plan(parse_deployment(data)).tiers[0]
 
 
-def test_one_instance_serves_the_target_in_flight_over_a_request_time() -> None:
+def test_one_instance_serves_the_target_in_flight_at_their_time_per_token() -> None:
     tier = chat({"peak_rps": 0.2, "avg_input_tokens": 500, "avg_output_tokens": 300})
-    qwen7b, l40s = MODELS["deepseek-r1-distill-qwen-7b"], INSTANCES["ml.g6e.xlarge"]
-    traffic = TrafficProfile(peak_rps=0.2, avg_input_tokens=500, avg_output_tokens=300)
-    seconds = request_seconds(qwen7b, l40s, tier.memory, concurrency=14, context_tokens=8192, traffic=traffic)
-    assert tier.scaling.target.target == pytest.approx(13.6)
-    assert tier.demand.rate_per_instance == pytest.approx(14 / seconds)
+    service = tier.service
+    assert tier.scaling.target.target == service.concurrency
+    # Output tokens/s at the target, over the average answer's 300 tokens.
+    assert service.tokens_per_second == pytest.approx(service.concurrency / (service.tpot_p90_ms / 1000))
+    assert tier.demand.rate_per_instance == pytest.approx(service.tokens_per_second / 300)
 
 
 def test_invocations_serve_their_target_per_minute() -> None:

@@ -5,11 +5,9 @@ from typing import Any
 
 import pytest
 
-from deepseek_cdk.catalog import INSTANCES, MODELS
 from deepseek_cdk.catalog.prices import PRICES
 from deepseek_cdk.planning import HOURS_PER_MONTH, PlanError, build_plan
-from deepseek_cdk.planning.sizing import Workload, memory_fit
-from deepseek_cdk.planning.throughput import p90_output_tokens, request_seconds
+from deepseek_cdk.planning.throughput import p90_output_tokens
 from deepseek_cdk.spec import SpecError, TrafficProfile, parse_deployment
 
 BERLIN_OFFICE = {"name": "office", "cron": "0 8 ? * MON-FRI *", "timezone": "Europe/Berlin", "min": 3}
@@ -41,11 +39,17 @@ def spec_problems(scaling: dict[str, Any], **tier: Any) -> list[str]:
     return err.value.problems
 
 
-def test_concurrency_target_is_the_batch_times_the_utilization() -> None:
+def test_concurrency_target_is_the_smallest_bound_times_the_utilization() -> None:
     t = tier_plan({"min": 1, "max": 4}, max_concurrency=16)
+    service = t.service
     assert t.scaling.target.predefined_metric == "SageMakerVariantConcurrentRequestsPerModelHighResolution"
-    assert t.scaling.target.target == pytest.approx(13.6)
-    assert t.scaling.target.derivation == "16 concurrent sequences x 0.85 target utilization"
+    smallest = min(service.memory_bound, service.tpot_bound, service.ttft_bound)
+    assert t.scaling.target.target == pytest.approx(round(smallest * 0.85, 1))
+    assert t.scaling.target.target == service.concurrency
+    assert t.scaling.target.derivation == (
+        f"the smallest of 16 (memory), {service.tpot_bound:g} (TPOT) and {service.ttft_bound:g} (TTFT) "
+        f"concurrent requests, {service.binding} binding, x 0.85 target utilization"
+    )
 
 
 def test_invocations_target_from_a_measured_max_rps() -> None:
@@ -195,73 +199,10 @@ def test_max_rps_only_with_invocations() -> None:
     assert line == "tiers[0].scaling.max_rps: only used with metric: invocations (metric is concurrency)"
 
 
-def test_the_concurrency_target_respects_the_latency_slo() -> None:
-    def chat(slo_seconds: float, output_tokens: int, p90_output_tokens: int | None = None) -> Any:
-        traffic: dict[str, Any] = {"peak_rps": 1, "avg_input_tokens": 500, "avg_output_tokens": output_tokens}
-        if p90_output_tokens is not None:
-            traffic["p90_output_tokens"] = p90_output_tokens
-        tier = tier_plan({}, traffic, max_concurrency=32, slo={"p90_latency_seconds": slo_seconds})
-        return tier.scaling.target
-
-    loose = chat(600, 300)
-    assert loose.target == pytest.approx(27.2)  # the SLO allows the whole batch: 32 x 0.85
-    # The SLO is on the p90: the request at the 90th percentile writes twice the average
-    # (P90_OUTPUT_RATIO) while the batch holds average ones. An SLO exactly at that request's
-    # estimated latency among 8 concurrent requests allows 8, not 9.
-    qwen7b, l40s = MODELS["deepseek-r1-distill-qwen-7b"], INSTANCES["ml.g6e.xlarge"]
-    fit = memory_fit(qwen7b, l40s, Workload(8192, 32, typical_tokens=800))
-    traffic = TrafficProfile(peak_rps=1, avg_input_tokens=500, avg_output_tokens=300)
-
-    def p90_at(concurrency: int, tokens_out: int) -> float:
-        return request_seconds(
-            qwen7b,
-            l40s,
-            fit,
-            concurrency=concurrency,
-            context_tokens=8192,
-            traffic=traffic,
-            tokens_out=tokens_out,
-        )
-
-    at_8 = p90_at(8, 600)
-    assert at_8 > request_seconds(qwen7b, l40s, fit, concurrency=8, context_tokens=8192, traffic=traffic)
-    tight = chat(at_8, 300)
-    assert tight.target == 8
-    expected = (
-        f"the most at which the estimated p90 latency (a request of 600 output tokens) meets the {at_8:g} s"
-    )
-    assert expected in tight.derivation
-    # A measured p90 replaces the assumed ratio.
-    assert chat(p90_at(8, 450), 300, p90_output_tokens=450).target == 8
-    impossible = chat(1, 300)
-    assert impossible.target == pytest.approx(27.2)
-    assert "is not met even by one request alone" in impossible.derivation
-    assert "for the p90 request, 600 output tokens" in impossible.derivation
-
-
 def test_the_p90_request_never_writes_past_the_context() -> None:
-    qwen7b, l40s = MODELS["deepseek-r1-distill-qwen-7b"], INSTANCES["ml.g6e.xlarge"]
-    fit = memory_fit(qwen7b, l40s, Workload(8192, 32, typical_tokens=800))
     traffic = TrafficProfile(peak_rps=1, avg_input_tokens=4000, avg_output_tokens=3000)
     assert p90_output_tokens(traffic, 32768) == 6000  # twice the average
     assert p90_output_tokens(traffic, 8192) == 4192  # 8192 - 4000 input tokens: the rest does not fit
-
-    def seconds(tokens_out: int) -> float:
-        return request_seconds(
-            qwen7b, l40s, fit, concurrency=1, context_tokens=8192, traffic=traffic, tokens_out=tokens_out
-        )
-
-    assert seconds(6000) == seconds(4192)
-    assert seconds(4192) > seconds(4000)
-    # The average request is held to the context too: 3000 out fits, 5000 would not.
-    long = TrafficProfile(peak_rps=1, avg_input_tokens=4000, avg_output_tokens=5000)
-    alone = request_seconds(qwen7b, l40s, fit, concurrency=1, context_tokens=8192, traffic=long)
-    assert alone == request_seconds(
-        qwen7b, l40s, fit, concurrency=1, context_tokens=8192, traffic=long, tokens_out=4192
-    )
-
-
-def test_the_slo_line_names_the_p90_request_it_was_computed_for() -> None:
-    traffic = {"peak_rps": 1, "avg_input_tokens": 4000, "avg_output_tokens": 3000}
-    tier = tier_plan({}, traffic, slo={"p90_latency_seconds": 1})
-    assert "for the p90 request, 4192 output tokens" in tier.scaling.target.derivation
+    tier = tier_plan({}, {"peak_rps": 1, "avg_input_tokens": 4000, "avg_output_tokens": 5000})
+    # The average request is held to the context too: 5000 out would not fit.
+    assert tier.alarms.settings.latency_p90_us == int((2 + 4192 * 0.1) * 1_000_000)

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning import build_plan
 from deepseek_cdk.planning.schedules import MINUTES_PER_WEEK, CapacityCalendar, CapacitySegment
-from deepseek_cdk.planning.simulate import Policy, Service, oracle, policy_of, simulate
+from deepseek_cdk.planning.simulate import Policy, Service, _fullest_batch, oracle, policy_of, simulate
 from deepseek_cdk.planning.traces import Request, TraceError, load_trace, scaled, scenario
 from deepseek_cdk.spec import parse_deployment
 
@@ -49,7 +50,7 @@ def every(seconds: float, start: float, end: float, tokens_out: int = 100) -> li
 def test_a_step_in_demand_serves_on_a_new_instance_after_three_datapoints_and_the_start_up() -> None:
     tier = tier_of(scaling={"min": 1, "max": 4})
     service = Service(tier)
-    _, seconds = service.times(Request(0, 100, 100), 8)
+    _, seconds, _ = service.times(Request(0, 100, 100), 8)
     # Light load for 10 minutes, then far more than one instance's 8 slots from t = 600 s.
     light = every(60, 0, 600)
     heavy = every(seconds / 30, 600, 3600)
@@ -101,7 +102,7 @@ def test_inference_components_scale_from_zero_on_the_first_failed_request() -> N
 def test_scale_in_waits_for_fifteen_minutes_of_low_datapoints_and_its_cooldown() -> None:
     tier = tier_of(scaling={"min": 1, "max": 4, "scale_in_cooldown_seconds": 900})
     service = Service(tier)
-    _, seconds = service.times(Request(0, 100, 100), 8)
+    _, seconds, _ = service.times(Request(0, 100, 100), 8)
     busy = every(seconds / 30, 0, 1800)
     result = simulate(tier, busy, policy(tier, calendar=flat(1, 4)), duration_s=5400)
     in_service = [m.in_service for m in result.minutes]
@@ -115,9 +116,9 @@ def test_scale_in_waits_for_fifteen_minutes_of_low_datapoints_and_its_cooldown()
 def test_the_oracle_provisions_the_minutes_work_as_full_as_the_slo_allows_without_start_up() -> None:
     tier = tier_of(scaling={"min": 1, "max": 10})
     service = Service(tier)
-    # 100-token answers meet the 60 s latency alarm even at the full batch of 8: the oracle
-    # fills every instance.
-    _, seconds = service.times(Request(0, 100, 100), 8)
+    # 100-token answers meet the objectives even at the full batch of 8: the oracle fills every
+    # instance.
+    _, seconds, _ = service.times(Request(0, 100, 100), 8)
     assert seconds < 60
     per_minute = math.floor(3 * 60 * 8 / seconds)  # work that fills exactly 3 instances
     requests = [Request(m * 60 + k * 60 / per_minute, 100, 100) for m in range(60) for k in range(per_minute)]
@@ -125,13 +126,15 @@ def test_the_oracle_provisions_the_minutes_work_as_full_as_the_slo_allows_withou
     assert {m.in_service for m in best.minutes} == {math.ceil(per_minute * seconds / 60 / 8)} == {3}
     assert best.cost == pytest.approx(best.instance_hours * tier.cost.price_per_hour)
     assert best.instance_hours == pytest.approx(3.0)  # an hour of 3 instances: billing stops at the end
-    # An SLO the full batch misses makes the oracle fill instances only as far as it allows.
-    _, alone = service.times(Request(0, 100, 100), 1)
-    strict = tier_of(scaling={"min": 1, "max": 10}, slo={"p90_latency_seconds": (alone + seconds) / 2})
-    assert min(m.in_service for m in oracle(strict, requests).minutes) > 3
-    # An SLO no batch meets leaves the oracle at the full batch: still the cheapest bound.
-    hopeless = tier_of(scaling={"min": 1, "max": 10}, slo={"p90_latency_seconds": alone / 2})
-    assert {m.in_service for m in oracle(hopeless, requests).minutes} == {3}
+    # A TPOT objective the full batch misses makes the oracle fill instances only as far as it
+    # allows.
+    tpot_alone, tpot_full = (
+        service.times(Request(0, 100, 100), 1)[2],
+        service.times(Request(0, 100, 100), 8)[2],
+    )
+    strict = Objectives(ttft_p90_s=60, tpot_p90_ms=1000 * (tpot_alone + tpot_full) / 2)
+    assert 1 <= _fullest_batch(service, requests, strict) < 8
+    assert _fullest_batch(service, requests, tier.objectives) == 8
 
 
 def test_scenarios_have_their_shapes() -> None:
@@ -253,7 +256,7 @@ def test_the_backlog_metric_counts_the_requests_being_processed() -> None:
     of 4 adds a second instance."""
     tier = tier_of(endpoint="async", scaling={"min": 1, "max": 2, "backlog_per_instance": 4})
     service = Service(tier)
-    _, seconds = service.times(Request(0, 100, 100), 8)
+    _, seconds, _ = service.times(Request(0, 100, 100), 8)
     requests = every(seconds / 8, 0, 1800)  # keeps the batch of 8 busy
     result = simulate(tier, requests, policy(tier, calendar=flat(1, 2)))
     assert max(m.in_service for m in result.minutes) == 2
@@ -263,9 +266,10 @@ def test_scale_in_waits_for_its_cooldown_after_the_datapoints() -> None:
     """Four instances busy for 30 minutes, two instances' worth until minute 50, then nothing.
     The first scale-in (to 2) comes after 15 minutes of low datapoints; the second is ready by
     its datapoints at minute 65 but waits for the 30-minute cooldown."""
-    tier = tier_of(scaling={"min": 1, "max": 4, "scale_in_cooldown_seconds": 1800})
+    # The target of a full batch of 8 at 0.85, given: the load below is counted in batches.
+    tier = tier_of(scaling={"min": 1, "max": 4, "target": 6.8, "scale_in_cooldown_seconds": 1800})
     service = Service(tier)
-    _, seconds = service.times(Request(0, 100, 100), 8)
+    _, seconds, _ = service.times(Request(0, 100, 100), 8)
     load = every(seconds / 30, 0, 1800) + every(seconds / 10, 1800, 3000)
     result = simulate(
         tier, load, policy(tier, calendar=flat(1, 4), scale_in_cooldown_s=1800), duration_s=3 * 3600

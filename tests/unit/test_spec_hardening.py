@@ -130,8 +130,8 @@ def test_integers_are_never_coerced(value: Any, rule: str) -> None:
 @pytest.mark.parametrize(
     "tier, path",
     [
-        ({"slo": {"p90_latency_seconds": float("inf")}}, "tiers[0].slo.p90_latency_seconds"),
-        ({"slo": {"p90_latency_seconds": float("nan")}}, "tiers[0].slo.p90_latency_seconds"),
+        ({"slo": {"ttft_p90_seconds": float("inf")}}, "tiers[0].slo.ttft_p90_seconds"),
+        ({"slo": {"tpot_p90_ms": float("nan")}}, "tiers[0].slo.tpot_p90_ms"),
         ({"gpu_memory_utilization": float("nan")}, "tiers[0].gpu_memory_utilization"),
         ({"scaling": {"target": float("inf")}}, "tiers[0].scaling.target"),
         ({"scaling": {"target": float("nan")}}, "tiers[0].scaling.target"),
@@ -164,7 +164,7 @@ def test_a_bad_p90_output_length_is_one_line_naming_it(value: Any, says: str) ->
 @pytest.mark.parametrize(
     "tier, path",
     [
-        ({"slo": {"p90_latency_seconds": "30"}}, "tiers[0].slo.p90_latency_seconds"),
+        ({"slo": {"ttft_p90_seconds": "2"}}, "tiers[0].slo.ttft_p90_seconds"),
         ({"scaling": {"min": False}}, "tiers[0].scaling.min"),
         ({"versions": [{"name": "v1", "revision": 1234567}]}, "tiers[0].versions[0].revision"),
         ({"name": 7}, "tiers[0].name"),
@@ -377,8 +377,11 @@ def test_a_rule_whose_every_match_its_tier_must_refuse_is_a_plan_error(when: dic
 
 
 def test_a_rule_asking_a_real_time_tier_for_more_than_any_route_carries_is_a_plan_error() -> None:
-    (line,) = refused(routed({"tier": "chat", "when": {"max_tokens_at_least": 8000}}), plan=True)
-    assert "answers of at most" in line
+    spec = routed({"tier": "chat", "when": {"max_tokens_at_least": 8000}})
+    # A 200 ms TPOT objective streams (900 s - 2 s) x 5 = 4490 tokens in API Gateway's 15 minutes.
+    spec["tiers"][0]["slo"] = {"ttft_p90_seconds": 2, "tpot_p90_ms": 200}
+    (line,) = refused(spec, plan=True)
+    assert "answers of at most 4490 tokens" in line
 
 
 @pytest.mark.parametrize(
