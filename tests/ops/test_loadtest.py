@@ -551,6 +551,22 @@ def test_the_text_names_the_measured_level_or_why_none_was(
     assert "measured:" not in out
 
 
+def test_ctrl_c_with_json_prints_the_levels_measured_and_no_spec(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted() -> Iterator[lt.Level]:
+        yield RUN[0]
+        raise KeyboardInterrupt
+
+    fake_run(monkeypatch, [], Objectives())
+    run = interrupted()
+    monkeypatch.setattr(lt, "run_level", lambda *_, **__: next(run))
+    assert main(["loadtest", "--tier", "chat", "--duration", "10", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["stopped"] is True and report["spec"] is None
+    assert [x["concurrency"] for x in report["levels"]] == [1]
+
+
 def test_the_readme_shows_the_snippet_the_command_prints() -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Measuring a tier", 1)[1]
