@@ -13,9 +13,11 @@
                                           API signed with SigV4): the answer streamed, or an
                                           async job polled (boto3)
     deepseek-cdk loadtest [FILE] --tier NAME [--concurrency 1,4,16] [--duration 60]
-                 [--max-tokens N] [--yes] drive a real-time or inference-component tier at
-                                          rising concurrency: latency, tokens/s and the
-                                          measured max_rps (boto3)
+                 [--max-tokens N] [--yes] [--json]
+                                          drive a real-time or inference-component tier at
+                                          rising concurrency: TTFT, TPOT and tokens/s per
+                                          level, and the max_rps and measured block of the
+                                          highest level within the tier's objectives (boto3)
     deepseek-cdk prices refresh [--output JSON]
                                           read hosting prices and where each instance type
                                           is offered from the AWS Price List API (boto3)
@@ -40,8 +42,8 @@ from deepseek_cdk.cli.cost import cost_report, render_cost
 from deepseek_cdk.cli.money import money
 from deepseek_cdk.cli.plan import render_plan
 from deepseek_cdk.kinds import EndpointKind
-from deepseek_cdk.ops.loadtest import COST_CONFIRM_USD
-from deepseek_cdk.planning import Plan, build_plan
+from deepseek_cdk.ops.loadtest import COST_CONFIRM_USD, Level
+from deepseek_cdk.planning import Plan, TierPlan, build_plan
 from deepseek_cdk.planning.traces import SCENARIOS, TraceError
 from deepseek_cdk.spec import SpecError, load_deployment
 
@@ -100,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load.add_argument(
         "--yes", action="store_true", help=f"run even when it may cost over ${COST_CONFIRM_USD:g}"
     )
+    load.add_argument("--json", action="store_true", help="print JSON instead of text")
     prices = commands.add_parser("prices", help="the catalog's instance prices")
     prices_commands = prices.add_subparsers(dest="prices_command", required=True)
     refresh = prices_commands.add_parser(
@@ -128,9 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "invoke":
         return _invoke(plan, args)
     if args.command == "loadtest":
-        tier_spec = next((t for t in deployment.tiers if t.name == args.tier), None)
-        slo = tier_spec.slo.p90_latency_seconds if tier_spec and tier_spec.slo else None
-        return _loadtest(plan, args, slo)
+        return _loadtest(plan, args)
     if args.command == "cost":
         print(json.dumps(cost_report(plan), indent=2) if args.json else render_cost(plan))
     else:
@@ -213,7 +214,9 @@ def _invoke(plan: Plan, args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
 
-def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -> int:
+def _loadtest(plan: Plan, args: argparse.Namespace) -> int:
+    """Drive the tier level by level, judged by the plan's objectives for it (never the
+    spec's). With --json, stdout is one JSON document and everything else goes to stderr."""
     from deepseek_cdk.ops import loadtest as lt
     from deepseek_cdk.ops.aws import AwsProblem, Clients
     from deepseek_cdk.ops.invoke import BadRequest, chat_request, require_in_service
@@ -223,6 +226,8 @@ def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -
         print(f"deepseek-cdk: {problem}", file=sys.stderr)
         return EXIT_SPEC_ERROR
     tier = plan.tier(args.tier)
+    objectives = tier.objectives
+    notes = sys.stderr if args.json else sys.stdout
     levels = [int(c) for c in args.concurrency.split(",")]
     cost = lt.expected_cost(tier, len(levels), args.duration)
     what = (
@@ -233,7 +238,8 @@ def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -
     print(
         f"{len(levels)} levels of {args.duration} s on {tier.endpoint_name}: expected cost {what} (the "
         f"tier's max of {tier.capacity.instances_max} instance(s) for the whole test; the instances it "
-        "already runs bill anyway)"
+        "already runs bill anyway)",
+        file=notes,
     )
     if (cost is None or cost > lt.COST_CONFIRM_USD) and not args.yes:
         why = f"may cost over ${lt.COST_CONFIRM_USD:g}" if cost is not None else "has no known cost"
@@ -246,6 +252,7 @@ def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -
     except BadRequest as err:
         print(f"deepseek-cdk: --max-tokens: {err}", file=sys.stderr)
         return EXIT_SPEC_ERROR
+    print(f"Objectives (the plan's): {objectives.describe()}", file=notes)
     clients = Clients(plan.region)
     done: list[lt.Level] = []
     try:
@@ -260,16 +267,54 @@ def _loadtest(plan: Plan, args: argparse.Namespace, slo_seconds: float | None) -
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("deepseek-cdk: stopped; what was measured so far:", file=sys.stderr)
-        print(lt.render_levels(done))
+        _loadtest_report(tier, done, None, args.json, stopped=True)
         return EXIT_FAILED
-    print(lt.render_levels(done))
-    best = lt.best_level(done, slo_seconds)
+    best = lt.best_level(done, objectives)
+    _loadtest_report(tier, done, best, args.json, stopped=False)
+    return 0 if best is not None else EXIT_FAILED
+
+
+def _loadtest_report(
+    tier: TierPlan, done: list[Level], best: Level | None, as_json: bool, *, stopped: bool
+) -> None:
+    from deepseek_cdk.ops import loadtest as lt
+
+    objectives = tier.objectives
+    today = datetime.now(UTC).date()
+    if as_json:
+        spec = None
+        if best is not None:
+            written = lt.measurement(tier, best, today)
+            spec = {
+                "scaling": written["scaling"],
+                "measured": {**written["measured"], "date": today.isoformat()},
+            }
+        report = {
+            "tier": tier.name,
+            "endpoint": tier.endpoint_name,
+            "objectives": {
+                "ttft_p90_seconds": objectives.ttft_p90_s,
+                "tpot_p90_ms": objectives.tpot_p90_ms,
+                "source": objectives.source,
+            },
+            "stopped": stopped,
+            "levels": [lt.level_report(level, objectives) for level in done],
+            "measured_at_concurrency": best.concurrency if best is not None else None,
+            "spec": spec,  # what the text's snippet writes, as its YAML reads back
+        }
+        print(json.dumps(report, indent=2))
+        return
+    print(lt.render_levels(done, objectives))
+    if stopped:
+        return
     if best is None:
-        print("No level met the SLO without errors: no max_rps to write.")
-        return EXIT_FAILED
-    print("\nFor the spec (the next plan scales on this measurement):\n")
-    print(lt.spec_snippet(tier, best, datetime.now(UTC).date()))
-    return 0
+        print(f"No level met the objectives ({objectives.describe()}) without errors: no max_rps to write.")
+        return
+    print(
+        f"\nMeasured at concurrency {best.concurrency}, the highest level within the objectives. "
+        "For the spec (the next plan scales on this measurement):\n"
+    )
+    print(lt.spec_snippet(tier, best, today))
 
 
 def _loadtest_problem(plan: Plan, args: argparse.Namespace) -> str | None:

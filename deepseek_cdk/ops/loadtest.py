@@ -1,21 +1,26 @@
 """`deepseek-cdk loadtest`: drive a real-time or inference-component tier at rising
-concurrency, measure what it sustains, and write the measurement in the form the spec takes
-(`max_rps`), so the next plan scales on a measured rate instead of an estimate. An
-inference-component tier is driven through its first live version's component, and measured
-per copy (one copy fills an instance), the unit its invocations target counts.
+concurrency, measure what it sustains within the tier's objectives, and write the
+measurement in the form the spec takes (`max_rps` and `measured`), so the next plan scales
+on a measured rate instead of an estimate. An inference-component tier is driven through its
+first live version's component, and measured per copy (one copy fills an instance), the unit
+its invocations target counts.
 
 Each level runs `concurrency` clients for `duration` seconds. A client sends the chat
 request the router would send (streamed), waits for the whole answer, and sends the next.
-Per request: time to first token (the first chunk with text or reasoning), latency (the
-whole answer) and the chunks received (LMI sends one token per chunk). Per level: requests
-and errors, requests/s and tokens/s over the level's duration, and latency and time to
-first token at p50, p90 and p99 (nearest rank: the smallest value with at least q% of the
-values at or below it).
+Per request: time to first token (TTFT: from the request sent to the first chunk with text
+or reasoning), the time of the last token, latency (the whole answer) and the tokens
+received (LMI sends one token per chunk; reasoning tokens count). Its time per output token
+is TPOT = (last token - first token) / (tokens - 1): undefined for an answer of one token,
+and such a request is left out of the TPOT percentiles (and counted). A stream that ends
+without a token is an error. Per level: requests and errors, requests/s and output tokens/s
+over the level's duration, and TTFT, TPOT and latency at p50 and p90 (nearest rank: the
+smallest value with at least q% of the values at or below it), each over the level's
+answered requests.
 
-`max_rps` is AWS's load-test method (SageMaker developer guide, endpoint-scaling-loadtest):
-the highest requests/s per instance among the levels whose p90 latency meets the tier's SLO
-(every level, without an SLO) and that had no errors, divided by the instances (copies) in
-service.
+The measured level is the highest concurrency whose p90 TTFT and p90 TPOT meet the tier's
+objectives (the plan's `TierPlan.objectives`) with no errors; `max_rps` is its requests/s
+per instance (copy) in service, as in AWS's load-test method (SageMaker developer guide,
+endpoint-scaling-loadtest), with the objectives in place of a whole-request latency.
 Ctrl-C ends the test and keeps what was measured.
 """
 
@@ -27,21 +32,33 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.ops.aws import Clients, aws_call
 from deepseek_cdk.ops.invoke import stream_target
 from deepseek_cdk.planning import TierPlan
 
 COST_CONFIRM_USD = 5.0  # above this, the test needs --yes
+EMPTY_STREAM = "empty_stream"  # the error of an answer that ended without a token
 
 
 @dataclass(frozen=True)
 class Sample:
-    ttft: float | None  # seconds to the first token; None when none came
+    ttft: float | None  # seconds from the request sent to the first token; None when none came
     latency: float  # seconds to the end of the answer (or the error)
-    tokens: int
+    tokens: int  # output tokens (chunks with text or reasoning)
+    last_token: float | None = None  # seconds from the request sent to the last token
     error: str | None = None
+
+    @property
+    def tpot_ms(self) -> float | None:
+        """Milliseconds per output token after the first: (last - first) / (tokens - 1).
+        None (undefined) for fewer than two tokens, or without their times."""
+        if self.tokens < 2 or self.ttft is None or self.last_token is None:
+            return None
+        return (self.last_token - self.ttft) * 1000 / (self.tokens - 1)
 
 
 @dataclass(frozen=True)
@@ -65,13 +82,24 @@ class Level:
 
     @property
     def tokens_per_second(self) -> float:
+        """Output tokens/s over the level's duration (reasoning included)."""
         return sum(s.tokens for s in self.ok) / self.seconds if self.seconds > 0 else 0.0
 
     def latency(self, q: float) -> float | None:
         return percentile([s.latency for s in self.ok], q)
 
     def ttft(self, q: float) -> float | None:
+        """Seconds, over the answered requests."""
         return percentile([s.ttft for s in self.ok if s.ttft is not None], q)
+
+    def tpot_ms(self, q: float) -> float | None:
+        """Milliseconds, over the answered requests with a TPOT (two tokens or more)."""
+        return percentile([t for s in self.ok if (t := s.tpot_ms) is not None], q)
+
+    @property
+    def tpot_undefined(self) -> int:
+        """Answered requests left out of TPOT: fewer than two tokens."""
+        return sum(1 for s in self.ok if s.tpot_ms is None)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -102,7 +130,7 @@ def run_level(
             try:
                 sample = send()
             except Exception as err:  # a failed request is a sample with its error, not a crash
-                sample = Sample(None, 0.0, 0, type(err).__name__)
+                sample = Sample(None, 0.0, 0, error=type(err).__name__)
             with lock:
                 samples.append(sample)
 
@@ -130,7 +158,8 @@ def runtime_client(region: str | None) -> Any:
 def streamed_request(
     tier: TierPlan, body: bytes, runtime: Any, clock: Callable[[], float] = time.monotonic
 ) -> Sample:
-    """One streamed request to the tier's endpoint, measured."""
+    """One streamed request to the tier's endpoint, measured: its first and last token's
+    times (from the request sent) and its tokens; an answer without a token is an error."""
     import json
 
     from deepseek_cdk.runtime.router.streaming import events
@@ -140,6 +169,7 @@ def streamed_request(
         **stream_target(tier), ContentType="application/json", Accept="application/json", Body=body
     )
     first: float | None = None
+    last: float | None = None
     tokens = 0
     for event in events(result["Body"]):
         data = event.strip().removeprefix(b"data:").strip()
@@ -147,30 +177,50 @@ def streamed_request(
             break
         chunk = json.loads(data)
         if "error" in chunk:
-            return Sample(first, clock() - began, tokens, str(chunk["error"].get("type", "error")))
+            error = str(chunk["error"].get("type", "error"))
+            return Sample(first, clock() - began, tokens, last, error)
         for choice in chunk.get("choices", []):
             delta = choice.get("delta", {})
             if delta.get("content") or delta.get("reasoning") or delta.get("reasoning_content"):
                 tokens += 1
-                first = first if first is not None else clock() - began
-    return Sample(first, clock() - began, tokens)
+                last = clock() - began
+                first = first if first is not None else last
+    latency = clock() - began
+    return Sample(first, latency, tokens, last, None if tokens else EMPTY_STREAM)
 
 
-def best_level(levels: Sequence[Level], slo_seconds: float | None) -> Level | None:
-    """The level with the most requests/s among those that met the SLO without errors."""
-    good = [
-        level
-        for level in levels
-        if level.ok
-        and level.errors == 0
-        and (slo_seconds is None or (level.latency(90) or math.inf) <= slo_seconds)
-    ]
-    return max(good, key=lambda level: level.requests_per_second, default=None)
+def misses(level: Level, objectives: Objectives) -> list[str]:
+    """Why the level cannot be the measured one (empty: it met the objectives without errors).
+    An objective the tier does not set (None) bounds nothing."""
+    reasons = []
+    if not level.ok:
+        reasons.append("no answers")
+    if level.errors:
+        reasons.append(f"{level.errors} error(s)")
+    ttft, tpot = level.ttft(90), level.tpot_ms(90)
+    if objectives.ttft_p90_s is not None and level.ok:
+        if ttft is None:
+            reasons.append("p90 TTFT undefined")
+        elif ttft > objectives.ttft_p90_s:
+            reasons.append(f"p90 TTFT {ttft:.2f} s > {objectives.ttft_p90_s:g} s")
+    if objectives.tpot_p90_ms is not None and level.ok:
+        if tpot is None:
+            reasons.append("p90 TPOT undefined (no answer of two tokens)")
+        elif tpot > objectives.tpot_p90_ms:
+            reasons.append(f"p90 TPOT {tpot:.1f} ms > {objectives.tpot_p90_ms:g} ms")
+    return reasons
 
 
-def max_rps(levels: Sequence[Level], slo_seconds: float | None) -> float | None:
+def best_level(levels: Sequence[Level], objectives: Objectives) -> Level | None:
+    """The highest concurrency whose p90 TTFT and p90 TPOT met the objectives without errors
+    (of two such levels at one concurrency, the one with more requests/s)."""
+    good = [level for level in levels if not misses(level, objectives)]
+    return max(good, key=lambda level: (level.concurrency, level.requests_per_second), default=None)
+
+
+def max_rps(levels: Sequence[Level], objectives: Objectives) -> float | None:
     """Requests/s one instance sustains: the best level's, per instance in service."""
-    best = best_level(levels, slo_seconds)
+    best = best_level(levels, objectives)
     return best.requests_per_second / max(1, best.instances) if best else None
 
 
@@ -182,40 +232,111 @@ def expected_cost(tier: TierPlan, levels: int, duration: float) -> float | None:
     return tier.capacity.instances_max * tier.cost.price_per_hour * levels * duration / 3600
 
 
-def render_levels(levels: Sequence[Level]) -> str:
-    def seconds(value: float | None) -> str:
-        return "-" if value is None else f"{value:.2f}"
+def level_report(level: Level, objectives: Objectives) -> dict[str, Any]:
+    """One level's figures, as `--json` prints them (seconds and milliseconds unrounded)."""
+    return {
+        "concurrency": level.concurrency,
+        "seconds": level.seconds,
+        "instances": level.instances,
+        "requests": len(level.samples),
+        "errors": level.errors,
+        "requests_per_second": level.requests_per_second,
+        "tokens_per_second": level.tokens_per_second,
+        "ttft_p50_seconds": level.ttft(50),
+        "ttft_p90_seconds": level.ttft(90),
+        "tpot_p50_ms": level.tpot_ms(50),
+        "tpot_p90_ms": level.tpot_ms(90),
+        "tpot_undefined_requests": level.tpot_undefined,
+        "latency_p50_seconds": level.latency(50),
+        "latency_p90_seconds": level.latency(90),
+        "latency_p99_seconds": level.latency(99),
+        "misses": misses(level, objectives),
+    }
+
+
+def render_levels(levels: Sequence[Level], objectives: Objectives) -> str:
+    def figures(values: Sequence[float | None], spec: str) -> str:
+        return "/".join("-" if value is None else format(value, spec) for value in values)
 
     lines = [
-        "concurrency  requests  errors  req/s  tokens/s  latency p50/p90/p99 (s)  first token p50/p90 (s)"
+        "concurrency  requests  errors  req/s  tokens/s  TTFT p50/p90 (s)  TPOT p50/p90 (ms)  "
+        "latency p50/p90 (s)  objectives"
     ]
     for level in levels:
-        latency = "/".join(seconds(level.latency(q)) for q in (50, 90, 99))
-        ttft = "/".join(seconds(level.ttft(q)) for q in (50, 90))
+        ttft = figures([level.ttft(50), level.ttft(90)], ".2f")
+        tpot = figures([level.tpot_ms(50), level.tpot_ms(90)], ".1f")
+        latency = figures([level.latency(50), level.latency(90)], ".2f")
+        verdict = "; ".join(misses(level, objectives)) or "met"
         lines.append(
             f"{level.concurrency:>11}  {len(level.samples):>8}  {level.errors:>6}  "
-            f"{level.requests_per_second:>5.2f}  {level.tokens_per_second:>8.1f}  {latency:>24}  {ttft:>23}"
+            f"{level.requests_per_second:>5.2f}  {level.tokens_per_second:>8.1f}  {ttft:>16}  "
+            f"{tpot:>17}  {latency:>19}  {verdict}"
         )
+    for level in levels:
+        if level.tpot_undefined:
+            lines.append(
+                f"TPOT undefined for {level.tpot_undefined} answer(s) of one token at concurrency "
+                f"{level.concurrency}: left out of its TPOT"
+            )
     return "\n".join(lines)
+
+
+def _rounded(value: float, digits: int) -> float:
+    """`value` to `digits` significant digits."""
+    return float(f"{value:.{digits}g}")
+
+
+def _yaml(value: object) -> str:
+    """A written value as YAML reads it back: a number never with an exponent (YAML 1.1
+    reads `1e+04` as text), a whole number without `.0`, a date quoted (a string)."""
+    if isinstance(value, float):
+        text = format(Decimal(repr(value)), "f")
+        return text.removesuffix(".0")
+    if isinstance(value, date):
+        return f'"{value.isoformat()}"'
+    return str(value)
+
+
+def measurement(tier: TierPlan, best: Level, measured: date) -> dict[str, dict[str, Any]]:
+    """What goes into the tier's spec, rounded as written: `scaling.max_rps` and the
+    `measured` block, per instance (copy) in service, with the level's TTFT and TPOT at p50
+    and p90. An instance never runs more than the tier's batch (max_concurrency) at once;
+    more clients only queue."""
+    instances = max(1, best.instances)
+    block: dict[str, Any] = {
+        "tokens_per_second": _rounded(best.tokens_per_second / instances, 4),
+        "concurrency": min(tier.max_concurrency, max(1, round(best.concurrency / instances))),
+        "instance_type": tier.instance_type,
+        "date": measured,
+    }
+    for key, value in (
+        ("ttft_p50_seconds", best.ttft(50)),
+        ("ttft_p90_seconds", best.ttft(90)),
+        ("tpot_p50_ms", best.tpot_ms(50)),
+        ("tpot_p90_ms", best.tpot_ms(90)),
+    ):
+        if value is not None:  # always, when the tier's objectives bound TTFT and TPOT
+            block[key] = _rounded(value, 3)
+    return {
+        "scaling": {"metric": "invocations", "max_rps": _rounded(best.requests_per_second / instances, 3)},
+        "measured": block,
+    }
 
 
 def spec_snippet(tier: TierPlan, best: Level, measured: date) -> str:
     """What to put in the tier's spec so the next plan scales on the measurement and takes its
-    throughput from it, both per instance in service. An instance never runs more than the
-    tier's batch (max_concurrency) at once; more clients only queue."""
-    instances = max(1, best.instances)
-    rps = best.requests_per_second / instances
-    tokens = best.tokens_per_second / instances
-    concurrency = min(tier.max_concurrency, max(1, round(best.concurrency / instances)))
+    throughput and service levels from it."""
+    written = measurement(tier, best, measured)
+    scaling = ", ".join(f"{key}: {_yaml(value)}" for key, value in written["scaling"].items())
     unit = "copies" if tier.endpoint.per_component else "instance(s)"
     return (
-        f"# measured by deepseek-cdk loadtest on {measured.isoformat()}: {instances} {unit} of "
-        f"{tier.instance_type}\n"
+        f"# measured by deepseek-cdk loadtest on {measured.isoformat()}: {max(1, best.instances)} "
+        f"{unit} of {tier.instance_type}\n"
         f"tiers:\n"
         f"  - name: {tier.name}\n"
-        f"    scaling: {{metric: invocations, max_rps: {rps:.3g}}}\n"
-        f"    measured: {{tokens_per_second: {tokens:.4g}, concurrency: {concurrency}, "
-        f'instance_type: {tier.instance_type}, date: "{measured.isoformat()}"}}\n'
+        f"    scaling: {{{scaling}}}\n"
+        f"    measured:\n"
+        + "".join(f"      {key}: {_yaml(value)}\n" for key, value in written["measured"].items())
     )
 
 
