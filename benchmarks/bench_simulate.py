@@ -1,5 +1,5 @@
-"""How well the plan's scaling rules hold the objectives (p90 TTFT and TPOT), and at what cost, against a naive
-configuration and the oracle (planning.simulate).
+"""How well the plan's scaling rules hold the objectives (p90 TTFT and TPOT), and at what cost,
+against a naive configuration and the oracle (planning.simulate).
 
     python -m benchmarks.bench_simulate
 

@@ -744,6 +744,11 @@ def _tier_problems(at: str, tier: Tier) -> list[str]:
             f"{at}.measured.concurrency: measured at {tier.measured.concurrency} concurrent requests, more "
             f"than the tier's max_concurrency ({tier.max_concurrency}) admits; measure within it"
         )
+    measured = tier.measured
+    for low, high in (("ttft_p50_seconds", "ttft_p90_seconds"), ("tpot_p50_ms", "tpot_p90_ms")):
+        p50, p90 = (getattr(measured, k) if measured else None for k in (low, high))
+        if p50 is not None and p90 is not None and p50 > p90:
+            problems.append(f"{at}.measured.{low}: a median above the 90th percentile ({p50:g} > {p90:g})")
     problems += _slo_problems(f"{at}.slo", tier)
     problems += _scaling_problems(f"{at}.scaling", tier)
     problems += _version_problems(at, tier)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deepseek_cdk.catalog import INSTANCES, ModelSpec
-from deepseek_cdk.catalog.prices import HOME_REGION, PRICES
+from deepseek_cdk.catalog.prices import HOME_REGION, PriceTable
 from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning.service_levels import (
     ServiceLevels,
@@ -90,6 +90,7 @@ def candidate(
     given_target: float | None,
     backlog_per_instance: float,
     region: str | None,
+    prices: PriceTable,
 ) -> Candidate:
     step = StepModel.of(
         model,
@@ -110,7 +111,7 @@ def candidate(
         levels = queued_levels(step, backlog_per_instance=backlog_per_instance, basis=ESTIMATE)
         alone = queued_levels(step, backlog_per_instance=1, basis=ESTIMATE)
         misses = tuple(alone.misses(objectives))
-    return Candidate(fit, step, levels, PRICES.price(region, fit.instance_type).usd_per_hour, misses)
+    return Candidate(fit, step, levels, prices.price(region, fit.instance_type).usd_per_hour, misses)
 
 
 def unmeetable(levels: ServiceLevels, objectives: Objectives) -> tuple[str, ...]:
@@ -135,12 +136,13 @@ def choose_instance(
     given_target: float | None,
     backlog_per_instance: float,
     region: str | None,
+    prices: PriceTable,
 ) -> InstanceChoice:
     """The tier's instance (see the module's docstring); ChoiceError names the field."""
     fits = [
         f
-        for f in fitting_instances(model, workload, lambda t: PRICES.price(region, t).usd_per_hour)
-        if PRICES.offered(region, f.instance_type) is not False
+        for f in fitting_instances(model, workload, lambda t: prices.price(region, t).usd_per_hour)
+        if prices.offered(region, f.instance_type) is not False
     ]
     held = describe_workload(workload)
 
@@ -155,21 +157,22 @@ def choose_instance(
             given_target=given_target,
             backlog_per_instance=backlog_per_instance,
             region=region,
+            prices=prices,
         )
 
     candidates = [judge(f) for f in fits]
     serving = sorted((c for c in candidates if not c.misses), key=_cost_order)
-    if instance_type != "auto" and PRICES.offered(region, instance_type) is False:
+    if instance_type != "auto" and prices.offered(region, instance_type) is False:
         raise ChoiceError(
             [
                 f"{at}.instance_type: SageMaker hosting does not offer {instance_type} in {region} "
-                f"(AWS Price List, read {PRICES.read}). Instances there that fit and meet the objectives, "
-                f"cheapest per token first: {_listed(serving, region)}"
+                f"(AWS Price List, read {prices.read}). Instances there that fit and meet the objectives, "
+                f"cheapest per token first: {_listed(serving, region, prices)}"
             ]
         )
     if instance_type == "auto":
         if not fits:
-            where = f" offered in {region}" if PRICES.knows(region) else ""
+            where = f" offered in {region}" if prices.knows(region) else ""
             raise ChoiceError(
                 [
                     f"{at}.instance_type: no catalog instance{where} holds {model.key} with {held}; lower "
@@ -193,13 +196,15 @@ def choose_instance(
             [
                 f"{at}.instance_type: {instance_type} cannot hold {model.key} with {held}: {fit.problem}. "
                 f"Instances that fit and meet the objectives, cheapest per token first: "
-                f"{_listed(serving, region)}"
+                f"{_listed(serving, region, prices)}"
             ]
         )
     own = judge(fit)
     if own.misses:
         problems = _objective_problems(at, model.key, [own], objectives, f"{instance_type} does not meet")
-        problems[-1] += f". Instances that meet them, cheapest per token first: {_listed(serving, region)}"
+        problems[-1] += (
+            f". Instances that meet them, cheapest per token first: {_listed(serving, region, prices)}"
+        )
         raise ChoiceError(problems)
     return InstanceChoice(own.fit, own.step, own.levels, own.usd_per_million_tokens, ())
 
@@ -264,16 +269,17 @@ def _objective_problems(
     ]
 
 
-def _listed(candidates: list[Candidate], region: str | None) -> str:
+def _listed(candidates: list[Candidate], region: str | None, prices: PriceTable) -> str:
     shown = []
     for c in candidates[:6]:
         usd = c.usd_per_million_tokens
-        price = PRICES.price(region, c.fit.instance_type)
+        price = prices.price(region, c.fit.instance_type)
         note = price.note(region or HOME_REGION)
         shown.append(
             f"{c.fit.instance_type} (price unknown)"
-            if usd is None
-            else f"{c.fit.instance_type} (${usd:.2f}/Mtok{f', {note}' if note else ''})"
+            if usd is None or price.usd_per_hour is None
+            else f"{c.fit.instance_type} (${price.usd_per_hour:g}/h, ${usd:.2f}/Mtok"
+            + (f", {note})" if note else ")")
         )
     return ", ".join(shown) or "none"
 

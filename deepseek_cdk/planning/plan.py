@@ -600,6 +600,7 @@ def _choose(
             given_target=given,
             backlog_per_instance=_backlog_target(tier),
             region=region,
+            prices=PRICES,
         )
     except ChoiceError as err:
         raise PlanError(err.problems) from None
@@ -642,7 +643,7 @@ def _measured_by(objectives: Objectives, *, routed: bool) -> str:
         return "the router, per tier: JobCompletionTime (DeepSeekCdk/Router)"
     if objectives.streamed:
         return (
-            "not measured: no router in front; SageMaker's ModelLatency (whole answers, not per token) "
+            "not measured: no router in front; SageMaker's ModelLatency (whole requests, not per token) "
             "stands in"
         )
     return "not measured: no router in front; the oldest queued request's age stands in"

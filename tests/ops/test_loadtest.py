@@ -319,11 +319,8 @@ def test_the_written_values_are_what_the_next_plan_scales_on_and_estimates_with(
     )
     assert tier.throughput.tokens_per_second == pytest.approx(53.33, abs=0.01)  # 25 x 256 / 60 s / 2
     assert tier.throughput.basis.startswith("measured by deepseek-cdk loadtest on 2026-11-30 at 8 concurrent")
-    # Measured at 8 of the batch's 16: the speed of one sequence in a full batch stays estimated.
+    # The routes' answer limits follow the objectives, whatever was measured.
     assert tier.answers == build_plan(load_deployment(None)).tier("chat").answers
-    chat["measured"]["concurrency"] = 16
-    full = build_plan(parse_deployment(spec)).tier("chat")
-    assert full.answers.tokens_per_second_per_sequence == pytest.approx(53.33 / 16, abs=0.01)
 
 
 def test_the_measured_block_holds_ttft_and_tpot_at_the_measured_level() -> None:

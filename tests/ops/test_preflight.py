@@ -37,6 +37,7 @@ def plan_of(**extra: Any) -> Any:
             {
                 "name": "chat",
                 "model": "deepseek-r1-distill-qwen-7b",
+                "instance_type": "ml.g6.2xlarge",
                 "max_context_tokens": 8192,
                 "weights": {"source": "s3", "uri": S3_URI},
                 "scaling": {"min": 2, "max": 4},

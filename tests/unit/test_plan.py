@@ -46,7 +46,7 @@ def test_explicit_instance_that_cannot_fit_says_what_is_missing_and_what_fits() 
     assert line.startswith("tiers[0].instance_type: ml.g5.12xlarge cannot hold deepseek-r1-distill-llama-70b")
     assert "GB missing" in line
     fits = line.split("cheapest per token first: ")[1]
-    prices = [float(p.split("$")[1].split("/")[0]) for p in fits.split(", ") if "$" in p]
+    prices = [float(p.split("$")[2].split("/")[0]) for p in fits.split("), ") if "$" in p]
     assert prices == sorted(prices) and prices
 
 
