@@ -258,7 +258,7 @@ def test_adding_or_removing_a_variant_replaces_the_endpoint_under_a_new_name() -
     for spec in (ROLLING, shadowed):
         (endpoint,) = [r for r in synth(spec).values() if r["Type"] == "AWS::SageMaker::Endpoint"]
         names.append(endpoint["Properties"]["EndpointName"])
-    assert names == ["roll-chat-g6-2xlarge-1", "roll-chat-g6-2xlarge-1s"]
+    assert names == ["roll-chat-g5-2xlarge-1", "roll-chat-g5-2xlarge-1s"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -304,7 +304,7 @@ def test_every_version_is_a_retained_package_in_its_tiers_group(synthesized: dic
     container = chat["v1"]["Properties"]["InferenceSpecification"]["Containers"][0]
     assert container["Environment"] == dict(plan_v1.env)
     spec = chat["v1"]["Properties"]["InferenceSpecification"]
-    assert spec["SupportedRealtimeInferenceInstanceTypes"] == ["ml.g6.2xlarge"]
+    assert spec["SupportedRealtimeInferenceInstanceTypes"] == [s.plan.tier("chat").instance_type]
 
 
 def test_each_model_is_tagged_with_its_package_arn(synthesized: dict[str, Synthesized]) -> None:
