@@ -8,6 +8,10 @@ POST /invoke   {"prompt": "..." | "messages": [...], "max_tokens": 512, "tier": 
 GET /jobs/{id} -> 200 {"status": "pending" | "done" | "failed", ...}
 POST /stream is served by streaming.py (server-sent events, up to 15 minutes).
 
+A buffered answer that stopped at the route's limit (finish_reason "length" with max_tokens
+at the tier's buffered_max_tokens) says so in a top-level `truncated` field naming
+POST /stream, which carries longer answers.
+
 The tier is, in order: the `tier` field, the X-Request-Type header, the first matching rule
 (max_tokens at least N, prompt length at least N characters, a regular expression on the
 last user message), the default tier. Bad requests get 400 with {"error", "field"} and reach
@@ -292,8 +296,34 @@ def invoke_realtime(
         raise Reply(respond(502, {"error": "the model's answer is not a chat completion", "tier": tier.name}))
     latency_s = now() - started
     answer = {"tier": tier.name, **completion}
+    cut = truncation(tier, request, completion)
+    if cut is not None:
+        answer["truncated"] = cut
     measure(config, tier, served_by, lambda: metrics.answer_values(completion, latency_s))
     return respond(200, answer)
+
+
+def truncation(tier: Tier, request: ChatRequest, completion: dict[str, Any]) -> dict[str, Any] | None:
+    """Why the answer stopped at POST /invoke's limit, and where a longer one goes: for an
+    answer the engine cut at max_tokens ("length") when max_tokens is the tier's
+    buffered_max_tokens (a default lowered to it, or asked for); None otherwise (the answer
+    ended, or stopped at a smaller max_tokens the client chose)."""
+    choices = completion.get("choices")
+    cut = isinstance(choices, list) and any(
+        isinstance(c, dict) and c.get("finish_reason") == "length" for c in choices
+    )
+    if not cut or request.max_tokens != tier.buffered_max_tokens:
+        return None
+    why = (
+        f"POST {INVOKE_ROUTE} lowered the default max_tokens to {tier.buffered_max_tokens}"
+        if not request.max_tokens_given
+        else f"max_tokens {tier.buffered_max_tokens} is POST {INVOKE_ROUTE}'s limit"
+    )
+    return {
+        "reason": f"{why}, the longest answer tier {tier.name!r} writes within {BUFFERED_SECONDS} s",
+        "max_tokens": tier.buffered_max_tokens,
+        "stream_with": f"POST {STREAM_ROUTE}",
+    }
 
 
 def measure(
