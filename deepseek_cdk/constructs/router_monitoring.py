@@ -3,7 +3,7 @@ the tier's objectives and graphed against them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,13 +13,14 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from constructs import Construct
 
 from deepseek_cdk.alarm_settings import AlarmSettings
-from deepseek_cdk.constructs.monitoring import notifying_alarm
+from deepseek_cdk.constructs.monitoring import GRAPH_WIDTH, notifying_alarm
 from deepseek_cdk.constructs.naming import pascal, require
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.runtime.router import contract
 
 MINUTE = cdk.Duration.minutes(1)
+OBJECTIVE_COLOR = cloudwatch.Color.RED
 OBJECTIVE_FIELDS = ("ttft_p90_s", "tpot_p90_ms", "completion_p90_s")
 
 
@@ -71,7 +72,8 @@ class RouterMonitoring(Construct):
     carry the version the router's config names for it: a slow canary shows in the
     variant's p90 once it serves more than a tenth of the variant's answers.
 
-    Costs: $0.10 per alarm-month; the router's metrics are custom
+    `graphs()`: TTFT and TPOT (p90, per tier and per version) or completion time, each with
+    its objective as a line. Costs: $0.10 per alarm-month; the router's metrics are custom
     metrics (two per value: per tier and per version).
     """
 
@@ -164,3 +166,46 @@ class RouterMonitoring(Construct):
         )
         self.alarms[construct_id] = alarm
         return alarm
+
+    def graphs(self) -> Sequence[cloudwatch.IWidget]:
+        """p90 TTFT and TPOT, the tier's and each version's, or p90 completion time; each
+        with the objective as a horizontal line."""
+        objectives = self.objectives
+        if objectives.streamed:
+            return [
+                self._graph(
+                    "router: p90 time to first token (ms)",
+                    contract.TTFT_METRIC,
+                    self._ttft_ms,
+                    f"objective {self._ttft_ms / 1000:g} s",
+                ),
+                self._graph(
+                    "router: p90 time per output token (ms)",
+                    contract.TPOT_METRIC,
+                    self._tpot_ms,
+                    f"objective {self._tpot_ms:g} ms",
+                ),
+            ]
+        assert objectives.completion_p90_s is not None
+        return [
+            self._graph(
+                "router: p90 job completion time (ms)",
+                contract.COMPLETION_METRIC,
+                objectives.completion_p90_s * 1000,
+                f"objective {objectives.completion_p90_s:g} s",
+            )
+        ]
+
+    def _graph(self, title: str, name: str, objective: float, label: str) -> cloudwatch.GraphWidget:
+        lines = [self.metrics.metric(name, label=self.metrics.tier)] + [
+            self.metrics.metric(name, version=version, label=version) for version in self.versions.values()
+        ]
+        return cloudwatch.GraphWidget(
+            title=title,
+            left=lines,
+            left_annotations=[
+                cloudwatch.HorizontalAnnotation(value=objective, label=label, color=OBJECTIVE_COLOR)
+            ],
+            width=GRAPH_WIDTH,
+            height=6,
+        )

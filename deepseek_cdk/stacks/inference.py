@@ -61,10 +61,7 @@ class InferenceStack(cdk.Stack):
         self.dashboard = DeploymentDashboard(
             self,
             "Dashboard",
-            tiers=[
-                DashboardTier(t.name, tier_summary(t), self.tiers[t.name].monitoring.graphs())
-                for t in plan.tiers
-            ],
+            tiers=[DashboardTier(t.name, tier_summary(t), self.tiers[t.name].graphs()) for t in plan.tiers],
         )
         if plan.monitoring.budget_usd_per_month is not None:
             DeploymentBudget(

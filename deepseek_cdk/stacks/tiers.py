@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -113,6 +114,11 @@ class TierResources(Construct):
         )
         for name, alarms in self.router_monitoring.alarms_of.items():
             self.monitoring.add_rollback_alarms(name, *alarms)
+
+    def graphs(self) -> list[cloudwatch.IWidget]:
+        """The dashboard's graphs of this tier: its endpoint's, then the router's."""
+        router = self.router_monitoring.graphs() if self.router_monitoring else []
+        return [*self.monitoring.graphs(), *router]
 
     def after_grants(self, resource: Construct) -> None:
         """Create `resource` only once the role's policies exist (the role itself is already a

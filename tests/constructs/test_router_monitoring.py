@@ -76,6 +76,7 @@ def test_async_objectives_alarm_on_completion_time_only() -> None:
     assert list(watched.alarms) == ["JobCompletionTime"]
     (alarm,) = alarms(stack).values()
     assert (alarm["MetricName"], alarm["Threshold"]) == (contract.COMPLETION_METRIC, 1_800_000)
+    assert len(watched.graphs()) == 1
 
 
 def test_a_router_metric_takes_any_metric_prop_over_its_defaults() -> None:

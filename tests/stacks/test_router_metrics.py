@@ -195,6 +195,34 @@ def test_a_deployment_without_a_router_has_no_alarms_on_its_metrics(
     assert router_alarms(synthesized[name].inference) == {}
 
 
+def test_the_dashboard_draws_each_objective_beside_what_the_router_measures(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    s = synthesized["default"]
+    (dashboard,) = s.inference.find_resources("AWS::CloudWatch::Dashboard").values()
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    body = json.loads("".join(p if isinstance(p, str) else "<ref>" for p in parts))
+    graphs = {w["properties"]["title"]: w["properties"] for w in body["widgets"] if w["type"] == "metric"}
+    chat, reasoning = s.plan.tier("chat").objectives, s.plan.tier("reasoning").objectives
+    assert chat.ttft_p90_s is not None and reasoning.completion_p90_s is not None
+    for title, metric, objective in [
+        ("router: p90 time to first token (ms)", contract.TTFT_METRIC, chat.ttft_p90_s * 1000),
+        ("router: p90 time per output token (ms)", contract.TPOT_METRIC, chat.tpot_p90_ms),
+        (
+            "router: p90 job completion time (ms)",
+            contract.COMPLETION_METRIC,
+            reasoning.completion_p90_s * 1000,
+        ),
+    ]:
+        graph = graphs[title]
+        assert {line[1] for line in graph["metrics"]} == {metric}
+        assert all(
+            line[0] == contract.METRICS_NAMESPACE and line[-1]["stat"] == "p90" for line in graph["metrics"]
+        )
+        (line,) = graph["annotations"]["horizontal"]
+        assert line["value"] == objective
+
+
 # ---------------------------------------------------------------------------------------
 # Two live versions behind a router: a pair of alarms each, and each rolls its variant back
 
