@@ -27,6 +27,7 @@ response-transfer-mode-lambda). Standard library and boto3 only.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -149,7 +150,8 @@ def event_of(line: bytes, meter: metrics.StreamMeter) -> Iterator[bytes]:
         meter.error()
         yield sse({"error": {"message": str(chunk["error"]), "type": "model_error"}})
         return
-    meter.chunk(chunk, handler.now())
+    with contextlib.suppress(Exception):  # measuring never breaks the answer
+        meter.chunk(chunk, handler.now())
     yield b"data: " + data + b"\n\n"
 
 
