@@ -22,8 +22,9 @@ class DeploymentDashboard(Construct):
     """A CloudWatch dashboard: per tier a text summary (instance, cost range from the plan)
     and the graphs its monitoring gives: invocations, concurrency, latency, error rates,
     instance count, GPU utilization and memory for real-time tiers; backlog and age for async
-    tiers; copies' concurrency and no-capacity failures for inference components. Costs $3 a
-    month."""
+    tiers; copies' concurrency and no-capacity failures for inference components; behind a
+    router, RouterMonitoring's p90 TTFT and TPOT (async: completion time) with the tier's
+    objectives as lines. Costs $3 a month."""
 
     def __init__(self, scope: Construct, construct_id: str, *, tiers: Sequence[DashboardTier]) -> None:
         super().__init__(scope, construct_id)

@@ -146,21 +146,58 @@ class EndpointMonitoring(Construct, Generic[E]):
         periods: int | None = None,
         comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     ) -> cloudwatch.Alarm:
-        evaluation = periods or self.settings.evaluation_minutes
-        alarm = cloudwatch.Alarm(
+        alarm = notifying_alarm(
             self,
             construct_id,
-            metric=metric,
-            threshold=threshold,
-            evaluation_periods=evaluation,
-            datapoints_to_alarm=evaluation,
-            comparison_operator=comparison,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
+            metric,
+            threshold,
+            action=self._notify,
+            periods=periods or self.settings.evaluation_minutes,
+            description=description,
+            comparison=comparison,
         )
-        alarm.add_alarm_action(self._notify)
         self.alarms[construct_id] = alarm
         return alarm
+
+    def add_rollback_alarms(self, name: str, *alarms: cloudwatch.Alarm) -> None:
+        """Roll back an update of `name` (a variant or component that answers) on `alarms`
+        too, e.g. the router's alarms on the version it serves (RouterMonitoring)."""
+        require(
+            name in self.rollback_alarms_of,
+            "name",
+            f"must be a variant or component that answers: one of {sorted(self.rollback_alarms_of)} "
+            f"(got {name!r})",
+        )
+        self.rollback_alarms_of[name] += alarms
+        self.rollback_alarms += alarms
+
+
+def notifying_alarm(
+    scope: Construct,
+    construct_id: str,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    *,
+    action: cloudwatch.IAlarmAction,
+    periods: int,
+    description: str,
+    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+) -> cloudwatch.Alarm:
+    """An alarm as this project makes them: breaching when all `periods` (one-minute) periods
+    breach, missing data as fine (an idle tier publishes nothing), notifying `action`."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=periods,
+        datapoints_to_alarm=periods,
+        comparison_operator=comparison,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    alarm.add_alarm_action(action)
+    return alarm
 
 
 class _TrackedMetricMonitoring(EndpointMonitoring[E]):

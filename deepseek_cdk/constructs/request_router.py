@@ -116,6 +116,9 @@ class RoutedTier:
     buffered_max_tokens: int = 0  # real-time kinds: the longest answer POST /invoke waits for
     stream_max_tokens: int = 0  # real-time kinds: the longest answer POST /stream carries
     components: tuple[tuple[str, float], ...] = ()  # inference components and their weights
+    # (variant or component name, version name): the version the router's metrics name when
+    # SageMaker reports that variant as invoked, or the router chose that component
+    versions: tuple[tuple[str, str], ...] = ()
     requests: S3Prefix | None = None  # async only
     responses: S3Prefix | None = None
     failures: S3Prefix | None = None
@@ -164,6 +167,12 @@ class RequestRouter(Construct):
     errors to KMS-encrypted log groups, and traces with X-Ray. The functions' role may
     invoke only the given endpoints and touch only the given S3 prefixes.
 
+    Measuring: every answer served is written to the functions' logs as CloudWatch Embedded
+    Metric Format lines (runtime.router.metrics) in the contract's namespace, with the
+    dimensions `deployment` (this prop), the tier, and the version (by each tier's
+    `versions`): TTFT, TPOT, output tokens and failures of streams, latency of buffered
+    answers, completion time of async jobs. RouterMonitoring alarms on them.
+
     Choosing a tier: the `tier` field, then the X-Request-Type header, then `rules` in order
     (dicts with `tier` and any of max_tokens_at_least, prompt_chars_at_least,
     prompt_matches), then `default_tier`. Then the prompt (estimated at 4 characters per
@@ -182,6 +191,7 @@ class RequestRouter(Construct):
         tiers: Sequence[RoutedTier],
         default_tier: str,
         kms_key: kms.IKey,
+        deployment: str,
         rules: Sequence[Mapping[str, Any]] = (),
         options: RouterOptions | None = None,
     ) -> None:
@@ -191,6 +201,11 @@ class RequestRouter(Construct):
         require(bool(tiers), "tiers", "give at least one tier")
         require(len(set(names)) == len(names), "tiers", f"tier names must be unique (got {names})")
         require(default_tier in names, "default_tier", f"must be one of {names} (got {default_tier!r})")
+        require(
+            1 <= len(deployment) <= 255,
+            "deployment",
+            f"the deployment's name, 1-255 characters, a dimension of its metrics (got {deployment!r})",
+        )
         for tier in tiers:
             require(tier.context_tokens >= 2, "tiers", f"{tier.name!r}: context_tokens must be >= 2")
             require(
@@ -226,6 +241,7 @@ class RequestRouter(Construct):
         self.job_key = self._job_key(kms_key) if any(t.kind.queued for t in tiers) else None
         config = cdk.Stack.of(self).to_json_string(
             {
+                "deployment": deployment,
                 "default_tier": default_tier,
                 "tiers": {t.name: _tier_config(t) for t in tiers},
                 "rules": [dict(r) for r in rules],
@@ -507,6 +523,8 @@ def _tier_config(tier: RoutedTier) -> dict[str, Any]:
         }
     if tier.components:
         config["components"] = [[name, weight] for name, weight in tier.components]
+    if tier.versions:
+        config["versions"] = dict(tier.versions)
     if tier.kind.queued:
         assert tier.requests and tier.responses and tier.failures
         config |= {

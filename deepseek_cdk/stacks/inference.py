@@ -21,7 +21,8 @@ from deepseek_cdk.stacks.tiers import TierResources, build_tier, tier_summary
 
 class InferenceStack(cdk.Stack):
     """One construct per tier (an execution role, a model per version, the endpoint and its
-    scaling) and, when the deployment has a router section, the RequestRouter in front.
+    scaling) and, when the deployment has a router section, the RequestRouter in front and
+    alarms on what it measures of each tier (RouterMonitoring, at the plan's objectives).
 
     Cost: the endpoints' GPU instances, billed per second while they exist (see
     `deepseek-cdk plan` for the monthly range per tier).
@@ -53,16 +54,14 @@ class InferenceStack(cdk.Stack):
                 bucket_name=bucket_name,
                 notifications=self.notifications,
                 registry=(registries or {}).get(tier.name),
+                router_deployment=plan.deployment if plan.router is not None else None,
             )
             for tier in plan.tiers
         }
         self.dashboard = DeploymentDashboard(
             self,
             "Dashboard",
-            tiers=[
-                DashboardTier(t.name, tier_summary(t), self.tiers[t.name].monitoring.graphs())
-                for t in plan.tiers
-            ],
+            tiers=[DashboardTier(t.name, tier_summary(t), self.tiers[t.name].graphs()) for t in plan.tiers],
         )
         if plan.monitoring.budget_usd_per_month is not None:
             DeploymentBudget(
@@ -81,6 +80,7 @@ class InferenceStack(cdk.Stack):
                 default_tier=plan.router.default_tier,
                 rules=plan.router.rules,
                 kms_key=key,
+                deployment=plan.deployment,
             )
             cdk.CfnOutput(
                 self,

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -27,6 +28,7 @@ from deepseek_cdk.constructs.naming import add_tags, pascal
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.realtime_endpoint import DataCapture, RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.request_router import RoutedTier
+from deepseek_cdk.constructs.router_monitoring import RouterMonitoring
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
 from deepseek_cdk.kinds import EndpointKind
@@ -36,10 +38,12 @@ from deepseek_cdk.planning.capacity import VersionCapacity
 
 class TierResources(Construct):
     """What every tier has: its tags, an execution role, one LlmModel per version (staged
-    versions included), and, from the subclass, an endpoint and its monitoring."""
+    versions included), and, from the subclass, an endpoint and its monitoring; behind a
+    router, alarms on what the router measures of it (`router_monitoring`)."""
 
     endpoint: SageMakerEndpoint
     monitoring: EndpointMonitoring[Any]
+    router_monitoring: RouterMonitoring | None = None
 
     def __init__(
         self,
@@ -79,7 +83,7 @@ class TierResources(Construct):
             self.models[version.name] = model
 
     def routed(self, tier: TierPlan) -> RoutedTier:
-        """How the router reaches this tier."""
+        """How the router reaches this tier, and which version each variant serves."""
         return RoutedTier(
             tier.name,
             tier.endpoint,
@@ -87,7 +91,34 @@ class TierResources(Construct):
             context_tokens=tier.max_context_tokens,
             buffered_max_tokens=tier.answers.buffered_max_tokens,
             stream_max_tokens=tier.answers.stream_max_tokens,
+            versions=tuple((slot(v), v.version) for v in tier.capacity.live),
         )
+
+    def measure_at_router(self, tier: TierPlan, deployment: str | None, notifications: Notifications) -> None:
+        """Behind a router (`deployment`: the name its metrics carry; None: no router), alarms
+        on the router's metrics of this tier at the plan's objectives; each live version's
+        join the rollback alarms of the variant (component) serving it. Call it before the
+        rollout is wired, which reads the rollback alarms."""
+        if deployment is None:
+            return
+        streamed = tier.objectives.streamed
+        self.router_monitoring = RouterMonitoring(
+            self,
+            "RouterAlarms",
+            deployment=deployment,
+            tier=tier.name,
+            objectives=tier.objectives,
+            notifications=notifications,
+            versions={slot(v): v.version for v in tier.capacity.live} if streamed else None,
+            settings=tier.alarms.settings,
+        )
+        for name, alarms in self.router_monitoring.alarms_of.items():
+            self.monitoring.add_rollback_alarms(name, *alarms)
+
+    def graphs(self) -> list[cloudwatch.IWidget]:
+        """The dashboard's graphs of this tier: its endpoint's, then the router's."""
+        router = self.router_monitoring.graphs() if self.router_monitoring else []
+        return [*self.monitoring.graphs(), *router]
 
     def after_grants(self, resource: Construct) -> None:
         """Create `resource` only once the role's policies exist (the role itself is already a
@@ -112,6 +143,7 @@ class RealtimeTier(TierResources):
         key: kms.IKey,
         bucket_name: str,
         notifications: Notifications,
+        router_deployment: str | None = None,
     ) -> None:
         capture = S3Prefix(bucket_name, tier.data_capture.prefix) if tier.data_capture else None
         super().__init__(scope, construct_id, tier=tier, key=key, writes=(capture,) if capture else ())
@@ -146,6 +178,7 @@ class RealtimeTier(TierResources):
             at_max_target=tier.scaling.target.target,
             tracked=tier.scaling.target.metric,
         )
+        self.measure_at_router(tier, router_deployment, notifications)
         roll_out(self, tier)
 
     def _variant(self, share: VersionCapacity, weight: float) -> Variant:
@@ -172,6 +205,7 @@ class AsyncTier(TierResources):
         key: kms.IKey,
         bucket_name: str,
         notifications: Notifications,
+        router_deployment: str | None = None,
     ) -> None:
         assert tier.queue is not None, "an async tier's plan has its queue prefixes"
         requests, responses, failures = (
@@ -215,6 +249,7 @@ class AsyncTier(TierResources):
             settings=tier.alarms.settings,
             at_max_target=plan.target.target,
         )
+        self.measure_at_router(tier, router_deployment, notifications)
         roll_out(self, tier)
 
     def routed(self, tier: TierPlan) -> RoutedTier:
@@ -238,6 +273,7 @@ class InferenceComponentTier(TierResources):
         key: kms.IKey,
         bucket_name: str,
         notifications: Notifications,
+        router_deployment: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id, tier=tier, key=key)
         plan = tier.scaling
@@ -290,6 +326,7 @@ class InferenceComponentTier(TierResources):
             at_max_target=plan.target.target,
             tracked=plan.target.metric,
         )
+        self.measure_at_router(tier, router_deployment, notifications)
         rollout = tier.rollout
         if rollout is not None:
             assert rollout.step_percent is not None, "inference components roll out in batches"
@@ -305,8 +342,10 @@ class InferenceComponentTier(TierResources):
                 )
 
     def routed(self, tier: TierPlan) -> RoutedTier:
-        components = tuple((self.endpoint.component_names[slot(v)], v.weight) for v in tier.capacity.live)
-        return replace(super().routed(tier), components=components)
+        live = tier.capacity.live
+        components = tuple((self.endpoint.component_names[slot(v)], v.weight) for v in live)
+        versions = tuple((self.endpoint.component_names[slot(v)], v.version) for v in live)
+        return replace(super().routed(tier), components=components, versions=versions)
 
 
 def tier_summary(tier: TierPlan) -> str:
@@ -405,11 +444,20 @@ def build_tier(
     bucket_name: str,
     notifications: Notifications,
     registry: ModelRegistry | None = None,
+    router_deployment: str | None = None,
 ) -> TierResources:
     """The adapter of the tier's endpoint kind, under the construct id of the tier's name;
-    each model is tagged with the ARN of its version's package in `registry`."""
+    each model is tagged with the ARN of its version's package in `registry`. With
+    `router_deployment` (the deployment's name, when a router fronts the tier), alarms on
+    the router's measurements of it too."""
     resources = TIER_KINDS[tier.endpoint](
-        scope, pascal(tier.name), tier=tier, key=key, bucket_name=bucket_name, notifications=notifications
+        scope,
+        pascal(tier.name),
+        tier=tier,
+        key=key,
+        bucket_name=bucket_name,
+        notifications=notifications,
+        router_deployment=router_deployment,
     )
     if registry is not None:
         for version, model in resources.models.items():

@@ -12,6 +12,7 @@ JOB_KEY_SECRET = "arn:aws:secretsmanager:us-east-1:111111111111:secret:router-jo
 JOB_KEY = b"k" * 64  # what the secret holds in these tests
 
 CONFIG = {
+    "deployment": "d",
     "default_tier": "chat",
     "tiers": {
         "chat": {
@@ -20,6 +21,7 @@ CONFIG = {
             "context_tokens": 8192,
             "buffered_max_tokens": 400,
             "stream_max_tokens": 8191,
+            "versions": {"live-1": "v1", "live-2": "v2"},
         },
         "fast": {
             "queued": False,
@@ -28,6 +30,7 @@ CONFIG = {
             "buffered_max_tokens": 300,
             "stream_max_tokens": 2000,
             "components": [["d-fast-g6-2xlarge-v1", 100]],
+            "versions": {"d-fast-g6-2xlarge-v1": "v1"},
         },
         "reasoning": {
             "queued": True,
@@ -37,6 +40,7 @@ CONFIG = {
             "requests_prefix": "async/reasoning/requests/",
             "responses_prefix": "async/reasoning/responses/",
             "failures_prefix": "async/reasoning/failures/",
+            "versions": {"live-1": "v1"},
         },
     },
     "rules": [
@@ -50,6 +54,9 @@ CONFIG = {
 }
 
 
+WALL_START = 1_765_000_000.0  # epoch seconds at the fake clock's 0
+
+
 class Clock:
     def __init__(self) -> None:
         self.t = 0.0
@@ -57,6 +64,9 @@ class Clock:
 
     def now(self) -> float:
         return self.t
+
+    def wall(self) -> float:
+        return WALL_START + self.t
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
@@ -68,6 +78,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
     monkeypatch.setattr(handler, "now", c.now)
     monkeypatch.setattr(handler, "sleep", c.sleep)
+    monkeypatch.setattr(handler, "wall", c.wall)
     # The longest jitter every time: backoff 0.5, 1, 2, 4, 4 s, so attempts are countable.
     monkeypatch.setattr(handler.random, "uniform", lambda low, high: high)
     monkeypatch.setenv("ROUTER_CONFIG", json.dumps(CONFIG))

@@ -157,6 +157,43 @@ def test_a_default_max_tokens_is_lowered_to_what_the_tier_writes_in_time(stubs: 
     assert sent[0]["max_tokens"] == 400 < contract.DEFAULT_MAX_TOKENS
 
 
+CUT = {**COMPLETION, "choices": [{**COMPLETION["choices"][0], "finish_reason": "length"}]}
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"prompt": "write an essay"}, "POST /invoke lowered the default max_tokens to 400"),
+        ({"prompt": "write an essay", "max_tokens": 400}, "max_tokens 400 is POST /invoke's limit"),
+    ],
+)
+def test_an_answer_cut_at_the_routes_limit_says_so_and_names_the_stream_route(
+    stubs: dict[str, Stubber], body: dict[str, Any], says: str
+) -> None:
+    expect_invoke(stubs, "d-chat-g6e-xlarge", CUT)
+    answer = body_of(post(body))
+    assert answer["choices"][0]["finish_reason"] == "length"  # the engine's own, passed on
+    assert answer["truncated"] == {
+        "reason": f"{says}, the longest answer tier 'chat' writes within 25 s",
+        "max_tokens": 400,
+        "stream_with": "POST /stream",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "completion"),
+    [
+        ({"prompt": "write an essay", "max_tokens": 100}, CUT),  # the client's own, smaller limit
+        ({"prompt": "write an essay"}, COMPLETION),  # finished ("stop") within the limit
+    ],
+)
+def test_an_answer_not_cut_by_the_route_has_no_truncated_field(
+    stubs: dict[str, Stubber], body: dict[str, Any], completion: dict[str, Any]
+) -> None:
+    expect_invoke(stubs, "d-chat-g6e-xlarge", completion)
+    assert "truncated" not in body_of(post(body))
+
+
 def test_a_longer_answer_than_the_tier_writes_in_25_s_is_400_pointing_to_streaming(
     stubs: dict[str, Stubber],
 ) -> None:

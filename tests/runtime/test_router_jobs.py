@@ -21,6 +21,7 @@ from tests.runtime.test_router import body_of, get_job, post, stream, stubs, sub
 __all__ = ["stubs"]  # the fixture, imported for these tests
 
 OUTPUT = "async/reasoning/responses/abc.out"
+ACCEPTED = 1_765_000_000  # epoch seconds: when SageMaker accepted the job
 
 
 def signed(job: Any, key: bytes = JOB_KEY) -> str:
@@ -48,7 +49,12 @@ def test_a_job_id_is_a_payload_and_its_hmac_and_reads_back(stubs: dict[str, Stub
     job_id = submit(stubs)
     payload, _mac = job_id.split(".")
     job = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    assert job == {"f": "async/reasoning/failures/abc-error.out", "o": OUTPUT, "t": "reasoning"}
+    assert job == {
+        "f": "async/reasoning/failures/abc-error.out",
+        "o": OUTPUT,
+        "t": "reasoning",
+        "a": int(handler.wall()),
+    }
     assert job_id == signed(job)
     result(stubs, b'{"answer": 42}')
     assert body_of(get_job(job_id)) == {"status": "done", "tier": "reasoning", "result": {"answer": 42}}
@@ -57,13 +63,19 @@ def test_a_job_id_is_a_payload_and_its_hmac_and_reads_back(stubs: dict[str, Stub
 @pytest.mark.parametrize(
     "job_id",
     [
-        signed({"t": "reasoning", "o": OUTPUT, "f": ""}, key=b"another deployment's key"),
-        signed({"t": "reasoning", "o": OUTPUT, "f": ""})[:-2] + "AA",  # the MAC altered
-        signed({"t": "reasoning", "o": OUTPUT, "f": "", "x": ""}),  # signed, but not the job's shape
-        signed({"t": "reasoning", "o": 1, "f": ""}),
+        signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED}, key=b"another deployment's key"),
+        signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED})[:-2] + "AA",  # the MAC altered
+        signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED, "x": ""}),  # not the job's shape
+        signed({"t": "reasoning", "o": OUTPUT, "f": ""}),  # the shape of ids before "a": refused
+        signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": "1765000000"}),
+        signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": True}),
+        signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": -1}),
+        signed({"t": "reasoning", "o": 1, "f": "", "a": ACCEPTED}),
         signed(["reasoning", OUTPUT]),
-        signed({"t": "reasoning", "o": "models/weights.bin", "f": ""}),  # signed, outside the prefix
-        signed({"t": "chat", "o": OUTPUT, "f": ""}),
+        signed(
+            {"t": "reasoning", "o": "models/weights.bin", "f": "", "a": ACCEPTED}
+        ),  # signed, outside the prefix
+        signed({"t": "chat", "o": OUTPUT, "f": "", "a": ACCEPTED}),
         "x" * 5000,
         "a.b.c",
         "a." + "A" * 43,  # a payload length base64 cannot have
@@ -80,8 +92,10 @@ def test_a_forged_altered_or_malformed_job_id_is_400_and_reads_nothing(
 
 
 def test_a_payload_altered_under_a_valid_mac_is_refused(stubs: dict[str, Stubber]) -> None:
-    payload, mac = signed({"t": "reasoning", "o": OUTPUT, "f": ""}).split(".")
-    other = signed({"t": "reasoning", "o": "async/reasoning/responses/other.out", "f": ""}).split(".")[0]
+    payload, mac = signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED}).split(".")
+    other = signed(
+        {"t": "reasoning", "o": "async/reasoning/responses/other.out", "f": "", "a": ACCEPTED}
+    ).split(".")[0]
     assert get_job(f"{other}.{mac}")["statusCode"] == 400
     assert payload != other
 
@@ -106,7 +120,7 @@ def test_the_key_is_read_from_its_secret_once_per_function_instance(
 
     monkeypatch.setattr(handler, "client", client)
     monkeypatch.setattr(handler, "_job_keys", {})
-    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": ""}, key=b"s" * 64)
+    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED}, key=b"s" * 64)
     for _ in range(2):
         stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
         assert body_of(get_job(job_id))["status"] == "pending"
@@ -212,7 +226,7 @@ def test_an_unknown_field_with_an_odd_name_is_named_as_the_body(stubs: dict[str,
 
 
 def test_only_the_one_spelling_of_a_mac_verifies(stubs: dict[str, Stubber]) -> None:
-    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": ""})
+    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED})
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     last = alphabet.index(job_id[-1])
     # The 43rd character carries 4 bits of the digest and 2 spare ones: its neighbours in the
@@ -226,7 +240,7 @@ def test_without_an_async_tier_a_job_route_is_404(
 ) -> None:
     realtime_only = {**CONFIG, "tiers": {k: v for k, v in CONFIG["tiers"].items() if not v["queued"]}}
     monkeypatch.setenv("ROUTER_CONFIG", json.dumps(realtime_only))
-    response = get_job(signed({"t": "reasoning", "o": OUTPUT, "f": ""}))
+    response = get_job(signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED}))
     assert response["statusCode"] == 404 and body_of(response)["field"] == "path"
 
 
@@ -235,7 +249,7 @@ def test_reading_a_result_waits_only_for_the_budget_left(stubs: dict[str, Stubbe
         def get_remaining_time_in_millis(self) -> int:
             return 5000  # 4 s of budget once the function keeps 1 s for itself
 
-    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": ""})
+    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED})
     stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
     event = {"httpMethod": "GET", "resource": "/jobs/{id}", "pathParameters": {"id": job_id}}
     assert body_of(handler.handler(event, Context()))["status"] == "pending"

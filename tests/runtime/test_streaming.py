@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -130,16 +130,18 @@ def test_an_engine_error_line_becomes_an_error_event() -> None:
 class FakeRuntime:
     """sagemaker-runtime with a scripted InvokeEndpointWithResponseStream."""
 
-    def __init__(self, *answers: list[dict[str, Any]] | Exception) -> None:
+    def __init__(self, *answers: Iterable[dict[str, Any]] | Exception) -> None:
         self.answers = list(answers)
         self.calls: list[dict[str, Any]] = []
+        self.variant: str | None = None  # what SageMaker reports as InvokedProductionVariant
 
     def invoke_endpoint_with_response_stream(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(kwargs)
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
-        return {"Body": iter(answer)}
+        invoked = {"InvokedProductionVariant": self.variant} if self.variant else {}
+        return {"Body": iter(answer), **invoked}
 
 
 @pytest.fixture
@@ -323,7 +325,7 @@ def test_the_answer_is_posted_in_streaming_mode_chunk_by_chunk(
 def test_a_crash_midway_is_reported_in_the_trailers(
     runtime_api: tuple[str, int], runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def crash(body: Any, ends_at: float | None = None) -> Iterator[bytes]:
+    def crash(body: Any, ends_at: float | None = None, meter: Any = None) -> Iterator[bytes]:
         yield b"data: {}\n\n"
         raise RuntimeError("boom")
 

@@ -112,6 +112,11 @@ def test_the_function_gets_a_config_the_handler_reads(s: Synthesized) -> None:
     assert config.tiers["chat"].buffered_max_tokens == chat.answers.buffered_max_tokens
     assert config.tiers["chat"].stream_max_tokens == chat.answers.stream_max_tokens
     assert config.time_budget_seconds == contract.BUFFERED_SECONDS
+    # What the router's metrics call the deployment and each variant's version.
+    assert config.deployment == s.plan.deployment
+    for name in ("chat", "reasoning"):
+        planned = s.plan.tier(name).capacity.live
+        assert config.tiers[name].versions == tuple((v.slot, v.version) for v in planned)
 
 
 def test_functions_run_on_the_latest_python_with_encrypted_env(s: Synthesized) -> None:
@@ -192,7 +197,7 @@ def router(**props: Any) -> tuple[cdk.Stack, RequestRouter]:
             failures=S3Prefix("bucket", "err/"),
         ),
     ]
-    defaults: dict[str, Any] = {"tiers": tiers, "default_tier": "chat", "kms_key": key}
+    defaults: dict[str, Any] = {"tiers": tiers, "default_tier": "chat", "kms_key": key, "deployment": "d"}
     return stack, RequestRouter(stack, "Router", **{**defaults, **props})
 
 
@@ -230,6 +235,7 @@ def test_api_key_and_usage_plan_on_request() -> None:
             "an inference-components tier needs its components",
         ),
         ({"options": RouterOptions(max_body_bytes=10)}, "max_body_bytes: must be 1 KiB-6 MiB"),
+        ({"deployment": ""}, "deployment: the deployment's name, 1-255 characters"),
         (
             {"tiers": [tier(kind=EndpointKind.REALTIME, context_tokens=8192)], "default_tier": "a"},
             "a real-time tier needs buffered_max_tokens and stream_max_tokens, each 1-8191",

@@ -8,12 +8,13 @@ import copy
 import json
 from typing import Any
 
+import yaml
 from aws_cdk.assertions import Template
 
 from deepseek_cdk.planning import build_plan
 from deepseek_cdk.spec import parse_deployment
 from deepseek_cdk.stacks import build_deployment
-from tests.conftest import TEST_ENV, Synthesized, make_app
+from tests.conftest import ROOT, SYNTH_DEPLOYMENTS, TEST_ENV, Synthesized, make_app
 
 
 def resources(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -133,6 +134,49 @@ def test_the_rollout_is_the_endpoints_blue_green_deployment_config(
     chat = [st for st in statements if logical_ids_of_refs(st["Resource"]) & rollback]
     (statement,) = chat
     assert logical_ids_of_refs(statement["Resource"]) == rollback
+
+
+def test_behind_a_router_a_slow_version_rolls_back_too() -> None:
+    """The example's rollouts with a router in front: each live version's p90 TTFT and TPOT
+    alarms (RouterMonitoring) join its variant's (component's) rollback alarms, which the
+    models' role may describe; the shadow, which answers nobody, has none."""
+    spec = yaml.safe_load((ROOT / SYNTH_DEPLOYMENTS["canary-with-shadow"]).read_text())
+    spec["router"] = {"default_tier": "chat"}
+    resources = synth(spec)
+
+    def props(kind: str, prefix: str) -> dict[str, Any]:
+        matches = [r for k, r in resources.items() if r["Type"] == kind and k.startswith(prefix)]
+        (found,) = [r["Properties"] for r in matches]
+        return found
+
+    chat = props("AWS::SageMaker::Endpoint", "ChatEndpoint")["DeploymentConfig"]["AutoRollbackConfiguration"]
+    rollback = logical_ids_of_refs(chat["Alarms"])
+    assert {a[:-8] for a in rollback} == {
+        "ChatAlarmsLatencyLive1",
+        "ChatAlarmsErrors5xxLive1",
+        "ChatRouterAlarmsTimeToFirstTokenLive1",
+        "ChatRouterAlarmsTimePerOutputTokenLive1",
+    }
+    for alarm in rollback & {k for k in resources if "RouterAlarms" in k}:
+        dimensions = {d["Name"]: d["Value"] for d in resources[alarm]["Properties"]["Dimensions"]}
+        assert dimensions == {"Deployment": "canary", "Tier": "chat", "Version": "v1"}
+    assert not [k for k in resources if "RouterAlarms" in k and "Shadow" in k]
+    statements = [
+        st
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy"
+        for st in r["Properties"]["PolicyDocument"]["Statement"]
+        if st["Action"] == "cloudwatch:DescribeAlarms" and logical_ids_of_refs(st["Resource"]) & rollback
+    ]
+    (statement,) = statements
+    assert logical_ids_of_refs(statement["Resource"]) == rollback
+    component = props("AWS::SageMaker::InferenceComponent", "BurstEndpoint")["DeploymentConfig"]
+    assert {a[:-8] for a in logical_ids_of_refs(component["AutoRollbackConfiguration"]["Alarms"])} == {
+        "BurstAlarmsLatencyLive1",
+        "BurstAlarmsErrors5xxLive1",
+        "BurstRouterAlarmsTimeToFirstTokenLive1",
+        "BurstRouterAlarmsTimePerOutputTokenLive1",
+    }
 
 
 def test_inference_components_roll_out_in_batches_with_their_own_alarms(

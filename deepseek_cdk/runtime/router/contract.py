@@ -53,6 +53,15 @@ ANSWER_LATENCY_METRIC = "AnswerLatency"  # Milliseconds, buffered answers (POST 
 OUTPUT_TOKENS_METRIC = "OutputTokens"  # Count, streamed and buffered answers
 COMPLETION_METRIC = "JobCompletionTime"  # Milliseconds, async: accepted to result written
 STREAM_FAILURES_METRIC = "StreamFailures"  # Count, streams that ended with an error event
+# The CloudWatch unit each is written with (a MetricDatum unit name).
+METRIC_UNITS = {
+    TTFT_METRIC: "Milliseconds",
+    TPOT_METRIC: "Milliseconds",
+    ANSWER_LATENCY_METRIC: "Milliseconds",
+    OUTPUT_TOKENS_METRIC: "Count",
+    COMPLETION_METRIC: "Milliseconds",
+    STREAM_FAILURES_METRIC: "Count",
+}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ POST /invoke   {"prompt": "..." | "messages": [...], "max_tokens": 512, "tier": 
 GET /jobs/{id} -> 200 {"status": "pending" | "done" | "failed", ...}
 POST /stream is served by streaming.py (server-sent events, up to 15 minutes).
 
+A buffered answer that stopped at the route's limit (finish_reason "length" with max_tokens
+at the tier's buffered_max_tokens) says so in a top-level `truncated` field naming
+POST /stream, which carries longer answers.
+
 The tier is, in order: the `tier` field, the X-Request-Type header, the first matching rule
 (max_tokens at least N, prompt length at least N characters, a regular expression on the
 last user message), the default tier. Bad requests get 400 with {"error", "field"} and reach
@@ -17,6 +21,12 @@ Throttling and "no capacity" answers are retried with jittered backoff inside th
 budget, then answered 503 with Retry-After. An async request is written to S3 first and
 acknowledged only once SageMaker has accepted it.
 
+Measurements (metrics.py): every answer served is timed per tier and per version and
+written to the log as an EMF line: AnswerLatency and OutputTokens for buffered answers,
+JobCompletionTime for async jobs. The version is the one whose variant SageMaker reports as
+invoked (InvokedProductionVariant), or whose inference component the router chose, by the
+config's `versions` of the tier. Measuring never breaks a request.
+
 Configuration: the ROUTER_CONFIG environment variable (JSON, written by the RequestRouter
 construct). Standard library and boto3 only.
 """
@@ -24,23 +34,29 @@ construct). Standard library and boto3 only.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import random
 import re
+import sys
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
+from . import metrics
 from .contract import (
     BUFFERED_SECONDS,
+    COMPLETION_METRIC,
     INVOKE_ROUTE,
     JOB_ROUTE,
     STREAM_ROUTE,
@@ -64,6 +80,8 @@ CONNECT_TIMEOUT_S = 3
 JOB_ID_CHARS = 2048
 MAX_DETAIL_CHARS = 500
 ASYNC_INVOCATION_TIMEOUT_S = 3600  # SageMaker's maximum: a 32K-token reasoning run can take 20+ minutes
+UNKNOWN_VERSION = "unknown"  # no variant reported, and the tier has more than one version
+JOB_KEYS = {"t", "o", "f", "a"}  # tier, output key, failure key, accepted (epoch seconds)
 
 
 class Reply(Exception):
@@ -87,6 +105,17 @@ class Tier:
     requests_prefix: str = ""
     responses_prefix: str = ""
     failures_prefix: str = ""
+    # (variant or inference component name, version name): what the metrics call the version
+    versions: tuple[tuple[str, str], ...] = ()
+
+    def version_of(self, served_by: str) -> str:
+        """The version whose variant (SageMaker's InvokedProductionVariant) or inference
+        component served a request. A name the config does not list is reported as itself;
+        with no name (async endpoints report none), the tier's one version."""
+        names = dict(self.versions)
+        if served_by:
+            return names.get(served_by, served_by)
+        return next(iter(names.values())) if len(names) == 1 else UNKNOWN_VERSION
 
 
 @dataclass(frozen=True)
@@ -97,6 +126,7 @@ class RouterConfig:
     max_body_bytes: int
     time_budget_seconds: float
     job_key_secret: str = ""  # ARN of the secret whose value signs job ids (async tiers)
+    deployment: str = ""  # the deployment's name, a dimension of every metric (none: no metrics)
 
     @classmethod
     def from_json(cls, text: str) -> RouterConfig:
@@ -114,6 +144,7 @@ class RouterConfig:
                 requests_prefix=t.get("requests_prefix", ""),
                 responses_prefix=t.get("responses_prefix", ""),
                 failures_prefix=t.get("failures_prefix", ""),
+                versions=tuple((str(k), str(v)) for k, v in t.get("versions", {}).items()),
             )
             for name, t in data["tiers"].items()
         }
@@ -124,12 +155,15 @@ class RouterConfig:
             max_body_bytes=int(data.get("max_body_bytes", 256 * 1024)),
             time_budget_seconds=float(data.get("time_budget_seconds", BUFFERED_SECONDS)),
             job_key_secret=str(data.get("job_key_secret", "")),
+            deployment=str(data.get("deployment", "")),
         )
 
 
-# Replaced in tests; a real clock and sleep at run time.
+# Replaced in tests; a real clock and sleep at run time. `now` times requests, `wall` dates
+# metrics and async jobs (epoch seconds).
 now = time.monotonic
 sleep = time.sleep
+wall = time.time
 _clients: dict[tuple[str, int], Any] = {}
 READ_TIMEOUT_S = BUFFERED_SECONDS  # below API Gateway's 29 s, so a slow tier gets a clear 504
 
@@ -151,6 +185,7 @@ def client(service: str, read_timeout: int = READ_TIMEOUT_S) -> Any:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    started = now()
     config = RouterConfig.from_json(os.environ["ROUTER_CONFIG"])
     remaining = context.get_remaining_time_in_millis() / 1000 - 1 if context else config.time_budget_seconds
     deadline = now() + min(config.time_budget_seconds, remaining)
@@ -159,7 +194,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             job_id = (event.get("pathParameters") or {}).get("id") or ""
             return job_status(config, job_id, deadline)
         if event.get("httpMethod") == "POST" and event.get("resource") == INVOKE_ROUTE:
-            return invoke(config, event, deadline)
+            return invoke(config, event, deadline, started)
         return respond(404, {"error": "no such route", "field": "path"})
     except BadRequest as err:
         return respond(400, {"error": str(err), "field": err.field})
@@ -167,7 +202,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return err.response
 
 
-def invoke(config: RouterConfig, event: dict[str, Any], deadline: float) -> dict[str, Any]:
+def invoke(config: RouterConfig, event: dict[str, Any], deadline: float, started: float) -> dict[str, Any]:
     request = parse_request(config, event)
     tier = route(config, request, event)
     if tier.queued:
@@ -179,7 +214,7 @@ def invoke(config: RouterConfig, event: dict[str, Any], deadline: float) -> dict
         route=INVOKE_ROUTE,
         otherwise=f"stream longer answers with POST {STREAM_ROUTE}, or send them to an async tier",
     )
-    return invoke_realtime(tier, request.model_body(), deadline)
+    return invoke_realtime(config, tier, request, deadline, started)
 
 
 def route(config: RouterConfig, request: ChatRequest, event: dict[str, Any]) -> Tier:
@@ -241,10 +276,14 @@ def matches(rule: dict[str, Any], request: ChatRequest) -> bool:
     return bool(checks) and all(checks)
 
 
-def invoke_realtime(tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
-    result = with_retries(
-        lambda: client("sagemaker-runtime", read_timeout_until(deadline)).invoke_endpoint(
-            **endpoint_args(tier), Accept="application/json", Body=payload
+def invoke_realtime(
+    config: RouterConfig, tier: Tier, request: ChatRequest, deadline: float, started: float
+) -> dict[str, Any]:
+    payload = request.model_body()
+    result, served_by = invoke_tier(
+        tier,
+        lambda **args: client("sagemaker-runtime", read_timeout_until(deadline)).invoke_endpoint(
+            **args, Accept="application/json", Body=payload
         ),
         deadline,
     )
@@ -255,7 +294,77 @@ def invoke_realtime(tier: Tier, payload: bytes, deadline: float) -> dict[str, An
         completion = None
     if not isinstance(completion, dict) or "choices" not in completion:
         raise Reply(respond(502, {"error": "the model's answer is not a chat completion", "tier": tier.name}))
-    return respond(200, {"tier": tier.name, **completion})
+    latency_s = now() - started
+    answer = {"tier": tier.name, **completion}
+    cut = truncation(tier, request, completion)
+    if cut is not None:
+        answer["truncated"] = cut
+    measure(config, tier, served_by, lambda: metrics.answer_values(completion, latency_s))
+    return respond(200, answer)
+
+
+def truncation(tier: Tier, request: ChatRequest, completion: dict[str, Any]) -> dict[str, Any] | None:
+    """Why the answer stopped at POST /invoke's limit, and where a longer one goes: for an
+    answer the engine cut at max_tokens ("length") when max_tokens is the tier's
+    buffered_max_tokens (a default lowered to it, or asked for); None otherwise (the answer
+    ended, or stopped at a smaller max_tokens the client chose)."""
+    choices = completion.get("choices")
+    cut = isinstance(choices, list) and any(
+        isinstance(c, dict) and c.get("finish_reason") == "length" for c in choices
+    )
+    if not cut or request.max_tokens != tier.buffered_max_tokens:
+        return None
+    why = (
+        f"POST {INVOKE_ROUTE} lowered the default max_tokens to {tier.buffered_max_tokens}"
+        if not request.max_tokens_given
+        else f"max_tokens {tier.buffered_max_tokens} is POST {INVOKE_ROUTE}'s limit"
+    )
+    return {
+        "reason": f"{why}, the longest answer tier {tier.name!r} writes within {BUFFERED_SECONDS} s",
+        "max_tokens": tier.buffered_max_tokens,
+        "stream_with": f"POST {STREAM_ROUTE}",
+    }
+
+
+def measure(
+    config: RouterConfig, tier: Tier, served_by: str, values: Callable[[], Mapping[str, float]]
+) -> None:
+    """Write one EMF line (metrics.emf_line) of `values()` for the version that served the
+    request. Never raises: a line that cannot be built or written is dropped, and one log
+    line (on stderr) says so. Without a deployment name in the config, writes nothing."""
+    try:
+        if not config.deployment:
+            return
+        line = metrics.emf_line(
+            deployment=config.deployment,
+            tier=tier.name,
+            version=tier.version_of(served_by),
+            values=values(),
+            timestamp_ms=int(wall() * 1000),
+        )
+        print(line, flush=True)
+    except Exception as err:
+        with contextlib.suppress(Exception):
+            dropped = {"event": "metrics-dropped", "error": type(err).__name__}
+            print(json.dumps(dropped), file=sys.stderr, flush=True)
+
+
+def invoke_tier(
+    tier: Tier, call: Callable[..., dict[str, Any]], deadline: float, **retry: Any
+) -> tuple[dict[str, Any], str]:
+    """`call(**endpoint_args(tier))` with retries (with_retries), and which variant or
+    component served it: the component drawn for the attempt that succeeded, else the
+    variant SageMaker reports as invoked ("" when it reports none)."""
+    chosen: dict[str, Any] = {}
+
+    def attempt() -> dict[str, Any]:
+        chosen.clear()
+        chosen.update(endpoint_args(tier))
+        return call(**chosen)
+
+    result: dict[str, Any] = with_retries(attempt, deadline, **retry)
+    served_by = chosen.get("InferenceComponentName") or result.get("InvokedProductionVariant") or ""
+    return result, str(served_by)
 
 
 def read_timeout_until(deadline: float) -> int:
@@ -294,10 +403,11 @@ def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: flo
         ),
         deadline,
     )
-    job = {
+    job: dict[str, str | int] = {
         "t": tier.name,
         "o": s3_key(accepted["OutputLocation"]),
         "f": s3_key(accepted.get("FailureLocation", "")),
+        "a": int(wall()),
     }
     return respond(202, {"tier": tier.name, "job_id": sign_job(job, key), "status": "pending"})
 
@@ -324,9 +434,10 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def sign_job(job: dict[str, str], key: bytes) -> str:
-    """`<payload>.<mac>`, both base64url: the payload names the tier and the result keys, the
-    HMAC-SHA256 proves the router wrote it."""
+def sign_job(job: dict[str, str | int], key: bytes) -> str:
+    """`<payload>.<mac>`, both base64url: the payload names the tier (t), the result keys (o,
+    f) and when SageMaker accepted the job (a, epoch seconds); the HMAC-SHA256 proves the
+    router wrote it."""
     payload = json.dumps(job, separators=(",", ":"), sort_keys=True).encode()
     return f"{_b64(payload)}.{_b64(hmac.new(key, payload, hashlib.sha256).digest())}"
 
@@ -334,8 +445,10 @@ def sign_job(job: dict[str, str], key: bytes) -> str:
 _JOB_ID = re.compile(r"([A-Za-z0-9_-]{1,2000})\.([A-Za-z0-9_-]{43})")
 
 
-def verify_job(config: RouterConfig, job_id: str, key: bytes) -> tuple[Tier, str, str]:
-    """The tier and result keys of a job id this router signed; BadRequest("id") otherwise."""
+def verify_job(config: RouterConfig, job_id: str, key: bytes) -> tuple[Tier, str, str, int]:
+    """The tier, result keys and acceptance time of a job id this router signed, exactly of
+    the shape it signs (JOB_KEYS); BadRequest("id") otherwise. Ids signed before the
+    acceptance time was added have another shape and are refused."""
     refused = BadRequest("id", "not a job id returned by POST /invoke")
     match = _JOB_ID.fullmatch(job_id) if len(job_id) <= JOB_ID_CHARS else None
     if match is None:
@@ -356,8 +469,11 @@ def verify_job(config: RouterConfig, job_id: str, key: bytes) -> tuple[Tier, str
         raise refused from None
     if (
         not isinstance(job, dict)
-        or set(job) != {"t", "o", "f"}
-        or not all(isinstance(v, str) for v in job.values())
+        or set(job) != JOB_KEYS
+        or not all(isinstance(job[k], str) for k in ("t", "o", "f"))
+        or isinstance(job["a"], bool)
+        or not isinstance(job["a"], int)
+        or job["a"] < 0
     ):
         raise refused
     tier = config.tiers.get(job["t"])
@@ -369,29 +485,42 @@ def verify_job(config: RouterConfig, job_id: str, key: bytes) -> tuple[Tier, str
         or not (job["f"] == "" or job["f"].startswith(tier.failures_prefix))
     ):
         raise refused
-    return tier, job["o"], job["f"]
+    return tier, job["o"], job["f"], job["a"]
 
 
 def job_status(config: RouterConfig, job_id: str, deadline: float) -> dict[str, Any]:
+    """The job's status and result. A done job's JobCompletionTime (its result's
+    LastModified - the acceptance time in its id) is written on every read that finds it
+    done: the router keeps no state to know the first. A repeated read repeats the same
+    value (both times are fixed per job), so it weighs that job more in the p90 but never
+    adds a longer time; clients stop polling once a job is done."""
     if not any(tier.queued for tier in config.tiers.values()):
         return respond(404, {"error": "this router has no async tier, so no jobs", "field": "path"})
-    tier, output_key, failure_key = verify_job(config, job_id, job_key(config, deadline))
+    tier, output_key, failure_key, accepted = verify_job(config, job_id, job_key(config, deadline))
     done = read_result(tier, output_key, "result", deadline)
     if done is not None:
-        return respond(200, {"status": "done", **done})
+        answer, written = done
+        if written is not None:
+            measure(config, tier, "", lambda: {COMPLETION_METRIC: max(0.0, written - accepted) * 1000})
+        return respond(200, {"status": "done", **answer})
     failed = read_result(tier, failure_key, "error", deadline) if failure_key else None
     if failed is not None:
-        return respond(200, {"status": "failed", **failed})
+        return respond(200, {"status": "failed", **failed[0]})
     return respond(200, {"status": "pending", "tier": tier.name})
 
 
-def read_result(tier: Tier, key: str, field: str, deadline: float) -> dict[str, Any] | None:
+def read_result(
+    tier: Tier, key: str, field: str, deadline: float
+) -> tuple[dict[str, Any], float | None] | None:
     """`{"tier", field: the object's content}` (JSON when it parses), or, when that answer
     would pass Lambda's response limit, `{"tier", field + "_url": a presigned GET URL valid
-    for RESULT_URL_SECONDS, field + "_bytes"}`; None while the object does not exist. S3
-    failures are answers: 503 with Retry-After when S3 is busy or slow, 502 otherwise."""
+    for RESULT_URL_SECONDS, field + "_bytes"}`, with when the object was written (epoch
+    seconds, None if S3 does not say); None while the object does not exist. S3 failures
+    are answers: 503 with Retry-After when S3 is busy or slow, 502 otherwise."""
     try:
         obj = client("s3", read_timeout_until(deadline)).get_object(Bucket=tier.bucket, Key=key)
+        modified = obj.get("LastModified")
+        written = modified.timestamp() if isinstance(modified, datetime) else None
         size = int(obj.get("ContentLength", 0))
         data: bytes | None = obj["Body"].read() if size <= MAX_RESPONSE_BYTES else None
         if data is None:
@@ -409,7 +538,7 @@ def read_result(tier: Tier, key: str, field: str, deadline: float) -> dict[str, 
     if data is not None:
         inline = {"tier": tier.name, field: decode(data)}
         if len(json.dumps(respond(200, inline))) <= MAX_RESPONSE_BYTES:
-            return inline
+            return inline, written
     url = client("s3").generate_presigned_url(
         "get_object", Params={"Bucket": tier.bucket, "Key": key}, ExpiresIn=RESULT_URL_SECONDS
     )
@@ -418,7 +547,7 @@ def read_result(tier: Tier, key: str, field: str, deadline: float) -> dict[str, 
         f"{field}_url": url,
         f"{field}_bytes": size,
         "url_expires_in_seconds": RESULT_URL_SECONDS,
-    }
+    }, written
 
 
 def busy(retry_after: int) -> dict[str, Any]:

@@ -10,6 +10,11 @@ choice, same context limit), except that only real-time tiers stream: an async t
 Errors before the first byte are ordinary HTTP answers (400, 502, 503 with Retry-After);
 an error in the middle of an answer is a last `data: {"error": ...}` event.
 
+Every stream that starts is measured (metrics.StreamMeter) and written as one EMF line when
+it ends, however it ends: TimeToFirstToken, TimePerOutputToken, OutputTokens and
+StreamFailures, per tier and per version (the variant SageMaker reports as invoked, or the
+inference component the router chose).
+
 How it runs: API Gateway invokes this function with InvokeWithResponseStream (integration
 response transfer mode STREAM). Lambda's managed Python runtime cannot stream a response, so
 the function's exec wrapper (`stream-bootstrap`) starts this module instead, as its own
@@ -22,6 +27,7 @@ response-transfer-mode-lambda). Standard library and boto3 only.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -33,7 +39,7 @@ from typing import Any
 
 from botocore.exceptions import EventStreamError
 
-from . import handler
+from . import handler, metrics
 from .contract import INVOKE_ROUTE, STREAM_ROUTE, BadRequest, within_limit
 
 RUNTIME_API_VERSION = "2018-06-01"
@@ -52,7 +58,8 @@ def stream(
 
     `deadline` bounds the retries before the first token; `ends_at` (the invocation's end, on
     handler.now's clock) is when the answer is cut with an error event, before Lambda would
-    stop the function mid-stream."""
+    stop the function mid-stream. The answer's measurements are written when it ends."""
+    started = handler.now()
     try:
         request = handler.parse_request(config, event)
         tier = handler.route(config, request, event)
@@ -65,12 +72,12 @@ def stream(
             route=STREAM_ROUTE,
             otherwise="send longer answers to an async tier",
         )
-        result = handler.with_retries(
-            lambda: handler.client(
+        body = request.model_body(stream=True)
+        result, served_by = handler.invoke_tier(
+            tier,
+            lambda **args: handler.client(
                 "sagemaker-runtime", STREAM_READ_TIMEOUT_S
-            ).invoke_endpoint_with_response_stream(
-                **handler.endpoint_args(tier), Accept="application/json", Body=request.model_body(stream=True)
-            ),
+            ).invoke_endpoint_with_response_stream(**args, Accept="application/json", Body=body),
             deadline,
             timeout_advice="send long answers to an async tier",
         )
@@ -84,33 +91,43 @@ def stream(
         traceback.print_exc()
         yield from buffered(handler.respond(500, {"error": "the router failed; see its logs"}))
         return
-    yield prelude(
-        200, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Tier": tier.name}
-    )
-    yield from events(result["Body"], ends_at)
+    meter = metrics.StreamMeter(started)
+    try:
+        yield prelude(
+            200, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Tier": tier.name}
+        )
+        yield from events(result["Body"], ends_at, meter)
+    finally:  # also when the client goes away mid-answer
+        handler.measure(config, tier, served_by, meter.values)
 
 
-def events(body: Iterable[dict[str, Any]], ends_at: float | None = None) -> Iterator[bytes]:
+def events(
+    body: Iterable[dict[str, Any]], ends_at: float | None = None, meter: metrics.StreamMeter | None = None
+) -> Iterator[bytes]:
     """Server-sent events from SageMaker's event stream. Each PayloadPart carries some bytes
     of the container's output: JSON lines (LMI) or `data:` lines (TGI), and a line may be split
     across parts, so lines are put back together before they are passed on. Whatever stops
     the stream (an error event, a read timeout, a dropped connection, the time limit) ends
-    it with an error event, then `[DONE]`, so a client never sees an answer simply stop."""
+    it with an error event, then `[DONE]`, so a client never sees an answer simply stop.
+    `meter` (if given) sees each event as it is passed on."""
+    meter = meter or metrics.StreamMeter(handler.now())
     pending = b""
     try:
         for part in body:
             pending += part.get("PayloadPart", {}).get("Bytes", b"")
             *lines, pending = pending.split(b"\n")
             for line in lines:
-                yield from event_of(line)
+                yield from event_of(line, meter)
             if ends_at is not None and handler.now() > ends_at - CUT_MARGIN_S:
+                meter.error()
                 yield sse(
                     {"error": {"message": "the answer was cut at the time limit", "type": "time_limit"}}
                 )
                 break
         else:
-            yield from event_of(pending)
+            yield from event_of(pending, meter)
     except Exception as err:  # every failure becomes the stream's last event
+        meter.error()
         yield sse({"error": {"message": f"the answer stopped: {stream_error(err)}", "type": "stream_error"}})
     finally:
         close = getattr(body, "close", None)
@@ -119,18 +136,22 @@ def events(body: Iterable[dict[str, Any]], ends_at: float | None = None) -> Iter
     yield b"data: [DONE]\n\n"
 
 
-def event_of(line: bytes) -> Iterator[bytes]:
+def event_of(line: bytes, meter: metrics.StreamMeter) -> Iterator[bytes]:
     data = line.strip().removeprefix(b"data:").strip()
     if not data or data == b"[DONE]":
         return
     try:
         chunk = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
+        meter.error()
         yield sse({"error": {"message": "the model sent a line that is not JSON", "type": "stream_error"}})
         return
     if isinstance(chunk, dict) and "error" in chunk:
+        meter.error()
         yield sse({"error": {"message": str(chunk["error"]), "type": "model_error"}})
         return
+    with contextlib.suppress(Exception):  # measuring never breaks the answer
+        meter.chunk(chunk, handler.now())
     yield b"data: " + data + b"\n\n"
 
 
