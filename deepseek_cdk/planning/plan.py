@@ -427,6 +427,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
                 cold_start_s=cold_start_s,
                 price_per_hour=price.usd_per_hour,
                 at=at,
+                routed=deployment.router is not None,
             )
             if tier.rollout
             else None

@@ -29,6 +29,7 @@ from deepseek_cdk.spec import Rollout
 EXECUTION_RANGE_S = (600, 28_800)
 MAX_ROLLBACK_ALARMS = 10
 ROLLBACK_ALARMS_PER_VERSION = 2  # p90 latency and 5XX rate
+ROUTER_ALARMS_PER_VERSION = 2  # behind a router, a streamed tier's p90 TTFT and TPOT too
 
 
 class RolloutError(ValueError):
@@ -71,6 +72,7 @@ def rollout_plan(
     cold_start_s: int,
     price_per_hour: float | None,
     at: str,
+    routed: bool = False,
 ) -> RolloutPlan:
     """Resolve `rollout` for a tier; RolloutError names the field SageMaker would refuse."""
     bake_s = rollout.bake_minutes * 60
@@ -95,12 +97,16 @@ def rollout_plan(
         extra = sum(max(1, v.min) for v in live)
         extra_at_max = sum(max(1, v.max) for v in live)
         method = "blue/green"
-    alarms = ROLLBACK_ALARMS_PER_VERSION * (1 if kind.per_component or kind.queued else len(capacity.live))
+    per_version = ROLLBACK_ALARMS_PER_VERSION + (
+        ROUTER_ALARMS_PER_VERSION if routed and not kind.queued else 0
+    )
+    alarms = per_version * (1 if kind.per_component or kind.queued else len(capacity.live))
     if alarms > MAX_ROLLBACK_ALARMS:
+        watched = "p90 latency and 5XX" + (", and the router's p90 TTFT and TPOT," if per_version > 2 else "")
         raise RolloutError(
-            f"{at}.rollout: a rollout watches p90 latency and 5XX of each live version, and SageMaker "
+            f"{at}.rollout: a rollout watches {watched} of each live version, and SageMaker "
             f"takes at most {MAX_ROLLBACK_ALARMS} rollback alarms: at most "
-            f"{MAX_ROLLBACK_ALARMS // ROLLBACK_ALARMS_PER_VERSION} live versions (got {len(capacity.live)})"
+            f"{MAX_ROLLBACK_ALARMS // per_version} live versions (got {len(capacity.live)})"
         )
     # Room for provisioning slower than planned: a third more, within SageMaker's range.
     max_execution = max(EXECUTION_RANGE_S[0], math.ceil(duration * 4 / 3 / 60) * 60)

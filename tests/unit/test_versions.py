@@ -152,3 +152,24 @@ def test_inference_components_roll_out_linear_batches() -> None:
     r = t.rollout
     assert (r.method, r.step_percent, r.shifts, r.termination_wait_s) == ("rolling", 25, 4, 0)
     assert r.duration_s == 4 * (t.cold_start_s + 300)
+
+
+def test_behind_a_router_a_rollout_also_watches_each_versions_ttft_and_tpot() -> None:
+    versions = [{"name": f"v{i}", "weight": 100 / 3} for i in range(3)]
+    versions[0]["weight"] = 100 - 2 * (100 / 3)
+    tier = {
+        "name": "t",
+        "model": "deepseek-r1-distill-qwen-7b",
+        "max_context_tokens": 8192,
+        "scaling": {"min": 6, "max": 6},
+        "versions": versions,
+        "rollout": {"strategy": "all-at-once"},
+    }
+    alone = {"name": "test", "tiers": [tier]}
+    assert build_plan(parse_deployment(alone)).tiers[0].rollout is not None  # 3 x 2 alarms
+    routed = {**alone, "router": {"default_tier": "t"}}
+    with pytest.raises(PlanError) as err:
+        build_plan(parse_deployment(routed))  # 3 x 4 alarms
+    (line,) = err.value.problems
+    assert "and the router's p90 TTFT and TPOT, of each live version" in line
+    assert "at most 2 live versions (got 3)" in line
