@@ -1,7 +1,9 @@
 """How well the plan's scaling rules hold the objectives (p90 TTFT and TPOT), and at what cost,
-against a naive configuration and the oracle (planning.simulate).
+against a naive configuration and the oracle (planning.simulate); and how fast a heavy day
+replays.
 
-    python -m benchmarks.bench_simulate
+    python -m benchmarks.bench_simulate            # the table, then the day at 10x
+    python -m benchmarks.bench_simulate --heavy    # the day at 10x alone (its own process)
 
 Replays one day of each built-in scenario and a generated trace shaped like Microsoft's
 public Azure LLM conversation trace (Poisson arrivals; input tokens log-normal with median
@@ -9,32 +11,42 @@ public Azure LLM conversation trace (Poisson arrivals; input tokens log-normal w
 211, capped at 1,000: the statistics of AzureLLMInferenceTrace_conv.csv, 19,366 requests)
 through three configurations of one real-time tier:
 - derived: the plan's rules (high-resolution concurrency, the target the objectives bound);
-- naive: what common examples set (invocations per instance with a guessed target of 10
-  a minute, min 1, one-minute metrics, no schedules);
-- oracle: exactly the capacity each minute needs, no start-up.
-Both replayed configurations start new instances in `STARTUP_S` (AWS measured about 5
-minutes from zero to a serving Llama-3-8B copy). Prints, per traffic, the share of minutes
-out of the objectives and the cost as a ratio to the oracle. The replay is deterministic: the README's
-table is this output without the timings, and a test holds the two equal.
+- naive: what common examples set (planning.simulate.naive_policy: invocations per instance
+  with a guessed target of 10 a minute, one-minute metrics, no schedules);
+- oracle: each minute the least capacity that meets the objectives, no start-up.
+Both replayed configurations start new instances as `deepseek-cdk simulate` does by default
+(the tier's typical start-up, AWS's measurement, 120 s after the alarm). Prints, per traffic,
+the share of minutes out of the objectives and the cost as a ratio to the oracle. The replay
+is deterministic: the README's table is this output without the timings, and a test holds
+the two equal.
+
+The heavy day: 24 hours of the Azure-shaped trace at 10x its rate (about 4.6 M requests)
+through the plan's rules and the oracle, in a process of its own, with its wall time and
+peak memory (the goal: under 60 s and 1 GB on these 2-core machines).
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
+import resource
+import subprocess
+import sys
 import time
+from array import array
 from collections.abc import Iterator
 from dataclasses import replace
 
 from deepseek_cdk.planning import build_plan
 from deepseek_cdk.planning.schedules import MINUTES_PER_WEEK, CapacityCalendar, CapacitySegment
-from deepseek_cdk.planning.simulate import SimResult, oracle, policy_of, simulate
-from deepseek_cdk.planning.traces import SCENARIOS, Request, scenario
+from deepseek_cdk.planning.simulate import SimResult, naive_policy, oracle, policy_of, simulate
+from deepseek_cdk.planning.traces import SCENARIOS, Lengths, Trace, scenario
 from deepseek_cdk.spec import parse_deployment
 
-STARTUP_S = 300
 PEAK_RPS = 1.5
-NAIVE_TARGET = 10.0  # invocations per instance a minute, a guess of the kind examples use
+CONV_RPS = 19_366 / 3600  # the Azure conversation trace's hour
+HEAVY_SCALE = 10
 SPEC = {
     "name": "bench",
     "tiers": [
@@ -52,19 +64,20 @@ SPEC = {
 }
 
 
-def azure_conv_like(hours: int, rps: float, seed: int = 2023) -> list[Request]:
+def azure_conv_like(hours: float, rps: float, seed: int = 2023) -> Trace:
     """A generated trace with the shape of the Azure conversation trace (see above)."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible trace, not a secret
     sigma_in, sigma_out = math.sqrt(2 * math.log(1155 / 1020)), math.sqrt(2 * math.log(211 / 129))
-    requests: list[Request] = []
-    now = 0.0
+    mu_in, mu_out = math.log(1020), math.log(129)
+    arrivals, inputs, outputs = array("d"), array("q"), array("q")
+    now, end = 0.0, hours * 3600
     while True:
         now += rng.expovariate(rps)
-        if now >= hours * 3600:
-            return requests
-        tokens_in = min(14_050, max(1, round(rng.lognormvariate(math.log(1020), sigma_in))))
-        tokens_out = min(1_000, max(1, round(rng.lognormvariate(math.log(129), sigma_out))))
-        requests.append(Request(now, tokens_in, tokens_out))
+        if now >= end:
+            return Trace(arrivals, inputs, outputs, Trace.of([]).start)
+        arrivals.append(now)
+        inputs.append(min(14_050, max(1, round(rng.lognormvariate(mu_in, sigma_in)))))
+        outputs.append(min(1_000, max(1, round(rng.lognormvariate(mu_out, sigma_out)))))
 
 
 README_MARKER = "a test holds this block to it):\n\n```\n"  # the README's table follows it
@@ -74,26 +87,17 @@ def table(*, timed: bool) -> Iterator[str]:
     """The benchmark's lines: a header, then one per traffic (with the seconds it took to
     replay when `timed`). The README holds the untimed table (tests/test_readme_bench.py)."""
     tier = build_plan(parse_deployment(SPEC)).tiers[0]
-    derived = policy_of(tier, startup_s=STARTUP_S)
-    flat = CapacityCalendar((CapacitySegment(0, MINUTES_PER_WEEK, 1, tier.capacity.max),), ())
-    naive_policy = replace(
-        derived,
-        metric="invocations",
-        target=NAIVE_TARGET,
-        high_resolution=False,
-        calendar=flat,
-        scale_out_cooldown_s=300,
-        scale_in_cooldown_s=300,
-    )
-    peak = PEAK_RPS
-    traffic: dict[str, list[Request]] = {
-        name: scenario(name, peak_rps=peak, input_tokens=1155, output_tokens=211) for name in SCENARIOS
+    derived = policy_of(tier)
+    naive = naive_policy(tier, derived)
+    lengths = Lengths(1155, 211)
+    traffic: dict[str, Trace] = {
+        name: scenario(name, peak_rps=PEAK_RPS, lengths=lengths) for name in SCENARIOS
     }
-    traffic["azure-conv-like"] = azure_conv_like(24, peak / 2)
+    traffic["azure-conv-like"] = azure_conv_like(24, PEAK_RPS / 2)
     yield (
         f"Tier {tier.name}: {tier.model} on {tier.instance_type}, objectives {tier.objectives.describe()}, "
-        f"derived target {derived.target:g} concurrent "
-        f"requests per instance, naive target {NAIVE_TARGET:g} invocations a minute, start-up {STARTUP_S} s"
+        f"derived target {derived.target:g} concurrent requests per instance, naive target "
+        f"{naive.target:g} invocations a minute, start-up {derived.startup_s} s"
     )
     yield (
         f"{'traffic':<18}{'requests':>9}  {'derived: missed':>20}{'cost/oracle':>12}"
@@ -102,7 +106,7 @@ def table(*, timed: bool) -> Iterator[str]:
     for name, requests in traffic.items():
         started = time.perf_counter()
         best = oracle(tier, requests)
-        results: list[SimResult] = [simulate(tier, requests, policy) for policy in (derived, naive_policy)]
+        results: list[SimResult] = [simulate(tier, requests, policy) for policy in (derived, naive)]
         ratios = [r.cost / best.cost if r.cost and best.cost else float("nan") for r in results]
         elapsed = time.perf_counter() - started
         yield (
@@ -112,9 +116,38 @@ def table(*, timed: bool) -> Iterator[str]:
         )
 
 
+def heavy_day() -> str:
+    """The day at 10x (see the module's docstring), timed, with this process's peak memory."""
+    tier = build_plan(parse_deployment(SPEC)).tiers[0]
+    trace = azure_conv_like(24, CONV_RPS * HEAVY_SCALE)
+    # Enough instances for the rate from the start: a day that begins at min 1 under a load of
+    # forty instances measures a cold start, not the replay's speed.
+    flat = CapacityCalendar((CapacitySegment(0, MINUTES_PER_WEEK, 40, 200),), ())
+    started = time.perf_counter()
+    replayed = simulate(tier, trace, replace(policy_of(tier), calendar=flat))
+    replay_s = time.perf_counter() - started
+    started = time.perf_counter()
+    oracle(tier, trace)
+    oracle_s = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return (
+        f"a day at {HEAVY_SCALE}x the Azure conversation trace's rate: {len(trace):,} requests, replayed in "
+        f"{replay_s:.1f} s and the oracle in {oracle_s:.1f} s "
+        f"({(replay_s + oracle_s) / len(trace) * 1e6:.1f} us a request), peak memory {peak_mb:,.0f} MB, "
+        f"{replayed.minutes_out_of_slo} minutes out"
+    )
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--heavy", action="store_true", help="only the day at 10x, in this process")
+    if parser.parse_args().heavy:
+        print(heavy_day(), flush=True)
+        return
     for line in table(timed=True):
         print(line, flush=True)
+    # Its own process, so its peak memory is its own.
+    subprocess.run([sys.executable, "-m", "benchmarks.bench_simulate", "--heavy"], check=True)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from deepseek_cdk.cli.plan import render_plan
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.ops.loadtest import COST_CONFIRM_USD, Level
 from deepseek_cdk.planning import Plan, TierPlan, build_plan
+from deepseek_cdk.planning.simulate import BILLING
 from deepseek_cdk.planning.traces import SCENARIOS, TraceError
 from deepseek_cdk.spec import SpecError, load_deployment
 
@@ -74,9 +75,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     traffic.add_argument("--trace", help="CSV: TIMESTAMP,ContextTokens,GeneratedTokens or minute,requests")
     traffic.add_argument("--scenario", choices=SCENARIOS, help="one built-in day of traffic")
     replay.add_argument("--scale", type=float, default=1.0, help="multiply the requests (default 1)")
-    replay.add_argument(
-        "--startup-seconds", type=int, help="a new instance's start-up (default: the cold start)"
+    startup = replay.add_mutually_exclusive_group()
+    startup.add_argument(
+        "--startup-seconds", type=int, help="a new instance's start-up (default: AWS's typical one)"
     )
+    startup.add_argument(
+        "--worst-case-startup", action="store_true", help="start-up at the plan's cold-start allowance"
+    )
+    replay.add_argument("--start", help="where the replay starts on the week, e.g. 2026-12-07T09:00 (UTC)")
+    replay.add_argument(
+        "--billing-from",
+        choices=BILLING,
+        default="request",
+        help="a new instance bills from the scale-out request (default) or from InService",
+    )
+    replay.add_argument("--compare", choices=["naive"], help="replay the naive configuration beside")
     replay.add_argument("--plot", help="write demand, capacity and latency over time to this PNG")
     replay.add_argument("--json", action="store_true", help="print JSON instead of text")
     ask = commands.add_parser("invoke", help="send one request straight to a tier's endpoint")
@@ -144,6 +157,17 @@ def _unknown_tier(plan: Plan, name: str) -> str | None:
     return None if name in names else f"--tier: no tier is named {name!r}; tiers: {', '.join(names)}"
 
 
+def _start(text: str | None) -> datetime | None:
+    """--start as a naive UTC datetime; TraceError naming the flag otherwise."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise TraceError(f"--start: {text[:40]!r} is not a date and time like 2026-12-07T09:00") from None
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
 def _simulate(plan: Plan, args: argparse.Namespace) -> int:
     if problem := _unknown_tier(plan, args.tier):
         print(f"deepseek-cdk: {problem}", file=sys.stderr)
@@ -155,14 +179,22 @@ def _simulate(plan: Plan, args: argparse.Namespace) -> int:
         return EXIT_SPEC_ERROR
     tier = plan.tier(args.tier)
     try:
+        start = _start(args.start)
         requests = simulation.requests_for(
-            tier, trace=args.trace, scenario_name=args.scenario, scale=args.scale
+            tier, trace=args.trace, scenario_name=args.scenario, scale=args.scale, start=start
         )
-        replay, best = simulation.run_simulation(tier, requests, startup_s=args.startup_seconds)
+        startup_s = tier.cold_start_s if args.worst_case_startup else args.startup_seconds
+        replay, best, naive = simulation.run_simulation(
+            tier,
+            requests,
+            startup_s=startup_s,
+            billing=args.billing_from,
+            compare_naive=args.compare == "naive",
+        )
         source = f"trace {args.trace}" if args.trace else f"scenario {args.scenario}"
         if args.scale != 1:
             source += f" x {args.scale:g}"
-        report = simulation.simulation_report(tier, replay, best, source)
+        report = simulation.simulation_report(tier, replay, best, source, naive, requests.start)
         if args.plot:
             simulation.plot(report, args.plot)
     except TraceError as err:

@@ -122,7 +122,8 @@ def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan, regi
             "timeouts",
             [
                 f"model download {tier.model_download_timeout_s} s, start-up health check "
-                f"{tier.startup_health_check_timeout_s} s; a cold start may take up to {tier.cold_start_s} s"
+                f"{tier.startup_health_check_timeout_s} s; a cold start may take up to "
+                f"{tier.cold_start_s} s, typically about {tier.typical_start_s} s (estimate)"
             ],
         ),
         (

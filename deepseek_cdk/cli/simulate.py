@@ -1,64 +1,106 @@
-"""`deepseek-cdk simulate`: replay traffic through a tier's scaling rules and an oracle, and
-report latency, minutes out of SLO, capacity over time and cost (planning.simulate)."""
+"""`deepseek-cdk simulate`: replay traffic through a tier's scaling rules, an oracle and, on
+request, the naive configuration, and report TTFT and TPOT, minutes out of the objectives,
+capacity over time and cost (planning.simulate)."""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from deepseek_cdk.cli.money import money
 from deepseek_cdk.planning import TierPlan
-from deepseek_cdk.planning.simulate import SimResult, oracle, policy_of, simulate
-from deepseek_cdk.planning.traces import Request, TraceError, load_trace, scaled, scenario
+from deepseek_cdk.planning.simulate import (
+    REACTION_S,
+    SimResult,
+    naive_policy,
+    oracle,
+    policy_of,
+    simulate,
+)
+from deepseek_cdk.planning.traces import MONDAY, Lengths, Trace, TraceError, load_trace, scaled, scenario
 
 PROGRESS_FROM = 200_000  # requests: a replay this long reports its progress on a terminal
 
 
 def requests_for(
-    tier: TierPlan, *, trace: str | None, scenario_name: str | None, scale: float
-) -> list[Request]:
+    tier: TierPlan,
+    *,
+    trace: str | None,
+    scenario_name: str | None,
+    scale: float,
+    start: datetime | None = None,
+) -> Trace:
     """The trace file's requests, or the scenario's one day at the tier's peak (its
-    `traffic` peak, else what its max capacity serves at the scaling target)."""
+    `traffic` peak, else what its max capacity serves at the scaling target), with lengths
+    drawn around the tier's; `start` places the replay on the week instead of the trace's own
+    first timestamp (a scenario's Monday 00:00 UTC)."""
     economics = tier.economics
-    lengths = {"input_tokens": economics.input_tokens, "output_tokens": economics.output_tokens}
+    lengths = Lengths(economics.input_tokens, economics.output_tokens, tier.p90_output_tokens)
     if trace is not None:
-        return load_trace(trace, scale=scale, **lengths)
-    assert scenario_name is not None
-    peak = tier.demand.peak_rps if tier.demand else tier.capacity.max * tier.rate_at_target
-    return scaled(scenario(scenario_name, peak_rps=peak, **lengths), scale)
+        loaded = load_trace(trace, lengths=lengths, scale=scale)
+    else:
+        assert scenario_name is not None
+        peak = tier.demand.peak_rps if tier.demand else tier.capacity.max * tier.rate_at_target
+        loaded = scaled(scenario(scenario_name, peak_rps=peak, lengths=lengths), scale)
+    if start is not None:
+        loaded = Trace(loaded.arrivals, loaded.inputs, loaded.outputs, start)
+    return loaded
 
 
 def run_simulation(
-    tier: TierPlan, requests: list[Request], *, startup_s: int | None
-) -> tuple[SimResult, SimResult]:
+    tier: TierPlan,
+    requests: Trace,
+    *,
+    startup_s: int | None,
+    billing: str = "request",
+    compare_naive: bool = False,
+) -> tuple[SimResult, SimResult, SimResult | None]:
+    """The plan's rules, the oracle, and (with `compare_naive`) the naive configuration."""
     progress = _progress if len(requests) >= PROGRESS_FROM and sys.stderr.isatty() else None
-    replay = simulate(tier, requests, policy_of(tier, startup_s=startup_s), progress=progress)
-    return replay, oracle(tier, requests)
+    policy = policy_of(tier, startup_s=startup_s, billing=billing)
+    replay = simulate(tier, requests, policy, progress=progress)
+    naive = simulate(tier, requests, naive_policy(tier, policy)) if compare_naive else None
+    return replay, oracle(tier, requests), naive
 
 
-def simulation_report(tier: TierPlan, replay: SimResult, best: SimResult, source: str) -> dict[str, Any]:
+def simulation_report(
+    tier: TierPlan,
+    replay: SimResult,
+    best: SimResult,
+    source: str,
+    naive: SimResult | None = None,
+    start: datetime = MONDAY,
+) -> dict[str, Any]:
     def summary(result: SimResult) -> dict[str, Any]:
         data = asdict(result)
         data.pop("minutes")
         data["share_out_of_slo"] = result.share_out_of_slo
+        data["cost_ratio_to_oracle"] = (result.cost / best.cost) if result.cost and best.cost else None
         return data
 
-    return {
+    report = {
         "tier": tier.name,
         "traffic": source,
+        "start": start.isoformat() + "Z",
         "minutes": len(replay.minutes),
+        "reaction_s": REACTION_S,
         "plan": summary(replay),
         "oracle": summary(best),
         "cost_ratio_to_oracle": (replay.cost / best.cost) if replay.cost and best.cost else None,
         "per_minute": [asdict(m) for m in replay.minutes],
         "oracle_per_minute": [asdict(m) for m in best.minutes],
     }
+    if naive is not None:
+        report["naive"] = summary(naive)
+    return report
 
 
 def render_simulation(report: dict[str, Any]) -> str:
     plan, best = report["plan"], report["oracle"]
+    naive = report.get("naive")
     objectives = plan["objectives"]
     streamed = objectives["ttft_p90_s"] is not None
     judged = (
@@ -66,31 +108,47 @@ def render_simulation(report: dict[str, Any]) -> str:
         if streamed
         else f"p90 completion {objectives['completion_p90_s']:g} s"
     )
+    columns = [("the plan", plan), ("oracle", best), *([("naive", naive)] if naive else [])]
     lines = [
-        f"Tier {report['tier']}: {report['traffic']}, {report['minutes']} minutes, "
+        f"Tier {report['tier']}: {report['traffic']}, {report['minutes']} minutes from {report['start']}, "
         f"{plan['requests']:,} requests",
-        f"  {'':<26}{'the plan':>14}{'oracle':>14}",
+        f"  {'':<30}" + "".join(f"{name:>14}" for name, _ in columns),
     ]
-    rows = [
-        ("p50 latency (s)", _num(plan["p50_s"]), _num(best["p50_s"])),
-        ("p90 latency (s)", _num(plan["p90_s"]), _num(best["p90_s"])),
-        ("p90 first token (s)", _num(plan["ttft_p90_s"]), _num(best["ttft_p90_s"])),
-        ("p90 time per token (ms)", _num(plan["tpot_p90_ms"]), _num(best["tpot_p90_ms"])),
-        (
-            "minutes out of objectives",
-            f"{plan['minutes_out_of_slo']} ({plan['share_out_of_slo']:.1%})",
-            f"{best['minutes_out_of_slo']} ({best['share_out_of_slo']:.1%})",
+
+    def row(label: str, cell: Any) -> str:
+        return f"  {label:<30}" + "".join(f"{cell(result):>14}" for _, result in columns)
+
+    lines += [
+        row("p50 latency (s)", lambda r: _num(r["p50_s"])),
+        row("p90 latency (s)", lambda r: _num(r["p90_s"])),
+        row("p90 first token (s)", lambda r: _num(r["ttft_p90_s"])),
+        row("p90 time per token (ms)", lambda r: _num(r["tpot_p90_ms"])),
+        row(
+            "minutes out of objectives", lambda r: f"{r['minutes_out_of_slo']} ({r['share_out_of_slo']:.1%})"
         ),
-        ("rejected (no capacity)", str(plan["rejected"]), str(best["rejected"])),
-        ("over the 60 s invoke timeout", str(plan["timed_out"]), str(best["timed_out"])),
-        ("instance-hours", f"{plan['instance_hours']:,.1f}", f"{best['instance_hours']:,.1f}"),
-        ("cost", _money(plan["cost"]), _money(best["cost"])),
+        row("minutes no capacity meets", lambda r: str(r["minutes_unmeetable"])),
+        row("minutes at max, load above", lambda r: str(r["minutes_at_max_short"])),
+        row("failed (no capacity)", lambda r: str(r["rejected"])),
+        row("timed out waiting", lambda r: str(r["timed_out"])),
+        row("refused (past the context)", lambda r: str(r["refused"])),
+        row("instance-hours", lambda r: f"{r['instance_hours']:,.1f}"),
+        row("cost", lambda r: _money(r["cost"])),
+        row(
+            "cost / oracle",
+            lambda r: "-" if r["cost_ratio_to_oracle"] is None else f"{r['cost_ratio_to_oracle']:.2f}",
+        ),
     ]
-    lines += [f"  {label:<26}{a:>14}{b:>14}" for label, a, b in rows]
-    lines.append(f"  objectives: {judged}")
-    ratio = report["cost_ratio_to_oracle"]
-    if ratio is not None:
-        lines.append(f"  the plan costs {ratio:.2f}x the oracle")
+    startup = "-" if plan["startup_s"] is None else f"{plan['startup_s']} s"
+    lines += [
+        f"  objectives: {judged}",
+        f"  a new instance: {report['reaction_s']} s after its alarm, then serving after {startup}; billed "
+        f"from the {'scale-out request' if plan['billing'] == 'request' else 'moment it is in service'}",
+    ]
+    if plan["minutes_unmeetable"]:
+        lines.append(
+            f"  {plan['minutes_unmeetable']} minute(s) miss the objectives even on an idle instance: no "
+            "scaling meets them (a faster instance, shorter answers, or other objectives would)"
+        )
     first, first_key = ("p90 TTFT (max, s)", "ttft_p90_s") if streamed else ("p90 (max, s)", "p90_s")
     lines += ["", f"  hour  requests/min  in service  starting  queued (max)  {first}  p90 TPOT (max, ms)"]
     minutes = report["per_minute"]
@@ -105,9 +163,7 @@ def render_simulation(report: dict[str, Any]) -> str:
             f"  {_num(max(firsts) if firsts else None):>{len(first)}}"
             f"  {_num(max(tpots) if tpots else None):>18}"
         )
-    lines.append(
-        "Estimates: the plan's throughput model; start-up at the plan's cold-start allowance unless given."
-    )
+    lines.append("Estimates: the plan's throughput model and AWS's typical start-up (planning.startup).")
     return "\n".join(lines)
 
 

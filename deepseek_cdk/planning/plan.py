@@ -162,12 +162,14 @@ class TierPlan:
     gpu_memory_utilization: float
     memory: MemoryFit
     workload: Workload  # what the KV cache was sized for
+    p90_output_tokens: int  # the answer at the 90th percentile (traffic, else twice the average)
     weights_source: str
     local_nvme: bool
     volume_size_gb: int | None
     model_download_timeout_s: int
     startup_health_check_timeout_s: int
     cold_start_s: int  # provisioning + download + start-up health check (planning.startup)
+    typical_start_s: int  # a typical scale-out start-up (planning.startup, AWS's measurement)
     capacity: CapacityPlan  # the tier's bounds and every version's share: what the stacks render
     queue: QueuePrefixes | None  # async tiers: their S3 prefixes
     throughput: Throughput
@@ -502,12 +504,14 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
         gpu_memory_utilization=tier.gpu_memory_utilization,
         memory=fit,
         workload=workload,
+        p90_output_tokens=step.p90_tokens_out,
         weights_source=tier.weights.source,
         local_nvme=instance.local_nvme,
         volume_size_gb=startup.volume_size_gb(instance, fit.weights_gb),
         model_download_timeout_s=download_s,
         startup_health_check_timeout_s=startup_s,
         cold_start_s=cold_start_s,
+        typical_start_s=startup.typical_startup(fit.weights_gb, allowance_s=cold_start_s),
         capacity=capacity,
         queue=queue_prefixes(tier.name) if tier.endpoint.queued else None,
         throughput=throughput,

@@ -51,3 +51,19 @@ def cold_start_allowance(*, download_timeout_s: int, startup_timeout_s: int, fro
     inside the container), then the container's start-up health check. Alarms that fire on
     "no capacity" wait this long, and scaling from zero adds no second instance meanwhile."""
     return PROVISIONING_S + (0 if from_hub else download_timeout_s) + startup_timeout_s
+
+
+# A typical scale-out start-up, measured by AWS ("Introducing container caching in Amazon
+# SageMaker AI", AWS Machine Learning Blog, 2026): Qwen3-8B (about 16.4 GB of bf16 weights) on
+# ml.g6.2xlarge with the LMI image (17.7 GB) took 525 s from the scaling request to serving:
+# 333 s pulling the image, 168 s downloading the weights from S3, and 24 s loading them. Its
+# early-access customers' P50 was 346-381 s on g4dn and g5. Other model sizes are scaled by
+# their weights (an estimate: AWS gives no other size), and never past the plan's worst-case
+# allowance.
+TYPICAL_IMAGE_PULL_S = 333
+TYPICAL_WEIGHT_S_PER_GB = (168 + 24) / 16.4
+
+
+def typical_startup(weights_gb: float, *, allowance_s: int) -> int:
+    """Seconds from a scale-out request to a serving instance, typically (see above)."""
+    return min(allowance_s, round(TYPICAL_IMAGE_PULL_S + TYPICAL_WEIGHT_S_PER_GB * weights_gb))

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from deepseek_cdk.planning import build_plan
+from deepseek_cdk.spec import load_deployment
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -270,7 +273,45 @@ def test_simulate_replays_a_scenario_against_the_oracle() -> None:
     plan, best = report["plan"], report["oracle"]
     assert plan["requests"] == best["requests"] > 0
     assert f"{plan['minutes_out_of_slo']} ({plan['share_out_of_slo']:.1%})" in text.stdout
-    assert f"the plan costs {report['cost_ratio_to_oracle']:.2f}x the oracle" in text.stdout
+    (ratio_row,) = [line for line in text.stdout.splitlines() if line.strip().startswith("cost / oracle")]
+    assert f"{report['cost_ratio_to_oracle']:.2f}" in ratio_row
+    assert plan["startup_s"] == build_plan(load_deployment(path)).tier("reasoning").typical_start_s
+
+
+def test_simulate_compares_the_naive_configuration_and_takes_its_flags() -> None:
+    args = ["simulate", "--tier", "chat", "--scenario", "steady", "--json"]
+    default = json.loads(run(*args).stdout)
+    assert "naive" not in default and default["start"] == "2024-01-01T00:00:00Z"  # a Monday
+    flagged = run(
+        *args,
+        "--compare",
+        "naive",
+        "--worst-case-startup",
+        "--billing-from",
+        "in-service",
+        "--start",
+        "2026-12-10T18:00",
+    )
+    report = json.loads(flagged.stdout)
+    tier = build_plan(load_deployment(None)).tier("chat")
+    assert report["naive"]["requests"] == report["plan"]["requests"]
+    assert report["plan"]["startup_s"] == tier.cold_start_s and report["plan"]["billing"] == "in-service"
+    assert report["start"] == "2026-12-10T18:00:00Z"
+    text = run("simulate", "--tier", "chat", "--scenario", "steady", "--compare", "naive").stdout
+    assert "naive" in text.splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "Thursday"], "--start: 'Thursday' is not a date and time"),
+        (["--startup-seconds", "10", "--worst-case-startup"], "not allowed with argument"),
+        (["--billing-from", "never"], "invalid choice: 'never'"),
+    ],
+)
+def test_simulate_refuses_bad_flags_in_one_line(args: list[str], message: str) -> None:
+    result = run("simulate", "--tier", "chat", "--scenario", "steady", *args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_simulate_reads_a_trace_and_names_its_bad_line(tmp_path: Path) -> None:

@@ -21,5 +21,5 @@ def test_the_default_plans_with_no_service_level_warning() -> None:
 def test_the_default_chat_tier_holds_its_objectives_on_every_scenario(name: str) -> None:
     tier = PLAN.tier("chat")
     requests = requests_for(tier, trace=None, scenario_name=name, scale=1.0)
-    replay, _ = run_simulation(tier, requests, startup_s=None)
+    replay, _, _ = run_simulation(tier, requests, startup_s=None)
     assert replay.share_out_of_slo <= 0.01, (name, replay.minutes_out_of_slo)
