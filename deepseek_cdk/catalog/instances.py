@@ -4,8 +4,15 @@ Sources:
 - GPU count, vCPUs, host memory: meta-pytorch/torchx torchx/specs/named_resources_aws.py,
   cross-checked with a third-party us-east-1 price table "read on 2026-09-27" (PRICE-A).
 - GPU memory: NVIDIA data sheets (A10G 24 GB, L4 24 GB, L40S 48 GB, A100 40/80 GB, H100 80 GB,
-  H200 141 GB). Figures are the marketed sizes taken as decimal GB, which is a little below the
-  real capacity: the fit errs on the safe side.
+  H200 141 GB) for the name; for the fit, the memory the driver reports (`nvidia-smi`
+  memory.total, in MiB), which is what vLLM's gpu_memory_utilization is a fraction of:
+  H100 SXM 81,559 MiB (github.com/sgl-project/sglang/issues/5429, an 8 x H100 node, comment of
+  2025-06-04); H200 143,771 MiB, A10G 23,028 MiB, L4 23,034 MiB, L40S 46,068 MiB (350 W boards):
+  nvidia-smi tables in many public repositories, found 2026-12 by exact search of the stored
+  GitHub corpus, each value repeated in ten or more files, no single repository cited:
+  UNVERIFIED against an AWS instance; A100 40 GB 40,960 MiB and 80 GB 81,920 MiB: the data
+  sheets' 40 and 80 GiB, UNVERIFIED. Where no reading exists (B200, RTX PRO 6000) the marketed
+  size in decimal GB stands in, which is below the real capacity.
 - GPU memory bandwidth: NVIDIA data sheets (A10G 600, L4 300, L40S 864, A100 40 GB 1555,
   A100 80 GB 2039, H100 SXM 3350, H200 4800 GB/s).
 - Dense tensor TFLOPS (the data sheets' figures without sparsity), bf16 / fp8: L4 121 / 242,
@@ -22,26 +29,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MIB = 2**20
+
 
 @dataclass(frozen=True)
 class GpuModel:
     name: str
-    memory_gb: float
+    memory_gb: float  # the marketed size (its name)
     bandwidth_gb_s: float
     tflops_bf16: float  # dense tensor throughput
     tflops_fp8: float | None  # None: no FP8 tensor cores (FP8 weights run at bf16 speed)
+    driver_mib: int | None = None  # memory.total as nvidia-smi reports it; None: not read
 
     def tflops(self, dtype: str) -> float:
         return self.tflops_fp8 if dtype == "fp8" and self.tflops_fp8 else self.tflops_bf16
 
+    @property
+    def driver_gb(self) -> float:
+        """The memory the engine takes its share of, decimal GB: the driver's total where it
+        was read, else the marketed size."""
+        return self.driver_mib * MIB / 1e9 if self.driver_mib else self.memory_gb
 
-A10G = GpuModel("NVIDIA A10G", 24, 600, 70, None)
-L4 = GpuModel("NVIDIA L4", 24, 300, 121, 242)
-L40S = GpuModel("NVIDIA L40S", 48, 864, 362, 733)
-A100_40 = GpuModel("NVIDIA A100 40GB", 40, 1555, 312, None)
-A100_80 = GpuModel("NVIDIA A100 80GB", 80, 2039, 312, None)
-H100 = GpuModel("NVIDIA H100", 80, 3350, 989, 1979)
-H200 = GpuModel("NVIDIA H200", 141, 4800, 989, 1979)
+
+A10G = GpuModel("NVIDIA A10G", 24, 600, 70, None, 23_028)
+L4 = GpuModel("NVIDIA L4", 24, 300, 121, 242, 23_034)
+L40S = GpuModel("NVIDIA L40S", 48, 864, 362, 733, 46_068)
+A100_40 = GpuModel("NVIDIA A100 40GB", 40, 1555, 312, None, 40_960)
+A100_80 = GpuModel("NVIDIA A100 80GB", 80, 2039, 312, None, 81_920)
+H100 = GpuModel("NVIDIA H100", 80, 3350, 989, 1979, 81_559)
+H200 = GpuModel("NVIDIA H200", 141, 4800, 989, 1979, 143_771)
 # Blackwell, read 2026-11-30. Memory: the largest MIG profile AWS lists for each (7g.180gb on
 # p6-b200, 4g.96gb on g7e: aws/sagemaker-hyperpod-cli, training/constants.py at 2d082e97).
 # Bandwidth and TFLOPS: NVIDIA's HGX B200 figures (7.7 TB/s, 2.25 / 4.5 PFLOPS dense) and, for
@@ -66,7 +82,13 @@ class InstanceSpec:
 
     @property
     def gpu_memory_gb(self) -> float:
+        """The marketed total (what the instance is sold as)."""
         return self.gpu.memory_gb * self.gpu_count
+
+    @property
+    def driver_memory_gb(self) -> float:
+        """The total the driver reports, which the engine takes its share of."""
+        return self.gpu.driver_gb * self.gpu_count
 
     @property
     def family(self) -> str:
