@@ -1,31 +1,47 @@
-"""Published decode measurements that the throughput model is held to (tests/unit/
-test_calibration.py: every point within 30%).
+"""Published measurements that the step model (planning.throughput) is held to
+(tests/unit/test_calibration.py: every distill point within 30%; full R1 within 50% of its
+band's midpoint, planning.uncertainty).
 
-Each point is a time per output token (TPOT, the gap between two tokens of one request)
-measured with vLLM, the engine LMI runs, at the batch the engine really decoded;
-`context_tokens` is the average number of tokens a request holds while decoding (its input
-plus half its output).
+Two kinds of point:
+- decode: a time per output token (TPOT, the gap between two tokens of one request) at the
+  batch the engine really decoded; `context_tokens` is the average number of tokens a
+  request holds while decoding (its input plus half its output);
+- first token: a time to first token (TTFT) with `prompt_tokens` prefilled in the pass that
+  answers first and `concurrency` requests decoding beside it.
+The engine and its version are named on each point: they disagree (SGLang decodes full R1
+about twice as fast as vLLM at low concurrency), and the plan prints the spread as a range.
 
-Sources:
+Sources (the key each point names):
 - GPUSTACK: gpustack/gpustack docs/performance-lab/deepseek-r1/h200.md (1f37f1b8,
   2026-01-06): DeepSeek-R1-0528 FP8 on 8 x H200, vLLM 0.11.0, max concurrency 4, ShareGPT
   (mean 228 input / 213 output tokens), mean TPOT 19.4 ms.
-- LAMBDA: LambdaLabsML/vllm-benchmark results/prompt_{10,40}/1xA100-80GB-SXM and
-  1xH100-80GB-SXM/Meta-Llama-3-8B-Instruct_tp1_*.json (a9b42a5f, a4f9f437; run 2024-09-07):
-  bf16, one GPU, bursts of 10 and 40 ShareGPT prompts (means about 140-215 input and 195
-  output tokens), median TPOT. A burst's requests finish at different times, so the batch
-  the engine decoded is taken from Little's law: output tokens/s x TPOT (A100: 227 x 12.0 ms
-  = 2.7 and 786 x 15.3 ms = 12.0; H100: 348 x 7.6 ms = 2.6 and 1,294 x 8.8 ms = 11.4).
-  Meta's Llama-3-8B has the architecture of DeepSeek-R1-Distill-Llama-8B (its base,
-  Llama-3.1-8B: same layers, heads and width), which stands in for it here.
+- LAMBDA: LambdaLabsML/vllm-benchmark results/prompt_{10,40}/<n>x{A100-80GB,H100-80GB}-SXM/
+  Meta-Llama-3-{8B,70B}-Instruct_tp<n>_len{2000,2048}.json (commits a9b42a5f for A100,
+  a4f9f437 for H100; run 2024-09-07, vLLM 0.6.0 per the repository's benchmark_v0.md): bf16,
+  bursts of 10 and 40 ShareGPT prompts (1,369 and 8,595 input tokens; about 195 output tokens
+  each), median TPOT and median TTFT. A burst's requests finish at different times, so the
+  batch the engine decoded is taken from Little's law: output tokens/s x median TPOT (e.g.
+  70B on 2 x H100, 40 prompts: 296.5 x 33.5 ms = 9.9). The ten prompts of a burst are
+  prefilled in one pass (their TTFTs in the file are equal), so TTFT is one pass over 1,369
+  tokens. Meta's Llama-3-8B and -70B have the architectures of DeepSeek-R1-Distill-Llama-8B
+  and -70B (their bases Llama-3.1-8B and Llama-3.3-70B: same layers, heads and widths), which
+  stand in for them here. NVLink (SXM boards) throughout.
+- INFERENCEX: github.com/SemiAnalysisAI/InferenceX/issues/870 (comment of 2026-03-05):
+  DeepSeek-R1-0528 FP8 on 8 x H200, SGLang 0.5.7, TP 8, 1,024 input / 1,024 output tokens
+  (context while decoding 1,024 + 512), closed loop at concurrency 8, 16, 32, 64: mean TPOT
+  12.8 / 17.2 / 25.6 / 34.6 ms, mean TTFT 330.6 / 356.0 / 426.5 / 423.1 ms.
+
+Held out (not fitted; tests/unit/test_calibration.py checks it to the same tolerance):
+- LAMBDA 70B on 8 x A100, 40 prompts (prompt_40/8xA100-80GB-SXM/Meta-Llama-3-70B-Instruct_
+  tp8_len2000.json @ a9b42a5f): 422.7 tokens/s x 25.4 ms = batch 10.7, TPOT 25.4 ms.
 
 Not held to:
 - The same repository's bursts of 320 prompts: their TPOT is dominated by the prefill of the
   burst (3.7 s before the first gap), which a decode step model does not describe.
-- SGLang measurements of R1 on 8 x H200 (SemiAnalysisAI/InferenceX issue 870, 2026-03-05),
-  30-70% faster than vLLM at low concurrency: another engine.
-So every point is memory-bound: the compute term of the model (and its efficiency) is
-untested by measurement.
+- GPUSTACK's bursts of 1,000 prompts (TTFT 7-18 s): queueing, not the model.
+- A10G, L4 and L40S: nothing was found with the engine, the batch and TPOT all stated (a
+  2 x A10G vLLM run, github.com/arc53/llm-price-compass/issues/6, gives throughput only).
+  Tiers on these GPUs plan on the whole set's spread (planning.uncertainty).
 """
 
 from __future__ import annotations
@@ -35,6 +51,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Measurement:
+    """A decode point: TPOT at a batch."""
+
     name: str
     model: str  # catalog key of the model (or of its architecture twin, see the source)
     gpu: str  # catalog GPU name
@@ -42,42 +60,105 @@ class Measurement:
     concurrency: int
     context_tokens: int
     tpot_ms: float
+    engine: str
     source: str
 
 
+@dataclass(frozen=True)
+class FirstToken:
+    """A first-token point: TTFT with `prompt_tokens` prefilled in one pass."""
+
+    name: str
+    model: str
+    gpu: str
+    gpu_count: int
+    prompt_tokens: int
+    concurrency: int
+    ttft_ms: float
+    engine: str
+    source: str
+
+
+_A100 = "NVIDIA A100 80GB"
+_H100 = "NVIDIA H100"
+_H200 = "NVIDIA H200"
+_L8 = "deepseek-r1-distill-llama-8b"
+_L70 = "deepseek-r1-distill-llama-70b"
+_R1 = "deepseek-r1-0528"
+_VLLM06 = "vLLM 0.6.0"
+_SGLANG = "SGLang 0.5.7"
+
+
+def _lambda(model: str, gpu: str, gpus: int, batch: int, tpot_ms: float) -> Measurement:
+    size = "8B" if model == _L8 else "70B"
+    board = "A100" if gpu == _A100 else "H100"
+    context = 240 if batch <= 3 else 310  # 10-prompt bursts: 137 in + 105; 40: 215 in + 95
+    return Measurement(
+        f"Llama-{size} {gpus}x{board} batch {batch}",
+        model,
+        gpu,
+        gpus,
+        batch,
+        context,
+        tpot_ms,
+        _VLLM06,
+        "LAMBDA",
+    )
+
+
+def _r1_sglang(batch: int, tpot_ms: float) -> Measurement:
+    return Measurement(f"R1 8xH200 batch {batch}", _R1, _H200, 8, batch, 1536, tpot_ms, _SGLANG, "INFERENCEX")
+
+
 MEASUREMENTS = (
-    Measurement("R1 vLLM 8xH200 batch 4", "deepseek-r1-0528", "NVIDIA H200", 8, 4, 335, 19.4, "GPUSTACK"),
-    Measurement(
-        "Llama-8B vLLM A100 batch 3",
-        "deepseek-r1-distill-llama-8b",
-        "NVIDIA A100 80GB",
-        1,
-        3,
-        240,
-        12.0,
-        "LAMBDA",
-    ),
-    Measurement(
-        "Llama-8B vLLM A100 batch 12",
-        "deepseek-r1-distill-llama-8b",
-        "NVIDIA A100 80GB",
-        1,
-        12,
-        310,
-        15.3,
-        "LAMBDA",
-    ),
-    Measurement(
-        "Llama-8B vLLM H100 batch 3", "deepseek-r1-distill-llama-8b", "NVIDIA H100", 1, 3, 240, 7.6, "LAMBDA"
-    ),
-    Measurement(
-        "Llama-8B vLLM H100 batch 11",
-        "deepseek-r1-distill-llama-8b",
-        "NVIDIA H100",
-        1,
-        11,
-        310,
-        8.8,
-        "LAMBDA",
-    ),
+    Measurement("R1 8xH200 batch 4", _R1, _H200, 8, 4, 335, 19.4, "vLLM 0.11.0", "GPUSTACK"),
+    _r1_sglang(8, 12.8),
+    _r1_sglang(16, 17.2),
+    _r1_sglang(32, 25.6),
+    _r1_sglang(64, 34.6),
+    _lambda(_L8, _A100, 1, 3, 12.0),
+    _lambda(_L8, _A100, 1, 12, 15.3),
+    _lambda(_L8, _H100, 1, 3, 7.6),
+    _lambda(_L8, _H100, 1, 11, 8.8),
+    _lambda(_L8, _H100, 2, 11, 6.13),
+    _lambda(_L8, _H100, 8, 3, 3.26),
+    _lambda(_L70, _H100, 2, 3, 29.5),
+    _lambda(_L70, _H100, 4, 3, 18.1),
+    _lambda(_L70, _H100, 8, 3, 12.2),
+    _lambda(_L70, _A100, 2, 3, 51.0),
+    _lambda(_L70, _H100, 2, 10, 33.5),
+    _lambda(_L70, _H100, 4, 10, 20.7),
+    _lambda(_L70, _H100, 8, 11, 15.1),
+    _lambda(_L70, _A100, 2, 10, 60.3),
+    _lambda(_L70, _A100, 4, 10, 37.0),
 )
+
+
+def _burst(model: str, gpu: str, gpus: int, ttft_ms: float) -> FirstToken:
+    size = "8B" if model == _L8 else "70B"
+    board = "A100" if gpu == _A100 else "H100"
+    return FirstToken(
+        f"Llama-{size} {gpus}x{board} 10 prompts", model, gpu, gpus, 1369, 10, ttft_ms, _VLLM06, "LAMBDA"
+    )
+
+
+def _r1_first(concurrency: int, ttft_ms: float) -> FirstToken:
+    return FirstToken(
+        f"R1 8xH200 at {concurrency}", _R1, _H200, 8, 1024, concurrency, ttft_ms, _SGLANG, "INFERENCEX"
+    )
+
+
+FIRST_TOKENS = (
+    _r1_first(8, 330.6),
+    _r1_first(16, 356.0),
+    _r1_first(32, 426.5),
+    _r1_first(64, 423.1),
+    _burst(_L8, _H100, 1, 62.2),
+    _burst(_L8, _H100, 8, 55.9),
+    _burst(_L70, _H100, 2, 218.9),
+    _burst(_L70, _H100, 4, 140.6),
+    _burst(_L70, _H100, 8, 122.3),
+    _burst(_L70, _A100, 2, 509.9),
+)
+
+HELD_OUT = (_lambda(_L70, _A100, 8, 11, 25.4),)

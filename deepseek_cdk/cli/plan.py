@@ -113,9 +113,10 @@ def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan, regi
         (
             "memory (GB)",
             [
-                f"{memory.usable_gb:.1f} usable of {memory.total_gb:.0f} = {memory.weights_gb:.1f} weights + "
+                f"{memory.usable_gb:.1f} usable of {memory.total_gb:.1f} (the driver's) = "
+                f"{memory.weights_gb:.1f} weights + "
                 f"{memory.kv_cache_gb:.1f} KV cache + {memory.overhead_gb:.1f} overhead + "
-                f"{memory.free_gb:.1f} free"
+                f"{memory.margin_gb:.1f} safety margin + {memory.free_gb:.1f} free"
             ],
         ),
         (

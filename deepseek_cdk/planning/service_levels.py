@@ -4,9 +4,10 @@ target that holds a tier's objectives (deepseek_cdk.objectives). Estimates throu
 The step model (planning.throughput) gives both figures:
 - TPOT at a batch of `b`: one decoding step for `b` sequences half-way through their average
   answer, plus the prefills that interrupt decoding: each of the `b` sequences is replaced by
-  a new request once per answer, and its prefill runs in the batch's steps, so every answer
-  token carries b x prefill / (average output) of them.
-- TTFT at `c` requests in flight per instance: the prefill of an average prompt and one step,
+  a new request once per answer, and its prefill's busy time runs in the batch's steps, so
+  every answer token carries b x prefill busy time / (average output) of them.
+- TTFT at `c` requests in flight per instance: the prefill of an average prompt (its passes of
+  the engine's token budget, each with its fixed cost, planning.throughput) and one step,
   plus the wait for one of the engine's `max_concurrency` slots. Requests arrive at random
   (Poisson) and hold a slot for the whole answer, so the wait is an M/M/k queue's: k slots,
   the offered load at which c requests are in the system (SageMaker's concurrency metric
@@ -30,8 +31,14 @@ from dataclasses import dataclass
 
 from deepseek_cdk.catalog import InstanceSpec, ModelSpec
 from deepseek_cdk.objectives import Objectives
+from deepseek_cdk.planning.container_env import LMI_BATCHED_TOKENS
 from deepseek_cdk.planning.sizing import MemoryFit
-from deepseek_cdk.planning.throughput import decode_step_seconds, prefill_seconds, within_context
+from deepseek_cdk.planning.throughput import (
+    decode_step_seconds,
+    prefill_busy_seconds,
+    prefill_seconds,
+    within_context,
+)
 from deepseek_cdk.spec import Measured
 
 WAIT_QUANTILE = 0.9  # the share of arrivals whose wait the TTFT objective bounds
@@ -52,6 +59,7 @@ class StepModel:
     p90_tokens_out: int  # the answer at the 90th percentile
     ttft_scale: float = 1.0  # measured / estimated, at the measured concurrency
     tpot_scale: float = 1.0
+    batched_tokens: int = LMI_BATCHED_TOKENS  # the engine's token budget per pass
 
     @classmethod
     def of(
@@ -75,10 +83,28 @@ class StepModel:
             tokens_in=min(tokens_in, context_tokens - 1),
             tokens_out=within_context(tokens_out, tokens_in, context_tokens),
             p90_tokens_out=p90_tokens_out,
+            batched_tokens=fit.batched_tokens,
         )
 
     def prefill_s(self) -> float:
-        return prefill_seconds(self.model, self.instance.gpu, self.instance.gpu_count, self.tokens_in)
+        """From an average prompt's admission to its first token."""
+        return prefill_seconds(
+            self.model,
+            self.instance.gpu,
+            self.instance.gpu_count,
+            self.tokens_in,
+            batched_tokens=self.batched_tokens,
+        )
+
+    def prefill_busy_s(self) -> float:
+        """The GPUs' time on an average prompt: what interrupts the batch's decoding."""
+        return prefill_busy_seconds(
+            self.model,
+            self.instance.gpu,
+            self.instance.gpu_count,
+            self.tokens_in,
+            batched_tokens=self.batched_tokens,
+        )
 
     def step_s(self, batch: float) -> float:
         return decode_step_seconds(
@@ -92,7 +118,7 @@ class StepModel:
 
     def tpot_s(self, batch: float) -> float:
         """Time per output token of a sequence in a batch of `batch`."""
-        interruptions = max(1.0, batch) * self.prefill_s() / self.tokens_out
+        interruptions = max(1.0, batch) * self.prefill_busy_s() / self.tokens_out
         return (self.step_s(batch) + interruptions) * self.tpot_scale
 
     def first_token_s(self, concurrency: float) -> float:

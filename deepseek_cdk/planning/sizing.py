@@ -1,8 +1,11 @@
 """Memory fit: does a model, at a context length and concurrency, fit an instance's GPUs and
 its host?
 
-GPU: required = weights + KV cache + runtime overhead, against the memory the engine may use
-(GPU memory x gpu_memory_utilization, the same fraction vLLM is given). vLLM allocates KV
+GPU: required = weights + KV cache + runtime overhead + a safety margin, against the memory the
+engine may use: the total the driver reports (nvidia-smi memory.total, catalog.instances) x
+gpu_memory_utilization, the same fraction of the same total vLLM takes. The margin is explicit
+and separate (SAFETY_MARGIN_GB_PER_GPU), not hidden in a rounded-down memory size: what the
+overhead estimate may miss (NCCL buffers, fragmentation). vLLM allocates KV
 blocks as sequences grow, so the KV cache is sized for the tokens really in flight
 (reservation "typical"): `concurrency` sequences of the tier's typical length, and never
 less than one sequence at the full context, which vLLM refuses to start without. The
@@ -42,6 +45,9 @@ BASE_OVERHEAD_GB_PER_GPU = 0.5
 # Estimates.
 ACTIVATION_BYTES_PER_HIDDEN = 20
 HOST_RESERVE_GB = 8.0  # the OS, the serving container and SageMaker's agents; an estimate
+# Per GPU, beside the overhead estimate: room for what that estimate may miss (NCCL buffers,
+# allocator fragmentation). An estimate, printed as its own term of the plan's memory line.
+SAFETY_MARGIN_GB_PER_GPU = 0.25
 
 Reservation = Literal["typical", "worst-case"]
 
@@ -74,11 +80,12 @@ class MemoryFit:
 
     instance_type: str
     tensor_parallel_degree: int
-    total_gb: float
+    total_gb: float  # what the driver reports (the engine's share is taken of it)
     usable_gb: float
     weights_gb: float
     kv_cache_gb: float
     overhead_gb: float
+    margin_gb: float  # the safety margin, kept free
     kv_replicas: int
     kv_tokens: int  # what the KV cache was sized for
     kv_gb_per_token: float  # on the whole instance, replicas included
@@ -93,7 +100,8 @@ class MemoryFit:
 
     @property
     def free_gb(self) -> float:
-        return self.usable_gb - self.required_gb
+        """What is left once the safety margin is kept free too."""
+        return self.usable_gb - self.required_gb - self.margin_gb
 
     @property
     def fits(self) -> bool:
@@ -102,7 +110,7 @@ class MemoryFit:
     def sequences(self, tokens_each: int) -> int:
         """How many sequences of `tokens_each` the memory left after weights and overhead
         holds at once (what the engine will really admit, up to its batch limit)."""
-        room = self.usable_gb - self.weights_gb - self.overhead_gb
+        room = self.usable_gb - self.weights_gb - self.overhead_gb - self.margin_gb
         return max(0, math.floor(room / (self.kv_gb_per_token * tokens_each)))
 
 
@@ -137,11 +145,12 @@ def memory_fit(model: ModelSpec, instance: InstanceSpec, workload: Workload) -> 
     fit = MemoryFit(
         instance_type=instance.name,
         tensor_parallel_degree=degree,
-        total_gb=instance.gpu_memory_gb,
-        usable_gb=instance.gpu_memory_gb * workload.gpu_memory_utilization,
+        total_gb=instance.driver_memory_gb,
+        usable_gb=instance.driver_memory_gb * workload.gpu_memory_utilization,
         weights_gb=weights,
         kv_cache_gb=per_token * workload.kv_tokens,
         overhead_gb=overhead_gb(model, degree, workload.batched_tokens),
+        margin_gb=SAFETY_MARGIN_GB_PER_GPU * degree,
         kv_replicas=replicas,
         kv_tokens=workload.kv_tokens,
         kv_gb_per_token=per_token,
@@ -153,9 +162,9 @@ def memory_fit(model: ModelSpec, instance: InstanceSpec, workload: Workload) -> 
     problem = tensor_parallel_problem(model, degree)
     if problem is None and fit.free_gb < 0:
         problem = (
-            f"needs {fit.required_gb:.1f} GB of GPU memory ({fit.weights_gb:.1f} weights + "
-            f"{fit.kv_cache_gb:.1f} KV cache + {fit.overhead_gb:.1f} overhead), has {fit.usable_gb:.1f} GB "
-            f"usable: {-fit.free_gb:.1f} GB missing"
+            f"needs {fit.required_gb + fit.margin_gb:.1f} GB of GPU memory ({fit.weights_gb:.1f} weights + "
+            f"{fit.kv_cache_gb:.1f} KV cache + {fit.overhead_gb:.1f} overhead + {fit.margin_gb:.1f} safety "
+            f"margin), has {fit.usable_gb:.1f} GB usable: {-fit.free_gb:.1f} GB missing"
         )
     if problem is None and fit.host_gb < fit.host_required_gb:
         problem = (

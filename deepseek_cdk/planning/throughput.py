@@ -1,12 +1,21 @@
-"""How fast one instance decodes: a step model calibrated against published vLLM
-measurements (deepseek_cdk.catalog.calibration; a test holds every point within 30%).
+"""How fast one instance decodes and answers first: a step model calibrated against
+published measurements (deepseek_cdk.catalog.calibration; tests/unit/test_calibration.py
+holds every point to its tolerance).
 
 One decoding step produces a token for each of `batch` sequences. It takes the longer of
 - memory time: the bytes the step reads (dense weights, for MoE the experts the batch's
   tokens touch, and every sequence's KV cache) / (GPUs x bandwidth x MEMORY_EFFICIENCY);
 - compute time: 2 x active parameters x batch / (GPUs x dense TFLOPS x COMPUTE_EFFICIENCY);
 plus a fixed cost per step (kernel launches, sampling, scheduling) and, across several GPUs,
-two all-reduces per layer. Prefill is compute-bound and interrupts decoding once per request.
+two all-reduces per layer over the instance's interconnect (catalog.instances: NVLink or
+PCIe, a latency and the payload over the link).
+
+Prefill (time to first token) runs the prompt through the model in passes of at most the
+engine's per-step token budget (the `batched_tokens` the plan gives the container): the
+longer of compute (2 x active parameters per token at PREFILL_EFFICIENCY) and reading the
+weights the pass touches, its all-reduces, and a fixed cost per pass (scheduling, kernels run
+without CUDA graphs), which dominates short prompts and is far larger for the MoE model:
+PREFILL_PASS_S. Decoding is interrupted by the busy part only (planning.service_levels).
 Everything here is an estimate; `deepseek-cdk plan` says so where it prints it.
 """
 
@@ -15,17 +24,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deepseek_cdk.catalog import MODELS, InstanceSpec, ModelSpec
-from deepseek_cdk.catalog.calibration import MEASUREMENTS, Measurement
+from deepseek_cdk.catalog.calibration import FIRST_TOKENS, HELD_OUT, MEASUREMENTS, FirstToken, Measurement
 from deepseek_cdk.catalog.instances import GPUS, GpuModel
+from deepseek_cdk.planning.container_env import LMI_BATCHED_TOKENS
 from deepseek_cdk.planning.sizing import MemoryFit, kv_replicas
 from deepseek_cdk.spec import TrafficProfile
 
-# Fitted to the vLLM measurements (every point within 30%); all of them are memory-bound.
-MEMORY_EFFICIENCY = 0.8  # share of peak HBM bandwidth a decoding step sustains
-COMPUTE_EFFICIENCY = 0.3  # share of dense tensor TFLOPS a decoding step sustains: untested
-STEP_OVERHEAD_S = 0.003
-ALL_REDUCE_S = 100e-6  # one all-reduce across the instance's GPUs, two per layer
-PREFILL_EFFICIENCY = 0.5  # prefill runs large matrix products: an estimate, not calibrated
+# Fitted to catalog.calibration (2026-12; every distill point within 30%, see the README's
+# table): the decode points are memory-bound, so COMPUTE_EFFICIENCY is untested by them.
+MEMORY_EFFICIENCY = 0.75  # share of peak HBM bandwidth a decoding step sustains
+COMPUTE_EFFICIENCY = 0.5  # share of dense tensor TFLOPS a step sustains: untested
+STEP_OVERHEAD_S = 0.0015  # per decoding step (vLLM 0.6's multi-step scheduling, SGLang)
+ALL_REDUCES_PER_LAYER = 2  # after attention and after the MLP (or the experts)
+ACTIVATION_BYTES = 2  # bf16 activations in the all-reduces
+PREFILL_EFFICIENCY = 0.6  # share of dense TFLOPS a prefill pass sustains (burst TTFTs)
+# A prefill pass's fixed cost: dense models from vLLM's 10-prompt bursts (LAMBDA), the MoE
+# model from SGLang's R1 TTFT at concurrency 8-64 (INFERENCEX: 330-420 ms for 1,024 tokens,
+# where compute alone is about 10 ms).
+PREFILL_PASS_S = {"dense": 0.03, "moe": 0.3}
 DEFAULT_INPUT_TOKENS = 1000
 DEFAULT_OUTPUT_TOKENS = 1000
 # A latency SLO is on the p90, and the p90 request writes more than the average one. In
@@ -59,15 +75,45 @@ def decode_step_seconds(
         model.weight_bytes_per_step(batch) + batch * context_tokens * model.kv_bytes_per_token * kv_replicas
     )
     memory_s = read / (gpu_count * gpu.bandwidth_gb_s * 1e9 * MEMORY_EFFICIENCY)
-    active = model.active_parameters or model.parameters
-    compute_s = 2 * active * batch / (gpu_count * gpu.tflops(model.dtype) * 1e12 * COMPUTE_EFFICIENCY)
-    communication_s = 2 * model.layers * ALL_REDUCE_S if gpu_count > 1 else 0.0
-    return max(memory_s, compute_s) + STEP_OVERHEAD_S + communication_s
+    compute_s = _compute_s(model, gpu, gpu_count, batch, COMPUTE_EFFICIENCY)
+    return max(memory_s, compute_s) + STEP_OVERHEAD_S + _all_reduces_s(model, gpu, gpu_count, batch)
 
 
-def prefill_seconds(model: ModelSpec, gpu: GpuModel, gpu_count: int, tokens: int) -> float:
+def _compute_s(model: ModelSpec, gpu: GpuModel, gpu_count: int, tokens: int, efficiency: float) -> float:
     active = model.active_parameters or model.parameters
-    return 2 * active * tokens / (gpu_count * gpu.tflops(model.dtype) * 1e12 * PREFILL_EFFICIENCY)
+    return 2 * active * tokens / (gpu_count * gpu.tflops(model.dtype) * 1e12 * efficiency)
+
+
+def _all_reduces_s(model: ModelSpec, gpu: GpuModel, gpu_count: int, tokens: int) -> float:
+    """One forward pass's all-reduces over `tokens` tokens' activations."""
+    payload = tokens * model.hidden * ACTIVATION_BYTES
+    return ALL_REDUCES_PER_LAYER * model.layers * gpu.interconnect.all_reduce_s(gpu_count, payload)
+
+
+def prefill_busy_seconds(
+    model: ModelSpec, gpu: GpuModel, gpu_count: int, tokens: int, *, batched_tokens: int = LMI_BATCHED_TOKENS
+) -> float:
+    """The GPUs' time prefilling `tokens`, in passes of at most `batched_tokens`: what
+    interrupts decoding."""
+    busy = 0.0
+    for start in range(0, max(1, tokens), batched_tokens):
+        chunk = min(batched_tokens, tokens - start) or 1
+        weights_s = model.weight_bytes_per_step(chunk) / (
+            gpu_count * gpu.bandwidth_gb_s * 1e9 * MEMORY_EFFICIENCY
+        )
+        compute_s = _compute_s(model, gpu, gpu_count, chunk, PREFILL_EFFICIENCY)
+        busy += max(weights_s, compute_s) + _all_reduces_s(model, gpu, gpu_count, chunk)
+    return busy
+
+
+def prefill_seconds(
+    model: ModelSpec, gpu: GpuModel, gpu_count: int, tokens: int, *, batched_tokens: int = LMI_BATCHED_TOKENS
+) -> float:
+    """Time from a prompt's admission to its first token: the busy time and each pass's fixed
+    cost."""
+    passes = max(1, -(-tokens // batched_tokens))
+    fixed = PREFILL_PASS_S["moe" if model.routed_experts else "dense"]
+    return passes * fixed + prefill_busy_seconds(model, gpu, gpu_count, tokens, batched_tokens=batched_tokens)
 
 
 def estimate_throughput(
@@ -83,7 +129,9 @@ def estimate_throughput(
     lengths: each request's `tokens_out` steps, plus one prefill per request admitted."""
     tokens_in, tokens_out = lengths(traffic)
     step = _step_at(model, instance, fit, concurrency, context_tokens, tokens_in, tokens_out)
-    prefill = prefill_seconds(model, instance.gpu, instance.gpu_count, tokens_in)
+    prefill = prefill_busy_seconds(
+        model, instance.gpu, instance.gpu_count, tokens_in, batched_tokens=fit.batched_tokens
+    )
     # Per `tokens_out` steps every one of the `concurrency` slots finishes and admits a request.
     cycle_s = tokens_out * step + concurrency * prefill
     tokens_per_second = concurrency * tokens_out / cycle_s
@@ -92,7 +140,8 @@ def estimate_throughput(
         requests_per_second=tokens_per_second / tokens_out,
         basis=(
             f"estimate: {concurrency} sequences, {tokens_in} tokens in / {tokens_out} out, "
-            f"{instance.gpu_count} x {instance.gpu.name}; a step model calibrated on vLLM measurements"
+            f"{instance.gpu_count} x {instance.gpu.name}; a step model calibrated on vLLM and SGLang "
+            "measurements"
         ),
     )
 
@@ -108,6 +157,21 @@ def estimated_tpot_ms(point: Measurement) -> float:
         context_tokens=point.context_tokens,
         kv_replicas=kv_replicas(model, point.gpu_count),
     )
+
+
+def estimated_ttft_ms(point: FirstToken) -> float:
+    """The model's time to first token for a first-token point: the pass over its prompt
+    tokens, then one step of the batch beside it (planning.service_levels' first_token_s)."""
+    model, gpu = MODELS[point.model], GPUS[point.gpu]
+    step = decode_step_seconds(
+        model,
+        gpu,
+        point.gpu_count,
+        batch=point.concurrency,
+        context_tokens=point.prompt_tokens,
+        kv_replicas=kv_replicas(model, point.gpu_count),
+    )
+    return 1000 * (prefill_seconds(model, gpu, point.gpu_count, point.prompt_tokens) + step)
 
 
 def within_context(tokens_out: int, tokens_in: int, context_tokens: int) -> int:
@@ -153,15 +217,18 @@ def _step_at(
 
 
 def calibration_table() -> str:
-    """The model against every calibration point, as a Markdown table (the README's)."""
+    """The model against every calibration point, as a Markdown table (the README's): decode
+    points, first-token points, then the held-out ones."""
     rows = [
-        "| Measurement | Batch | Context | Measured TPOT | Estimate | Ratio | Source |",
-        "|---|---|---|---|---|---|---|",
+        "| Measurement | Kind | Engine | Batch | Tokens | Measured | Estimate | Ratio | Source |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for point in MEASUREMENTS:
-        estimate_ms = estimated_tpot_ms(point)
+    decode = [(p, "TPOT", p.context_tokens, p.tpot_ms, estimated_tpot_ms(p)) for p in MEASUREMENTS]
+    first = [(p, "TTFT", p.prompt_tokens, p.ttft_ms, estimated_ttft_ms(p)) for p in FIRST_TOKENS]
+    held = [(p, "TPOT, held out", p.context_tokens, p.tpot_ms, estimated_tpot_ms(p)) for p in HELD_OUT]
+    for point, kind, tokens, measured, estimate in decode + first + held:
         rows.append(
-            f"| {point.name} | {point.concurrency} | {point.context_tokens} | {point.tpot_ms:g} ms | "
-            f"{estimate_ms:.1f} ms | {estimate_ms / point.tpot_ms:.2f} | {point.source} |"
+            f"| {point.name} | {kind} | {point.engine} | {point.concurrency} | {tokens} | {measured:g} ms | "
+            f"{estimate:.1f} ms | {estimate / measured:.2f} | {point.source} |"
         )
     return "\n".join(rows) + "\n"

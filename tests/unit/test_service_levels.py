@@ -77,7 +77,7 @@ def test_tpot_grows_with_the_batch_and_with_slower_memory() -> None:
     assert l40s.tpot_s(1) < l40s.tpot_s(8) < l40s.tpot_s(16)
     assert l4.tpot_s(1) > l40s.tpot_s(1)  # 300 GB/s against 864 GB/s
     # Every answer token carries its share of the prefills that join the batch.
-    assert l40s.tpot_s(8) == pytest.approx(l40s.step_s(8) + 8 * l40s.prefill_s() / 1000)
+    assert l40s.tpot_s(8) == pytest.approx(l40s.step_s(8) + 8 * l40s.prefill_busy_s() / 1000)
 
 
 def test_ttft_is_the_prefill_and_a_step_until_the_slots_fill_up() -> None:
