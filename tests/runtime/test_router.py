@@ -299,6 +299,8 @@ def test_long_generations_and_long_prompts_go_to_the_async_tier(
             "ContentType": "application/json",
             "InputLocation": ANY,
             "InvocationTimeoutSeconds": 3600,
+            "InferenceId": ANY,
+            "Filename": ANY,
         },
     )
     # An 8000-character prompt needs a larger body limit than the other tests use.

@@ -31,6 +31,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -40,7 +41,14 @@ from typing import Any
 from botocore.exceptions import EventStreamError
 
 from . import handler, metrics
-from .contract import INVOKE_ROUTE, STREAM_ROUTE, BadRequest, within_limit
+from .contract import (
+    INVOKE_ROUTE,
+    STREAM_ROUTE,
+    BadRequest,
+    ModelOutputError,
+    decode_model_json,
+    within_limit,
+)
 
 RUNTIME_API_VERSION = "2018-06-01"
 DELIMITER = b"\0" * 8  # between API Gateway's JSON prelude and the streamed body
@@ -141,23 +149,41 @@ def event_of(line: bytes, meter: metrics.StreamMeter) -> Iterator[bytes]:
     if not data or data == b"[DONE]":
         return
     try:
-        chunk = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        chunk, non_finite = decode_model_json(data)
+    except ModelOutputError:
         meter.error()
         yield sse({"error": {"message": "the model sent a line that is not JSON", "type": "stream_error"}})
         return
     if isinstance(chunk, dict) and "error" in chunk:
         meter.error()
-        yield sse({"error": {"message": str(chunk["error"]), "type": "model_error"}})
+        yield sse(
+            {"error": {"message": str(chunk["error"])[: handler.MAX_DETAIL_CHARS], "type": "model_error"}}
+        )
         return
     with contextlib.suppress(Exception):  # measuring never breaks the answer
         meter.chunk(chunk, handler.now())
-    yield b"data: " + data + b"\n\n"
+    # The container's own bytes when they are JSON; re-written, with null, when they held NaN
+    # or Infinity, which a client's JSON parser refuses (decode_model_json).
+    yield sse(chunk) if non_finite else b"data: " + data + b"\n\n"
+
+
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 
 def stream_error(err: Exception) -> str:
+    """What a client is told of a stream that broke: the error's code (ModelStreamError,
+    InternalStreamFailure), and its message only when that is a bare code such as
+    ModelInvocationTimeExceeded (botocore's event-stream parser keeps Code and Message, nothing
+    else). Any other message is withheld: like the wrapper the buffered path strips
+    (handler.model_detail), SageMaker's text names the account and the endpoint's log group.
+    It goes to the function's own log, once."""
     if isinstance(err, EventStreamError):
-        return f"{err.response['Error'].get('Code', 'error')}: {err.response['Error'].get('Message', '')}"
+        error = err.response.get("Error", {})
+        code, message = str(error.get("Code") or ""), str(error.get("Message") or "")
+        logged = {"event": "stream-error", "code": code, "message": message[: handler.MAX_DETAIL_CHARS]}
+        print(json.dumps(logged), file=sys.stderr, flush=True)
+        said = [c for c in (code, message) if _CODE.fullmatch(c)]
+        return ": ".join(said) or "error"
     return type(err).__name__
 
 
