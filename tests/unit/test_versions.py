@@ -52,10 +52,11 @@ def test_a_shadow_adds_its_own_instances_to_the_tier_cost() -> None:
     )
     per_instance = shadowed.cost.price_per_hour * HOURS_PER_MONTH
     shadow = shadowed.capacity.shadow
-    assert (shadow.role, shadow.slot, shadow.min, shadow.max) == ("shadow", "shadow", 1, 2)
-    assert shadowed.cost.monthly_at_min == pytest.approx(base.cost.monthly_at_min + per_instance)
+    # A fixed count: 20% of max 6, rounded up; no autoscaling moves a shadow.
+    assert (shadow.role, shadow.slot, shadow.min, shadow.max) == ("shadow", "shadow", 2, 2)
+    assert shadowed.cost.monthly_at_min == pytest.approx(base.cost.monthly_at_min + 2 * per_instance)
     assert shadowed.cost.monthly_at_max == pytest.approx(base.cost.monthly_at_max + 2 * per_instance)
-    assert shadowed.versioning.extra_monthly_at_min == pytest.approx(per_instance)
+    assert shadowed.versioning.extra_monthly_at_min == pytest.approx(2 * per_instance)
     assert shadowed.shadow_percent == 20
 
 
