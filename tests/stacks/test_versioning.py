@@ -91,16 +91,18 @@ def test_the_dashboard_puts_production_and_shadow_side_by_side(synthesized: dict
 def test_data_capture_writes_requests_and_answers_under_the_tier_prefix(
     synthesized: dict[str, Synthesized],
 ) -> None:
-    s = synthesized["canary-with-shadow"]
+    s = synthesized["scheduled-chat"]
     capture = s.one_of_tier("AWS::SageMaker::EndpointConfig", "chat")["DataCaptureConfig"]
     assert capture["InitialSamplingPercentage"] == 5
     assert json.dumps(capture["DestinationS3Uri"]).endswith('/capture/chat/"]]}')
     assert [o["CaptureMode"] for o in capture["CaptureOptions"]] == ["Input", "Output"]
+    assert capture["CaptureContentTypeHeader"] == {"JsonContentTypes": ["application/json"]}  # not base64
     assert capture["KmsKeyId"]
     policies = json.dumps(resources(s.inference, "AWS::IAM::ManagedPolicy"))
     assert "/capture/chat/*" in policies
     # Tiers without data_capture write nothing there.
-    assert "DataCaptureConfig" not in s.one_of_tier("AWS::SageMaker::EndpointConfig", "burst")
+    canary = synthesized["canary-with-shadow"]
+    assert "DataCaptureConfig" not in canary.one_of_tier("AWS::SageMaker::EndpointConfig", "burst")
 
 
 def test_the_rollout_is_the_endpoints_blue_green_deployment_config(
