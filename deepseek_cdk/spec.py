@@ -486,6 +486,12 @@ MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
 MAX_VALUES = 100_000  # after YAML aliases are expanded
 MAX_SHOWN = 60  # characters of a value echoed in a problem line
+# The largest whole number a spec may hold: no count, size, price or time in a deployment comes
+# near it. Python refuses to convert an integer of more than 4,300 digits to or from text
+# (int_max_str_digits, CPython 3.11+), so a longer literal is refused before it is read, and a
+# longer value given as data before anything prints it.
+MAX_WHOLE_NUMBER = 10**18
+MAX_INT_CHARS = 40  # characters of an integer literal the loader converts at all
 
 
 def load_deployment(path: str | Path | None = None) -> Deployment:
@@ -532,6 +538,9 @@ def parse_deployment(data: Any) -> Deployment:
         raise SpecError([f"(top level): must be a mapping with name and tiers (got {type(data).__name__})"])
     if _exceeds_values(data):
         raise SpecError([f"(top level): more than {MAX_VALUES:,} values or nested deeper than {MAX_DEPTH}"])
+    too_large = _too_large_numbers(data)
+    if too_large:
+        raise SpecError(too_large)
     try:
         deployment = Deployment.model_validate(data)
     except ValidationError as err:
@@ -558,6 +567,51 @@ def _exceeds_values(data: Any) -> bool:
         elif isinstance(value, list | tuple):
             stack += [(item, depth + 1) for item in value]
     return False
+
+
+class _LongInteger:
+    """An integer literal too long to convert (MAX_INT_CHARS), kept so that parse_deployment
+    refuses it naming its field."""
+
+    def __init__(self, chars: int) -> None:
+        self.chars = chars
+
+    def __repr__(self) -> str:
+        return f"<a whole number of {self.chars:,} characters>"
+
+
+def _too_large_numbers(data: Any) -> list[str]:
+    """One problem per whole number beyond MAX_WHOLE_NUMBER (or too long to read), naming its
+    field; keys are checked too, since a key is printed in a path."""
+    problems: list[str] = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack and len(problems) < 5:
+        value, loc = stack.pop()
+        if _too_large(value):
+            problems.append(
+                f"{_path(loc)}: a whole number beyond {MAX_WHOLE_NUMBER:.0e}; no spec value is that large"
+            )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((key, loc) if _too_large(key) else (item, (*loc, key)))
+        elif isinstance(value, list | tuple):
+            stack += [(item, (*loc, i)) for i, item in enumerate(value)]
+    return sorted(problems)
+
+
+def _too_large(value: Any) -> bool:
+    return isinstance(value, _LongInteger) or (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_WHOLE_NUMBER
+    )
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """YAML 1.1 integers, except that a literal longer than MAX_INT_CHARS is not converted
+    (PyYAML's own int() would raise ValueError past 4,300 digits, a traceback)."""
+    text = loader.construct_scalar(node)
+    if isinstance(text, str) and len(text) > MAX_INT_CHARS:
+        return _LongInteger(len(text))
+    return loader.construct_yaml_int(node)
 
 
 class _SpecLoader(yaml.SafeLoader):
@@ -596,10 +650,13 @@ def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -
 
 
 _SpecLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+_SpecLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def _shown(value: Any) -> str:
     """`repr(value)`, cut to MAX_SHOWN characters: a problem line never echoes a whole file."""
+    if _too_large(value):
+        return f"a whole number beyond {MAX_WHOLE_NUMBER:.0e}"  # repr fails past 4,300 digits
     text = repr(value)
     return text if len(text) <= MAX_SHOWN else f"{text[: MAX_SHOWN - 3]}... ({len(text):,} characters)"
 

@@ -16,7 +16,10 @@ prices after the June 2025 P4/P5 cut. null where no source gave a price.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -76,27 +79,100 @@ class PriceTable:
         return json.dumps(data, indent=2) + "\n"
 
 
-def price_table(data: Any) -> PriceTable:
-    """A PriceTable from parsed JSON; ValueError names what is malformed."""
+# The highest hourly price the table accepts: the largest catalog instance (ml.p5en.48xlarge)
+# lists at well under $100 an hour in every region, so a price above this is a typo or a
+# unit mistake (cents, a month), never a price.
+MAX_USD_PER_HOUR = 1000.0
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_TYPE = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # ANSI escapes start with \x1b; the CLI prints source
+
+
+class PriceFileError(ValueError):
+    """The price file is malformed: the message names the file (when known) and the field."""
+
+
+def price_table(data: Any, where: str = "prices") -> PriceTable:
+    """A PriceTable from parsed JSON; PriceFileError names what is malformed, as
+    `<where>.<field>: what`. Prices are finite numbers above 0 and at most MAX_USD_PER_HOUR
+    (NaN, Infinity, 1e308 and `true` are refused), `read` a real ISO date, `complete` true or
+    false, `source` text without control characters, regions and types spelled as AWS does."""
+
+    def fail(field: str, what: str) -> PriceFileError:
+        return PriceFileError(f"{where}.{field}: {what}" if field else f"{where}: {what}")
+
     if not isinstance(data, dict) or set(data) != {"read", "source", "complete", "regions"}:
-        raise ValueError("prices: needs exactly read, source, complete and regions")
+        raise fail("", "needs exactly read, source, complete and regions")
+    read = data["read"]
+    if not isinstance(read, str) or not _DATE.fullmatch(read) or not _is_date(read):
+        raise fail("read", f"must be the date the prices were read, YYYY-MM-DD (got {str(read)[:40]!r})")
+    if not isinstance(data["source"], str) or not data["source"].strip() or _CONTROL.search(data["source"]):
+        raise fail("source", "must be text without control characters (no ANSI escapes or newlines)")
+    if not isinstance(data["complete"], bool):
+        raise fail("complete", f"must be true or false (got {str(data['complete'])[:40]!r})")
     regions = data["regions"]
     if not isinstance(regions, dict) or HOME_REGION not in regions:
-        raise ValueError(f"prices.regions: needs {HOME_REGION}, whose prices the catalog uses")
+        raise fail("regions", f"needs {HOME_REGION}, whose prices the catalog uses")
     for region, types in regions.items():
-        if not isinstance(types, dict) or not all(
-            p is None or (isinstance(p, int | float) and not isinstance(p, bool) and p > 0)
-            for p in types.values()
-        ):
-            raise ValueError(
-                f"prices.regions.{region}: instance type -> USD per hour (a number above 0) or null"
-            )
+        if not isinstance(region, str) or not _REGION.fullmatch(region):
+            raise fail("regions", f"{str(region)[:40]!r} is not a region name such as us-east-1")
+        if not isinstance(types, dict):
+            raise fail(f"regions.{region}", "instance type -> USD per hour (a number above 0) or null")
+        for instance_type, price in types.items():
+            if not isinstance(instance_type, str) or not _TYPE.fullmatch(instance_type):
+                raise fail(
+                    f"regions.{region}",
+                    f"{str(instance_type)[:40]!r} is not an instance type such as ml.g5.xlarge",
+                )
+            if price is not None and not (
+                isinstance(price, int | float)
+                and not isinstance(price, bool)
+                and math.isfinite(price)
+                and 0 < price <= MAX_USD_PER_HOUR
+            ):
+                raise fail(
+                    f"regions.{region}.{instance_type}",
+                    f"USD per hour, above 0 and at most {MAX_USD_PER_HOUR:g}, or null (got {price!r})",
+                )
     return PriceTable(
-        read=str(data["read"]),
-        source=str(data["source"]),
-        complete=bool(data["complete"]),
+        read=read,
+        source=data["source"],
+        complete=data["complete"],
         regions=MappingProxyType({r: MappingProxyType(dict(t)) for r, t in regions.items()}),
     )
 
 
-PRICES = price_table(json.loads(PRICES_FILE.read_text()))
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def load_prices(path: Path) -> PriceTable:
+    """The price file at `path`, checked (price_table); PriceFileError names the file and the
+    field, for a file that is missing, empty, truncated or not JSON too."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise PriceFileError(f"{path}: cannot read the price file ({type(err).__name__})") from None
+    try:
+        data = json.loads(text, parse_constant=float)  # NaN and Infinity are then refused as prices
+    except (ValueError, RecursionError) as err:  # JSONDecodeError; ints past 4,300 digits
+        detail = (
+            f"line {err.lineno}, column {err.colno}: {err.msg}"
+            if isinstance(err, json.JSONDecodeError)
+            else "too deep or too long a number"
+        )
+        raise PriceFileError(
+            f"{path}: not valid JSON ({detail}); restore it or run `deepseek-cdk prices refresh`"
+        ) from None
+    return price_table(data, where=str(path))
+
+
+try:
+    PRICES = load_prices(PRICES_FILE)
+except PriceFileError as err:  # one line, not a traceback, for every command and `cdk synth`
+    raise SystemExit(f"deepseek-cdk: {err}") from None

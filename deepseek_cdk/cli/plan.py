@@ -168,8 +168,9 @@ def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan, regi
                 (
                     "capture",
                     [
-                        f"{tier.data_capture.sample_percent}% of requests and answers (the shadow's too) "
-                        f"to {tier.data_capture.prefix} in the artifacts bucket"
+                        f"{tier.data_capture.sample_percent}% of requests and answers"
+                        f"{' (the shadow' + chr(39) + 's too)' if tier.capacity.shadow else ''} "
+                        f"to {tier.data_capture.prefix} in the artifacts bucket, as JSON text"
                     ],
                 )
             ]

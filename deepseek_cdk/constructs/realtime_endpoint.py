@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,11 +29,17 @@ __all__ = ["DataCapture", "Hosting", "RealtimeEndpoint", "Variant"]
 
 @dataclass(frozen=True)
 class DataCapture:
-    """Capture a sample of requests and responses to S3 for audit."""
+    """Capture a sample of requests and responses to S3 for audit.
+
+    `json_content_types` (default `application/json`, what the router sends and asks for) are
+    captured as JSON text: "If no headers are specified Amazon SageMaker AI will by default
+    base64 encode when capturing the data" (SageMaker API reference,
+    CaptureContentTypeHeader), which would store every prompt and answer as base64."""
 
     destination: str | S3Prefix  # s3://bucket/prefix/, or an S3Prefix (its bucket may be a token)
     sampling_percent: int = 100
     kms_key: kms.IKey | None = None
+    json_content_types: tuple[str, ...] = ("application/json",)
 
 
 class RealtimeEndpoint(SageMakerEndpoint):
@@ -146,6 +153,12 @@ def _data_capture(
         "data_capture.sampling_percent",
         f"must be 1-100 (got {capture.sampling_percent})",
     )
+    require(
+        1 <= len(capture.json_content_types) <= 10
+        and all(_CONTENT_TYPE.fullmatch(t) for t in capture.json_content_types),
+        "data_capture.json_content_types",
+        f"1-10 content types such as application/json (got {capture.json_content_types})",
+    )
     return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
         destination_s3_uri=destination.uri,
         initial_sampling_percentage=capture.sampling_percent,
@@ -154,5 +167,12 @@ def _data_capture(
             sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"),
             sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Output"),
         ],
+        capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
+            json_content_types=list(capture.json_content_types)
+        ),
         enable_capture=True,
     )
+
+
+# CaptureContentTypeHeader.JsonContentTypes' pattern (SageMaker API reference), at most 256 long.
+_CONTENT_TYPE = re.compile(r"(?=.{1,256}$)[a-zA-Z0-9](-*[a-zA-Z0-9])*/[a-zA-Z0-9](-*[a-zA-Z0-9.])*")

@@ -13,10 +13,13 @@ Floors: a real-time variant always has at least one instance (SageMaker serves a
 only from its own instances), so the tier's min must cover one per live version. An
 inference-component version has a copy whenever the tier has any (0 copies for all is
 scaling to zero). A version with weight 0 is staged: its model exists, it gets no capacity.
-The shadow version (real-time tiers only) gets its own instances, outside the totals: one at
-least (two under a canary or linear rollout, whose step must stay within half of every
-variant), and at most the tier's max times the sampled share of requests it receives, since
-that is the load it sees; schedules do not move it, target tracking does.
+The shadow version (real-time tiers only) gets its own instances, outside the totals, and a
+fixed count of them: the tier's max times the sampled share of requests it receives (the
+load it sees at the tier's peak), rounded up, and one at least (two under a canary or linear
+rollout, whose step must stay within half of every variant). It is not registered for
+autoscaling: SageMaker's shadow-variant and autoscaling pages (model-shadow-deployment,
+endpoint-auto-scaling-add-policy: "register your production variant") document scaling
+production variants only, so neither schedules nor target tracking move it.
 
 Slots: each live version is served by the variant (component) named for its position among
 the live versions, `live-1`, `live-2`, ...; the shadow by `shadow`. Names that do not carry
@@ -158,10 +161,8 @@ def capacity_plan(
     for name, weight in versions:
         index = by_name.get(name)
         if shadow is not None and name == shadow_name:
-            most = max(shadow_min, math.ceil(max_total * shadow[1] / 100))
-            entries.append(
-                VersionCapacity(name, "shadow", "shadow", weight, shadow_min, shadow_min, most, ())
-            )
+            fixed = max(shadow_min, math.ceil(max_total * shadow[1] / 100))
+            entries.append(VersionCapacity(name, "shadow", "shadow", weight, fixed, fixed, fixed, ()))
         elif index is None:
             entries.append(VersionCapacity(name, "staged", None, weight, 0, 0, 0, ()))
         else:

@@ -65,6 +65,7 @@ from deepseek_cdk.planning.versions import (
     VersionPlan,
     revision_warnings,
     settings_hash,
+    unproven_combination,
     version_monthly,
     versioning_cost,
 )
@@ -342,6 +343,9 @@ def endpoint_name(
 
 
 def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
+    refused = unproven_combination(at, tier)
+    if refused:
+        raise PlanError(refused)
     model = MODELS[tier.model]
     context = tier.max_context_tokens or min(DEFAULT_CONTEXT_TOKENS, model.max_context)
     traffic = deployment.traffic.get(tier.name)

@@ -19,7 +19,7 @@ from deepseek_cdk.catalog.storage import GLACIER_IR_PER_GB_MONTH, STANDARD_PER_G
 from deepseek_cdk.planning.capacity import CapacityPlan, VersionCapacity
 from deepseek_cdk.planning.schedules import capacity_calendar
 from deepseek_cdk.planning.units import HOURS_PER_MONTH
-from deepseek_cdk.spec import COMMIT, Schedule
+from deepseek_cdk.spec import COMMIT, Schedule, Tier
 
 MODELS_PREFIX = "models/"  # models/<tier>/<version>/: weights, versioned, under the retention rules
 CAPTURE_PREFIX = "capture/"  # capture/<tier>/: data capture of requests and answers
@@ -86,6 +86,22 @@ def settings_hash(*, image: str, env: Mapping[str, str], weights_uri: str | None
     """A short, stable digest of everything that decides what a version serves."""
     settings = {"image": image, "env": dict(env), "weights": weights_uri, "instance": instance_type}
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def unproven_combination(at: str, tier: Tier) -> list[str]:
+    """A shadow, data capture and a traffic-shifting (canary or linear) rollout on one endpoint
+    are refused: no AWS page shows the three together. Deployment guardrails' exclusions
+    (deployment-guardrails-exclusions) name neither shadows nor capture, but the shadow
+    page (model-shadow-deployment) shows no rollout and the capture page
+    (model-monitor-data-capture) no shadow, so what SageMaker captures from a shadow while
+    traffic shifts between two fleets is undocumented. Any two of them are fine."""
+    rollout = tier.rollout
+    if tier.shadow is None or tier.data_capture is None or rollout is None or rollout.step_percent is None:
+        return []
+    return [
+        f"{at}.data_capture: not with a shadow and a {rollout.strategy} rollout on one endpoint; no AWS page "
+        "shows the three together: drop data_capture while the shadow and the rollout run"
+    ]
 
 
 def revision_warnings(versions: Sequence[VersionPlan], *, from_hub: bool) -> list[str]:

@@ -165,10 +165,10 @@ class RealtimeTier(TierResources):
         # The endpoint name carries the instance type and the variant count
         # (planning.plan.endpoint_name), so a new instance type, or a variant added or removed,
         # replaces the endpoint and these targets with it instead of an update that SageMaker
-        # would refuse while a variant is registered for autoscaling.
-        self.scaling = [schedule(track(self._scaling(v), tier.scaling), tier.scaling, v) for v in live] + (
-            [track(self._scaling(shadow), tier.scaling)] if shadow else []
-        )
+        # would refuse while a variant is registered for autoscaling. The shadow keeps its
+        # planned count: no AWS page documents registering a shadow variant for autoscaling
+        # (planning.capacity).
+        self.scaling = [schedule(track(self._scaling(v), tier.scaling), tier.scaling, v) for v in live]
         self.monitoring = RealtimeMonitoring(
             self,
             "Alarms",

@@ -114,6 +114,7 @@ def test_plan_shows_the_scaling_target_its_derivation_and_the_week() -> None:
     assert "office-hours: cron(0 8 ? * MON-FRI *) Europe/Berlin, min 3" in out
     assert "Mon 07:00-Mon 18:00: 3-6" in out
     assert "'launch-day' fires on dates" in out
+    assert "5% of requests and answers to capture/chat/ in the artifacts bucket, as JSON text" in out
 
 
 def test_plan_says_the_budget_needs_the_cost_allocation_tag() -> None:
@@ -217,7 +218,6 @@ def test_plan_prints_what_every_version_costs_and_how_it_rolls_out() -> None:
     low, high = chat.versioning.extra_monthly_at_min, chat.versioning.extra_monthly_at_max
     assert low == high
     assert f"running 3 versions costs ${low:,.0f}/month more than one" in out
-    assert "5% of requests and answers (the shadow's too) to capture/chat/" in out
     assert "Retention (artifacts bucket): replaced weights under models/" in out
 
 

@@ -39,6 +39,8 @@ def test_endpoint_with_weighted_variants_and_data_capture() -> None:
     assert capture["DestinationS3Uri"] == "s3://bucket/capture/"
     assert capture["InitialSamplingPercentage"] == 20
     assert "KmsKeyId" in capture
+    # JSON is captured as JSON text: without the header SageMaker stores it base64-encoded.
+    assert capture["CaptureContentTypeHeader"] == {"JsonContentTypes": ["application/json"]}
     assert e.variant_names == ["v1", "v2"]
 
 
@@ -87,6 +89,10 @@ def test_metric_helpers_name_the_endpoint_variant_and_namespace() -> None:
         (
             {"data_capture": DataCapture("s3://bucket/capture/", sampling_percent=0)},
             "data_capture.sampling_percent",
+        ),
+        (
+            {"data_capture": DataCapture("s3://bucket/capture/", json_content_types=("json",))},
+            "data_capture.json_content_types",
         ),
     ],
 )

@@ -176,7 +176,8 @@ def test_a_stream_that_breaks_says_so_and_exits_1(aws: Aws) -> None:
     aws.runtime.body = broken()
     code, _, notes = run(PLAN, "chat", aws)
     assert code == 1
-    assert "\ndeepseek-cdk: the answer stopped: ModelStreamError: timed out\n" in notes
+    # SageMaker's message is withheld (it may name the account); its code is passed on.
+    assert "\ndeepseek-cdk: the answer stopped: ModelStreamError\n" in notes
 
 
 def submit_async(aws: Aws) -> tuple[str, str]:

@@ -243,10 +243,15 @@ def test_the_command_without_credentials_is_one_line_and_exit_1(
     "data, problem",
     [
         ({"read": "x", "source": "y", "complete": True}, "needs exactly read, source, complete and regions"),
-        ({"read": "x", "source": "y", "complete": True, "regions": {}}, "needs us-east-1"),
+        ({"read": "2026-11-30", "source": "y", "complete": True, "regions": {}}, "needs us-east-1"),
         (
-            {"read": "x", "source": "y", "complete": True, "regions": {"us-east-1": {"ml.g6.2xlarge": -1}}},
-            "a number above 0",
+            {
+                "read": "2026-11-30",
+                "source": "y",
+                "complete": True,
+                "regions": {"us-east-1": {"ml.g6.2xlarge": -1}},
+            },
+            "above 0",
         ),
     ],
 )
@@ -348,3 +353,100 @@ def test_auto_takes_the_cheapest_at_the_regions_own_prices(monkeypatch: pytest.M
     text = render_plan(unknown)
     assert "unknown: ml.g6e.2xlarge: listed in eu-west-1 without a price" in text
     assert "Prices: SageMaker on-demand, eu-west-1," in text
+
+
+def priced(price: str) -> str:
+    """A price file whose one price is written as `price`."""
+    regions = '{"us-east-1": {"ml.g5.xlarge": ' + price + "}}"
+    return '{"read": "2026-11-30", "source": "t", "complete": false, "regions": ' + regions + "}"
+
+
+GOOD = {
+    "read": "2026-11-30",
+    "source": "test",
+    "complete": False,
+    "regions": {"us-east-1": {"ml.g5.xlarge": 1.4}},
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            priced("NaN"),
+            "regions.us-east-1.ml.g5.xlarge: USD per hour",
+        ),
+        (
+            priced("Infinity"),
+            "regions.us-east-1.ml.g5.xlarge: USD per hour",
+        ),
+        (
+            priced("1e308"),
+            "regions.us-east-1.ml.g5.xlarge: USD per hour, above 0 and at most 1000",
+        ),
+        (
+            priced("true"),
+            "regions.us-east-1.ml.g5.xlarge",
+        ),
+        (
+            '{"read": "2026-11-30", "source": "t", "complete": false, "regions": {"eu-west-1": {}}}',
+            "regions: needs us-east-1",
+        ),
+        (
+            '{"read": "last week", "source": "t", "complete": false, "regions": {"us-east-1": {}}}',
+            ".read: must be",
+        ),
+        (
+            '{"read": "2026-02-30", "source": "t", "complete": false, "regions": {"us-east-1": {}}}',
+            ".read: must be",
+        ),
+        (
+            '{"read": "2026-11-30", "source": "\\u001b[31mred", "complete": false, "regions": {}}',
+            ".source: must be text without control characters",
+        ),
+        (
+            '{"read": "2026-11-30", "source": "t", "complete": "false", "regions": {"us-east-1": {}}}',
+            ".complete: must be true or false",
+        ),
+        (
+            '{"read": "2026-11-30", "source": "t", "complete": false, "regions": {"us-east-1": {"ml.g5',
+            "not valid JSON",
+        ),
+        ("", "not valid JSON"),
+    ],
+)
+def test_a_bad_price_file_is_one_error_naming_the_file_and_the_field(
+    tmp_path: Path, text: str, says: str
+) -> None:
+    from deepseek_cdk.catalog.prices import PriceFileError, load_prices
+
+    path = tmp_path / "prices.json"
+    path.write_text(text)
+    with pytest.raises(PriceFileError) as err:
+        load_prices(path)
+    message = str(err.value)
+    assert message.startswith(str(path)) and says in message and "\n" not in message
+    path.write_text(json.dumps(GOOD))
+    assert load_prices(path).read == "2026-11-30"  # the good file still loads
+
+
+def test_a_broken_shipped_price_file_stops_the_cli_with_one_line(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    import deepseek_cdk
+
+    package = tmp_path / "deepseek_cdk"
+    shutil.copytree(Path(deepseek_cdk.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "catalog" / "prices.json").write_text('{"read": "2026-11-30", "source"')
+    result = subprocess.run(
+        [sys.executable, "-m", "deepseek_cdk.cli", "plan"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("deepseek-cdk: ") and "prices.json: not valid JSON" in result.stderr

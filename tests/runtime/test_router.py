@@ -299,6 +299,8 @@ def test_long_generations_and_long_prompts_go_to_the_async_tier(
             "ContentType": "application/json",
             "InputLocation": ANY,
             "InvocationTimeoutSeconds": 3600,
+            "InferenceId": ANY,
+            "Filename": ANY,
         },
     )
     # An 8000-character prompt needs a larger body limit than the other tests use.
@@ -524,8 +526,11 @@ def test_timeout_is_504_pointing_to_streaming_and_the_async_tier(
         ({"prompt": "x", "parameters": {"stop": []}}, None, None, "parameters.stop"),
         ({"prompt": "x", "parameters": {"stop": ["a", "b", "c", "d", "e"]}}, None, None, "parameters.stop"),
         ({"prompt": "x", "parameters": {"stop": "x" * 201}}, None, None, "parameters.stop"),
-        (None, '{"prompt": "x", "parameters": {"temperature": NaN}}', None, "body"),
-        (None, '{"prompt": "x", "max_tokens": Infinity}', None, "body"),
+        (None, '{"prompt": "x", "parameters": {"temperature": NaN}}', None, "parameters.temperature"),
+        (None, '{"prompt": "x", "max_tokens": Infinity}', None, "max_tokens"),
+        (None, '{"prompt": "x", "max_tokens": ' + "9" * 500 + "}", None, "max_tokens"),
+        (None, '{"prompt": "x", "parameters": {"seed": -' + "1" * 600 + "}}", None, "parameters.seed"),
+        (None, '{"messages": [{"role": "user", "content": ' + "7" * 30 + "}]}", None, "messages[0].content"),
         ({"prompt": "x", "parameters": {"messages": []}}, None, None, "parameters.messages"),
         ({"prompt": "   "}, None, None, "prompt"),
         ({"prompt": 42}, None, None, "prompt"),
@@ -583,3 +588,19 @@ def test_lambda_remaining_time_bounds_the_budget(stubs: dict[str, Stubber], cloc
     event = {"httpMethod": "POST", "resource": "/invoke", "body": json.dumps({"prompt": "x"})}
     assert handler.handler(event, Context())["statusCode"] == 503
     assert clock.sleeps == []
+
+
+@pytest.mark.parametrize("digits", [21, 4301, 50_000])
+def test_a_whole_number_too_long_to_read_is_one_400_naming_its_field(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, digits: int
+) -> None:
+    """Python cannot read an integer of more than 4,300 digits (int_max_str_digits): the
+    ValueError it raises is not a JSONDecodeError, and used to escape the handler."""
+    monkeypatch.setenv("ROUTER_CONFIG", json.dumps({**CONFIG, "max_body_bytes": 262144}))
+    response = post(None, raw='{"prompt": "x", "max_tokens": ' + "9" * digits + "}")
+    assert response["statusCode"] == 400
+    limit = contract.MAX_NUMBER_DIGITS
+    assert body_of(response) == {
+        "error": f"a whole number of {digits:,} digits; no field takes more than {limit}",
+        "field": "max_tokens",
+    }

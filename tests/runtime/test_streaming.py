@@ -157,8 +157,14 @@ def runtime(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> FakeRuntime:
 
 
 def post_stream(body: Any, headers: dict[str, str] | None = None) -> bytes:
-    config = handler.RouterConfig.from_json(json.dumps(CONFIG))
-    event = {"httpMethod": "POST", "resource": "/stream", "headers": headers or {}, "body": json.dumps(body)}
+    config = handler.RouterConfig.from_json(json.dumps({**CONFIG, "max_body_bytes": 262144}))
+    with_long_numbers = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # so that the test can write what a client may send
+    try:
+        text = json.dumps(body)
+    finally:
+        sys.set_int_max_str_digits(with_long_numbers)
+    event = {"httpMethod": "POST", "resource": "/stream", "headers": headers or {}, "body": text}
     return b"".join(streaming.stream(config, event, deadline=handler.now() + 10))
 
 
@@ -197,6 +203,7 @@ def test_stream_goes_to_the_chosen_inference_component(runtime: FakeRuntime) -> 
         ),
         ({"prompt": "x", "tier": "chat", "max_tokens": 8190}, "max_tokens", "exceeds tier 'chat''s context"),
         ({"prompt": ""}, "prompt", "non-empty"),
+        ({"prompt": "x", "max_tokens": 10**5000}, "max_tokens", "a whole number of 5,001 digits"),
     ],
 )
 def test_bad_stream_requests_are_400_before_any_call(

@@ -114,7 +114,7 @@ def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[S
     rendered = Rendered(template, tier.name)
     capacity = tier.capacity
     targets = rendered.targets()
-    serving = [v for v in capacity.versions if v.slot]
+    serving = [v for v in capacity.versions if v.slot and v.role != "shadow"]  # a shadow is never autoscaled
     assert len(targets) == len(serving)
     # Each version's own share, not only the sums: swapping two versions' shares would fail.
     shares = {v.version: v for v in serving}
@@ -166,10 +166,10 @@ def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[S
             at="template",
         )
         price = tier.cost.price_per_hour
-        # A shadow runs its own instances on top, between its target's bounds (no schedules).
-        shadow = [t for t in targets if shares[target_version(t, tier)].role == "shadow"]
-        low = calendar.average_min + sum(t["MinCapacity"] for t in shadow)
-        high = calendar.average_max + sum(t["MaxCapacity"] for t in shadow)
+        # A shadow runs its own fixed count of instances on top (it is never autoscaled).
+        shadows = config.get("ShadowProductionVariants", []) if tier.endpoint == "realtime" else []
+        low = calendar.average_min + sum(v["InitialInstanceCount"] for v in shadows)
+        high = calendar.average_max + sum(v["InitialInstanceCount"] for v in shadows)
         assert tier.cost.monthly_at_min == pytest.approx(price * low * HOURS_PER_MONTH)
         assert tier.cost.monthly_at_max == pytest.approx(price * high * HOURS_PER_MONTH)
 

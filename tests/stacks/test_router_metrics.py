@@ -57,7 +57,7 @@ class Body:
     def __init__(self, data: bytes) -> None:
         self.data = data
 
-    def read(self) -> bytes:
+    def read(self, amt: int | None = None) -> bytes:
         return self.data
 
 

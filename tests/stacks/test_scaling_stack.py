@@ -24,8 +24,8 @@ def test_targets_and_policies_follow_the_plan(
     tier = s.plan.tier(tier_name)
     assert tier.endpoint == "realtime"
     targets = s.of_tier("AWS::ApplicationAutoScaling::ScalableTarget", tier_name)
-    serving = [*tier.capacity.live, *([tier.capacity.shadow] if tier.capacity.shadow else [])]
-    assert len(targets) == len(serving)  # one per variant, the shadow's included
+    serving = list(tier.capacity.live)
+    assert len(targets) == len(serving)  # one per production variant; a shadow is never autoscaled
     for props, planned in zip(targets, serving, strict=True):
         assert (props["MinCapacity"], props["MaxCapacity"]) == (planned.min, planned.max)
         assert props["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"

@@ -29,7 +29,7 @@ def logical_ids_of_refs(value: Any) -> set[str]:
     return refs | atts
 
 
-def test_the_shadow_is_a_shadow_variant_of_its_version_with_its_own_scaling(
+def test_the_shadow_is_a_shadow_variant_of_its_version_at_a_fixed_count_never_autoscaled(
     synthesized: dict[str, Synthesized],
 ) -> None:
     s = synthesized["canary-with-shadow"]
@@ -47,13 +47,12 @@ def test_the_shadow_is_a_shadow_variant_of_its_version_with_its_own_scaling(
     assert version_of[logical_ids_of_refs(shadow["ModelName"]).pop()] == "v2"
     assert version_of[logical_ids_of_refs(production["ModelName"]).pop()] == "v1"
     planned = tier.capacity.shadow
-    # Two at least under the canary (its step must stay within half of every variant), at most
-    # 20% of max 6 rounded up, but not below that floor.
-    assert planned is not None and (planned.min, planned.max) == (2, 2)
+    # 20% of max 6 rounded up, and two at least under the canary (its step must stay within
+    # half of every variant): a fixed count, since no AWS page documents autoscaling a shadow.
+    assert planned is not None and (planned.initial, planned.min, planned.max) == (2, 2, 2)
+    assert shadow["InitialInstanceCount"] == 2
     targets = s.of_tier("AWS::ApplicationAutoScaling::ScalableTarget", "chat")
-    (target,) = [t for t in targets if "/variant/shadow" in json.dumps(t["ResourceId"])]
-    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 2)
-    assert "ScheduledActions" not in target
+    assert [t for t in targets if "/variant/shadow" in json.dumps(t["ResourceId"])] == []
 
 
 def test_a_shadow_alarms_but_never_pages_or_rolls_back(synthesized: dict[str, Synthesized]) -> None:
@@ -92,16 +91,18 @@ def test_the_dashboard_puts_production_and_shadow_side_by_side(synthesized: dict
 def test_data_capture_writes_requests_and_answers_under_the_tier_prefix(
     synthesized: dict[str, Synthesized],
 ) -> None:
-    s = synthesized["canary-with-shadow"]
+    s = synthesized["scheduled-chat"]
     capture = s.one_of_tier("AWS::SageMaker::EndpointConfig", "chat")["DataCaptureConfig"]
     assert capture["InitialSamplingPercentage"] == 5
     assert json.dumps(capture["DestinationS3Uri"]).endswith('/capture/chat/"]]}')
     assert [o["CaptureMode"] for o in capture["CaptureOptions"]] == ["Input", "Output"]
+    assert capture["CaptureContentTypeHeader"] == {"JsonContentTypes": ["application/json"]}  # not base64
     assert capture["KmsKeyId"]
     policies = json.dumps(resources(s.inference, "AWS::IAM::ManagedPolicy"))
     assert "/capture/chat/*" in policies
     # Tiers without data_capture write nothing there.
-    assert "DataCaptureConfig" not in s.one_of_tier("AWS::SageMaker::EndpointConfig", "burst")
+    canary = synthesized["canary-with-shadow"]
+    assert "DataCaptureConfig" not in canary.one_of_tier("AWS::SageMaker::EndpointConfig", "burst")
 
 
 def test_the_rollout_is_the_endpoints_blue_green_deployment_config(

@@ -474,3 +474,44 @@ def test_dates_that_do_not_exist_are_refused(where: str, path: str) -> None:
         }
     (line,) = refused(data)
     assert line.startswith(f"{path}: not a date that exists")
+
+
+# --- whole numbers beyond what Python reads from text (int_max_str_digits: 4,300 digits) ---
+
+
+def one_tier_file(setting: str) -> str:
+    return f"name: t\ntiers:\n  - {{name: chat, model: {TIER['model']}, {setting}}}\n"
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["9" * 5000, "-" + "1" * 4301, "0x" + "f" * 5000, "1" + ":1" * 15, "1_000_000_000_000_000_000"],
+)
+def test_a_whole_number_too_large_for_a_spec_is_one_line_naming_its_field(
+    tmp_path: Path, literal: str
+) -> None:
+    problems = refused_file(tmp_path, one_tier_file(f"max_concurrency: {literal}"))
+    assert problems == ["tiers[0].max_concurrency: a whole number beyond 1e+18; no spec value is that large"]
+
+
+def test_a_huge_whole_number_given_as_data_names_its_field_and_its_key() -> None:
+    huge = 1 << 20_000  # 6,021 digits: repr() of it raises ValueError
+    assert refused({**spec(), "budget_usd_per_month": huge}) == [
+        "budget_usd_per_month: a whole number beyond 1e+18; no spec value is that large"
+    ]
+    assert refused({**spec(), "traffic": {huge: {}}}) == [
+        "traffic: a whole number beyond 1e+18; no spec value is that large"
+    ]
+
+
+def test_plan_on_a_spec_with_a_5000_digit_number_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(one_tier_file(f"max_concurrency: {'9' * 5000}"))
+    command = [sys.executable, "-m", "deepseek_cdk.cli", "plan", str(path)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "tiers[0].max_concurrency: a whole number beyond 1e+18" in result.stderr

@@ -52,10 +52,11 @@ def test_a_shadow_adds_its_own_instances_to_the_tier_cost() -> None:
     )
     per_instance = shadowed.cost.price_per_hour * HOURS_PER_MONTH
     shadow = shadowed.capacity.shadow
-    assert (shadow.role, shadow.slot, shadow.min, shadow.max) == ("shadow", "shadow", 1, 2)
-    assert shadowed.cost.monthly_at_min == pytest.approx(base.cost.monthly_at_min + per_instance)
+    # A fixed count: 20% of max 6, rounded up; no autoscaling moves a shadow.
+    assert (shadow.role, shadow.slot, shadow.min, shadow.max) == ("shadow", "shadow", 2, 2)
+    assert shadowed.cost.monthly_at_min == pytest.approx(base.cost.monthly_at_min + 2 * per_instance)
     assert shadowed.cost.monthly_at_max == pytest.approx(base.cost.monthly_at_max + 2 * per_instance)
-    assert shadowed.versioning.extra_monthly_at_min == pytest.approx(per_instance)
+    assert shadowed.versioning.extra_monthly_at_min == pytest.approx(2 * per_instance)
     assert shadowed.shadow_percent == 20
 
 
@@ -173,3 +174,22 @@ def test_behind_a_router_a_rollout_also_watches_each_versions_ttft_and_tpot() ->
     (line,) = err.value.problems
     assert "and the router's p90 TTFT and TPOT, of each live version" in line
     assert "at most 2 live versions (got 3)" in line
+
+
+def test_a_shadow_data_capture_and_a_canary_together_are_one_plan_error_naming_data_capture() -> None:
+    from deepseek_cdk.planning import PlanError
+
+    tier = {
+        "scaling": {"min": 2, "max": 6},
+        "versions": [{"name": "v1", "revision": V1}, {"name": "v2", "revision": V2, "weight": 0}],
+        "shadow": {"version": "v2", "sample_percent": 20},
+        "rollout": {"strategy": "canary", "canary_percent": 20},
+        "data_capture": {"sample_percent": 5},
+    }
+    with pytest.raises(PlanError) as err:
+        tier_plan(**tier)
+    (line,) = err.value.problems
+    assert line.startswith("tiers[0].data_capture: not with a shadow and a canary rollout on one endpoint")
+    # Any two of the three plan.
+    for dropped in ("shadow", "rollout", "data_capture"):
+        assert tier_plan(**{k: v for k, v in tier.items() if k != dropped}) is not None

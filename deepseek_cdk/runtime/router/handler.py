@@ -62,7 +62,9 @@ from .contract import (
     STREAM_ROUTE,
     BadRequest,
     ChatRequest,
+    ModelOutputError,
     decode_json,
+    decode_model_json,
     fits_context,
     parse_body,
     within_limit,
@@ -166,6 +168,10 @@ sleep = time.sleep
 wall = time.time
 _clients: dict[tuple[str, int], Any] = {}
 READ_TIMEOUT_S = BUFFERED_SECONDS  # below API Gateway's 29 s, so a slow tier gets a clear 504
+STREAM_ADVICE = f"stream long answers with POST {STREAM_ROUTE}, or send them to an async tier"
+# What a timeout on an async tier's own calls (S3, SageMaker's queue, Secrets Manager) means:
+# not that the answer is long, so never the streaming advice above.
+ASYNC_TIMEOUT_ADVICE = "the job was not acknowledged; retry the request"
 
 
 def client(service: str, read_timeout: int = READ_TIMEOUT_S) -> Any:
@@ -190,6 +196,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     remaining = context.get_remaining_time_in_millis() / 1000 - 1 if context else config.time_budget_seconds
     deadline = now() + min(config.time_budget_seconds, remaining)
     try:
+        if not isinstance(event, dict):  # a direct invoke with a list or a string
+            raise BadRequest("event", "must be an API Gateway proxy event (a JSON object)")
         if event.get("httpMethod") == "GET" and event.get("resource") == JOB_ROUTE:
             job_id = (event.get("pathParameters") or {}).get("id") or ""
             return job_status(config, job_id, deadline)
@@ -212,7 +220,7 @@ def invoke(config: RouterConfig, event: dict[str, Any], deadline: float, started
         limit=tier.buffered_max_tokens,
         tier=tier.name,
         route=INVOKE_ROUTE,
-        otherwise=f"stream longer answers with POST {STREAM_ROUTE}, or send them to an async tier",
+        otherwise=STREAM_ADVICE,
     )
     return invoke_realtime(config, tier, request, deadline, started)
 
@@ -225,13 +233,21 @@ def route(config: RouterConfig, request: ChatRequest, event: dict[str, Any]) -> 
 
 
 def parse_request(config: RouterConfig, event: dict[str, Any]) -> ChatRequest:
+    """The event's body, checked: API Gateway always passes it as text (JSON, or base64 of
+    it); a direct invoke may pass anything, and only text is read."""
     raw = event.get("body") or ""
+    if not isinstance(raw, str):
+        raise BadRequest("body", f"must be the request's JSON as text (got a JSON {type(raw).__name__})")
     if event.get("isBase64Encoded"):
         try:
             raw = base64.b64decode(raw).decode("utf-8")
         except ValueError:  # binascii.Error, non-ASCII text, UnicodeDecodeError
             raise BadRequest("body", "not valid base64-encoded UTF-8") from None
-    if len(raw.encode("utf-8")) > config.max_body_bytes:
+    try:
+        size = len(raw.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate: text no client can have sent as UTF-8
+        raise BadRequest("body", "not valid UTF-8 text (a lone surrogate)") from None
+    if size > config.max_body_bytes:
         raise BadRequest("body", f"larger than {config.max_body_bytes} bytes")
     request = parse_body(decode_json(raw))
     if request.tier is not None and request.tier not in config.tiers:
@@ -240,7 +256,10 @@ def parse_request(config: RouterConfig, event: dict[str, Any]) -> ChatRequest:
 
 
 def headers(event: dict[str, Any]) -> dict[str, str]:
-    return {k.lower(): v for k, v in (event.get("headers") or {}).items() if isinstance(v, str)}
+    given = event.get("headers")
+    if not isinstance(given, dict):
+        return {}
+    return {k.lower(): v for k, v in given.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def choose_tier(config: RouterConfig, request: ChatRequest, request_headers: dict[str, str]) -> str:
@@ -287,10 +306,10 @@ def invoke_realtime(
         ),
         deadline,
     )
-    body = result["Body"].read()
+    body = read_answer(result["Body"], tier)
     try:
-        completion: Any = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        completion, _ = decode_model_json(body)  # NaN and Infinity come back as null
+    except ModelOutputError:
         completion = None
     if not isinstance(completion, dict) or "choices" not in completion:
         raise Reply(respond(502, {"error": "the model's answer is not a chat completion", "tier": tier.name}))
@@ -299,8 +318,60 @@ def invoke_realtime(
     cut = truncation(tier, request, completion)
     if cut is not None:
         answer["truncated"] = cut
+    response = respond(200, answer)
+    if len(json.dumps(response)) > MAX_RESPONSE_BYTES:  # escaping can grow it past the read's size
+        raise Reply(too_large(tier))
     measure(config, tier, served_by, lambda: metrics.answer_values(completion, latency_s))
-    return respond(200, answer)
+    return response
+
+
+def read_answer(body: Any, tier: Tier) -> bytes:
+    """The model's whole answer, read within the same error handling as the call: botocore
+    reads the body only now, so a read timeout (ReadTimeoutError) or a connection cut
+    mid-answer (ResponseStreamingError, IncompleteReadError: botocore.response.StreamingBody)
+    happens here, after invoke_endpoint returned. A timeout is 504, like the call's own; a
+    cut is 502 with Retry-After (the tier answered; the network did not carry it). An answer
+    longer than a buffered Lambda response can carry (6 MB for a synchronous invocation:
+    Lambda API reference, Invoke) is a 502 that says so, where API Gateway would otherwise
+    answer its own bare 502."""
+    try:
+        data: bytes = body.read(MAX_RESPONSE_BYTES + 1)
+        if len(data) > MAX_RESPONSE_BYTES:
+            with contextlib.suppress(Exception):
+                body.close()  # not read to the end: give the connection back
+            raise Reply(too_large(tier))
+        return data
+    except (ReadTimeoutError, ConnectTimeoutError):
+        raise Reply(
+            respond(
+                504,
+                {"error": f"the tier did not finish its answer in time; {STREAM_ADVICE}", "tier": tier.name},
+            )
+        ) from None
+    except (BotoCoreError, OSError) as err:
+        print(json.dumps({"event": "answer-read-failed", "tier": tier.name, "error": type(err).__name__}))
+        raise Reply(
+            respond(
+                502,
+                {
+                    "error": "the connection to the tier broke while reading its answer; retry",
+                    "tier": tier.name,
+                },
+                {"Retry-After": "1"},
+            )
+        ) from None
+
+
+def too_large(tier: Tier) -> dict[str, Any]:
+    return respond(
+        502,
+        {
+            "error": f"the answer is larger than the {MAX_RESPONSE_BYTES:,} bytes a POST {INVOKE_ROUTE} "
+            f"answer can carry (Lambda's 6 MB response limit); ask for fewer max_tokens or use "
+            f"POST {STREAM_ROUTE}",
+            "tier": tier.name,
+        },
+    )
 
 
 def truncation(tier: Tier, request: ChatRequest, completion: dict[str, Any]) -> dict[str, Any] | None:
@@ -385,14 +456,27 @@ def endpoint_args(tier: Tier) -> dict[str, Any]:
 
 def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
     """Store the request, submit it, answer 202 with a signed job id. Every call reads for no
-    longer than the budget left, so the answer comes inside API Gateway's 29 s."""
+    longer than the budget left, so the answer comes inside API Gateway's 29 s.
+
+    The job id can never be lost once SageMaker has queued the job: everything that could
+    fail is done before (the signing key is read, the request stored), and the result's key
+    is known before the call. The router names the result itself with InvokeEndpointAsync's
+    `Filename` ("the filename for the inference response payload stored in Amazon S3";
+    SageMaker Runtime API reference, InvokeEndpointAsync, and botocore's sagemaker-runtime
+    model; added 2026-02-20) and sends the same id as `InferenceId`, so the result is
+    `<the tier's S3OutputPath>/<Filename>`, which is `responses_prefix + Filename`.
+    SageMaker's OutputLocation, when it answers one, is used as given; an answer without it
+    still gets a job id (and one log line). FailureLocation has no such parameter: without it
+    the id has no failure key, and a failed job reads as pending until the result expires."""
     key = job_key(config, deadline)
-    request_key = f"{tier.requests_prefix}{uuid.uuid4().hex}.json"
+    job_name = uuid.uuid4().hex  # 32 characters: Filename's maximum, InferenceId takes 64
+    request_key = f"{tier.requests_prefix}{job_name}.json"
     with_retries(
         lambda: client("s3", read_timeout_until(deadline)).put_object(
             Bucket=tier.bucket, Key=request_key, Body=payload, ContentType="application/json"
         ),
         deadline,
+        timeout_advice=ASYNC_TIMEOUT_ADVICE,
     )
     accepted = with_retries(
         lambda: client("sagemaker-runtime", read_timeout_until(deadline)).invoke_endpoint_async(
@@ -400,13 +484,25 @@ def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: flo
             ContentType="application/json",
             InputLocation=f"s3://{tier.bucket}/{request_key}",
             InvocationTimeoutSeconds=ASYNC_INVOCATION_TIMEOUT_S,
+            InferenceId=job_name,
+            Filename=job_name,
         ),
         deadline,
+        timeout_advice=ASYNC_TIMEOUT_ADVICE,
     )
+    output_key = s3_key(str(accepted.get("OutputLocation") or ""))
+    if not output_key.startswith(tier.responses_prefix):
+        print(
+            json.dumps(
+                {"event": "async-output-location-missing", "tier": tier.name, "inference_id": job_name}
+            )
+        )
+        output_key = f"{tier.responses_prefix}{job_name}"
+    failure_key = s3_key(str(accepted.get("FailureLocation") or ""))
     job: dict[str, str | int] = {
         "t": tier.name,
-        "o": s3_key(accepted["OutputLocation"]),
-        "f": s3_key(accepted.get("FailureLocation", "")),
+        "o": output_key,
+        "f": failure_key if failure_key.startswith(tier.failures_prefix) else "",
         "a": int(wall()),
     }
     return respond(202, {"tier": tier.name, "job_id": sign_job(job, key), "status": "pending"})
@@ -415,8 +511,18 @@ def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: flo
 _job_keys: dict[str, bytes] = {}
 
 
+HANDLER = "router.handler.handler"  # Lambda's _HANDLER for this module (RequestRouter sets it)
+MIN_JOB_KEY_CHARS = 32  # 256 bits of HMAC-SHA256 key at 8 bits a character; the router's has 64
+
+
+class UnusableJobKey(Exception):
+    """The job-key secret holds no usable key: binary, empty or too short."""
+
+
 def job_key(config: RouterConfig, deadline: float) -> bytes:
-    """The deployment's job-id signing key, read once per function instance."""
+    """The deployment's job-id signing key, read once per function instance (at start-up, see
+    load_job_key_at_start). A secret that holds no usable key is refused: 502 naming the
+    cause in one log line, never a KeyError or an id signed with an empty key."""
     if not config.job_key_secret:
         raise Reply(respond(502, {"error": "the router has no job-id key; redeploy the router"}))
     if config.job_key_secret not in _job_keys:
@@ -425,9 +531,56 @@ def job_key(config: RouterConfig, deadline: float) -> bytes:
                 SecretId=config.job_key_secret
             ),
             deadline,
+            timeout_advice=ASYNC_TIMEOUT_ADVICE,
         )
-        _job_keys[config.job_key_secret] = str(secret["SecretString"]).encode()
+        try:
+            _job_keys[config.job_key_secret] = usable_job_key(secret)
+        except UnusableJobKey as err:
+            print(json.dumps({"event": "job-key-refused", "reason": str(err)}), file=sys.stderr, flush=True)
+            raise Reply(
+                respond(502, {"error": "the router's job-id key is unusable; see its logs"})
+            ) from None
     return _job_keys[config.job_key_secret]
+
+
+def usable_job_key(secret: Mapping[str, Any]) -> bytes:
+    """The key in a GetSecretValue answer: SecretString, at least MIN_JOB_KEY_CHARS long.
+    GetSecretValue answers SecretBinary instead for a secret stored as binary (Secrets
+    Manager API reference, GetSecretValue), which the router never writes."""
+    text = secret.get("SecretString")
+    if not isinstance(text, str):
+        raise UnusableJobKey("the job-key secret is stored as binary (SecretBinary); store it as text")
+    if len(text.strip()) < MIN_JOB_KEY_CHARS:
+        raise UnusableJobKey(
+            f"the job-key secret holds {len(text.strip())} characters; it needs at least {MIN_JOB_KEY_CHARS}"
+        )
+    return text.encode()
+
+
+def load_job_key_at_start(environ: Mapping[str, str]) -> None:
+    """Read the job key while the function starts (Lambda's init phase), so a secret that holds
+    no usable key stops the function from starting, with its reason in the log, instead of
+    failing on the first async request. A read that fails for another reason (throttling, a
+    timeout) is left to the first request, which retries it."""
+    if environ.get("_HANDLER") != HANDLER or "ROUTER_CONFIG" not in environ:
+        return  # not the buffered function in Lambda (the streaming function, tests, tools)
+    config = RouterConfig.from_json(environ["ROUTER_CONFIG"])
+    if not config.job_key_secret:
+        return
+    try:
+        secret = client("secretsmanager", 5).get_secret_value(SecretId=config.job_key_secret)
+    except (ClientError, BotoCoreError) as err:
+        print(
+            json.dumps({"event": "job-key-deferred", "error": type(err).__name__}),
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    try:
+        _job_keys[config.job_key_secret] = usable_job_key(secret)
+    except UnusableJobKey as err:
+        print(json.dumps({"event": "job-key-refused", "reason": str(err)}), file=sys.stderr, flush=True)
+        raise
 
 
 def _b64(data: bytes) -> str:
@@ -566,17 +719,15 @@ def model_detail(err: ClientError) -> dict[str, str]:
 
 
 def decode(data: bytes) -> Any:
+    """A job's result or error as JSON (NaN and Infinity as null: decode_model_json), else as
+    text."""
     try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return decode_model_json(data)[0]
+    except ModelOutputError:
         return data.decode("utf-8", errors="replace")
 
 
-def with_retries(
-    call: Any,
-    deadline: float,
-    timeout_advice: str = f"stream long answers with POST {STREAM_ROUTE}, or send them to an async tier",
-) -> Any:
+def with_retries(call: Any, deadline: float, timeout_advice: str = STREAM_ADVICE) -> Any:
     """Run `call`; retry throttling and no-capacity errors with full-jitter backoff while the
     time budget allows, then raise Reply(503 with Retry-After). A read timeout is Reply(504)
     with `timeout_advice`; other errors Reply(502)."""
@@ -605,11 +756,11 @@ def with_retries(
                     ) from None
                 raise Reply(respond(502, {"error": f"the tier could not be invoked: {code}"})) from None
         except (ReadTimeoutError, ConnectTimeoutError):
+            queued = timeout_advice == ASYNC_TIMEOUT_ADVICE  # S3, the queue or the key: not the model
+            who = "the async tier's storage or queue" if queued else "the tier"
+            retry = {"Retry-After": "5"} if queued else None
             raise Reply(
-                respond(
-                    504,
-                    {"error": f"the tier did not answer in time; {timeout_advice}"},
-                )
+                respond(504, {"error": f"{who} did not answer in time; {timeout_advice}"}, retry)
             ) from None
         except BotoCoreError as err:
             raise Reply(
@@ -632,3 +783,6 @@ def respond(status: int, body: dict[str, Any], extra_headers: dict[str, str] | N
         "headers": {"Content-Type": "application/json", **(extra_headers or {})},
         "body": json.dumps(body),
     }
+
+
+load_job_key_at_start(os.environ)

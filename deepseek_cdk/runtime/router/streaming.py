@@ -29,18 +29,27 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
+import itertools
 import json
 import os
+import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 from botocore.exceptions import EventStreamError
 
 from . import handler, metrics
-from .contract import INVOKE_ROUTE, STREAM_ROUTE, BadRequest, within_limit
+from .contract import (
+    INVOKE_ROUTE,
+    STREAM_ROUTE,
+    BadRequest,
+    ModelOutputError,
+    decode_model_json,
+    within_limit,
+)
 
 RUNTIME_API_VERSION = "2018-06-01"
 DELIMITER = b"\0" * 8  # between API Gateway's JSON prelude and the streamed body
@@ -53,7 +62,7 @@ CUT_MARGIN_S = 5  # end the answer this long before the invocation's deadline
 
 def stream(
     config: handler.RouterConfig, event: dict[str, Any], deadline: float, ends_at: float | None = None
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """The whole HTTP answer to one POST /stream: prelude, delimiter, then the body.
 
     `deadline` bounds the retries before the first token; `ends_at` (the invocation's end, on
@@ -97,7 +106,10 @@ def stream(
             200, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Tier": tier.name}
         )
         yield from events(result["Body"], ends_at, meter)
-    finally:  # also when the client goes away mid-answer
+    except (GeneratorExit, Exception):  # the client went away (close()), or the answer crashed
+        meter.error()  # a stream that did not reach [DONE] is a StreamFailure
+        raise
+    finally:
         handler.measure(config, tier, served_by, meter.values)
 
 
@@ -141,23 +153,41 @@ def event_of(line: bytes, meter: metrics.StreamMeter) -> Iterator[bytes]:
     if not data or data == b"[DONE]":
         return
     try:
-        chunk = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        chunk, non_finite = decode_model_json(data)
+    except ModelOutputError:
         meter.error()
         yield sse({"error": {"message": "the model sent a line that is not JSON", "type": "stream_error"}})
         return
     if isinstance(chunk, dict) and "error" in chunk:
         meter.error()
-        yield sse({"error": {"message": str(chunk["error"]), "type": "model_error"}})
+        yield sse(
+            {"error": {"message": str(chunk["error"])[: handler.MAX_DETAIL_CHARS], "type": "model_error"}}
+        )
         return
     with contextlib.suppress(Exception):  # measuring never breaks the answer
         meter.chunk(chunk, handler.now())
-    yield b"data: " + data + b"\n\n"
+    # The container's own bytes when they are JSON; re-written, with null, when they held NaN
+    # or Infinity, which a client's JSON parser refuses (decode_model_json).
+    yield sse(chunk) if non_finite else b"data: " + data + b"\n\n"
+
+
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 
 def stream_error(err: Exception) -> str:
+    """What a client is told of a stream that broke: the error's code (ModelStreamError,
+    InternalStreamFailure), and its message only when that is a bare code such as
+    ModelInvocationTimeExceeded (botocore's event-stream parser keeps Code and Message, nothing
+    else). Any other message is withheld: like the wrapper the buffered path strips
+    (handler.model_detail), SageMaker's text names the account and the endpoint's log group.
+    It goes to the function's own log, once."""
     if isinstance(err, EventStreamError):
-        return f"{err.response['Error'].get('Code', 'error')}: {err.response['Error'].get('Message', '')}"
+        error = err.response.get("Error", {})
+        code, message = str(error.get("Code") or ""), str(error.get("Message") or "")
+        logged = {"event": "stream-error", "code": code, "message": message[: handler.MAX_DETAIL_CHARS]}
+        print(json.dumps(logged), file=sys.stderr, flush=True)
+        said = [c for c in (code, message) if _CODE.fullmatch(c)]
+        return ": ".join(said) or "error"
     return type(err).__name__
 
 
@@ -179,49 +209,131 @@ def buffered(response: dict[str, Any]) -> Iterator[bytes]:
 # The Lambda Runtime API client (docs: runtimes-api, runtimes-custom "response streaming")
 
 Connect = Callable[[], http.client.HTTPConnection]
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+class RuntimeApiFailed(Exception):
+    """The Runtime API answered 500: "Container error. Non-recoverable state. Runtime should
+    exit promptly." (Lambda developer guide, runtimes-api, and its OpenAPI specification)."""
+
+
+def log(event: str, **fields: Any) -> None:
+    """One JSON line on stderr (the function's log): the runtime client's own events."""
+    print(json.dumps({"event": event, **fields}), file=sys.stderr, flush=True)
+
+
+def _checked(reply: http.client.HTTPResponse, path: str) -> None:
+    if reply.status >= 500:
+        raise RuntimeApiFailed(f"{path} answered HTTP {reply.status}")
 
 
 def serve_one(connect: Connect, config: handler.RouterConfig) -> None:
-    """Take the next invocation and stream its answer back."""
+    """Take the next invocation and stream its answer back.
+
+    The Runtime API's contract (Lambda developer guide: runtimes-api; runtimes-custom,
+    "response streaming"), as this client holds it:
+    - GET /runtime/invocation/next: a 500 means exit promptly (RuntimeApiFailed, which
+      main() turns into an exit); any other answer than 200, or one without a request id,
+      is never answered with `/invocation//response`.
+    - A failure before the response starts (an event that is not JSON, a crash before the
+      first byte) is posted to /runtime/invocation/{id}/error, with
+      Lambda-Runtime-Function-Error-Type, not as a response.
+    - The answer is POSTed to /runtime/invocation/{id}/response in streaming mode (chunked,
+      Lambda-Runtime-Function-Response-Mode: streaming); a failure midway is reported in the
+      trailers Lambda-Runtime-Function-Error-Type and -Body.
+    - When the connection breaks while sending (the client went away), the SageMaker stream
+      is closed at once (no more tokens are paid for), no trailer is written (there is no
+      one to read it), nothing sleeps, and one log line says so; the stream counts as a
+      StreamFailure (stream())."""
     conn = connect()
     conn.request("GET", f"/{RUNTIME_API_VERSION}/runtime/invocation/next")
     reply = conn.getresponse()
-    request_id = reply.getheader("Lambda-Runtime-Aws-Request-Id", "")
-    deadline_ms = int(reply.getheader("Lambda-Runtime-Deadline-Ms", "0"))
-    os.environ["_X_AMZN_TRACE_ID"] = reply.getheader("Lambda-Runtime-Trace-Id", "")
-    event = json.loads(reply.read())
+    raw = reply.read()
     conn.close()
+    _checked(reply, "/runtime/invocation/next")
+    request_id = reply.getheader("Lambda-Runtime-Aws-Request-Id", "")
+    if reply.status != 200 or not _REQUEST_ID.fullmatch(request_id):
+        raise RuntimeError(
+            f"/runtime/invocation/next answered HTTP {reply.status} without a usable request id"
+        )
+    deadline_ms = int(reply.getheader("Lambda-Runtime-Deadline-Ms", "0") or 0)
+    os.environ["_X_AMZN_TRACE_ID"] = reply.getheader("Lambda-Runtime-Trace-Id", "")
+    try:
+        event = json.loads(raw)
+    except ValueError as err:
+        post_error(
+            connect, request_id, "Runtime.InvalidEvent", f"the event is not JSON: {type(err).__name__}"
+        )
+        return
 
     # Seconds left in this invocation, on the router's own clock (handler.now).
     left = deadline_ms / 1000 - time.time() if deadline_ms else None
     budget = config.time_budget_seconds if left is None else min(config.time_budget_seconds, left - 1)
     start = handler.now()
     deadline, ends_at = start + budget, (None if left is None else start + left)
+    pieces = stream(config, event, deadline, ends_at)
+    try:
+        first = next(pieces)
+    except Exception as err:  # nothing sent yet: an invocation error, not a broken response
+        post_error(connect, request_id, "Runtime.RouterError", f"{type(err).__name__}: {err}"[:500])
+        return
+
     conn = connect()
     conn.putrequest("POST", f"/{RUNTIME_API_VERSION}/runtime/invocation/{request_id}/response")
     conn.putheader("Content-Type", PRELUDE_CONTENT_TYPE)
     conn.putheader("Lambda-Runtime-Function-Response-Mode", "streaming")
     conn.putheader("Transfer-Encoding", "chunked")
     conn.putheader("Trailer", "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body")
-    conn.endheaders()
     trailers = b""
     try:
-        for piece in stream(config, event, deadline, ends_at):
+        conn.endheaders()
+        for piece in itertools.chain([first], pieces):
             if piece:
                 conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+    except OSError as err:  # the connection broke: the client is gone
+        pieces.close()  # closes SageMaker's stream (events' finally), counts the failure
+        conn.close()
+        log("client-disconnected", request_id=request_id, error=type(err).__name__)
+        return
     except Exception as err:
+        pieces.close()
         body = base64.b64encode(
             json.dumps({"errorMessage": str(err), "errorType": type(err).__name__}).encode()
         )
         trailers = b"Lambda-Runtime-Function-Error-Type: Runtime.StreamError\r\n"
         trailers += b"Lambda-Runtime-Function-Error-Body: " + body + b"\r\n"
-        traceback.print_exc()
-    conn.send(b"0\r\n" + trailers + b"\r\n")
-    reply = conn.getresponse()
-    reply.read()
-    conn.close()
+        log("stream-crashed", request_id=request_id, error=type(err).__name__, message=str(err)[:500])
+    try:
+        conn.send(b"0\r\n" + trailers + b"\r\n")
+        reply = conn.getresponse()
+        reply.read()
+    except OSError as err:
+        log("client-disconnected", request_id=request_id, error=type(err).__name__)
+        return
+    finally:
+        conn.close()
+    _checked(reply, "/runtime/invocation/{id}/response")
     if reply.status >= 300:
-        print(f"the Runtime API refused the answer to {request_id}: HTTP {reply.status}", file=sys.stderr)
+        log("response-refused", request_id=request_id, status=reply.status)
+
+
+def post_error(connect: Connect, request_id: str, error_type: str, message: str) -> None:
+    """Report an invocation that failed before its response started
+    (POST /runtime/invocation/{id}/error)."""
+    conn = connect()
+    try:
+        conn.request(
+            "POST",
+            f"/{RUNTIME_API_VERSION}/runtime/invocation/{request_id}/error",
+            body=json.dumps({"errorMessage": message, "errorType": error_type, "stackTrace": []}),
+            headers={"Lambda-Runtime-Function-Error-Type": error_type, "Content-Type": "application/json"},
+        )
+        reply = conn.getresponse()
+        reply.read()
+    finally:
+        conn.close()
+    log("invocation-error", request_id=request_id, error_type=error_type, message=message)
+    _checked(reply, "/runtime/invocation/{id}/error")
 
 
 def main() -> None:
@@ -245,6 +357,9 @@ def main() -> None:
     while True:
         try:
             serve_one(connect, config)
+        except RuntimeApiFailed as err:  # the Runtime API says: exit promptly
+            log("runtime-api-failed", error=str(err))
+            sys.exit(1)
         except Exception:  # keep serving: a crash would cost the next request a cold start
             traceback.print_exc()
             time.sleep(1)
