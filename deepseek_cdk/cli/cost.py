@@ -100,6 +100,12 @@ def _tier_report(tier: TierPlan, home: str) -> dict[str, Any]:
         "per_million_output_tokens": {
             "at_full_batch": economics.per_million_at_full_batch,
             "at_scaling_target": economics.per_million_at_target,
+            # The calibration band's fast end: the same instances writing at the range's low TPOT.
+            "at_scaling_target_fast_end": (
+                economics.per_million_at_target * tier.service.tpot_low_ms / tier.service.tpot_p90_ms
+                if economics.per_million_at_target is not None
+                else None
+            ),
             "at_traffic": economics.per_million_at_traffic,
         },
         "output_tokens_per_month": {
@@ -192,7 +198,8 @@ def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
     lines.append(
         f"  per million output tokens ({tokens['input']} in / {tokens['output']} out per request): "
         f"{money(per_million['at_full_batch'], cents=True)} at a full batch, "
-        f"{money(per_million['at_scaling_target'], cents=True)} at the scaling target, "
+        f"{_fast_end(per_million)}{money(per_million['at_scaling_target'], cents=True)} at the scaling "
+        "target (the calibration band; planned at its slow end), "
         f"{money(per_million['at_traffic'], cents=True)} at the traffic"
     )
     volume = tier["output_tokens_per_month"]
@@ -228,3 +235,11 @@ def _version_label(version: dict[str, Any]) -> str:
 
 def _millions(tokens: float | None) -> str:
     return "-" if tokens is None else f"{tokens / MILLION:,.0f} M"
+
+
+def _fast_end(per_million: dict[str, Any]) -> str:
+    """`$a-` before the planned figure when the band's fast end prints differently."""
+    fast, planned = per_million["at_scaling_target_fast_end"], per_million["at_scaling_target"]
+    if fast is None or money(fast, cents=True) == money(planned, cents=True):
+        return ""
+    return f"{money(fast, cents=True)}-"

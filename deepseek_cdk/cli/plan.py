@@ -274,7 +274,10 @@ def _render_objectives(tier: TierPlan) -> list[str]:
 def _render_service(tier: TierPlan) -> list[str]:
     """The estimated p90 TTFT and TPOT at the target (completion time for async tiers)."""
     service = tier.service
-    per_token = f"p90 TTFT {service.ttft_p90_s:.2f} s, p90 TPOT {service.tpot_p90_ms:.0f} ms"
+    per_token = (
+        f"p90 TTFT {_range(service.ttft_low_s, service.ttft_p90_s, '.2f')} s, "
+        f"p90 TPOT {_range(service.tpot_low_ms, service.tpot_p90_ms, '.0f')} ms"
+    )
     rate = f"{service.tokens_per_second:,.0f} output tokens/s per {tier.capacity.unit.rstrip('s')}"
     if service.completion_p90_s is not None:
         return [
@@ -286,6 +289,12 @@ def _render_service(tier: TierPlan) -> list[str]:
         f"at {service.concurrency:g} requests in flight ({service.binding} binding): {per_token}; {rate}",
         service.basis,
     ]
+
+
+def _range(low: float, high: float, spec: str) -> str:
+    """`low-high`, or one figure when the two print alike (a measurement has no band)."""
+    low_text, high_text = format(low, spec), format(high, spec)
+    return high_text if low_text == high_text else f"{low_text}-{high_text}"
 
 
 def _render_alarms(tier: TierPlan) -> list[str]:

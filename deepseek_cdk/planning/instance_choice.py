@@ -26,6 +26,7 @@ from deepseek_cdk.planning.service_levels import (
     usd_per_million_tokens,
 )
 from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
+from deepseek_cdk.planning.uncertainty import tpot_band, ttft_band
 from deepseek_cdk.spec import SpecError
 
 ALTERNATIVES_SHOWN = 3
@@ -92,24 +93,29 @@ def candidate(
     region: str | None,
     prices: PriceTable,
 ) -> Candidate:
+    instance = INSTANCES[fit.instance_type]
+    tpot, ttft = tpot_band(model, instance.gpu.name), ttft_band(model, instance.gpu.name)
     step = StepModel.of(
         model,
-        INSTANCES[fit.instance_type],
+        instance,
         fit,
         batch=workload.concurrency,
         context_tokens=lengths.context_tokens,
         tokens_in=lengths.tokens_in,
         tokens_out=lengths.tokens_out,
         p90_tokens_out=lengths.p90_tokens_out,
+        ttft_band=(ttft.low, ttft.high),
+        tpot_band=(tpot.low, tpot.high),
     )
+    basis = f"{ESTIMATE}; planned at the slow end of its band ({tpot.basis}; {ttft.basis})"
     if objectives.streamed:
         levels = streamed_levels(
-            step, objectives, utilization=utilization, given_target=given_target, basis=ESTIMATE
+            step, objectives, utilization=utilization, given_target=given_target, basis=basis
         )
         misses = unmeetable(levels, objectives)
     else:
-        levels = queued_levels(step, backlog_per_instance=backlog_per_instance, basis=ESTIMATE)
-        alone = queued_levels(step, backlog_per_instance=1, basis=ESTIMATE)
+        levels = queued_levels(step, backlog_per_instance=backlog_per_instance, basis=basis)
+        alone = queued_levels(step, backlog_per_instance=1, basis=basis)
         misses = tuple(alone.misses(objectives))
     return Candidate(fit, step, levels, prices.price(region, fit.instance_type).usd_per_hour, misses)
 

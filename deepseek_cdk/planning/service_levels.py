@@ -57,8 +57,12 @@ class StepModel:
     tokens_in: int  # the average prompt
     tokens_out: int  # the average answer
     p90_tokens_out: int  # the answer at the 90th percentile
-    ttft_scale: float = 1.0  # measured / estimated, at the measured concurrency
+    # Measured / estimated: the slow end of the calibration band (planning.uncertainty), or
+    # what a loadtest measured at its concurrency; `low_*`, the band's fast end, for the range.
+    ttft_scale: float = 1.0
     tpot_scale: float = 1.0
+    low_ttft_scale: float = 1.0
+    low_tpot_scale: float = 1.0
     batched_tokens: int = LMI_BATCHED_TOKENS  # the engine's token budget per pass
 
     @classmethod
@@ -73,7 +77,11 @@ class StepModel:
         tokens_in: int,
         tokens_out: int,
         p90_tokens_out: int,
+        ttft_band: tuple[float, float] = (1.0, 1.0),
+        tpot_band: tuple[float, float] = (1.0, 1.0),
     ) -> StepModel:
+        """The step model planned at the slow end of each band (low, high: measured /
+        estimated), with the fast end kept for the printed range."""
         return cls(
             model=model,
             instance=instance,
@@ -84,6 +92,10 @@ class StepModel:
             tokens_out=within_context(tokens_out, tokens_in, context_tokens),
             p90_tokens_out=p90_tokens_out,
             batched_tokens=fit.batched_tokens,
+            low_ttft_scale=ttft_band[0],
+            ttft_scale=ttft_band[1],
+            low_tpot_scale=tpot_band[0],
+            tpot_scale=tpot_band[1],
         )
 
     def prefill_s(self) -> float:
@@ -154,7 +166,16 @@ class StepModel:
             ttft = measured.ttft_p90_seconds / (self.first_token_s(c) / self.ttft_scale)
         if measured.tpot_p90_ms is not None:
             tpot = measured.tpot_p90_ms / 1000 / (self.tpot_s(c) / self.tpot_scale)
-        return StepModel(**{**self.__dict__, "ttft_scale": ttft, "tpot_scale": tpot})
+        # A measurement is one figure, not a band: the range closes on it.
+        return StepModel(
+            **{
+                **self.__dict__,
+                "ttft_scale": ttft,
+                "tpot_scale": tpot,
+                "low_ttft_scale": ttft,
+                "low_tpot_scale": tpot,
+            }
+        )
 
 
 def erlang_c(servers: int, load: float) -> float:
@@ -222,6 +243,10 @@ class ServiceLevels:
     tokens_per_second: float  # output tokens/s of one instance (copy) at the target
     completion_p90_s: float | None  # async: the p90 request, from acceptance to result
     basis: str  # estimate, or measured by loadtest
+    ttft_low_s: float = 0.0  # the range's fast end (the estimates above are its slow end)
+    tpot_low_ms: float = 0.0
+    ttft_scale: float = 1.0  # what the simulator's service takes the step model times
+    tpot_scale: float = 1.0
 
     def misses(self, objectives: Objectives) -> list[str]:
         """Each objective the estimate at the target misses, as `name: estimate > objective`."""
@@ -269,6 +294,7 @@ def streamed_levels(
         tokens_per_second=step.tokens_per_second(concurrency),
         completion_p90_s=None,
         basis=basis,
+        **_ranges(step, concurrency),
     )
 
 
@@ -291,7 +317,18 @@ def queued_levels(step: StepModel, *, backlog_per_instance: float, basis: str) -
         tokens_per_second=step.tokens_per_second(in_flight),
         completion_p90_s=completion,
         basis=basis,
+        **_ranges(step, in_flight),
     )
+
+
+def _ranges(step: StepModel, concurrency: float) -> dict[str, float]:
+    """The fast end of the TTFT and TPOT ranges, and the scales planned on."""
+    return {
+        "ttft_low_s": step.first_token_s(concurrency) * step.low_ttft_scale / step.ttft_scale,
+        "tpot_low_ms": 1000 * step.tpot_s(concurrency) * step.low_tpot_scale / step.tpot_scale,
+        "ttft_scale": step.ttft_scale,
+        "tpot_scale": step.tpot_scale,
+    }
 
 
 def usd_per_million_tokens(usd_per_hour: float | None, tokens_per_second: float) -> float | None:

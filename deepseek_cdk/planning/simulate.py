@@ -203,8 +203,12 @@ class Service:
         self.batch = tier.max_concurrency
         self.context = tier.max_context_tokens
 
+        # The same scales the plan planned with: the slow end of the calibration band, or a
+        # loadtest's measurement.
+        ttft_scale, tpot_scale = tier.service.ttft_scale, tier.service.tpot_scale
+
         def step(batch: int, context_tokens: int) -> float:
-            return decode_step_seconds(
+            return tpot_scale * decode_step_seconds(
                 model,
                 instance.gpu,
                 instance.gpu_count,
@@ -214,7 +218,9 @@ class Service:
             )
 
         def prefill(tokens: int) -> float:
-            return prefill_seconds(model, instance.gpu, instance.gpu_count, tokens)
+            return ttft_scale * prefill_seconds(
+                model, instance.gpu, instance.gpu_count, tokens, batched_tokens=tier.memory.batched_tokens
+            )
 
         # Looked up once per request: plain dicts, filled on first use.
         self._step, self._prefill = step, prefill

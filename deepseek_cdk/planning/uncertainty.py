@@ -6,8 +6,9 @@ one band for TPOT and one for TTFT. Where that family has fewer than MIN_POINTS 
 GPU, the band is the whole set's spread for the architecture (dense or MoE): the model has
 not been checked there, so it is as uncertain as it is anywhere. Points from different
 engines widen a band (full R1 on 8 x H200: SGLang about twice as fast as vLLM at batch 4-8).
-The calibration test holds every point to its band; the plan does not print the bands or
-plan on their pessimistic end yet (issue: calibration, second round, item 6).
+The plan prints each band as a range of TTFT and TPOT, plans capacity at its slow end
+(planning.instance_choice), and `cost` prints the cost per token over the same range; the
+calibration test holds every point to its band.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from deepseek_cdk.planning.service_levels import (
     slot_wait_s,
 )
 from deepseek_cdk.planning.sizing import Workload, memory_fit
+from deepseek_cdk.planning.uncertainty import tpot_band, ttft_band
 from deepseek_cdk.spec import SpecError, parse_deployment
 
 
@@ -33,8 +34,11 @@ def plan_of(traffic: dict[str, Any] | None = None, **tier: Any) -> Any:
 
 
 def step_on(instance: str = "ml.g6e.xlarge", batch: int = 16) -> StepModel:
+    """The plan's step model on `instance`: at the slow end of its calibration bands."""
     model = MODELS["deepseek-r1-distill-qwen-7b"]
     fit = memory_fit(model, INSTANCES[instance], Workload(8192, batch, typical_tokens=2000))
+    gpu = INSTANCES[instance].gpu.name
+    tpot, ttft = tpot_band(model, gpu), ttft_band(model, gpu)
     return StepModel.of(
         model,
         INSTANCES[instance],
@@ -44,6 +48,8 @@ def step_on(instance: str = "ml.g6e.xlarge", batch: int = 16) -> StepModel:
         tokens_in=1000,
         tokens_out=1000,
         p90_tokens_out=2000,
+        ttft_band=(ttft.low, ttft.high),
+        tpot_band=(tpot.low, tpot.high),
     )
 
 
@@ -77,12 +83,15 @@ def test_tpot_grows_with_the_batch_and_with_slower_memory() -> None:
     assert l40s.tpot_s(1) < l40s.tpot_s(8) < l40s.tpot_s(16)
     assert l4.tpot_s(1) > l40s.tpot_s(1)  # 300 GB/s against 864 GB/s
     # Every answer token carries its share of the prefills that join the batch.
-    assert l40s.tpot_s(8) == pytest.approx(l40s.step_s(8) + 8 * l40s.prefill_busy_s() / 1000)
+    # At the calibration band's slow end (tpot_scale).
+    assert l40s.tpot_s(8) == pytest.approx(
+        (l40s.step_s(8) + 8 * l40s.prefill_busy_s() / 1000) * l40s.tpot_scale
+    )
 
 
 def test_ttft_is_the_prefill_and_a_step_until_the_slots_fill_up() -> None:
     step = step_on()
-    assert step.ttft_p90_s(1) == pytest.approx(step.prefill_s() + step.step_s(1))
+    assert step.ttft_p90_s(1) == pytest.approx((step.prefill_s() + step.step_s(1)) * step.ttft_scale)
     assert step.ttft_p90_s(15) > step.ttft_p90_s(8) > step.first_token_s(8) * 0.999
 
 
@@ -230,3 +239,20 @@ def test_a_loadtest_measurement_replaces_the_estimate_at_its_concurrency() -> No
     assert tier.service.basis.startswith("measured by deepseek-cdk loadtest on 2026-12-01 at 8 in flight")
     assert tier.service.tpot_bound < base.service.tpot_bound  # 99 ms at 8 is slower than estimated
     assert tier.scaling.target.target < base.scaling.target.target
+
+
+def test_the_plan_prints_the_calibration_band_and_plans_at_its_slow_end() -> None:
+    tier = plan_of(instance_type="ml.g6e.xlarge", max_concurrency=16)
+    model, gpu = MODELS["deepseek-r1-distill-qwen-7b"], INSTANCES["ml.g6e.xlarge"].gpu.name
+    band = tpot_band(model, gpu)
+    assert band.high > 1 > band.low  # no Qwen point on an L40S: the dense set's spread
+    service = tier.service
+    assert service.tpot_scale == band.high
+    assert service.tpot_low_ms == pytest.approx(service.tpot_p90_ms * band.low / band.high)
+    assert "planned at the slow end of its band" in service.basis
+    # The simulator's service takes the same scale: its step is the plan's.
+    from deepseek_cdk.planning.simulate import Service
+    from deepseek_cdk.planning.traces import Request
+
+    _, _, step = Service(tier).times(Request(0, 1000, 1000), 1)
+    assert step == pytest.approx(step_on().step_s(1) * band.high, rel=0.05)
