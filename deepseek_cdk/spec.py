@@ -415,6 +415,15 @@ class ApiPrice(_Strict):
         return _existing_date(value)
 
     source: str = Field(min_length=1, max_length=500)
+    # The model the API serves: a tier of another model is compared with it as unlike.
+    model: str = "deepseek-r1"
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        if value not in MODELS:
+            raise ValueError(f"unknown model; known models: {', '.join(MODELS)}")
+        return value
 
 
 # Dated, sourced defaults. These prices change often: `cost` prints their dates. A spec's
@@ -441,6 +450,30 @@ DEFAULT_API_PRICES = {
 }
 
 
+class InstancePrice(_Strict):
+    """What the user pays for an instance type an hour (a private rate, or a type the price
+    file has no price for, such as ml.p5e/p5en.48xlarge for full R1), and where it was read."""
+
+    usd_per_hour: float = Field(ge=0.01, le=1000)
+    source: str = Field(min_length=1, max_length=200)
+    as_of: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+    @field_validator("as_of")
+    @classmethod
+    def _date(cls, value: str) -> str:
+        _existing_date(value)
+        if date.fromisoformat(value) > date.today():
+            raise ValueError("a date in the future: give the date the price was read")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if not value.isprintable():
+            raise ValueError("must be printable text (no control characters)")
+        return value
+
+
 class Deployment(_Strict):
     """A whole deployment: its name, where it runs, and its tiers."""
 
@@ -454,6 +487,16 @@ class Deployment(_Strict):
     traffic: dict[str, TrafficProfile] = {}
     retention: Retention = Retention()
     api_prices: dict[str, ApiPrice] = DEFAULT_API_PRICES
+    # USD an hour per instance type that the user pays: first before the price file's.
+    prices: dict[str, InstancePrice] = Field(default={}, max_length=50)
+
+    @field_validator("prices")
+    @classmethod
+    def _priced_types(cls, value: dict[str, InstancePrice]) -> dict[str, InstancePrice]:
+        unknown = [t for t in value if t not in INSTANCES]
+        if unknown:
+            raise ValueError(f"unknown instance type {unknown[0][:40]!r}; types: {', '.join(INSTANCES)}")
+        return value
 
     @field_validator("region")
     @classmethod

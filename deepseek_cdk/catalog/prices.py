@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -34,10 +34,13 @@ class Price:
 
     usd_per_hour: float | None  # None: no source gave one; never guessed
     region: str
+    given: str | None = None  # the spec's `prices` entry: its source and date
 
     def note(self, wanted: str) -> str:
         """What a reader of a cost in `wanted` must know about this price: nothing when it
         is that region's own, else whose it is, or why there is none."""
+        if self.given is not None:
+            return f"the spec's price: {self.given}"
         if self.usd_per_hour is None:
             if self.region == wanted and wanted != HOME_REGION:
                 return f"listed in {wanted} without a price"
@@ -51,6 +54,12 @@ class PriceTable:
     source: str
     complete: bool
     regions: MappingProxyType[str, MappingProxyType[str, float | None]]  # None: offered, no price
+    # The rates a deployment's spec gives (its `prices`), before any of the file's.
+    overrides: MappingProxyType[str, Price] = field(default_factory=lambda: MappingProxyType({}))
+
+    def overlaid(self, overrides: dict[str, Price]) -> PriceTable:
+        """This table with `overrides` taking precedence, type by type."""
+        return replace(self, overrides=MappingProxyType(dict(overrides)))
 
     def knows(self, region: str | None) -> bool:
         """Whether the table says which types SageMaker hosting offers in the region."""
@@ -62,7 +71,10 @@ class PriceTable:
 
     def price(self, region: str | None, instance_type: str) -> Price:
         """The type's price in `region` when the table lists the type there (its price may
-        be None: offered, unknown), else HOME_REGION's price; `Price.region` says which."""
+        be None: offered, unknown), else HOME_REGION's price; `Price.region` says which. A
+        spec's own price comes first."""
+        if instance_type in self.overrides:
+            return self.overrides[instance_type]
         if region is not None and instance_type in self.regions.get(region, {}):
             return Price(self.regions[region][instance_type], region)
         return Price(self.regions[HOME_REGION].get(instance_type), HOME_REGION)

@@ -60,6 +60,7 @@ def _tier_report(tier: TierPlan, home: str) -> dict[str, Any]:
     roles = {v.version: v.role for v in tier.capacity.versions}
     return {
         "name": tier.name,
+        "model": tier.model,
         "endpoint": str(tier.endpoint),
         "instance_type": tier.instance_type,
         "price_per_hour": cost.price_per_hour if cost else None,
@@ -115,6 +116,8 @@ def _tier_report(tier: TierPlan, home: str) -> dict[str, Any]:
         "apis": [
             {
                 "name": api.name,
+                "model": api.model,
+                "same_model": api.model == tier.model,
                 "per_million_output_tokens": api.usd_per_million_output,
                 "monthly_at_traffic": api.monthly_at_traffic,
                 "break_even_output_tokens_per_month": api.break_even_tokens_per_month,
@@ -221,9 +224,12 @@ def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
             if api["monthly_at_traffic"] is not None
             else ""
         )
+        unlike = (
+            "" if api["same_model"] else f" [{api['model']} API vs this {tier['model']} tier: unlike models]"
+        )
         lines.append(
-            f"  vs {api['name']} ({money(api['per_million_output_tokens'], cents=True)} per million output "
-            f"tokens, input included, as of {as_of}): {verdict}{at_traffic}"
+            f"  vs {api['name']}{unlike} ({money(api['per_million_output_tokens'], cents=True)} per million "
+            f"output tokens, input included, as of {as_of}): {verdict}{at_traffic}"
         )
     return lines
 

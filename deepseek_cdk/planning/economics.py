@@ -30,6 +30,7 @@ class ApiComparison:
     name: str
     as_of: str
     source: str
+    model: str  # the model the API serves
     usd_per_million_output: float  # input folded in at the traffic's ratio
     monthly_at_traffic: float | None  # what the API charges for the expected tokens
     break_even_tokens_per_month: float | None  # output tokens; None: the API is always cheaper
@@ -81,6 +82,7 @@ def token_economics(
                 name=name,
                 as_of=price.as_of,
                 source=price.source,
+                model=price.model,
                 usd_per_million_output=per_output_token * MILLION,
                 monthly_at_traffic=None
                 if tokens_at_traffic is None

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS
-from deepseek_cdk.catalog.prices import HOME_REGION, PRICES, Price
+from deepseek_cdk.catalog.prices import HOME_REGION, PRICES, Price, PriceTable
 from deepseek_cdk.cron import parse_cron
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.names import (
@@ -244,9 +244,10 @@ def build_plan(deployment: Deployment) -> Plan:
     """Resolve every tier; all tiers' problems are reported together as one PlanError."""
     tiers: list[TierPlan] = []
     problems: list[str] = []
+    prices = prices_of(deployment)
     for i, tier in enumerate(deployment.tiers):
         try:
-            tiers.append(_plan_tier(f"tiers[{i}]", tier, deployment))
+            tiers.append(_plan_tier(f"tiers[{i}]", tier, deployment, prices))
         except PlanError as err:
             problems += err.problems
     problems += _name_problems(deployment, tiers)
@@ -342,7 +343,21 @@ def endpoint_name(
     return name
 
 
-def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
+def prices_of(deployment: Deployment) -> PriceTable:
+    """The price file, with the spec's own `prices` first."""
+    return PRICES.overlaid(
+        {
+            instance_type: Price(
+                given.usd_per_hour,
+                deployment.region or HOME_REGION,
+                given=f"{given.source}, as of {given.as_of}",
+            )
+            for instance_type, given in deployment.prices.items()
+        }
+    )
+
+
+def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) -> TierPlan:
     refused = unproven_combination(at, tier)
     if refused:
         raise PlanError(refused)
@@ -351,10 +366,10 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment) -> TierPlan:
     traffic = deployment.traffic.get(tier.name)
     workload = workload_of(tier, context, traffic)
     objectives = objectives_of(tier)
-    choice = _choose(at, tier, workload, objectives, traffic, context, deployment.region)
+    choice = _choose(at, tier, workload, objectives, traffic, context, deployment.region, prices)
     fit = choice.fit
     instance = INSTANCES[fit.instance_type]
-    price = PRICES.price(deployment.region, fit.instance_type)
+    price = prices.price(deployment.region, fit.instance_type)
     container = CONTAINERS[tier.container]
     from_hub = tier.weights.source == "hub"
     startup_s = startup.startup_health_check_timeout(fit.weights_gb, from_hub=from_hub)
@@ -589,6 +604,7 @@ def _choose(
     traffic: TrafficProfile | None,
     context: int,
     region: str | None,
+    prices: PriceTable,
 ) -> InstanceChoice:
     tokens_in, tokens_out = lengths(traffic)
     spec_scaling = tier.scaling
@@ -609,7 +625,7 @@ def _choose(
             given_target=given,
             backlog_per_instance=_backlog_target(tier),
             region=region,
-            prices=PRICES,
+            prices=prices,
         )
     except ChoiceError as err:
         raise PlanError(err.problems) from None

@@ -240,8 +240,9 @@ def test_cost_text_is_the_json_rendered() -> None:
     assert report["budget_per_month"] < total["expected"]
     assert "the expected cost is ABOVE it" in text.stdout
     for api in chat["apis"]:
+        unlike = f" [{api['model']} API vs this {chat['model']} tier: unlike models]"
         assert (
-            f"vs {api['name']} (${api['per_million_output_tokens']:,.2f} per million output tokens"
+            f"vs {api['name']}{unlike} (${api['per_million_output_tokens']:,.2f} per million output tokens"
             in text.stdout
         )
     assert "API prices: deepseek-api as of 2025-01-20" in text.stdout
@@ -407,3 +408,12 @@ def test_preflight_without_credentials_says_so_in_one_line(tmp_path: Path) -> No
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("deepseek-cdk: no AWS credentials: set AWS_PROFILE")
+
+
+def test_cost_labels_a_comparison_with_another_models_api() -> None:
+    text = run("cost").stdout
+    # The default tiers serve distills; the default API prices are full R1's.
+    assert "vs deepseek-api [deepseek-r1 API vs this deepseek-r1-distill-qwen-7b tier: unlike models]" in text
+    report = json.loads(run("cost", "--json").stdout)
+    apis = report["tiers"][0]["apis"]
+    assert {api["model"] for api in apis} == {"deepseek-r1"} and not any(api["same_model"] for api in apis)

@@ -256,3 +256,43 @@ def test_the_plan_prints_the_calibration_band_and_plans_at_its_slow_end() -> Non
 
     _, _, step = Service(tier).times(Request(0, 1000, 1000), 1)
     assert step == pytest.approx(step_on().step_s(1) * band.high, rel=0.05)
+
+
+def r1_with(prices: dict[str, Any]) -> Any:
+    data = {
+        "name": "r1",
+        "tiers": [{"name": "r", "model": "deepseek-r1", "max_context_tokens": 32768, "max_concurrency": 8}],
+        "prices": prices,
+    }
+    return build_plan(parse_deployment(data)).tiers[0]
+
+
+def test_a_spec_price_prices_full_r1_and_names_its_source() -> None:
+    assert r1_with({}).cost is None  # no public price for p5e/p5en
+    given = {"usd_per_hour": 100.0, "source": "our AWS agreement", "as_of": "2026-12-01"}
+    tier = r1_with({"ml.p5e.48xlarge": given})
+    # The priced type wins over the unpriced one that also fits.
+    assert tier.instance_type == "ml.p5e.48xlarge" and tier.price.usd_per_hour == 100.0
+    assert tier.price.note("us-east-1") == "the spec's price: our AWS agreement, as of 2026-12-01"
+    assert tier.usd_per_million_tokens is not None and tier.economics.per_million_at_target is not None
+    assert tier.cost is not None and tier.cost.monthly_at_min == pytest.approx(100.0 * 730)
+
+
+@pytest.mark.parametrize(
+    ("prices", "message"),
+    [
+        (
+            {"ml.nope.xlarge": {"usd_per_hour": 1, "source": "x", "as_of": "2026-01-01"}},
+            "unknown instance type",
+        ),
+        ({"ml.p5e.48xlarge": {"usd_per_hour": 0, "source": "x", "as_of": "2026-01-01"}}, "usd_per_hour"),
+        ({"ml.p5e.48xlarge": {"usd_per_hour": 1, "source": "x", "as_of": "2999-01-01"}}, "in the future"),
+        ({"ml.p5e.48xlarge": {"usd_per_hour": 1, "source": "\x1b[31mx", "as_of": "2026-01-01"}}, "printable"),
+        ({"ml.p5e.48xlarge": {"usd_per_hour": 1, "as_of": "2026-01-01"}}, "source"),
+    ],
+)
+def test_bad_spec_prices_are_one_line_naming_the_field(prices: dict[str, Any], message: str) -> None:
+    with pytest.raises(SpecError) as err:
+        r1_with(prices)
+    (line,) = err.value.problems
+    assert line.startswith("prices") and message in line
