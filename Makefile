@@ -59,7 +59,7 @@ synth: plan
 # With AWS credentials: what a deploy would change, the deploy itself, and removing the
 # inference stack (the stateful stack is termination-protected on purpose; see the README).
 diff: setup
-	npx cdk diff --all -c deployment=$(DEPLOYMENT)
+	npx cdk diff -c deployment=$(DEPLOYMENT)
 
 deploy: synth
 	npx cdk deploy --all -c deployment=$(DEPLOYMENT)

@@ -32,10 +32,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
+from deepseek_cdk import __version__
 from deepseek_cdk.catalog.prices import PRICES_FILE
 from deepseek_cdk.cli import simulate as simulation
 from deepseek_cdk.cli.cost import cost_report, render_cost
@@ -54,22 +57,39 @@ EXIT_SPEC_ERROR = 2
 __all__ = ["main", "render_cost", "render_plan"]
 
 
+DEFAULT_FILE = "deployments/default.yaml"  # in the current directory
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; output cut short by a closed pipe (`| head`) ends quietly."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # Python's documented recipe: point stdout at devnull so the exit flush cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deepseek-cdk", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"deepseek-cdk {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
         ("plan", "print the resolved plan of a deployment"),
         ("cost", "print what each tier and version costs, per token and against hosted APIs"),
     ):
         command = commands.add_parser(name, help=help_text)
-        command.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
+        command.add_argument(
+            "file", nargs="?", help="deployment YAML (default: deployments/default.yaml here)"
+        )
         command.add_argument("--json", action="store_true", help="print JSON instead of text")
     check = commands.add_parser("preflight", help="check quotas, bootstrap and weights before a deploy")
-    check.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
+    check.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml here)")
     replay = commands.add_parser(
         "simulate", help="replay traffic through a tier's scaling rules and an oracle"
     )
-    replay.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
+    replay.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml here)")
     replay.add_argument("--tier", required=True, help="the tier to replay")
     traffic = replay.add_mutually_exclusive_group(required=True)
     traffic.add_argument("--trace", help="CSV: TIMESTAMP,ContextTokens,GeneratedTokens or minute,requests")
@@ -93,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     replay.add_argument("--plot", help="write demand, capacity and latency over time to this PNG")
     replay.add_argument("--json", action="store_true", help="print JSON instead of text")
     ask = commands.add_parser("invoke", help="send one request straight to a tier's endpoint")
-    ask.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
+    ask.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml here)")
     ask.add_argument("--tier", required=True, help="the tier to ask")
     ask.add_argument("prompt", help="the user message")
     ask.add_argument("--max-tokens", type=int, default=512, help="the longest answer (default 512)")
@@ -107,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = commands.add_parser(
         "loadtest", help="drive a real-time or inference-component tier and measure what it sustains"
     )
-    load.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml)")
+    load.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml here)")
     load.add_argument("--tier", required=True, help="the real-time or inference-component tier to drive")
     load.add_argument("--concurrency", default="1,4,16", help="clients per level, e.g. 1,4,16")
     load.add_argument("--duration", type=int, default=60, help="seconds per level (default 60)")
@@ -129,12 +149,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(arguments)
 
     if args.command == "prices":
+        if args.output is None and "site-packages" in PRICES_FILE.parts:
+            print(
+                "deepseek-cdk: --output: the installed package's price file is not yours to rewrite; "
+                "give --output FILE (a clone's own deployments use its deepseek_cdk/catalog/prices.json)",
+                file=sys.stderr,
+            )
+            return EXIT_SPEC_ERROR
         return _refresh_prices(args.output or str(PRICES_FILE))
+    # FILE is the user's: relative to the current directory, as every shell command reads it.
+    source = args.file or DEFAULT_FILE
+    if args.file is None and not Path(DEFAULT_FILE).is_file():
+        print(
+            f"deepseek-cdk: no {DEFAULT_FILE} in {Path.cwd()}: give the deployment FILE, or run where "
+            "deployments/default.yaml is (a clone of deepseek-cdk has one)",
+            file=sys.stderr,
+        )
+        return EXIT_SPEC_ERROR
     try:
-        deployment = load_deployment(args.file)
+        deployment = load_deployment(Path(source))
         plan = build_plan(deployment)
     except SpecError as err:
-        print(err.report(args.file or "deployments/default.yaml"), file=sys.stderr)
+        print(err.report(source), file=sys.stderr)
         return EXIT_SPEC_ERROR
 
     if args.command == "simulate":

@@ -417,3 +417,37 @@ def test_cost_labels_a_comparison_with_another_models_api() -> None:
     report = json.loads(run("cost", "--json").stdout)
     apis = report["tiers"][0]["apis"]
     assert {api["model"] for api in apis} == {"deepseek-r1"} and not any(api["same_model"] for api in apis)
+
+
+def test_the_default_file_is_the_one_in_the_current_directory(tmp_path: Path) -> None:
+    def run_in(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "deepseek_cdk.cli", *args],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+
+    missing = run_in(tmp_path, "plan")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.stderr.startswith(f"deepseek-cdk: no deployments/default.yaml in {tmp_path}")
+    (tmp_path / "deployments").mkdir()
+    own = (ROOT / "deployments" / "default.yaml").read_text().replace("name: deepseek", "name: mine")
+    (tmp_path / "deployments" / "default.yaml").write_text(own)
+    assert run_in(tmp_path, "plan").stdout.startswith("Deployment mine ")
+
+
+def test_version_and_a_closed_pipe_end_quietly() -> None:
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.startswith("deepseek-cdk 0.")
+    # A report far larger than a pipe's buffer: `head` closes the pipe while it is written.
+    command = (
+        f"'{sys.executable}' -m deepseek_cdk.cli simulate --tier chat --scenario steady --json | head -1"
+    )
+    piped = subprocess.run(  # noqa: S602 - a fixed command: the pipe is what is tested
+        command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert piped.stdout == "{\n" and piped.stderr == ""
