@@ -6,6 +6,7 @@ plain values only, no AWS or CDK import.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -391,6 +392,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) 
     rate, basis = _rate_at_target(scaling.target, service, step)
     knob = "target" if objectives.streamed else "backlog_per_instance"
     warnings = [f"{at}.scaling.{knob}: {miss}" for miss in service.misses(objectives)]
+    warnings += _far_from_estimate(at, tier, choice.step)
     demand = None
     if traffic is not None:
         demand = demand_plan(traffic, scaling.calendar, rate=rate, rate_basis=basis)
@@ -659,6 +661,38 @@ def _measured_levels(
         ),
     )
     return step, levels
+
+
+FAR_FROM_ESTIMATE = 2.0  # a measurement this many times above or below the estimate is flagged
+
+
+def _far_from_estimate(at: str, tier: Tier, step: StepModel) -> list[str]:
+    """A measurement (max_rps, measured tokens/s) more than FAR_FROM_ESTIMATE times off the
+    step model's estimate at the same concurrency: it may be right, and the plan uses it, but
+    it says so."""
+    found = []
+    checks = []
+    if tier.scaling.max_rps is not None:
+        batch = tier.measured.concurrency if tier.measured else tier.max_concurrency
+        checks.append(
+            (
+                "scaling.max_rps",
+                tier.scaling.max_rps,
+                step.tokens_per_second(batch) / step.tokens_out,
+                "requests/s",
+            )
+        )
+    if tier.measured is not None:
+        estimate = step.tokens_per_second(tier.measured.concurrency)
+        checks.append(("measured.tokens_per_second", tier.measured.tokens_per_second, estimate, "tokens/s"))
+    for field, value, estimate, unit in checks:
+        ratio = value / estimate if estimate > 0 else math.inf
+        if not 1 / FAR_FROM_ESTIMATE <= ratio <= FAR_FROM_ESTIMATE:
+            found.append(
+                f"{at}.{field}: {value:g} {unit} is {ratio:.1f} x the estimate ({estimate:.2f} at the same "
+                "concurrency); the plan uses it, but check that it was measured on this tier as it is now"
+            )
+    return found
 
 
 def _measured_by(objectives: Objectives, *, routed: bool) -> str:

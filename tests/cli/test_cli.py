@@ -109,8 +109,11 @@ def test_plan_shows_the_scaling_target_its_derivation_and_the_week() -> None:
     result = run("plan", "deployments/examples/scheduled-chat.yaml")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "SageMakerVariantInvocationsPerInstance, target 45" in out
-    assert "= 1.50 requests/s (measured max_rps from the spec) x 60 s x 0.5 safety factor" in out
+    target = (
+        build_plan(load_deployment("deployments/examples/scheduled-chat.yaml")).tier("chat").scaling.target
+    )
+    assert f"SageMakerVariantConcurrentRequestsPerModelHighResolution, target {target.target:g}" in out
+    assert f"= {target.derivation}" in out and target.derivation.startswith("the smallest of 16 (memory)")
     assert "office-hours: cron(0 8 ? * MON-FRI *) Europe/Berlin, min 3" in out
     assert "Mon 07:00-Mon 18:00: 3-6" in out
     assert "'launch-day' fires on dates" in out

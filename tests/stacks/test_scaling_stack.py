@@ -64,12 +64,26 @@ def test_scheduled_scenarios_become_scheduled_actions(synthesized: dict[str, Syn
     config = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
     assert (
         config["PredefinedMetricSpecification"]["PredefinedMetricType"]
+        == "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    )
+    assert config["TargetValue"] == s.plan.tier("chat").scaling.target.target
+
+
+def test_a_measured_max_rps_tracks_invocations_per_instance() -> None:
+    scaling = {"min": 1, "max": 4, "metric": "invocations", "max_rps": 1.5, "safety_factor": 0.5}
+    template = inference_template("ml.g6e.xlarge", scaling)
+    (policy,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy"
+    ]
+    config = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+    assert (
+        config["PredefinedMetricSpecification"]["PredefinedMetricType"]
         == "SageMakerVariantInvocationsPerInstance"
     )
     assert config["TargetValue"] == 45  # measured 1.5 requests/s x 60 x 0.5
 
 
-def inference_template(instance_type: str) -> dict[str, Any]:
+def inference_template(instance_type: str, scaling: dict[str, Any] | None = None) -> dict[str, Any]:
     data = {
         "name": "trap",
         "tiers": [
@@ -78,7 +92,7 @@ def inference_template(instance_type: str) -> dict[str, Any]:
                 "model": "deepseek-r1-distill-qwen-7b",
                 "instance_type": instance_type,
                 "max_context_tokens": 8192,
-                "scaling": {"min": 1, "max": 4},
+                "scaling": scaling or {"min": 1, "max": 4},
             }
         ],
     }

@@ -296,3 +296,27 @@ def test_bad_spec_prices_are_one_line_naming_the_field(prices: dict[str, Any], m
         r1_with(prices)
     (line,) = err.value.problems
     assert line.startswith("prices") and message in line
+
+
+def test_a_measurement_far_from_the_estimate_is_used_and_flagged() -> None:
+    measured = {
+        "tokens_per_second": 2000,
+        "concurrency": 8,
+        "instance_type": "ml.g6e.xlarge",
+        "date": "2026-12-01",
+    }
+    tier = plan_of(
+        instance_type="ml.g6e.xlarge",
+        max_concurrency=16,
+        measured=measured,
+        scaling={"metric": "invocations", "max_rps": 30},
+    )
+    assert tier.throughput.tokens_per_second == 2000  # used
+    flagged = {w.split(":")[0] for w in tier.warnings if "x the estimate" in w}
+    assert flagged == {"tiers[0].scaling.max_rps", "tiers[0].measured.tokens_per_second"}
+    near = plan_of(
+        instance_type="ml.g6e.xlarge",
+        max_concurrency=16,
+        measured={**measured, "tokens_per_second": tier.service.tokens_per_second},
+    )
+    assert not [w for w in near.warnings if "x the estimate" in w]
