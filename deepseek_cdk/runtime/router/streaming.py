@@ -1,4 +1,8 @@
-"""POST /stream: the model's answer as server-sent events, token by token, for up to 15 min.
+"""POST /stream and POST /chat/completions: the model's answer as it writes it, for up to 15 min.
+
+POST /chat/completions is OpenAI's (chat_completion(): server-sent chunks for `stream: true`,
+one `chat.completion` for `stream: false`, OpenAI's error object for every refusal and error;
+see chat_completions.py). POST /stream is the router's own:
 
     data: {"object": "chat.completion.chunk", "choices": [{"delta": {"content": "..."}}], ...}
     data: [DONE]
