@@ -84,6 +84,32 @@ REQUEST_SCHEMA = apigw.JsonSchema(
         ),
     },
 )
+# POST /chat/completions: the gateway checks only that the body is a JSON object. Each field is
+# checked by the function (contract.parse_chat_completion), whose refusals name it in OpenAI's
+# `param`; a gateway refusal can name no field (a gateway response template substitutes
+# variables only, and validationErrorString would break its JSON).
+CHAT_REQUEST_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4, title="ChatCompletionRequest", type=apigw.JsonSchemaType.OBJECT
+)
+
+
+def gateway_error(kind: str) -> str:
+    """The body of an answer API Gateway writes itself (denied signature, throttling, a body
+    that is not a JSON object): OpenAI's error object, so that OpenAI clients parse it, and the
+    gateway's own `message` beside it, as it was before. `$context.error.messageString` is
+    already a quoted JSON string (API Gateway developer guide, gateway response templates)."""
+    return (
+        '{"message":$context.error.messageString,"error":{"message":$context.error.messageString,'
+        f'"type":"{kind}","param":null,"code":"$context.error.responseType"}}}}'
+    )
+
+
+# (construct id, the gateway's answer, OpenAI's error type for it)
+GATEWAY_ERRORS = (
+    ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, "invalid_request_error"),
+    ("Throttled", apigw.ResponseType.THROTTLED, "rate_limit_error"),
+    ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, "server_error"),
+)
 NO_CACHE = "no cache: every generation is unique, and a cache would store prompts and answers"
 NO_DLQ = (
     "API Gateway invokes the function synchronously; a dead-letter queue applies only to "
@@ -152,6 +178,11 @@ class RequestRouter(Construct):
     """API Gateway REST API + two Python Lambda functions that classify and forward requests.
 
     Routes (request body and answers: deepseek_cdk.runtime.router.contract):
+    - `POST /chat/completions`: OpenAI's chat completions, so that any OpenAI client works
+      with the stage URL as its base_url: `stream: true` answers with server-sent chunks,
+      `stream: false` with one `chat.completion`, both from the stream function (up to 15
+      minutes, real-time tiers); `model` names a tier or `auto`.
+    - `GET /models`: the tiers chat completions serve, in OpenAI's list shape.
     - `POST /invoke`: a real-time answer in one piece, for answers the tier writes within
       25 s (API Gateway's integration limit is 29 s); an async tier answers 202 + a job id.
     - `POST /stream`: a real-time answer as server-sent events while the model writes it, up
@@ -161,9 +192,12 @@ class RequestRouter(Construct):
       streaming); it is the same code package and the same role.
     - `GET /jobs/{id}`: the status and result of an async request.
 
-    Bodies are validated against a JSON schema at the gateway and again in the functions.
-    Every method needs SigV4 (IAM) authorization; with `api_key_required`, also an API key,
-    metered by a usage plan. The stage throttles, writes JSON access logs and execution
+    Bodies are validated against a JSON schema at the gateway and again in the functions
+    (chat completions: a JSON object at the gateway, each field in the function, so that every
+    refusal names its field). Every method needs SigV4 (IAM) authorization; with
+    `api_key_required`, also an API key, metered by a usage plan. The answers API Gateway
+    writes itself (4XX, 5XX, throttling) carry OpenAI's error object beside their `message`
+    (three gateway responses). The stage throttles, writes JSON access logs and execution
     errors to KMS-encrypted log groups, and traces with X-Ray. The functions' role may
     invoke only the given endpoints and touch only the given S3 prefixes.
 
@@ -438,13 +472,30 @@ class RequestRouter(Construct):
             model_name="InvokeRequest",
             schema=REQUEST_SCHEMA,
         )
-        for route, target in ((contract.INVOKE_ROUTE, integration), (contract.STREAM_ROUTE, streamed)):
+        chat_model = api.add_model(
+            "ChatCompletionRequest",
+            content_type="application/json",
+            model_name="ChatCompletionRequest",
+            schema=CHAT_REQUEST_SCHEMA,
+        )
+        for route, target, schema in (
+            (contract.INVOKE_ROUTE, integration, model),
+            (contract.STREAM_ROUTE, streamed, model),
+            (contract.CHAT_ROUTE, streamed, chat_model),
+        ):
             api.root.resource_for_path(route).add_method(
                 "POST",
                 target,
                 request_validator=body_validator,
-                request_models={"application/json": model},
+                request_models={"application/json": schema},
                 request_parameters={"method.request.header.X-Request-Type": False},
+            )
+        api.root.resource_for_path(contract.MODELS_ROUTE).add_method("GET", integration)
+        for response_id, response_type, kind in GATEWAY_ERRORS:
+            api.add_gateway_response(
+                response_id,
+                type=response_type,
+                templates={"application/json": gateway_error(kind)},
             )
         api.root.resource_for_path(contract.JOB_ROUTE).add_method(
             "GET",

@@ -86,5 +86,8 @@ class InferenceStack(cdk.Stack):
                 self,
                 ROUTER_URL_OUTPUT,
                 value=self.router.api.url,
-                description="The router API's base URL (SigV4): POST invoke and stream, GET jobs/{id}",
+                description=(
+                    "The router API's base URL (SigV4), an OpenAI base_url: POST chat/completions, "
+                    "GET models; POST invoke and stream, GET jobs/{id}"
+                ),
             )

@@ -43,6 +43,11 @@ def sse_data(body: bytes) -> list[Any]:
     return [e[6:] if e == "data: [DONE]" else json.loads(e[6:]) for e in events]
 
 
+def code(kind: str) -> dict[str, Any]:
+    """The rest of an error event's OpenAI error object: its type, no param, its code."""
+    return {"type": kind, "param": None, "code": kind}
+
+
 def split_answer(answer: bytes) -> tuple[dict[str, Any], bytes]:
     prelude, delimiter, body = answer.partition(streaming.DELIMITER)
     assert delimiter, "API Gateway needs eight NUL bytes after the JSON prelude"
@@ -80,6 +85,8 @@ def test_a_stream_broken_midway_ends_with_an_error_event_then_done() -> None:
         "error": {
             "message": "the answer stopped: ModelStreamError: ModelInvocationTimeExceeded",
             "type": "stream_error",
+            "param": None,
+            "code": "stream_error",
         }
     }
 
@@ -101,7 +108,7 @@ def test_a_dropped_connection_ends_with_an_error_event_and_the_stream_is_closed(
     body = Dropped()
     events = sse_data(b"".join(streaming.events(body)))
     assert events[-2:] == [
-        {"error": {"message": "the answer stopped: ProtocolError", "type": "stream_error"}},
+        {"error": {"message": "the answer stopped: ProtocolError", **code("stream_error")}},
         "[DONE]",
     ]
     assert body.closed
@@ -115,7 +122,7 @@ def test_an_answer_still_running_at_the_time_limit_is_cut_with_an_error_event(cl
 
     events = sse_data(b"".join(streaming.events(slow(), ends_at=200)))
     assert events[-2:] == [
-        {"error": {"message": "the answer was cut at the time limit", "type": "time_limit"}},
+        {"error": {"message": "the answer was cut at the time limit", **code("time_limit")}},
         "[DONE]",
     ]
     assert len(events) < len(parts(LMI_STREAM, 50))
@@ -124,7 +131,7 @@ def test_an_answer_still_running_at_the_time_limit_is_cut_with_an_error_event(cl
 def test_an_engine_error_line_becomes_an_error_event() -> None:
     line = b'{"error": "CUDA out of memory", "code": 500}\n'
     events = sse_data(b"".join(streaming.events(parts(line, 100))))
-    assert events == [{"error": {"message": "CUDA out of memory", "type": "model_error"}}, "[DONE]"]
+    assert events == [{"error": {"message": "CUDA out of memory", **code("model_error")}}, "[DONE]"]
 
 
 class FakeRuntime:

@@ -2,7 +2,6 @@
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from aws_cdk.assertions import Template
 from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier, RouterOptions
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.kinds import EndpointKind
-from deepseek_cdk.runtime.router import contract, handler
+from deepseek_cdk.runtime.router import contract
 from deepseek_cdk.runtime.router.handler import RouterConfig
 from tests.conftest import TEST_ENV, Synthesized, make_app
 
@@ -28,14 +27,20 @@ def resources(s: Synthesized, resource_type: str) -> list[dict[str, Any]]:
     return [r["Properties"] for r in s.inference.find_resources(resource_type).values()]
 
 
-def test_every_method_needs_iam_and_both_posts_validate_their_body(s: Synthesized) -> None:
+def test_every_method_needs_iam_and_every_post_validates_its_body(s: Synthesized) -> None:
     methods = resources(s, "AWS::ApiGateway::Method")
-    assert sorted(m["HttpMethod"] for m in methods) == ["GET", "POST", "POST"]
+    assert sorted(m["HttpMethod"] for m in methods) == ["GET", "GET", "POST", "POST", "POST"]
     assert all(m["AuthorizationType"] == "AWS_IAM" for m in methods)
     posts = [m for m in methods if m["HttpMethod"] == "POST"]
     assert all("application/json" in post["RequestModels"] for post in posts)
-    (model,) = resources(s, "AWS::ApiGateway::Model")
-    schema = model["Schema"]
+    models = {m["Name"]: m["Schema"] for m in resources(s, "AWS::ApiGateway::Model")}
+    # chat/completions: a JSON object at the gateway; the function names each refused field.
+    assert models["ChatCompletionRequest"] == {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "ChatCompletionRequest",
+        "type": "object",
+    }
+    schema = models["InvokeRequest"]
     assert schema["oneOf"] == [{"required": ["prompt"]}, {"required": ["messages"]}]
     assert schema["additionalProperties"] is False
     message = schema["properties"]["messages"]["items"]
@@ -45,18 +50,42 @@ def test_every_method_needs_iam_and_both_posts_validate_their_body(s: Synthesize
     assert any(v.get("ValidateRequestBody") for v in validators)
 
 
-def test_stream_route_streams_for_up_to_15_minutes(s: Synthesized) -> None:
-    (streamed,) = [
+def test_stream_and_chat_completions_stream_for_up_to_15_minutes(s: Synthesized) -> None:
+    streamed = [
         m["Integration"]
         for m in resources(s, "AWS::ApiGateway::Method")
         if m["Integration"].get("ResponseTransferMode") == "STREAM"
     ]
-    assert streamed["Type"] == "AWS_PROXY"
-    assert streamed["TimeoutInMillis"] == 900_000
-    assert "/response-streaming-invocations" in json.dumps(streamed["Uri"])
-    assert "StreamFunction" in json.dumps(streamed["Uri"])
+    assert len(streamed) == 2  # POST stream and POST chat/completions
+    for integration in streamed:
+        assert integration["Type"] == "AWS_PROXY"
+        assert integration["TimeoutInMillis"] == 900_000
+        assert "/response-streaming-invocations" in json.dumps(integration["Uri"])
+        assert "StreamFunction" in json.dumps(integration["Uri"])
     paths = {r["PathPart"] for r in resources(s, "AWS::ApiGateway::Resource")}
-    assert {"invoke", "stream", "jobs", "{id}"} == paths
+    assert {"invoke", "stream", "jobs", "{id}", "chat", "completions", "models"} == paths
+
+
+def test_the_gateways_own_errors_are_openai_error_objects(s: Synthesized) -> None:
+    """Denied signatures, throttling, bodies that are not JSON objects: API Gateway answers
+    them itself, with OpenAI's error object (which the openai SDK reads) beside `message`."""
+    responses = {r["ResponseType"]: r for r in resources(s, "AWS::ApiGateway::GatewayResponse")}
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED"}
+    template = responses["DEFAULT_4XX"]["ResponseTemplates"]["application/json"]
+    # What API Gateway substitutes: messageString is quoted, responseType is not.
+    body = template.replace("$context.error.messageString", '"Missing Authentication Token"').replace(
+        "$context.error.responseType", "MISSING_AUTHENTICATION_TOKEN"
+    )
+    assert json.loads(body) == {
+        "message": "Missing Authentication Token",
+        "error": {
+            "message": "Missing Authentication Token",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "MISSING_AUTHENTICATION_TOKEN",
+        },
+    }
+    assert '"type":"rate_limit_error"' in responses["THROTTLED"]["ResponseTemplates"]["application/json"]
 
 
 def test_stream_function_runs_the_router_through_its_exec_wrapper(s: Synthesized) -> None:
@@ -269,19 +298,3 @@ def test_a_tier_kind_may_be_given_by_its_spec_name_and_nothing_else() -> None:
         ValueError, match="tiers: 'a': kind must be one of realtime, inference-components, async"
     ):
         tier(kind="batch", context_tokens=10)
-
-
-def test_the_readmes_example_requests_pass_the_default_router(synthesized: dict[str, Synthesized]) -> None:
-    """Each awscurl example in the README, against the default deployment's router config:
-    no 400, and the route it names can carry the answer it asks for."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    examples = re.findall(r'"\$API_URL/v1/(invoke|stream)" \\\n  -d \'(.*?)\'', readme)
-    assert len(examples) == 3
-    config = router_config(synthesized["default"])
-    for route, body in examples:
-        event = {"httpMethod": "POST", "resource": f"/{route}", "headers": {}, "body": body}
-        request = handler.parse_request(config, event)
-        tier = handler.route(config, request, event)
-        if not tier.queued:
-            limit = tier.buffered_max_tokens if route == "invoke" else tier.stream_max_tokens
-            assert request.max_tokens <= limit, (route, body)

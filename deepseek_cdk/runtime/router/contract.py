@@ -2,7 +2,10 @@
 routes hold requests to. Shared by the Lambda handlers, the RequestRouter construct (its
 request schema) and the planner (the buffered answer limit). Standard library only.
 
-A request carries either `prompt` (one user turn) or `messages` (a conversation). The model
+POST /invoke and POST /stream take this project's body: either `prompt` (one user turn) or
+`messages` (a conversation), with `parameters` and `tier` (parse_body). POST /chat/completions
+takes OpenAI's chat-completion request instead (parse_chat_completion): `model` names the tier
+(or `auto`), sampling settings are top-level, `stream` chooses the answer's form. The model
 is always sent the chat form, `{"messages": [...], "max_tokens": N, ...}`: LMI applies the
 model's chat template (for the R1 distills: the User and Assistant markers, then `<think>`)
 only to a request with `messages`, and reads any `inputs` request as a raw completion
@@ -21,6 +24,10 @@ from typing import Any
 INVOKE_ROUTE = "/invoke"  # answers in one piece (real-time tiers), or 202 + job id (async)
 STREAM_ROUTE = "/stream"  # server-sent events as the model writes them (real-time tiers)
 JOB_ROUTE = "/jobs/{id}"
+# OpenAI's API, for any OpenAI client given the stage URL as its base_url (real-time tiers):
+CHAT_ROUTE = "/chat/completions"  # streamed (stream: true) or one JSON completion, up to 15 min
+MODELS_ROUTE = "/models"  # the tiers, in OpenAI's list shape
+AUTO_MODEL = "auto"  # `model` for the router's own choice (header, rules, default tier)
 
 # API Gateway ends a buffered integration at 29 s; the router answers by 25 s itself.
 BUFFERED_SECONDS = 25
@@ -35,6 +42,7 @@ TOKENS_PER_MESSAGE = 8  # chat-template markers around each turn, and the assist
 DEFAULT_MAX_TOKENS = 512  # when the request gives none; lowered to a route's limit if need be
 MAX_MESSAGES = 256
 ROLES = ("system", "user", "assistant")
+DEVELOPER_ROLE = "developer"  # OpenAI's newer name for system instructions; sent as system
 FIELDS = ("prompt", "messages", "max_tokens", "tier", "parameters")
 MAX_STOP_SEQUENCES = 4
 MAX_STOP_CHARS = 200
@@ -88,14 +96,39 @@ SETTINGS = (
     Setting("repetition_penalty", integer=False, low=0, high=2, low_exclusive=True),
 )
 PARAMETERS = (*(s.name for s in SETTINGS), "stop")  # stop: a string or up to 4 strings
+# POST /chat/completions: OpenAI's fields this router serves; any other is refused by name.
+# The sampling settings are top-level there (OpenAI's places; top_k, min_p and
+# repetition_penalty are vLLM's additions, sent by the openai SDK through extra_body).
+CHAT_FIELDS = (
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "max_tokens",
+    "max_completion_tokens",
+    "n",
+    *PARAMETERS,
+)
+MESSAGE_FIELDS = ("role", "content", "name")
 
 
 class BadRequest(Exception):
-    """The request is wrong: 400 naming the field; nothing reaches an endpoint."""
+    """The request is wrong: 400 naming the field; nothing reaches an endpoint. `code` is the
+    machine-readable reason OpenAI's error object carries (None when OpenAI names none)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """What an OpenAI chat-completion request asks of the answer's form (not of the model)."""
+
+    stream: bool = False
+    include_usage: bool = False  # stream_options.include_usage: a last chunk with `usage`
+    tokens_field: str = "max_tokens"  # the field the client gave the answer's length in
 
 
 @dataclass(frozen=True)
@@ -120,8 +153,10 @@ class ChatRequest:
     def estimated_prompt_tokens(self) -> int:
         return estimated_prompt_tokens(self.prompt_chars, len(self.messages))
 
-    def model_body(self, *, stream: bool = False) -> bytes:
-        """The chat-completion request the serving container takes on /invocations."""
+    def model_body(self, *, stream: bool = False, include_usage: bool = False) -> bytes:
+        """The chat-completion request the serving container takes on /invocations; with
+        `include_usage`, a streamed answer ends with a chunk of token counts (vLLM and TGI
+        take OpenAI's stream_options)."""
         body: dict[str, Any] = {
             **self.parameters,
             "messages": list(self.messages),
@@ -129,6 +164,8 @@ class ChatRequest:
         }
         if stream:
             body["stream"] = True
+            if include_usage:
+                body["stream_options"] = {"include_usage": True}
         return json.dumps(body).encode()
 
 
@@ -240,9 +277,7 @@ def parse_body(body: Any) -> ChatRequest:
     if ("prompt" in body) == ("messages" in body):
         raise BadRequest("prompt", "give exactly one of prompt (a string) or messages (a conversation)")
     messages = _messages(body["messages"]) if "messages" in body else _prompt(body["prompt"])
-    max_tokens = body.get("max_tokens", DEFAULT_MAX_TOKENS)
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
-        raise BadRequest("max_tokens", f"must be a whole number >= 1 (got {max_tokens!r})")
+    max_tokens = _whole_number("max_tokens", body.get("max_tokens", DEFAULT_MAX_TOKENS))
     parameters = body.get("parameters", {})
     if not isinstance(parameters, dict):
         raise BadRequest("parameters", "must be a JSON object")
@@ -254,8 +289,142 @@ def parse_body(body: Any) -> ChatRequest:
     return ChatRequest(messages, max_tokens, dict(parameters), tier, max_tokens_given="max_tokens" in body)
 
 
-def _check_parameter(key: str, value: Any) -> None:
-    field = f"parameters.{key}"
+def _whole_number(field: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadRequest(field, f"must be a whole number >= 1 (got {value!r})")
+    return value
+
+
+def _named(name: str) -> str:
+    """A client's key as a field name, or "body" for one too odd to repeat."""
+    return name if name.isidentifier() and len(name) <= 40 else "body"
+
+
+def parse_chat_completion(body: Any) -> tuple[ChatRequest, ChatOptions]:
+    """An OpenAI chat-completion request (POST /chat/completions), checked: BadRequest names
+    the first problem by OpenAI's field name (`param`). A field given as null counts as not
+    given, as OpenAI's optional fields are nullable. `model` is a tier, or AUTO_MODEL for the
+    router's own choice (ChatRequest.tier None); text content parts are joined with a newline,
+    as vLLM joins them; `n` may only be 1; max_tokens and max_completion_tokens, when both are
+    given, must agree."""
+    if not isinstance(body, dict):
+        raise BadRequest("body", "must be a JSON object")
+    given = {key: value for key, value in body.items() if value is not None}
+    unknown = sorted(set(given) - set(CHAT_FIELDS))
+    if unknown:
+        name = unknown[0]
+        raise BadRequest(
+            _named(name),
+            f"unsupported parameter {name[:40]!r}; this router takes {', '.join(CHAT_FIELDS)}",
+            code="unsupported_parameter",
+        )
+    model = given.get("model")
+    if not isinstance(model, str) or not model:
+        raise BadRequest("model", f"required: a tier name, or {AUTO_MODEL!r} for the router's choice")
+    if "messages" not in given:
+        raise BadRequest("messages", "required: a list of messages")
+    messages = _chat_messages(given["messages"])
+    stream = given.get("stream", False)
+    if not isinstance(stream, bool):
+        raise BadRequest("stream", f"must be true or false (got {stream!r})")
+    include_usage = _stream_options(given.get("stream_options"), stream)
+    n = given.get("n", 1)
+    if isinstance(n, bool) or n != 1:
+        raise BadRequest(
+            "n", f"only 1: the router writes one answer per request (got {n!r})", "unsupported_value"
+        )
+    lengths = {k: _whole_number(k, given[k]) for k in ("max_completion_tokens", "max_tokens") if k in given}
+    if len(set(lengths.values())) > 1:
+        raise BadRequest(
+            "max_completion_tokens", f"max_tokens and max_completion_tokens disagree ({lengths}); give one"
+        )
+    parameters = {key: given[key] for key in PARAMETERS if key in given}
+    for key, value in parameters.items():
+        _check_parameter(key, value, prefix="")
+    request = ChatRequest(
+        messages,
+        next(iter(lengths.values()), DEFAULT_MAX_TOKENS),
+        parameters,
+        None if model == AUTO_MODEL else model,
+        max_tokens_given=bool(lengths),
+    )
+    return request, ChatOptions(stream, include_usage, next(iter(lengths), "max_tokens"))
+
+
+def _stream_options(options: Any, stream: bool) -> bool:
+    """stream_options.include_usage; the options exist only for a streamed answer."""
+    if options is None:
+        return False
+    if not stream:
+        raise BadRequest("stream_options", "only with stream: true")
+    if not isinstance(options, dict):
+        raise BadRequest("stream_options", "must be an object")
+    for key, value in options.items():
+        if key != "include_usage":
+            raise BadRequest(f"stream_options.{_named(key)}", "unsupported; this router takes include_usage")
+        if not isinstance(value, bool):
+            raise BadRequest("stream_options.include_usage", f"must be true or false (got {value!r})")
+    return bool(options.get("include_usage", False))
+
+
+def _chat_messages(messages: Any) -> tuple[dict[str, str], ...]:
+    """OpenAI's messages: role, content (a string or text parts), and an optional name."""
+    if not isinstance(messages, list) or not 1 <= len(messages) <= MAX_MESSAGES:
+        raise BadRequest("messages", f"must be a list of 1-{MAX_MESSAGES} messages")
+    checked = []
+    for i, message in enumerate(messages):
+        at = f"messages[{i}]"
+        if not isinstance(message, dict):
+            raise BadRequest(at, "must be an object with role and content")
+        extra = sorted(set(message) - set(MESSAGE_FIELDS))
+        if extra:
+            raise BadRequest(
+                f"{at}.{_named(extra[0])}",
+                f"unsupported; a message has {', '.join(MESSAGE_FIELDS)} (no tools or audio)",
+                code="unsupported_parameter",
+            )
+        role = message.get("role")
+        if role not in (*ROLES, DEVELOPER_ROLE):
+            raise BadRequest(
+                f"{at}.role", f"must be one of {', '.join((*ROLES, DEVELOPER_ROLE))} (got {role!r})"
+            )
+        entry = {
+            "role": "system" if role == DEVELOPER_ROLE else str(role),
+            "content": _text(message.get("content"), at),
+        }
+        if "name" in message:
+            if not isinstance(message["name"], str) or not message["name"]:
+                raise BadRequest(f"{at}.name", "must be a non-empty string")
+            entry["name"] = message["name"]
+        checked.append(entry)
+    if checked[-1]["role"] != "user":
+        raise BadRequest(f"messages[{len(checked) - 1}].role", "the last message must be the user's")
+    return tuple(checked)
+
+
+def _text(content: Any, at: str) -> str:
+    """A message's text: a string, or text parts [{"type": "text", "text": ...}] joined."""
+    if isinstance(content, list) and content:
+        texts = []
+        for j, part in enumerate(content):
+            if not isinstance(part, dict) or part.get("type") != "text":
+                kind = part.get("type") if isinstance(part, dict) else part
+                raise BadRequest(
+                    f"{at}.content[{j}].type",
+                    f'only text parts ({{"type": "text", "text": ...}}) are served (got {str(kind)[:40]!r})',
+                    code="unsupported_value",
+                )
+            if set(part) != {"type", "text"} or not isinstance(part["text"], str):
+                raise BadRequest(f"{at}.content[{j}]", "a text part has exactly type and text (a string)")
+            texts.append(part["text"])
+        content = "\n".join(texts)
+    if not isinstance(content, str) or not content.strip():
+        raise BadRequest(f"{at}.content", "required: a non-empty string, or text parts")
+    return content
+
+
+def _check_parameter(key: str, value: Any, prefix: str = "parameters.") -> None:
+    field = f"{prefix}{key}"
     if key == "stop":
         stops = [value] if isinstance(value, str) else value
         if (
@@ -329,4 +498,5 @@ def fits_context(request: ChatRequest, *, context_tokens: int, tier: str) -> Non
             f"the prompt (about {prompt} tokens, estimated at {CHARS_PER_TOKEN:g} characters per token) "
             f"plus max_tokens ({request.max_tokens}) exceeds tier {tier!r}'s context of "
             f"{context_tokens} tokens; {advice}",
+            code="context_length_exceeded",
         )

@@ -6,7 +6,9 @@ POST /invoke   {"prompt": "..." | "messages": [...], "max_tokens": 512, "tier": 
                   inference-component tier, for answers short enough to finish in 25 s
                -> 202 {"tier", "job_id", "status": "pending"} from an async tier
 GET /jobs/{id} -> 200 {"status": "pending" | "done" | "failed", ...}
-POST /stream is served by streaming.py (server-sent events, up to 15 minutes).
+GET /models    -> 200 the tiers POST /chat/completions serves, in OpenAI's list shape
+POST /stream and POST /chat/completions (OpenAI's chat completions, streamed or not) are
+served by streaming.py (up to 15 minutes).
 
 A buffered answer that stopped at the route's limit (finish_reason "length" with max_tokens
 at the tier's buffered_max_tokens) says so in a top-level `truncated` field naming
@@ -53,20 +55,24 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from . import metrics
+from . import chat_completions, metrics
 from .contract import (
+    AUTO_MODEL,
     BUFFERED_SECONDS,
     COMPLETION_METRIC,
     INVOKE_ROUTE,
     JOB_ROUTE,
+    MODELS_ROUTE,
     STREAM_ROUTE,
     BadRequest,
+    ChatOptions,
     ChatRequest,
     ModelOutputError,
     decode_json,
     decode_model_json,
     fits_context,
     parse_body,
+    parse_chat_completion,
     within_limit,
 )
 from .patterns import search_within
@@ -203,6 +209,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return job_status(config, job_id, deadline)
         if event.get("httpMethod") == "POST" and event.get("resource") == INVOKE_ROUTE:
             return invoke(config, event, deadline, started)
+        if event.get("httpMethod") == "GET" and event.get("resource") == MODELS_ROUTE:
+            tiers = [(tier.name, tier.queued) for tier in config.tiers.values()]
+            return respond(200, chat_completions.models_list(tiers, config.deployment))
         return respond(404, {"error": "no such route", "field": "path"})
     except BadRequest as err:
         return respond(400, {"error": str(err), "field": err.field})
@@ -233,8 +242,30 @@ def route(config: RouterConfig, request: ChatRequest, event: dict[str, Any]) -> 
 
 
 def parse_request(config: RouterConfig, event: dict[str, Any]) -> ChatRequest:
-    """The event's body, checked: API Gateway always passes it as text (JSON, or base64 of
-    it); a direct invoke may pass anything, and only text is read."""
+    """The event's body, checked (POST /invoke and /stream)."""
+    request = parse_body(read_body(config, event))
+    if request.tier is not None and request.tier not in config.tiers:
+        raise BadRequest("tier", f"unknown tier {request.tier!r}; tiers: {', '.join(config.tiers)}")
+    return request
+
+
+def parse_chat_request(config: RouterConfig, event: dict[str, Any]) -> tuple[ChatRequest, ChatOptions]:
+    """The event's body as OpenAI's chat-completion request (POST /chat/completions):
+    `model` must be a tier of this router or AUTO_MODEL."""
+    request, options = parse_chat_completion(read_body(config, event))
+    if request.tier is not None and request.tier not in config.tiers:
+        raise BadRequest(
+            "model",
+            f"unknown model {request.tier!r}; models: {', '.join([*config.tiers, AUTO_MODEL])} "
+            f"(GET {MODELS_ROUTE})",
+            code="model_not_found",
+        )
+    return request, options
+
+
+def read_body(config: RouterConfig, event: dict[str, Any]) -> Any:
+    """The event's body as JSON (contract.decode_json): API Gateway always passes it as text
+    (JSON, or base64 of it); a direct invoke may pass anything, and only text is read."""
     raw = event.get("body") or ""
     if not isinstance(raw, str):
         raise BadRequest("body", f"must be the request's JSON as text (got a JSON {type(raw).__name__})")
@@ -249,10 +280,7 @@ def parse_request(config: RouterConfig, event: dict[str, Any]) -> ChatRequest:
         raise BadRequest("body", "not valid UTF-8 text (a lone surrogate)") from None
     if size > config.max_body_bytes:
         raise BadRequest("body", f"larger than {config.max_body_bytes} bytes")
-    request = parse_body(decode_json(raw))
-    if request.tier is not None and request.tier not in config.tiers:
-        raise BadRequest("tier", f"unknown tier {request.tier!r}; tiers: {', '.join(config.tiers)}")
-    return request
+    return decode_json(raw)
 
 
 def headers(event: dict[str, Any]) -> dict[str, str]:

@@ -1,4 +1,8 @@
-"""POST /stream: the model's answer as server-sent events, token by token, for up to 15 min.
+"""POST /stream and POST /chat/completions: the model's answer as it writes it, for up to 15 min.
+
+POST /chat/completions is OpenAI's (chat_completion(): server-sent chunks for `stream: true`,
+one `chat.completion` for `stream: false`, OpenAI's error object for every refusal and error;
+see chat_completions.py). POST /stream is the router's own:
 
     data: {"object": "chat.completion.chunk", "choices": [{"delta": {"content": "..."}}], ...}
     data: [DONE]
@@ -41,11 +45,14 @@ from typing import Any
 
 from botocore.exceptions import EventStreamError
 
-from . import handler, metrics
+from . import chat_completions, handler, metrics
 from .contract import (
+    CHAT_ROUTE,
     INVOKE_ROUTE,
+    JOB_ROUTE,
     STREAM_ROUTE,
     BadRequest,
+    ChatOptions,
     ModelOutputError,
     decode_model_json,
     within_limit,
@@ -58,6 +65,17 @@ DELIMITER = b"\0" * 8  # between API Gateway's JSON prelude and the streamed bod
 STREAM_READ_TIMEOUT_S = 120
 PRELUDE_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
 CUT_MARGIN_S = 5  # end the answer this long before the invocation's deadline
+# A chat completion that is not streamed (stream: false) is held until it is whole, so that a
+# failure is still an HTTP error status. API Gateway closes a streamed response that sends
+# nothing for 5 minutes (regional endpoints; API Gateway developer guide, "Stream the
+# integration response", considerations): an answer still being written HOLD_S after the
+# request came is committed as 200 and kept alive with a newline (JSON allows whitespace before
+# its value) at least every KEEPALIVE_S. Both are checked as the model's chunks arrive, at most
+# STREAM_READ_TIMEOUT_S apart: 150 + 120 s and 60 + 120 s stay inside the 300 s.
+HOLD_S = 150
+KEEPALIVE_S = 60
+SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+ASYNC_ADVICE = f"send it to POST {INVOKE_ROUTE}, then read the result with GET {JOB_ROUTE}"
 
 
 def stream(
@@ -68,6 +86,9 @@ def stream(
     `deadline` bounds the retries before the first token; `ends_at` (the invocation's end, on
     handler.now's clock) is when the answer is cut with an error event, before Lambda would
     stop the function mid-stream. The answer's measurements are written when it ends."""
+    if event.get("resource") == CHAT_ROUTE:
+        yield from chat_completion(config, event, deadline, ends_at)
+        return
     started = handler.now()
     try:
         request = handler.parse_request(config, event)
@@ -102,9 +123,7 @@ def stream(
         return
     meter = metrics.StreamMeter(started)
     try:
-        yield prelude(
-            200, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Tier": tier.name}
-        )
+        yield prelude(200, {**SSE_HEADERS, "X-Tier": tier.name})
         yield from events(result["Body"], ends_at, meter)
     except (GeneratorExit, Exception):  # the client went away (close()), or the answer crashed
         meter.error()  # a stream that did not reach [DONE] is a StreamFailure
@@ -113,42 +132,157 @@ def stream(
         handler.measure(config, tier, served_by, meter.values)
 
 
-def events(
-    body: Iterable[dict[str, Any]], ends_at: float | None = None, meter: metrics.StreamMeter | None = None
+def chat_completion(
+    config: handler.RouterConfig, event: dict[str, Any], deadline: float, ends_at: float | None = None
+) -> Generator[bytes, None, None]:
+    """The whole HTTP answer to one POST /chat/completions (OpenAI's request and answers:
+    contract.parse_chat_completion, chat_completions). The tier is `model` (or, for `auto`,
+    the X-Request-Type header, the rules, the default tier), real-time only: an async tier is a
+    400 naming the jobs route. The engine is always asked to stream, with usage, so a
+    completion that is not streamed is measured like a stream (TTFT, TPOT, output tokens) and
+    is limited by the 15-minute stream, not the 25-s buffered budget. Every refusal and error
+    before the answer starts is OpenAI's error object with its HTTP status."""
+    started = handler.now()
+    options = ChatOptions()
+    try:
+        request, options = handler.parse_chat_request(config, event)
+        tier = handler.route(config, request, event)
+        if tier.queued:
+            chosen = "" if request.tier else f" (chosen for model {'auto'!r} by the router's rules)"
+            raise BadRequest("model", f"tier {tier.name!r} is asynchronous{chosen}: {ASYNC_ADVICE}")
+        request = within_limit(
+            request,
+            limit=tier.stream_max_tokens,
+            tier=tier.name,
+            route=CHAT_ROUTE,
+            otherwise=f"send longer answers to an async tier ({ASYNC_ADVICE})",
+        )
+        body = request.model_body(stream=True, include_usage=True)
+        result, served_by = handler.invoke_tier(
+            tier,
+            lambda **args: handler.client(
+                "sagemaker-runtime", STREAM_READ_TIMEOUT_S
+            ).invoke_endpoint_with_response_stream(**args, Accept="application/json", Body=body),
+            deadline,
+            timeout_advice="stream the answer (stream: true), or send it to an async tier",
+        )
+    except BadRequest as err:
+        if err.field == "max_tokens":  # the length's field as the client named it
+            err.field = options.tokens_field
+        yield from buffered(handler.respond(400, chat_completions.refusal(err)))
+        return
+    except handler.Reply as err:
+        yield from buffered(chat_completions.reshaped(err.response))
+        return
+    except Exception:
+        traceback.print_exc()
+        yield from buffered(
+            chat_completions.reshaped(handler.respond(500, {"error": "the router failed; see its logs"}))
+        )
+        return
+    meter = metrics.StreamMeter(started)
+    try:
+        if options.stream:
+            yield prelude(200, {**SSE_HEADERS, "X-Tier": tier.name})
+            yield from events(
+                result["Body"],
+                ends_at,
+                meter,
+                shape=lambda chunk: chat_completions.shaped_chunk(
+                    chunk, model=tier.name, include_usage=options.include_usage
+                ),
+            )
+        else:
+            yield from whole(result["Body"], ends_at, meter, tier.name, started)
+    except (GeneratorExit, Exception):
+        meter.error()
+        raise
+    finally:
+        handler.measure(config, tier, served_by, meter.values)
+
+
+def whole(
+    body: Iterable[dict[str, Any]],
+    ends_at: float | None,
+    meter: metrics.StreamMeter,
+    model: str,
+    started: float,
 ) -> Iterator[bytes]:
-    """Server-sent events from SageMaker's event stream. Each PayloadPart carries some bytes
-    of the container's output: JSON lines (LMI) or `data:` lines (TGI), and a line may be split
-    across parts, so lines are put back together before they are passed on. Whatever stops
-    the stream (an error event, a read timeout, a dropped connection, the time limit) ends
-    it with an error event, then `[DONE]`, so a client never sees an answer simply stop.
-    `meter` (if given) sees each event as it is passed on."""
-    meter = meter or metrics.StreamMeter(handler.now())
+    """A `chat.completion` in one JSON body, assembled from the engine's stream. Held until
+    whole (a failure is then a 502 with OpenAI's error object), or, past HOLD_S, committed as
+    200 and kept alive until whole (a failure is then the error object as the body)."""
+    completion = chat_completions.Completion(model)
+    committed: float | None = None  # when the 200 prelude, or the last keep-alive, was sent
+    failure: Failure | None = None
+    items = chunks(body, ends_at, meter)
+    for item in items:
+        if isinstance(item, Failure):
+            failure = item
+            items.close()  # closes SageMaker's stream
+            break
+        completion.add(item[0])
+        now = handler.now()
+        if committed is None and now - started > HOLD_S:
+            yield prelude(200, {"Content-Type": "application/json", "X-Tier": model})
+            committed = now
+        elif committed is not None and now - committed > KEEPALIVE_S:
+            yield b"\n"
+            committed = now
+    if failure is not None:
+        error = chat_completions.error_object(
+            failure.message, type=chat_completions.SERVER_ERROR, code=failure.kind
+        )
+        if committed is None:
+            yield from buffered(handler.respond(502, error))
+        else:
+            yield json.dumps(error).encode()
+        return
+    if committed is None:
+        yield prelude(200, {"Content-Type": "application/json", "X-Tier": model})
+    yield json.dumps(completion.body()).encode()
+
+
+class Failure:
+    """Why a model's answer stopped early: OpenAI's error object fields, as the last event."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        self.message, self.kind = message, kind
+
+    def event(self) -> bytes:
+        return sse(chat_completions.error_object(self.message, type=self.kind, code=self.kind))
+
+
+def chunks(
+    body: Iterable[dict[str, Any]], ends_at: float | None, meter: metrics.StreamMeter
+) -> Generator[tuple[Any, bytes | None] | Failure, None, None]:
+    """The chunks of SageMaker's event stream, decoded, each with its own bytes when they can
+    be passed on as they are (None when they held NaN or Infinity), and a Failure for whatever
+    stops the stream. Each PayloadPart carries some bytes of the container's output: JSON lines
+    (LMI) or `data:` lines (TGI), and a line may be split across parts, so lines are put back
+    together first. The meter sees every chunk and every failure."""
     pending = b""
     try:
         for part in body:
             pending += part.get("PayloadPart", {}).get("Bytes", b"")
             *lines, pending = pending.split(b"\n")
             for line in lines:
-                yield from event_of(line, meter)
+                yield from chunk_of(line, meter)
             if ends_at is not None and handler.now() > ends_at - CUT_MARGIN_S:
                 meter.error()
-                yield sse(
-                    {"error": {"message": "the answer was cut at the time limit", "type": "time_limit"}}
-                )
+                yield Failure("the answer was cut at the time limit", "time_limit")
                 break
         else:
-            yield from event_of(pending, meter)
+            yield from chunk_of(pending, meter)
     except Exception as err:  # every failure becomes the stream's last event
         meter.error()
-        yield sse({"error": {"message": f"the answer stopped: {stream_error(err)}", "type": "stream_error"}})
+        yield Failure(f"the answer stopped: {stream_error(err)}", "stream_error")
     finally:
         close = getattr(body, "close", None)
         if close is not None:
             close()
-    yield b"data: [DONE]\n\n"
 
 
-def event_of(line: bytes, meter: metrics.StreamMeter) -> Iterator[bytes]:
+def chunk_of(line: bytes, meter: metrics.StreamMeter) -> Iterator[tuple[Any, bytes | None] | Failure]:
     data = line.strip().removeprefix(b"data:").strip()
     if not data or data == b"[DONE]":
         return
@@ -156,19 +290,41 @@ def event_of(line: bytes, meter: metrics.StreamMeter) -> Iterator[bytes]:
         chunk, non_finite = decode_model_json(data)
     except ModelOutputError:
         meter.error()
-        yield sse({"error": {"message": "the model sent a line that is not JSON", "type": "stream_error"}})
+        yield Failure("the model sent a line that is not JSON", "stream_error")
         return
     if isinstance(chunk, dict) and "error" in chunk:
         meter.error()
-        yield sse(
-            {"error": {"message": str(chunk["error"])[: handler.MAX_DETAIL_CHARS], "type": "model_error"}}
-        )
+        yield Failure(str(chunk["error"])[: handler.MAX_DETAIL_CHARS], "model_error")
         return
     with contextlib.suppress(Exception):  # measuring never breaks the answer
         meter.chunk(chunk, handler.now())
-    # The container's own bytes when they are JSON; re-written, with null, when they held NaN
-    # or Infinity, which a client's JSON parser refuses (decode_model_json).
-    yield sse(chunk) if non_finite else b"data: " + data + b"\n\n"
+    yield chunk, None if non_finite else data
+
+
+def events(
+    body: Iterable[dict[str, Any]],
+    ends_at: float | None = None,
+    meter: metrics.StreamMeter | None = None,
+    shape: Callable[[Any], Any] | None = None,
+) -> Iterator[bytes]:
+    """Server-sent events of the model's chunks (chunks()), then `[DONE]`; whatever stops the
+    stream is an error event (OpenAI's error object) before it, so a client never sees an
+    answer simply stop. A chunk is passed on as the container wrote it, re-written (with null)
+    when it held NaN or Infinity, which a client's JSON parser refuses (decode_model_json);
+    `shape` (if given) re-writes each chunk, or leaves it out by returning None."""
+    meter = meter or metrics.StreamMeter(handler.now())
+    for item in chunks(body, ends_at, meter):
+        if isinstance(item, Failure):
+            yield item.event()
+            continue
+        chunk, raw = item
+        if shape is not None:
+            chunk = shape(chunk)
+            if chunk is not None:
+                yield sse(chunk)
+        else:
+            yield sse(chunk) if raw is None else b"data: " + raw + b"\n\n"
+    yield b"data: [DONE]\n\n"
 
 
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
@@ -191,7 +347,7 @@ def stream_error(err: Exception) -> str:
     return type(err).__name__
 
 
-def sse(payload: dict[str, Any]) -> bytes:
+def sse(payload: Any) -> bytes:
     return b"data: " + json.dumps(payload).encode() + b"\n\n"
 
 
