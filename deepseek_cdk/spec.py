@@ -336,11 +336,20 @@ class DataCapture(_Strict):
 
 class Retention(_Strict):
     """How long the artifacts bucket keeps what a deploy replaces: overwritten or deleted
-    weights under models/ (noncurrent object versions) and captured data under capture/."""
+    weights under models/ (noncurrent object versions) and captured data under capture/;
+    and how long async tiers' prompts, results and failures (async/<tier>/) stay."""
 
     keep_noncurrent_versions: int = Field(default=3, ge=1, le=100)  # newest N kept past expiry
     archive_after_days: int = Field(default=30, ge=1, le=3650)  # then Glacier Instant Retrieval
     expire_after_days: int = Field(default=365, ge=2, le=3650)
+    # Async requests (users' prompts), results and failures: deleted this many days after they
+    # were written. A result must outlive its job: SageMaker keeps a request queued up to 6 h
+    # (InvokeEndpointAsync RequestTTLSeconds, at most 21,600) and runs it up to 1 h
+    # (InvocationTimeoutSeconds, at most 3,600); a client may come back for it (GET /jobs/{id})
+    # after a weekend or a holiday, and a failure is read in the month's incident review. Past
+    # that, a stored prompt is users' data with no use left. Nothing is archived first: Glacier
+    # Instant Retrieval bills each object for 90 days at least (catalog.storage).
+    async_days: int = Field(default=30, ge=1, le=3650)
 
 
 class Measured(_Strict):

@@ -40,11 +40,19 @@ def render_plan(plan: Plan) -> str:
 
 def _render_retention(plan: Plan) -> str:
     keep = plan.retention
+    queued = sorted({prefix.rsplit("/", 2)[0] + "/" for prefix in keep.async_prefixes})
+    async_data = (
+        f" Async prompts, results and failures under {', '.join(queued)} are deleted "
+        f"{keep.async_days} days after they were written."
+        if queued
+        else ""
+    )
     return (
         f"Retention (artifacts bucket): replaced weights under {keep.models_prefix} and captured data under "
         f"{keep.capture_prefix} move to Glacier Instant Retrieval after {keep.archive_after_days} days and "
         f"expire after {keep.expire_after_days}; the newest {keep.keep_noncurrent_versions} replaced "
-        f"versions of each file are kept. S3 prices: {STORAGE_PRICE_REGION}, {STORAGE_PRICE_DATE}."
+        f"versions of each file are kept.{async_data} "
+        f"S3 prices: {STORAGE_PRICE_REGION}, {STORAGE_PRICE_DATE}."
     )
 
 

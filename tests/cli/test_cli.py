@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from deepseek_cdk.planning import build_plan
 from deepseek_cdk.spec import load_deployment
@@ -219,6 +220,20 @@ def test_plan_prints_what_every_version_costs_and_how_it_rolls_out() -> None:
     assert low == high
     assert f"running 3 versions costs ${low:,.0f}/month more than one" in out
     assert "Retention (artifacts bucket): replaced weights under models/" in out
+    assert "Async prompts" not in out  # no async tier, no async data
+
+
+def test_plan_says_how_long_async_prompts_and_results_stay(tmp_path: Path) -> None:
+    data = yaml.safe_load(Path("deployments/default.yaml").read_text())
+    data["retention"] = {"async_days": 7}
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = run("plan", str(path)).stdout
+    assert (
+        "Async prompts, results and failures under async/reasoning/ are deleted 7 days after they were "
+        "written." in out
+    )
+    assert "deleted 30 days after" in run("plan").stdout  # the default
 
 
 def test_cost_text_is_the_json_rendered() -> None:
