@@ -30,7 +30,11 @@ def render_plan(plan: Plan) -> str:
         lines += [
             "",
             *_render_tier(
-                tier, routed=plan.router is not None, retention=plan.retention, region=plan.price_home
+                tier,
+                routed=plan.router is not None,
+                retention=plan.retention,
+                region=plan.price_home,
+                email=plan.monitoring.alarm_email,
             ),
         ]
     lines += _render_router(plan)
@@ -101,7 +105,9 @@ def _render_monitoring(plan: Plan) -> list[str]:
     ]
 
 
-def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan, region: str) -> list[str]:
+def _render_tier(
+    tier: TierPlan, *, routed: bool, retention: RetentionPlan, region: str, email: str | None
+) -> list[str]:
     memory = tier.memory
     scaling = tier.scaling
     chosen = "lowest cost per token at the objectives" if tier.instance_chosen == "auto" else "explicit"
@@ -169,6 +175,7 @@ def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan, regi
         ("week (UTC)", [seg.describe() for seg in scaling.calendar.segments]),
         *([("notes", list(scaling.notes))] if scaling.notes else []),
         ("alarms", _render_alarms(tier)),
+        *([("job notices", _render_job_notices(tier, email))] if tier.queue else []),
         ("versions", _render_versions(tier)),
         *([("rollout", _render_rollout(tier))] if tier.rollout else []),
         *(
@@ -320,6 +327,23 @@ def _render_alarms(tier: TierPlan) -> list[str]:
     return [
         f"{invocations}, disk > {settings.disk_percent:g}%, at max for {settings.at_max_minutes} min",
         latency,
+    ]
+
+
+def _render_job_notices(tier: TierPlan, email: str | None) -> list[str]:
+    """Who reads the SNS messages SageMaker sends for each finished and each failed job."""
+    assert tier.queue is not None
+    failures = (
+        f"failed jobs: one e-mail each to {email} (the alarm_email), with the job's error under "
+        f"{tier.queue.failures}"
+        if email
+        else f"failed jobs: the error topic has no subscriber (no alarm_email); the errors are under "
+        f"{tier.queue.failures} and the invocation-failure alarm counts them"
+    )
+    return [
+        failures,
+        "finished jobs: the success topic has no subscriber (GET /jobs/{id} and `invoke` read results "
+        "from S3); subscribe a queue or a function to be told instead of polling",
     ]
 
 

@@ -223,6 +223,19 @@ def test_plan_prints_what_every_version_costs_and_how_it_rolls_out() -> None:
     assert "Async prompts" not in out  # no async tier, no async data
 
 
+def test_plan_says_who_reads_an_async_tiers_job_notices() -> None:
+    mailed = run("plan", "deployments/examples/chat-and-reasoning.yaml").stdout
+    assert (
+        "job notices  failed jobs: one e-mail each to ops@example.com (the alarm_email), with the job's "
+        "error under async/reasoning/failures/" in mailed
+    )
+    unread = run("plan").stdout  # the default deployment has no alarm_email
+    assert "failed jobs: the error topic has no subscriber (no alarm_email)" in unread
+    for out in (mailed, unread):
+        assert "finished jobs: the success topic has no subscriber" in out
+        assert out.count("job notices") == 1  # the async tier only
+
+
 def test_plan_says_how_long_async_prompts_and_results_stay(tmp_path: Path) -> None:
     data = yaml.safe_load(Path("deployments/default.yaml").read_text())
     data["retention"] = {"async_days": 7}

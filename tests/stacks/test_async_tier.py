@@ -123,3 +123,30 @@ def test_prompts_results_and_failures_expire_after_the_async_retention(
             assert rules[prefix]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
             assert rules[prefix]["Status"] == "Enabled"
             assert "Transitions" not in rules[prefix]  # an answer costs less in Standard than archived
+
+
+def _subscriptions(stack: Synthesized, topic_id: str) -> list[dict[str, Any]]:
+    """The SNS subscriptions whose topic is the reasoning tier's topic `topic_id` (Success, Error)."""
+    topics = [
+        logical_id
+        for logical_id, topic in stack.inference.find_resources("AWS::SNS::Topic").items()
+        if logical_id.startswith("Reasoning") and f"Endpoint{topic_id}" in logical_id
+    ]
+    assert len(topics) == 1, topics
+    return [
+        sub["Properties"]
+        for sub in stack.inference.find_resources("AWS::SNS::Subscription").values()
+        if sub["Properties"]["TopicArn"] == {"Ref": topics[0]}
+    ]
+
+
+def test_failed_jobs_mail_the_alarm_email_and_finished_jobs_mail_nobody(
+    s: Synthesized, synthesized: dict[str, Synthesized]
+) -> None:
+    assert s.plan.monitoring.alarm_email == "ops@example.com"
+    (failures,) = _subscriptions(s, "Error")
+    assert (failures["Protocol"], failures["Endpoint"]) == ("email", "ops@example.com")
+    assert _subscriptions(s, "Success") == []  # a mail per answer would bury the failures
+    default = synthesized["default"]  # no alarm_email: nobody is subscribed, and the plan says so
+    assert default.plan.monitoring.alarm_email is None
+    assert _subscriptions(default, "Error") == [] and _subscriptions(default, "Success") == []
