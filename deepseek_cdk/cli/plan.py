@@ -173,6 +173,7 @@ def _render_tier(
             or ["none"],
         ),
         ("week (UTC)", [seg.describe() for seg in scaling.calendar.segments]),
+        *([("on deploy", on_deploy)] if (on_deploy := _render_on_deploy(tier)) else []),
         *([("notes", list(scaling.notes))] if scaling.notes else []),
         ("alarms", _render_alarms(tier)),
         *([("job notices", _render_job_notices(tier, email))] if tier.queue else []),
@@ -328,6 +329,33 @@ def _render_alarms(tier: TierPlan) -> list[str]:
         f"{invocations}, disk > {settings.disk_percent:g}%, at max for {settings.at_max_minutes} min",
         latency,
     ]
+
+
+def _render_on_deploy(tier: TierPlan) -> list[str]:
+    """What a stack update does to capacity that scaling has moved. Real-time and async
+    variants keep their instance count (RetainAllVariantProperties). An inference
+    component's CopyCount has no such switch: AWS::SageMaker::InferenceComponent
+    RuntimeConfig.CopyCount is write-only and the resource has no retain property (the
+    registry schema, cfn-lint's us_east_1 provider schema), so an update that touches the
+    component starts it from the template's count. And CloudFormation updates a scalable
+    target through RegisterScalableTarget, which sets the template's min and max and moves
+    the capacity into them (Application Auto Scaling API Reference, RegisterScalableTarget):
+    what a schedule set holds again only from its next firing."""
+    lines = []
+    if tier.endpoint.per_component:
+        lines += [
+            f"an update of component {v.slot} (a new model, resources or start-up timeouts) sets it to "
+            f"{v.initial} {'copy' if v.initial == 1 else 'copies'} (CopyCount; CloudFormation cannot keep "
+            "the count autoscaling reached), and scaling adds copies again from there"
+            for v in tier.capacity.live
+        ]
+    if tier.scaling.schedules:
+        lines.append(
+            f"an update of the scaling bounds or schedules sets min-max back to {tier.capacity.min}-"
+            f"{tier.capacity.max} {tier.capacity.unit} until the next schedule fires: deploy where the week "
+            "runs at those bounds"
+        )
+    return lines
 
 
 def _render_job_notices(tier: TierPlan, email: str | None) -> list[str]:

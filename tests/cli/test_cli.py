@@ -223,6 +223,21 @@ def test_plan_prints_what_every_version_costs_and_how_it_rolls_out() -> None:
     assert "Async prompts" not in out  # no async tier, no async data
 
 
+def test_plan_says_what_a_deploy_does_to_copies_and_to_a_running_schedule() -> None:
+    copies = run("plan", "deployments/examples/scale-to-zero.yaml").stdout
+    assert (
+        "on deploy    an update of component live-1 (a new model, resources or start-up timeouts) sets it "
+        "to 1 copy (CopyCount; CloudFormation cannot keep the count autoscaling reached)" in copies
+    )
+    default = run("plan").stdout  # the async tier's workday schedule; the chat tier has none
+    assert default.count("on deploy") == 1
+    assert (
+        "on deploy    an update of the scaling bounds or schedules sets min-max back to 0-4 instances until "
+        "the next schedule fires" in default
+    )
+    assert "CopyCount" not in default  # variants keep their count (RetainAllVariantProperties)
+
+
 def test_plan_says_who_reads_an_async_tiers_job_notices() -> None:
     mailed = run("plan", "deployments/examples/chat-and-reasoning.yaml").stdout
     assert (
