@@ -20,6 +20,11 @@ DAYS = {name: number for number, name in enumerate(["SUN", "MON", "TUE", "WED", 
 AT_FORMAT = "%Y-%m-%dT%H:%M:%S"
 AT_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
 _DIGITS = re.compile(r"[0-9]{1,4}")  # ASCII only: str.isdigit() also takes other scripts' digits
+# Values one expression may list with ',' over all its fields: as many as a month has days, the
+# longest list a scenario needs (the first and fifteenth, three shift changes, four quarters).
+# A longer list is a calendar written out by hand, which a range or a step says in a few
+# characters; AWS caps the whole expression at 1,600 characters (PutScheduledAction Schedule).
+MAX_LISTED_VALUES = 31
 
 
 @dataclass(frozen=True)
@@ -72,9 +77,13 @@ class Cron:
         )
 
     def fires_from(self, day: date) -> bool:
-        """Whether the expression fires on `day` or later: searched over the years its year
-        field names from `day` on, or without one over eight years, which hold every date a
-        calendar repeats, 29 February included."""
+        """Whether the expression fires on `day` or later."""
+        return self.first_day_from(day) is not None
+
+    def first_day_from(self, day: date) -> date | None:
+        """The first day on or after `day` the expression fires, or None when it never does:
+        searched over the years its year field names from `day` on, or without one over eight
+        years, which hold every date a calendar repeats, 29 February included."""
         years = (
             sorted(y for y in self.years if y >= day.year) if self.years else range(day.year, day.year + 9)
         )
@@ -82,9 +91,9 @@ class Cron:
             current = max(day, date(year, 1, 1))
             while current.year == year:
                 if self.fires_on(current):
-                    return True
+                    return current
                 current += timedelta(days=1)
-        return False
+        return None
 
 
 def parse_cron(expression: str) -> Cron:
@@ -101,6 +110,12 @@ def parse_cron(expression: str) -> Cron:
     dom, dow = parts[2], parts[4]
     if (dom == "?") == (dow == "?"):
         raise ValueError("exactly one of Day-of-month and Day-of-week must be '?'")
+    listed = sum(len(part.split(",")) for part in parts if "," in part)
+    if listed > MAX_LISTED_VALUES:
+        raise ValueError(
+            f"lists {listed} values with ','; at most {MAX_LISTED_VALUES} (a month's days): write a range "
+            "(a-b) or a step (*/n), or split the scenario into schedules"
+        )
     values = [_parse_field(part, field) for part, field in zip(parts, FIELDS, strict=True)]
     minutes = values[0] if values[0] is not None else frozenset(range(60))
     hours = values[1] if values[1] is not None else frozenset(range(24))

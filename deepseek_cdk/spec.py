@@ -12,7 +12,8 @@ import functools
 import re
 import types
 import typing
-from datetime import date, datetime
+import unicodedata
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
@@ -46,11 +47,42 @@ class SpecError(Exception):
         return "\n".join(lines + [f"  {p}" for p in self.problems])
 
 
+# Characters a terminal or an editor acts on instead of showing: the C0 and C1 controls (an
+# ANSI escape starts with ESC, U+001B, or CSI, U+009B; a tab or a newline moves the text),
+# format characters such as the bidirectional overrides (U+202E shows text reversed, the
+# "Trojan Source" trick) and the line and paragraph separators (U+2028, U+2029). Unicode
+# categories Cc, Cf, Zl and Zp. The CLI prints names, sources and expressions as given.
+_UNSHOWABLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def unshowable(text: str) -> str | None:
+    """The first character of `text` a terminal would act on, as U+XXXX, or None."""
+    for char in text:
+        if unicodedata.category(char) in _UNSHOWABLE:
+            return f"U+{ord(char):04X}"
+    return None
+
+
 class _Strict(BaseModel):
     """Every spec model: unknown keys refused, and no coercion: `yes` is not 1, "8" is not 8,
-    and only finite numbers pass (a whole number is a valid float)."""
+    and only finite numbers pass (a whole number is a valid float). No text, and no key of a
+    mapping, holds a control character (see `unshowable`): every string the CLI prints comes
+    from here, so one check covers names, sources, URIs, expressions and keys alike."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _showable(cls, value: Any) -> Any:
+        texts = [value] if isinstance(value, str) else list(value) if isinstance(value, dict) else []
+        for text in texts:
+            if isinstance(text, str) and (char := unshowable(text)):
+                what = "text" if text is value else f"key {_shown(text)}"
+                raise ValueError(
+                    f"{what} holds the control character {char}; a terminal would act on it (an ANSI "
+                    "escape, a line break) instead of showing it: write plain text"
+                )
+        return value
 
 
 class Weights(_Strict):
@@ -93,6 +125,20 @@ def _existing_date(value: str) -> str:
         date.fromisoformat(value)
     except ValueError:
         raise ValueError("not a date that exists (yyyy-mm-dd)") from None
+    return value
+
+
+# The first place on Earth to reach a date is 14 hours ahead of UTC (Pacific/Kiritimati): a
+# date after today there has not happened anywhere yet.
+_EARLIEST_ZONE = timezone(timedelta(hours=14))
+
+
+def _past_date(value: str, what: str) -> str:
+    """An existing date that is not in the future: `what` was read or measured on it."""
+    _existing_date(value)
+    today = datetime.now(_EARLIEST_ZONE).date()
+    if date.fromisoformat(value) > today:
+        raise ValueError(f"in the future; give the date the {what} (at most {today.isoformat()})")
     return value
 
 
@@ -207,6 +253,12 @@ _SHOUTED = re.compile(r"^[A-Z0-9]*_[A-Z0-9_]*$")  # COMMIT_SHA: upper case only,
 # What a Hub revision may hold here: the registry's metadata accepts letters, digits and
 # _ . : / = + - @ only (a branch, a tag or a commit hash fits).
 _REVISION = re.compile(r"^[A-Za-z0-9_.:/=+@-]{1,200}\Z")
+# A Hub revision is a git branch, tag or commit, and git refuses ref names that hold ':' or
+# '..', begin or end with '/', hold '//', end with '.', or have a '/'-separated part that
+# begins with '.' or ends with '.lock' (git-check-ref-format(1), rules 1, 3-7). Such a
+# revision names nothing on the Hub; '..' would also climb out of the revision in the Hub's
+# download URL (/<repo>/resolve/<revision>/<file>).
+_NOT_A_REF = re.compile(r"[:]|\.\.|//|^/|/$|\.$|(^|/)\.|\.lock(/|$)|^@$")
 # An address SNS delivers to: a dot-atom local part of at most 64 characters (no leading,
 # trailing or doubled dot) and a domain of LDH labels ending in a letters-only top level.
 EMAIL = re.compile(
@@ -238,7 +290,13 @@ class Version(_Strict):
                 "was tested with"
             )
         if not _REVISION.match(value):
-            raise ValueError("must be 1-200 letters, digits or _ . : / = + @ - (a commit, a tag or a branch)")
+            raise ValueError("must be 1-200 letters, digits or _ . / = + @ - (a commit, a tag or a branch)")
+        if found := _NOT_A_REF.search(value):
+            raise ValueError(
+                f"not a git branch, tag or commit: git refuses {found.group() or 'the name'!r} there "
+                "(no ':', '..', '//', no part starting with '.' or ending with '.lock', no '/' or '.' at "
+                "either end)"
+            )
         return value
 
 
@@ -278,11 +336,20 @@ class DataCapture(_Strict):
 
 class Retention(_Strict):
     """How long the artifacts bucket keeps what a deploy replaces: overwritten or deleted
-    weights under models/ (noncurrent object versions) and captured data under capture/."""
+    weights under models/ (noncurrent object versions) and captured data under capture/;
+    and how long async tiers' prompts, results and failures (async/<tier>/) stay."""
 
     keep_noncurrent_versions: int = Field(default=3, ge=1, le=100)  # newest N kept past expiry
     archive_after_days: int = Field(default=30, ge=1, le=3650)  # then Glacier Instant Retrieval
     expire_after_days: int = Field(default=365, ge=2, le=3650)
+    # Async requests (users' prompts), results and failures: deleted this many days after they
+    # were written. A result must outlive its job: SageMaker keeps a request queued up to 6 h
+    # (InvokeEndpointAsync RequestTTLSeconds, at most 21,600) and runs it up to 1 h
+    # (InvocationTimeoutSeconds, at most 3,600); a client may come back for it (GET /jobs/{id})
+    # after a weekend or a holiday, and a failure is read in the month's incident review. Past
+    # that, a stored prompt is users' data with no use left. Nothing is archived first: Glacier
+    # Instant Retrieval bills each object for 90 days at least (catalog.storage).
+    async_days: int = Field(default=30, ge=1, le=3650)
 
 
 class Measured(_Strict):
@@ -305,7 +372,7 @@ class Measured(_Strict):
     @field_validator("date")
     @classmethod
     def _date(cls, value: str) -> str:
-        return _existing_date(value)
+        return _past_date(value, "measurement was taken")
 
 
 class Tier(_Strict):
@@ -412,7 +479,7 @@ class ApiPrice(_Strict):
     @field_validator("as_of")
     @classmethod
     def _date(cls, value: str) -> str:
-        return _existing_date(value)
+        return _past_date(value, "price was read")
 
     source: str = Field(min_length=1, max_length=500)
     # The model the API serves: a tier of another model is compared with it as unlike.
@@ -808,9 +875,10 @@ def _semantic_problems(d: Deployment) -> list[str]:
                     f"router.rules[{j}].when: never matches: every request it matches, rules[{earlier}] "
                     "matches first (rules apply in order; put the narrower rule first)"
                 )
-    for key in d.traffic:
+    for key, traffic in d.traffic.items():
         if key not in tier_names:
             problems.append(_unknown_tier(_path(("traffic", key)), key, tier_names))
+        problems += _length_problems(_path(("traffic", key)), traffic)
     keep = d.retention
     if keep.archive_after_days >= keep.expire_after_days:
         problems.append(
@@ -818,6 +886,25 @@ def _semantic_problems(d: Deployment) -> list[str]:
             f"S3 cannot archive what it has expired (got {keep.archive_after_days})"
         )
     return problems
+
+
+def _length_problems(at: str, traffic: TrafficProfile) -> list[str]:
+    """A p90 output below the average output. Possible in principle: fewer than one answer in
+    ten, long enough to lift the mean above the other nine (a bimodal mix). Refused all the
+    same: the plan draws output lengths from a log-normal (planning.traces), whose p90 is
+    below its mean only past sigma 2.56 (exp(1.28 s) < exp(s^2 / 2)), a p99 some 390 times the
+    median that no measured LLM trace shows (Azure's: p90 about 2x the mean), so the
+    simulation would flatten it to one length; and a swapped pair is the likelier cause. A
+    mix that really looks so is two request classes: give each its tier."""
+    p90, average = traffic.p90_output_tokens, traffic.avg_output_tokens
+    if p90 is None or p90 >= average:
+        return []
+    given = "avg_output_tokens" in traffic.model_fields_set
+    return [
+        f"{at}.p90_output_tokens: below avg_output_tokens ({average}{'' if given else ', the default'}); "
+        "the 90th-percentile answer is the longer one in every length distribution the plan models: "
+        f"check that the two are not swapped (got {p90})"
+    ]
 
 
 def _unknown_tier(path: str, name: str, tier_names: list[str]) -> str:
@@ -916,18 +1003,59 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
     return problems
 
 
+# How far ahead a schedule's first firing may lie. A schedule sets capacity for a scenario
+# someone knows of (a launch, a season); five years out, the plan's prices, instance types and
+# model are not what will run, and a mistyped year (2199 for 2029, both valid to AWS) would
+# otherwise pass as a schedule that never acts.
+MAX_YEARS_AHEAD = 5
+
+
 def _never_fires(where: str, sched: Schedule) -> list[str]:
-    """A schedule that cannot fire any more: a one-off time in the past, or a cron whose
-    dates do not exist (30 February) or lie in past years."""
-    now = datetime.now(ZoneInfo(sched.timezone))
-    if sched.at is not None and parse_at(sched.at).replace(tzinfo=now.tzinfo) <= now:
-        return [f"{where}.at: {sched.at} in {sched.timezone} is in the past, so it would never fire"]
-    if sched.cron is not None and not parse_cron(sched.cron).fires_from(now.date()):
-        return [
-            f"{where}.cron: never fires from today on: its days, months and years name no date "
-            f"ahead (got {_shown(sched.cron)})"
-        ]
+    """A schedule that cannot fire as written: a one-off time in the past or at a local time
+    its time zone skips, a cron whose dates do not exist (30 February) or lie in past years,
+    or a first firing more than MAX_YEARS_AHEAD years from today."""
+    zone = ZoneInfo(sched.timezone)
+    now = datetime.now(zone)
+    horizon = _years_later(now.date(), MAX_YEARS_AHEAD)
+    far = f"more than {MAX_YEARS_AHEAD} years ahead (after {horizon}); a schedule plans a scenario"
+    if sched.at is not None:
+        local = parse_at(sched.at)
+        if (jump := _skipped(local, zone)) is not None:
+            return [
+                f"{where}.at: {sched.at} does not exist in {sched.timezone}: the clocks jump forward "
+                f"{jump.seconds // 60} minutes over it that night (daylight saving time), and AWS does "
+                "not document when such an action fires; give a time outside the jump"
+            ]
+        if local.replace(tzinfo=zone) <= now:
+            return [f"{where}.at: {sched.at} in {sched.timezone} is in the past, so it would never fire"]
+        if local.date() > horizon:
+            return [f"{where}.at: {sched.at} is {far} you know of; check the year"]
+    if sched.cron is not None:
+        first = parse_cron(sched.cron).first_day_from(now.date())
+        if first is None:
+            return [
+                f"{where}.cron: never fires from today on: its days, months and years name no date "
+                f"ahead (got {_shown(sched.cron)})"
+            ]
+        if first > horizon:
+            return [f"{where}.cron: first fires on {first.isoformat()}, {far} you know of; check the year"]
     return []
+
+
+def _years_later(day: date, years: int) -> date:
+    """The same day `years` later (28 February for a 29th that year lacks)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def _skipped(local: datetime, zone: ZoneInfo) -> timedelta | None:
+    """How far the clocks jump forward over `local` (naive) in `zone` when that wall-clock
+    time does not exist there (daylight saving time starting), else None. A time that
+    exists comes back unchanged from a round trip through UTC; one in the jump does not."""
+    back = local.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    return None if back == local else back - local
 
 
 def _no_zero(tier: Tier) -> str:

@@ -30,7 +30,11 @@ def render_plan(plan: Plan) -> str:
         lines += [
             "",
             *_render_tier(
-                tier, routed=plan.router is not None, retention=plan.retention, region=plan.price_home
+                tier,
+                routed=plan.router is not None,
+                retention=plan.retention,
+                region=plan.price_home,
+                email=plan.monitoring.alarm_email,
             ),
         ]
     lines += _render_router(plan)
@@ -40,11 +44,19 @@ def render_plan(plan: Plan) -> str:
 
 def _render_retention(plan: Plan) -> str:
     keep = plan.retention
+    queued = sorted({prefix.rsplit("/", 2)[0] + "/" for prefix in keep.async_prefixes})
+    async_data = (
+        f" Async prompts, results and failures under {', '.join(queued)} are deleted "
+        f"{keep.async_days} days after they were written."
+        if queued
+        else ""
+    )
     return (
         f"Retention (artifacts bucket): replaced weights under {keep.models_prefix} and captured data under "
         f"{keep.capture_prefix} move to Glacier Instant Retrieval after {keep.archive_after_days} days and "
         f"expire after {keep.expire_after_days}; the newest {keep.keep_noncurrent_versions} replaced "
-        f"versions of each file are kept. S3 prices: {STORAGE_PRICE_REGION}, {STORAGE_PRICE_DATE}."
+        f"versions of each file are kept.{async_data} "
+        f"S3 prices: {STORAGE_PRICE_REGION}, {STORAGE_PRICE_DATE}."
     )
 
 
@@ -93,7 +105,9 @@ def _render_monitoring(plan: Plan) -> list[str]:
     ]
 
 
-def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan, region: str) -> list[str]:
+def _render_tier(
+    tier: TierPlan, *, routed: bool, retention: RetentionPlan, region: str, email: str | None
+) -> list[str]:
     memory = tier.memory
     scaling = tier.scaling
     chosen = "lowest cost per token at the objectives" if tier.instance_chosen == "auto" else "explicit"
@@ -159,8 +173,10 @@ def _render_tier(tier: TierPlan, *, routed: bool, retention: RetentionPlan, regi
             or ["none"],
         ),
         ("week (UTC)", [seg.describe() for seg in scaling.calendar.segments]),
+        *([("on deploy", on_deploy)] if (on_deploy := _render_on_deploy(tier)) else []),
         *([("notes", list(scaling.notes))] if scaling.notes else []),
         ("alarms", _render_alarms(tier)),
+        *([("job notices", _render_job_notices(tier, email))] if tier.queue else []),
         ("versions", _render_versions(tier)),
         *([("rollout", _render_rollout(tier))] if tier.rollout else []),
         *(
@@ -321,6 +337,50 @@ def _render_alarms(tier: TierPlan) -> list[str]:
     return [
         f"{invocations}, disk > {settings.disk_percent:g}%, at max for {settings.at_max_minutes} min",
         latency,
+    ]
+
+
+def _render_on_deploy(tier: TierPlan) -> list[str]:
+    """What a stack update does to capacity that scaling has moved. Real-time and async
+    variants keep their instance count (RetainAllVariantProperties). An inference
+    component's CopyCount has no such switch: AWS::SageMaker::InferenceComponent
+    RuntimeConfig.CopyCount is write-only and the resource has no retain property (the
+    registry schema, cfn-lint's us_east_1 provider schema), so an update that touches the
+    component starts it from the template's count. And CloudFormation updates a scalable
+    target through RegisterScalableTarget, which sets the template's min and max and moves
+    the capacity into them (Application Auto Scaling API Reference, RegisterScalableTarget):
+    what a schedule set holds again only from its next firing."""
+    lines = []
+    if tier.endpoint.per_component:
+        lines += [
+            f"an update of component {v.slot} (a new model, resources or start-up timeouts) sets it to "
+            f"{v.initial} {'copy' if v.initial == 1 else 'copies'} (CopyCount; CloudFormation cannot keep "
+            "the count autoscaling reached), and scaling adds copies again from there"
+            for v in tier.capacity.live
+        ]
+    if tier.scaling.schedules:
+        lines.append(
+            f"an update of the scaling bounds or schedules sets min-max back to {tier.capacity.min}-"
+            f"{tier.capacity.max} {tier.capacity.unit} until the next schedule fires: deploy where the week "
+            "runs at those bounds"
+        )
+    return lines
+
+
+def _render_job_notices(tier: TierPlan, email: str | None) -> list[str]:
+    """Who reads the SNS messages SageMaker sends for each finished and each failed job."""
+    assert tier.queue is not None
+    failures = (
+        f"failed jobs: one e-mail each to {email} (the alarm_email), with the job's error under "
+        f"{tier.queue.failures}"
+        if email
+        else f"failed jobs: the error topic has no subscriber (no alarm_email); the errors are under "
+        f"{tier.queue.failures} and the invocation-failure alarm counts them"
+    )
+    return [
+        failures,
+        "finished jobs: the success topic has no subscriber (GET /jobs/{id} and `invoke` read results "
+        "from S3); subscribe a queue or a function to be told instead of polling",
     ]
 
 

@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from deepseek_cdk.constructs.nag import acknowledge, acknowledge_in_compliance_packs, skip_checkov
-from deepseek_cdk.constructs.naming import require
+from deepseek_cdk.constructs.naming import pascal, require
 
 NO_REPLICATION = (
     "single-region deployment; the bucket is versioned and retained on stack deletion, and "
@@ -25,13 +25,19 @@ class Retention:
     the object versions a new upload or a delete replaces (current weights are never
     touched); under `capture_prefix` the captured data itself. Both move to Glacier Instant
     Retrieval after `archive_after_days` and expire after `expire_after_days`; the newest
-    `keep_noncurrent_versions` replaced versions of each object are kept past expiry."""
+    `keep_noncurrent_versions` replaced versions of each object are kept past expiry. Under
+    each of `async_prefixes` (an async tier's requests, responses and failures: users'
+    prompts and the model's answers) objects expire `async_days` after they were written,
+    one rule per prefix, and are not archived first (Glacier Instant Retrieval bills 90 days
+    at least; an answer is cheaper in Standard)."""
 
     keep_noncurrent_versions: int = 3
     archive_after_days: int = 30
     expire_after_days: int = 365
+    async_days: int = 30
     models_prefix: str = "models/"
     capture_prefix: str = "capture/"
+    async_prefixes: tuple[str, ...] = ()
 
     def rules(self) -> list[s3.LifecycleRule]:
         require(
@@ -44,6 +50,15 @@ class Retention:
             "retention.keep_noncurrent_versions",
             f"must be 1-100 (got {self.keep_noncurrent_versions})",
         )
+        require(
+            1 <= self.async_days <= 3650, "retention.async_days", f"must be 1-3650 (got {self.async_days})"
+        )
+        for prefix in self.async_prefixes:
+            require(
+                prefix.endswith("/") and not prefix.startswith("/") and prefix not in ("/", ""),
+                "retention.async_prefixes",
+                f"each must be a key prefix ending in '/' (got {prefix!r})",
+            )
         archive = cdk.Duration.days(self.archive_after_days)
         expire = cdk.Duration.days(self.expire_after_days)
         return [
@@ -70,6 +85,18 @@ class Retention:
                 expiration=expire,
                 # An expired capture becomes a noncurrent version in a versioned bucket: drop it.
                 noncurrent_version_expiration=cdk.Duration.days(1),
+            ),
+            *(
+                s3.LifecycleRule(
+                    id=f"Expire{pascal(prefix.rstrip('/').replace('/', '-'))}",
+                    prefix=prefix,
+                    expiration=cdk.Duration.days(self.async_days),
+                    # Expiring in a versioned bucket adds a delete marker and keeps the data
+                    # as a noncurrent version: delete that the day after.
+                    noncurrent_version_expiration=cdk.Duration.days(1),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                )
+                for prefix in self.async_prefixes
             ),
         ]
 

@@ -7,6 +7,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from deepseek_cdk.constructs.endpoint_base import (
@@ -42,6 +43,13 @@ class AsyncEndpoint(SageMakerEndpoint):
     allowed to read the request prefix, write `output` and `failure`, and publish to the
     topics (`ModelExecutionRole.allow_*`).
 
+    Who reads the topics: SageMaker publishes one message per finished request to
+    `success_topic` and one per failed request to `error_topic` (its inference id and the
+    S3 location of the result or the error). `failure_email` (default None) subscribes an
+    address to `error_topic`: one e-mail per failed request, with what to look at. Nothing
+    subscribes `success_topic`: a mail per answer would bury the failures; subscribe a queue
+    or a function to it to be told of finished jobs instead of polling S3.
+
     Scaling (`scale_on_backlog`): target tracking on ApproximateBacklogSizePerInstance and,
     because that metric says nothing at zero instances, a step policy on the
     HasBacklogWithoutCapacity alarm to scale out from zero. Requests that arrive at zero
@@ -66,9 +74,15 @@ class AsyncEndpoint(SageMakerEndpoint):
         max_concurrent_invocations: int,
         variant_name: str = "v1",
         endpoint_name: str | None = None,
+        failure_email: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         validate_variants([Variant(variant_name, model_name)], most=1)
+        require(
+            failure_email is None or "@" in failure_email,
+            "failure_email",
+            f"must be an e-mail address (got {failure_email!r})",
+        )
         validate_endpoint_name(endpoint_name)
         require(
             1 <= max_concurrent_invocations <= MAX_CONCURRENT_INVOCATIONS,
@@ -82,6 +96,8 @@ class AsyncEndpoint(SageMakerEndpoint):
         self.failure = failure
         self.success_topic = sns.Topic(self, "Success", master_key=kms_key, enforce_ssl=True)
         self.error_topic = sns.Topic(self, "Error", master_key=kms_key, enforce_ssl=True)
+        if failure_email:
+            self.error_topic.add_subscription(subscriptions.EmailSubscription(failure_email))
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",

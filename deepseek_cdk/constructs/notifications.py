@@ -14,7 +14,8 @@ from deepseek_cdk.constructs.naming import require
 
 class Notifications(Construct):
     """Two SNS topics, KMS-encrypted and TLS-only: `alerts` receives every alarm (and an
-    optional e-mail subscription), `paging` only each tier's composite alarm.
+    optional e-mail subscription, kept as `email` for other topics of the deployment that
+    people read, such as an async tier's failures), `paging` only each tier's composite alarm.
 
     A topic policy replaces SNS's default policy, so each topic allows exactly the services
     that publish to it: CloudWatch, for alarms of this account and region, on both topics
@@ -28,6 +29,7 @@ class Notifications(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         require(email is None or "@" in email, "email", f"must be an e-mail address (got {email!r})")
+        self.email = email
         self.alerts = sns.Topic(
             self, "Alerts", master_key=kms_key, enforce_ssl=True, display_name="deepseek-cdk alerts"
         )

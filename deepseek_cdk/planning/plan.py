@@ -275,7 +275,15 @@ def build_plan(deployment: Deployment) -> Plan:
             else None
         ),
         monitoring=MonitoringPlan(deployment.alarm_email, deployment.budget_usd_per_month),
-        retention=RetentionPlan(**deployment.retention.model_dump()),
+        retention=RetentionPlan(
+            **deployment.retention.model_dump(),
+            async_prefixes=tuple(
+                prefix
+                for tier in tiers
+                if tier.queue is not None
+                for prefix in (tier.queue.requests, tier.queue.responses, tier.queue.failures)
+            ),
+        ),
         api_prices=dict(deployment.api_prices),
     )
 

@@ -49,13 +49,17 @@ class RetentionPlan:
     """The artifacts bucket's lifecycle rules: replaced weights under `models/` (noncurrent
     object versions) and captured data under `capture/` move to Glacier Instant Retrieval
     after `archive_after_days` and expire after `expire_after_days`; the newest
-    `keep_noncurrent_versions` replaced versions of each object are kept past expiry."""
+    `keep_noncurrent_versions` replaced versions of each object are kept past expiry. Under
+    each of `async_prefixes` (an async tier's requests, responses, failures) objects expire
+    `async_days` after they were written."""
 
     keep_noncurrent_versions: int
     archive_after_days: int
     expire_after_days: int
+    async_days: int
     models_prefix: str = MODELS_PREFIX
     capture_prefix: str = CAPTURE_PREFIX
+    async_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

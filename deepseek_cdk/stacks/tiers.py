@@ -228,6 +228,7 @@ class AsyncTier(TierResources):
             kms_key=key,
             max_concurrent_invocations=tier.max_concurrency,
             endpoint_name=tier.endpoint_name,
+            failure_email=notifications.email,
         )
         self.role.allow_publish(self.endpoint.success_topic, self.endpoint.error_topic)
         plan = tier.scaling

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from deepseek_cdk.planning import build_plan
 from deepseek_cdk.spec import load_deployment
@@ -222,6 +223,48 @@ def test_plan_prints_what_every_version_costs_and_how_it_rolls_out() -> None:
     assert low == high
     assert f"running 3 versions costs ${low:,.0f}/month more than one" in out
     assert "Retention (artifacts bucket): replaced weights under models/" in out
+    assert "Async prompts" not in out  # no async tier, no async data
+
+
+def test_plan_says_what_a_deploy_does_to_copies_and_to_a_running_schedule() -> None:
+    copies = run("plan", "deployments/examples/scale-to-zero.yaml").stdout
+    assert (
+        "on deploy    an update of component live-1 (a new model, resources or start-up timeouts) sets it "
+        "to 1 copy (CopyCount; CloudFormation cannot keep the count autoscaling reached)" in copies
+    )
+    default = run("plan").stdout  # the async tier's workday schedule; the chat tier has none
+    assert default.count("on deploy") == 1
+    assert (
+        "on deploy    an update of the scaling bounds or schedules sets min-max back to 0-4 instances until "
+        "the next schedule fires" in default
+    )
+    assert "CopyCount" not in default  # variants keep their count (RetainAllVariantProperties)
+
+
+def test_plan_says_who_reads_an_async_tiers_job_notices() -> None:
+    mailed = run("plan", "deployments/examples/chat-and-reasoning.yaml").stdout
+    assert (
+        "job notices  failed jobs: one e-mail each to ops@example.com (the alarm_email), with the job's "
+        "error under async/reasoning/failures/" in mailed
+    )
+    unread = run("plan").stdout  # the default deployment has no alarm_email
+    assert "failed jobs: the error topic has no subscriber (no alarm_email)" in unread
+    for out in (mailed, unread):
+        assert "finished jobs: the success topic has no subscriber" in out
+        assert out.count("job notices") == 1  # the async tier only
+
+
+def test_plan_says_how_long_async_prompts_and_results_stay(tmp_path: Path) -> None:
+    data = yaml.safe_load(Path("deployments/default.yaml").read_text())
+    data["retention"] = {"async_days": 7}
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = run("plan", str(path)).stdout
+    assert (
+        "Async prompts, results and failures under async/reasoning/ are deleted 7 days after they were "
+        "written." in out
+    )
+    assert "deleted 30 days after" in run("plan").stdout  # the default
 
 
 def test_cost_text_is_the_json_rendered() -> None:

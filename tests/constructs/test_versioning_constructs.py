@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 from deepseek_cdk.constructs import ArtifactStore, BlueGreen, ModelRegistry, Retention, Variant
 from tests.constructs.builders import ENV, endpoint, ic_endpoint, stack
@@ -163,6 +163,41 @@ def test_retention_rules_are_checked() -> None:
         ArtifactStore(stack(), "Store", retention=Retention(archive_after_days=400, expire_after_days=365))
     with pytest.raises(ValueError, match=r"retention\.keep_noncurrent_versions: must be 1-100"):
         ArtifactStore(stack(), "Store", retention=Retention(keep_noncurrent_versions=0))
+    with pytest.raises(ValueError, match=r"retention\.async_days: must be 1-3650 \(got 0\)"):
+        ArtifactStore(stack(), "Store", retention=Retention(async_days=0))
+    with pytest.raises(
+        ValueError, match=r"retention\.async_prefixes: each must be a key prefix ending in '/'"
+    ):
+        ArtifactStore(stack(), "Store", retention=Retention(async_prefixes=("async/chat/requests",)))
+
+
+def test_each_async_prefix_gets_its_own_expiry_rule() -> None:
+    s = stack()
+    prefixes = ("async/chat/requests/", "async/chat/responses/")
+    ArtifactStore(s, "Store", retention=Retention(async_days=7, async_prefixes=prefixes))
+    template = Template.from_stack(s)
+    for prefix, rule_id in zip(
+        prefixes, ("ExpireAsyncChatRequests", "ExpireAsyncChatResponses"), strict=True
+    ):
+        template.has_resource_properties(
+            "AWS::S3::Bucket",
+            {
+                "LifecycleConfiguration": {
+                    "Rules": Match.array_with(
+                        [
+                            {
+                                "Id": rule_id,
+                                "Prefix": prefix,
+                                "ExpirationInDays": 7,
+                                "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+                                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                                "Status": "Enabled",
+                            }
+                        ]
+                    )
+                }
+            },
+        )
 
 
 def test_a_linear_rollouts_execution_time_covers_every_step() -> None:

@@ -100,3 +100,53 @@ def test_role_reads_requests_writes_results_and_publishes_to_its_topics(s: Synth
     assert "async/reasoning/responses/*" in text
     assert "async/reasoning/failures/*" in text
     assert text.count('"sns:Publish"') == 1
+
+
+def test_prompts_results_and_failures_expire_after_the_async_retention(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """Every async tier's three prefixes expire, each by its own rule, at retention.async_days
+    (30 by default); the noncurrent version an expiry leaves in the versioned bucket goes the
+    day after; the model weights' and captures' rules are untouched."""
+    for name, stack in synthesized.items():
+        (bucket,) = [
+            b
+            for b in stack.stateful.find_resources("AWS::S3::Bucket").values()
+            if "BucketName" in b["Properties"]
+        ]
+        rules = {r["Prefix"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+        queued = [t.name for t in stack.plan.tiers if t.queue is not None]
+        prefixes = {f"async/{t}/{part}/" for t in queued for part in ("requests", "responses", "failures")}
+        assert {p for p in rules if p.startswith("async/")} == prefixes, name
+        for prefix in prefixes:
+            assert rules[prefix]["ExpirationInDays"] == stack.plan.retention.async_days == 30
+            assert rules[prefix]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+            assert rules[prefix]["Status"] == "Enabled"
+            assert "Transitions" not in rules[prefix]  # an answer costs less in Standard than archived
+
+
+def _subscriptions(stack: Synthesized, topic_id: str) -> list[dict[str, Any]]:
+    """The SNS subscriptions whose topic is the reasoning tier's topic `topic_id` (Success, Error)."""
+    topics = [
+        logical_id
+        for logical_id, topic in stack.inference.find_resources("AWS::SNS::Topic").items()
+        if logical_id.startswith("Reasoning") and f"Endpoint{topic_id}" in logical_id
+    ]
+    assert len(topics) == 1, topics
+    return [
+        sub["Properties"]
+        for sub in stack.inference.find_resources("AWS::SNS::Subscription").values()
+        if sub["Properties"]["TopicArn"] == {"Ref": topics[0]}
+    ]
+
+
+def test_failed_jobs_mail_the_alarm_email_and_finished_jobs_mail_nobody(
+    s: Synthesized, synthesized: dict[str, Synthesized]
+) -> None:
+    assert s.plan.monitoring.alarm_email == "ops@example.com"
+    (failures,) = _subscriptions(s, "Error")
+    assert (failures["Protocol"], failures["Endpoint"]) == ("email", "ops@example.com")
+    assert _subscriptions(s, "Success") == []  # a mail per answer would bury the failures
+    default = synthesized["default"]  # no alarm_email: nobody is subscribed, and the plan says so
+    assert default.plan.monitoring.alarm_email is None
+    assert _subscriptions(default, "Error") == [] and _subscriptions(default, "Success") == []

@@ -233,7 +233,6 @@ def test_account_ids_are_twelve_ascii_digits_as_text(account: Any) -> None:
         "a@-x.com",
         "a b@x.com",
         "ä@x.com",
-        "a@x.com\n",
         "a@b@c.com",
         "a@x.c0m",
         "a" * 65 + "@x.com",
@@ -258,10 +257,10 @@ def test_ordinary_email_addresses_pass() -> None:
         ("s3://xn--bucket/models/", "starts with the reserved 'xn--'"),
         ("s3://bucket--ol-s3/models/", "ends with the reserved '--ol-s3'"),
         ("s3://Bucket/models/", "not of the form"),
-        ("s3://bucket/models/\n", "must be an S3 prefix"),
+        ("s3://bucket/models/\n", "control character U+000A"),
         ("s3://bucket/models", "must be an S3 prefix"),
         ("s3://bucket//models/", "no empty part"),
-        ("s3://bucket/mo\x07dels/", "printable"),
+        ("s3://bucket/mo\x07dels/", "control character U+0007"),
     ],
 )
 def test_s3_weight_prefixes_s3_would_refuse_are_refused(uri: str, reason: str) -> None:
@@ -426,8 +425,25 @@ def test_long_references_are_shortened_in_their_lines() -> None:
     assert len(lines) == 2 and all(len(line) < 300 for line in lines)
 
 
-def test_a_cron_for_a_year_decades_ahead_fires() -> None:
-    parse_deployment(schedules({"name": "far", "cron": "0 8 ? * MON-FRI 2150", "min": 1}))
+@pytest.mark.parametrize(
+    "schedule, field",
+    [
+        ({"cron": "0 8 ? * MON-FRI 2199"}, "cron: first fires on 2199-"),
+        ({"cron": f"0 8 1 1 ? {NEXT_YEAR + 5}"}, f"cron: first fires on {NEXT_YEAR + 5}-01-01"),
+        ({"at": f"{NEXT_YEAR + 6}-01-01T08:00:00"}, "at: "),
+    ],
+)
+def test_a_schedule_first_firing_more_than_5_years_ahead_is_refused(
+    schedule: dict[str, Any], field: str
+) -> None:
+    (line,) = refused(schedules({"name": "far", "min": 1, **schedule}))
+    assert line.startswith(f"tiers[0].scaling.schedules[0].{field}") and "more than 5 years ahead" in line
+    assert line.endswith("check the year")
+
+
+def test_a_schedule_within_5_years_and_a_cron_listing_a_far_year_after_a_near_one_pass() -> None:
+    parse_deployment(schedules({"name": "near", "cron": f"0 8 ? * MON-FRI {NEXT_YEAR + 3}", "min": 1}))
+    parse_deployment(schedules({"name": "both", "cron": f"0 8 1 1 ? {NEXT_YEAR},2199", "min": 1}))
 
 
 def test_a_cron_firing_more_often_than_every_15_minutes_is_refused() -> None:
@@ -515,3 +531,123 @@ def test_plan_on_a_spec_with_a_5000_digit_number_exits_2_without_a_traceback(tmp
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "tiers[0].max_concurrency: a whole number beyond 1e+18" in result.stderr
+
+
+# --- values that pass every type and range check and still mislead ----------------------------
+
+
+def priced(**price: Any) -> dict[str, Any]:
+    mine = {"input_usd_per_million": 1, "output_usd_per_million": 2, "as_of": "2025-01-20", "source": "x"}
+    return {**spec(), "api_prices": {"mine": {**mine, **price}}}
+
+
+def test_a_date_in_the_future_is_refused_for_prices_and_measurements() -> None:
+    later = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    (line,) = refused(priced(as_of=later))
+    assert line.startswith("api_prices.mine.as_of: in the future; give the date the price was read")
+    measured = {"tokens_per_second": 100, "concurrency": 8, "instance_type": "ml.g6.2xlarge", "date": later}
+    (line,) = refused(spec(measured=measured))
+    assert line.startswith("tiers[0].measured.date: in the future; give the date the measurement was taken")
+    parse_deployment(priced(as_of=datetime.now(UTC).date().isoformat()))  # today is not the future
+
+
+@pytest.mark.parametrize(
+    "text", ["\x1b[2J\x1b[31mfree", "a\tb", "line\nbreak", "\x9b31m", "evil\u202egnp.exe", "a\u2028b", "\x00"]
+)
+def test_control_characters_are_refused_in_every_text_and_key_the_cli_prints(text: str) -> None:
+    (line,) = refused(priced(source=text))
+    assert line.startswith("api_prices.mine.source: text holds the control character U+"), line
+    (line,) = refused({**spec(), "traffic": {f"chat{text}": {"peak_rps": 1}}})
+    assert line.startswith("traffic: key ") and "holds the control character" in line
+    (line,) = refused({**spec(), "alarm_email": f"ops@example.com{text}"})
+    assert line.startswith("alarm_email: text holds the control character U+"), line
+    window = {"name": "a", "at": f" {NEXT_YEAR}-03-01T06:00:00{text}", "min": 1}
+    (line,) = refused(schedules(window))
+    assert line.startswith("tiers[0].scaling.schedules[0].at: "), line
+    assert all(ch.isprintable() for ch in line), line  # shown escaped, never raw
+
+
+def test_an_ansi_escape_in_a_spec_never_reaches_the_terminal(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        one_tier_file("max_concurrency: 8")
+        + 'api_prices:\n  mine: {input_usd_per_million: 1, output_usd_per_million: 2, as_of: "2025-01-20",\n'
+        + '         source: "\\e[2J\\e[1;31mofficial price"}\n'
+    )
+    for command in ("plan", "cost"):
+        result = subprocess.run(
+            [sys.executable, "-m", "deepseek_cdk.cli", command, str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 2, result.stdout
+        assert "\x1b" not in result.stdout + result.stderr
+        assert "api_prices.mine.source: text holds the control character U+001B" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "revision, refused_part",
+    [
+        ("../../main", ".."),
+        ("v1..v2", ".."),
+        ("main:README.md", ":"),
+        ("refs/.hidden", "/."),
+        ("x.lock", ".lock"),
+        ("main/", "/"),
+        ("a//b", "//"),
+        ("v1.", "."),
+    ],
+)
+def test_a_revision_git_would_refuse_as_a_ref_name_is_refused(revision: str, refused_part: str) -> None:
+    (line,) = refused(spec(versions=[{"name": "v1", "revision": revision}]))
+    assert line.startswith(
+        f"tiers[0].versions[0].revision: not a git branch, tag or commit: git refuses {refused_part!r}"
+    ), line
+
+
+def test_a_cron_listing_more_than_31_values_is_refused() -> None:
+    days = ",".join(str(d) for d in range(1, 29))
+    (line,) = refused(schedules({"name": "many", "cron": f"0 8 {days} 1,4,7,10 ? *", "min": 1}))
+    assert line.startswith("tiers[0].scaling.schedules[0].cron: lists 32 values with ','; at most 31")
+    parse_deployment(schedules({"name": "days", "cron": f"0 8 {days},29,30,31 * ? *", "min": 1}))
+
+
+@pytest.mark.parametrize(
+    "at, zone, jump",
+    [
+        ("2030-03-31T02:30:00", "Europe/Berlin", 60),
+        ("2030-03-10T02:00:00", "America/New_York", 60),
+        ("2030-10-06T02:15:00", "Australia/Lord_Howe", 30),
+    ],
+)
+def test_a_one_off_inside_a_daylight_saving_jump_is_refused(at: str, zone: str, jump: int) -> None:
+    (line,) = refused(schedules({"name": "a", "at": at, "timezone": zone, "min": 1}))
+    assert line.startswith(
+        f"tiers[0].scaling.schedules[0].at: {at} does not exist in {zone}: the clocks jump forward {jump} "
+        "minutes over it"
+    ), line
+
+
+def test_one_offs_beside_a_daylight_saving_change_pass() -> None:
+    for at in ("2030-03-31T01:59:00", "2030-03-31T03:00:00", "2030-10-27T02:30:00"):  # 02:30 twice: exists
+        parse_deployment(schedules({"name": "a", "at": at, "timezone": "Europe/Berlin", "min": 1}))
+
+
+@pytest.mark.parametrize("given_average", [True, False])
+def test_a_p90_answer_shorter_than_the_average_is_refused(given_average: bool) -> None:
+    data = spec()
+    lengths = {"avg_output_tokens": 1000} if given_average else {}
+    data["traffic"] = {"chat": {"peak_rps": 1, "p90_output_tokens": 400, **lengths}}
+    (line,) = refused(data)
+    default = "" if given_average else ", the default"
+    assert line == (
+        f"traffic.chat.p90_output_tokens: below avg_output_tokens (1000{default}); the 90th-percentile "
+        "answer is the longer one in every length distribution the plan models: check that the two are "
+        "not swapped (got 400)"
+    )
+    data["traffic"]["chat"]["p90_output_tokens"] = 1000  # equal lengths: every answer the same
+    parse_deployment(data)
