@@ -528,17 +528,7 @@ class InstancePrice(_Strict):
     @field_validator("as_of")
     @classmethod
     def _date(cls, value: str) -> str:
-        _existing_date(value)
-        if date.fromisoformat(value) > date.today():
-            raise ValueError("a date in the future: give the date the price was read")
-        return value
-
-    @field_validator("source")
-    @classmethod
-    def _printable(cls, value: str) -> str:
-        if not value.isprintable():
-            raise ValueError("must be printable text (no control characters)")
-        return value
+        return _past_date(value, "price was read")
 
 
 class Deployment(_Strict):

@@ -287,7 +287,10 @@ def test_a_spec_price_prices_full_r1_and_names_its_source() -> None:
         ),
         ({"ml.p5e.48xlarge": {"usd_per_hour": 0, "source": "x", "as_of": "2026-01-01"}}, "usd_per_hour"),
         ({"ml.p5e.48xlarge": {"usd_per_hour": 1, "source": "x", "as_of": "2999-01-01"}}, "in the future"),
-        ({"ml.p5e.48xlarge": {"usd_per_hour": 1, "source": "\x1b[31mx", "as_of": "2026-01-01"}}, "printable"),
+        (
+            {"ml.p5e.48xlarge": {"usd_per_hour": 1, "source": "\x1b[31mx", "as_of": "2026-01-01"}},
+            "control character",
+        ),
         ({"ml.p5e.48xlarge": {"usd_per_hour": 1, "as_of": "2026-01-01"}}, "source"),
     ],
 )
