@@ -15,14 +15,16 @@ from deepseek_cdk.spec import load_deployment
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The CLI in a new process, run in `cwd`, importing this checkout's package."""
     return subprocess.run(
         [sys.executable, "-m", "deepseek_cdk.cli", *args],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 
 
@@ -466,24 +468,13 @@ def test_cost_labels_a_comparison_with_another_models_api() -> None:
 
 
 def test_the_default_file_is_the_one_in_the_current_directory(tmp_path: Path) -> None:
-    def run_in(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "deepseek_cdk.cli", *args],
-            cwd=where,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-
-    missing = run_in(tmp_path, "plan")
+    missing = run("plan", cwd=tmp_path)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith(f"deepseek-cdk: no deployments/default.yaml in {tmp_path}")
     (tmp_path / "deployments").mkdir()
     own = (ROOT / "deployments" / "default.yaml").read_text().replace("name: deepseek", "name: mine")
     (tmp_path / "deployments" / "default.yaml").write_text(own)
-    assert run_in(tmp_path, "plan").stdout.startswith("Deployment mine ")
+    assert run("plan", cwd=tmp_path).stdout.startswith("Deployment mine ")
 
 
 def test_version_and_a_closed_pipe_end_quietly() -> None:

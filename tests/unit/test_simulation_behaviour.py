@@ -8,11 +8,9 @@ import statistics
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from deepseek_cdk.planning import build_plan
 from deepseek_cdk.planning import startup as startup_model
 from deepseek_cdk.planning.schedules import MINUTES_PER_WEEK, CapacityCalendar, CapacitySegment
 from deepseek_cdk.planning.simulate import (
@@ -37,31 +35,7 @@ from deepseek_cdk.planning.traces import (
     week_offset_s,
 )
 from deepseek_cdk.runtime.router import streaming
-from deepseek_cdk.spec import parse_deployment
-
-
-def tier_of(**tier: Any) -> Any:
-    data = {
-        "name": "sim",
-        "tiers": [
-            {
-                "name": "chat",
-                "model": "deepseek-r1-distill-qwen-7b",
-                "max_context_tokens": 4096,
-                "max_concurrency": 8,
-                **tier,
-            }
-        ],
-    }
-    return build_plan(parse_deployment(data)).tiers[0]
-
-
-def flat(low: int, high: int) -> CapacityCalendar:
-    return CapacityCalendar((CapacitySegment(0, MINUTES_PER_WEEK, low, high),), ())
-
-
-def policy(tier: Any, **overrides: Any) -> Any:
-    return replace(policy_of(tier, startup_s=300), **overrides)
+from tests.unit.test_simulate import flat, policy, tier_of
 
 
 def test_the_first_token_wait_is_the_routers_own() -> None:
