@@ -46,7 +46,9 @@ SPECS: dict[str, dict[str, Any]] = {
     },
     "inference_components": {
         "name": "integ-ic",
-        "tiers": [{**_TIER, "name": "chat", "endpoint": "inference-components", "scaling": {"min": 0, "max": 1}}],
+        "tiers": [
+            {**_TIER, "name": "chat", "endpoint": "inference-components", "scaling": {"min": 0, "max": 1}}
+        ],
     },
     "async": {
         "name": "integ-async",
@@ -131,14 +133,22 @@ def acknowledge_assertions(stack: cdk.Stack) -> None:
     reason each holds there."""
     reasons = {
         "AwsSolutions-IAM4": "integ-tests-alpha's provider role uses AWSLambdaBasicExecutionRole (logs only)",
-        "AwsSolutions-IAM5": "integ-tests-alpha's providers call APIs on the test's resources; wildcards are the library's",
+        "AwsSolutions-IAM5": "integ-tests-alpha's providers: wildcards are the library's",
         "AwsSolutions-L1": "integ-tests-alpha pins its provider's runtime; the stack lives for one test run",
     }
     for rule, reason in reasons.items():
         acknowledge(stack, rule, reason)
-    for rule in ("IAMNoInlinePolicy", "LambdaDLQ", "LambdaInsideVPC", "LambdaConcurrency", "IAMPolicyNoStatementsWithFullAccess"):
+    for rule in (
+        "IAMNoInlinePolicy",
+        "LambdaDLQ",
+        "LambdaInsideVPC",
+        "LambdaConcurrency",
+        "IAMPolicyNoStatementsWithFullAccess",
+    ):
         acknowledge_in_compliance_packs(
-            stack, rule, "integ-tests-alpha's assertion providers: test machinery that exists for one test run"
+            stack,
+            rule,
+            "integ-tests-alpha's assertion providers: test machinery that exists for one test run",
         )
 
 
@@ -168,7 +178,9 @@ def max_cost(hours: float) -> tuple[float, list[str]]:
     for case in SPECS:
         for tier in plan_of(case).tiers:
             if tier.cost is None:
-                raise SystemExit(f"integ: no price for {tier.instance_type} ({case}/{tier.name}): not deploying")
+                raise SystemExit(
+                    f"integ: no price for {tier.instance_type} ({case}/{tier.name}): not deploying"
+                )
             usd = tier.capacity.instances_max * tier.cost.price_per_hour * hours
             total += usd
             lines.append(
@@ -183,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, required=True, help="an upper bound on the run's duration")
     args = parser.parse_args(argv)
     total, lines = max_cost(args.hours)
-    print(f"integ: at most ${total:.2f} in instance-hours (on-demand, plan prices) for a run of up to {args.hours:g} h:")
+    print(
+        f"integ: at most ${total:.2f} in instance-hours (on-demand, plan prices)"
+        f" for a run of up to {args.hours:g} h:"
+    )
     print("\n".join(lines))
     if total > COST_CONFIRM_USD and os.environ.get("YES") != "1":
         print(f"integ: above ${COST_CONFIRM_USD:.0f}: run again with YES=1 to deploy", file=sys.stderr)

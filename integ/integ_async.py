@@ -6,13 +6,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk import integ_tests_alpha as integ  # noqa: E402
+import aws_cdk as cdk
+from aws_cdk import integ_tests_alpha as integ
 
-from deepseek_cdk.planning import Plan  # noqa: E402
-from deepseek_cdk.stacks import DeploymentStacks  # noqa: E402
-from deepseek_cdk.stacks.stateful import artifacts_bucket_name  # noqa: E402
-from integ.cases import alarm_state, allow, chat_body, endpoint_arn, run  # noqa: E402
+from deepseek_cdk.planning import Plan
+from deepseek_cdk.stacks import DeploymentStacks
+from deepseek_cdk.stacks.stateful import artifacts_bucket_name
+from integ.cases import alarm_state, allow, chat_body, endpoint_arn, run
 
 
 def assertions(test: integ.IntegTest, plan: Plan, stacks: DeploymentStacks) -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk import integ_tests_alpha as integ  # noqa: E402
+import aws_cdk as cdk
+from aws_cdk import integ_tests_alpha as integ
 
-from deepseek_cdk.planning import Plan  # noqa: E402
-from deepseek_cdk.stacks import DeploymentStacks  # noqa: E402
-from integ.cases import alarm_state, allow, chat_body, endpoint_arn, run  # noqa: E402
+from deepseek_cdk.planning import Plan
+from deepseek_cdk.stacks import DeploymentStacks
+from integ.cases import alarm_state, allow, chat_body, endpoint_arn, run
 
 
 def assertions(test: integ.IntegTest, plan: Plan, stacks: DeploymentStacks) -> None:
@@ -30,9 +30,9 @@ def assertions(test: integ.IntegTest, plan: Plan, stacks: DeploymentStacks) -> N
     )
     allow(call, ["sagemaker:InvokeEndpoint"], [endpoint_arn(call, tier.endpoint_name)])
     # A copy and its instance start in minutes: retry for up to 40.
-    call.expect(integ.ExpectedResult.object_like({"Body": integ.Match.string_like_regexp("choices")})).wait_for_assertions(
-        total_timeout=cdk.Duration.minutes(40), interval=cdk.Duration.minutes(1)
-    )
+    call.expect(
+        integ.ExpectedResult.object_like({"Body": integ.Match.string_like_regexp("choices")})
+    ).wait_for_assertions(total_timeout=cdk.Duration.minutes(40), interval=cdk.Duration.minutes(1))
 
 
 if __name__ == "__main__":
