@@ -12,7 +12,7 @@ DEPLOYMENT ?= deployments/default.yaml
 # venv's python3 is the one cdk.json's "python3 app.py" runs.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test test-lowest lint plan readme check-templates bench clean diff deploy destroy lock
+.PHONY: setup synth test test-lowest lint plan readme check-templates bench clean diff deploy destroy lock integ
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -98,6 +98,23 @@ test-lowest: node_modules/.installed
 	$(LOWEST)/bin/python -m pip install --quiet -r requirements-lowest.txt
 	$(LOWEST)/bin/python -m pip install --quiet --no-deps -e .
 	PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(LOWEST)/bin:$$PATH" $(LOWEST)/bin/python -m pytest -p no:cacheprovider --ignore=tests/stacks/test_snapshots.py
+
+# With AWS credentials, in an account: each integ/integ_*.py case (its deployment and the
+# integ-tests-alpha assertion stack, whose custom resources call the deployed system) is
+# deployed, asserted and destroyed. It first prints the most the run can cost (the plan's
+# hourly prices x max instances x INTEG_HOURS) and stops above $5 unless YES=1. The CDK CLI
+# deploys it: integ-runner 2.197.10 cannot read this aws-cdk-lib's cloud assembly (schema 55).
+# The stacks are destroyed even when an assertion fails; the stateful stacks' bucket, key and
+# model registry are retained, as in every deployment. Offline, tests/integ checks the apps.
+INTEG_HOURS ?= 2
+INTEG_CASES ?= $(patsubst integ/integ_%.py,%,$(wildcard integ/integ_*.py))
+integ: setup
+	$(PY) -m integ.cases --hours $(INTEG_HOURS)
+	status=0; for c in $(INTEG_CASES); do \
+	  app="$(PY) integ/integ_$$c.py"; \
+	  npx cdk deploy --all --app "$$app" -o cdk.out/integ-$$c --require-approval never || status=1; \
+	  npx cdk destroy --all --app "$$app" -o cdk.out/integ-$$c --force || status=1; \
+	done; exit $$status
 
 bench: setup
 	$(PY) -m benchmarks.bench_plan

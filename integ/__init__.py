@@ -1,0 +1,1 @@
+"""Integration tests in an AWS account (`make integ`): integ_*.py are integ-runner apps."""
