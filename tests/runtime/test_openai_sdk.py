@@ -1,4 +1,4 @@
-"""The openai SDK, unchanged, against the router's code: the README's SigV4 client
+"""The openai SDK, unchanged, against the router's code: docs/request-types.md's SigV4 client
 (`openai.OpenAI(base_url=RouterUrl, http_client=httpx.Client(auth=SigV4(...)))`, taken from
 the README as written) talks to a local emulation of API Gateway (tests/runtime/gateway.py)
 that checks each signature and runs the functions, with SageMaker's stream faked. The SDK

@@ -1,8 +1,9 @@
-"""The README's router examples, as written, against the default deployment's router: its
-synthesized config (so each request is held to the default plan's limits), the router's code,
-SageMaker, S3 and Secrets Manager faked, behind the local emulation of API Gateway
-(tests/runtime/gateway.py), which checks each SigV4 signature and streams as API Gateway
-does. The examples are read from the README, so they cannot drift from what is tested."""
+"""The router examples of docs/request-types.md, as written, against the default deployment's
+router: its synthesized config (so each request is held to the default plan's limits), the
+router's code, SageMaker, S3 and Secrets Manager faked, behind the local emulation of API
+Gateway (tests/runtime/gateway.py), which checks each SigV4 signature and streams as API
+Gateway does. The examples are read from that page, so they cannot drift from what is
+tested."""
 
 from __future__ import annotations
 
