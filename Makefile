@@ -57,7 +57,7 @@ synth: plan
 	npx cdk synth --quiet -c deployment=$(DEPLOYMENT)
 
 # With AWS credentials: what a deploy would change, the deploy itself, and removing the
-# inference stack (the stateful stack is termination-protected on purpose; see the README).
+# inference stack (the stateful stack is termination-protected on purpose; see the README, "Quick start").
 diff: setup
 	npx cdk diff -c deployment=$(DEPLOYMENT)
 

@@ -142,7 +142,7 @@ def test_the_python_example_runs_as_written(gateway: tuple[LocalGateway, FakeAws
     local, _ = gateway
     printed = io.StringIO()  # what the example prints, apart from the router's own log lines
     namespace: dict[str, Any] = {"print": functools.partial(print, file=printed)}
-    exec(readme_example("openai-client"), namespace)  # noqa: S102 - the README's example
+    exec(readme_example("openai-client"), namespace)  # noqa: S102 - the docs' example
     exec(readme_example("openai-calls"), namespace)  # noqa: S102
     assert [(method, path) for method, path, _ in local.answers] == [
         ("POST", "/v1/chat/completions"),
