@@ -12,7 +12,7 @@ DEPLOYMENT ?= deployments/default.yaml
 # venv's python3 is the one cdk.json's "python3 app.py" runs.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test test-lowest lint plan readme check-templates bench clean diff deploy destroy lock integ
+.PHONY: setup synth test test-lowest lint docs plan readme check-templates bench clean diff deploy destroy lock integ
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -47,7 +47,7 @@ node_modules/.installed: package.json package-lock.json
 plan: setup
 	$(PY) -m deepseek_cdk.cli plan $(DEPLOYMENT)
 
-# Writes the CLI's real output into the README's sample blocks (the tests hold them equal).
+# Writes the CLI's real output into the sample blocks of the docs pages (the tests hold them equal).
 readme: setup
 	$(PY) scripts/update-readme-samples
 
@@ -57,7 +57,7 @@ synth: plan
 	npx cdk synth --quiet -c deployment=$(DEPLOYMENT)
 
 # With AWS credentials: what a deploy would change, the deploy itself, and removing the
-# inference stack (the stateful stack is termination-protected on purpose; see the README).
+# inference stack (the stateful stack is termination-protected on purpose; see the README, "Quick start").
 diff: setup
 	npx cdk diff -c deployment=$(DEPLOYMENT)
 
@@ -83,8 +83,15 @@ check-templates: setup $(TOOLS)/.installed
 	$(VENV)/bin/cfn-lint --non-zero-exit-code warning cdk.out/*/*.template.json
 	$(TOOLS)/bin/checkov -d cdk.out --framework cloudformation --compact --quiet --skip-download
 
-test: lint
-	$(PY) -m pytest
+# The documentation site (mkdocs.yml): docs/ into site/; --strict fails on any warning, such as
+# a link between pages or an anchor that does not resolve.
+docs: setup
+	$(VENV)/bin/mkdocs build --strict
+
+# pytest-xdist runs the tests on every core (-n auto); each worker synthesizes its own
+# module-scoped fixtures, and the tests write only under their tmp_path.
+test: lint docs
+	$(PY) -m pytest -n auto
 	$(MAKE) --no-print-directory check-templates
 
 # The package's lower bounds: the lock, then requirements-lowest.txt over it, in a venv of
@@ -97,7 +104,7 @@ test-lowest: node_modules/.installed
 	$(LOWEST)/bin/python -m pip install --quiet -r requirements-lock.txt
 	$(LOWEST)/bin/python -m pip install --quiet -r requirements-lowest.txt
 	$(LOWEST)/bin/python -m pip install --quiet --no-deps -e .
-	PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(LOWEST)/bin:$$PATH" $(LOWEST)/bin/python -m pytest -p no:cacheprovider --ignore=tests/stacks/test_snapshots.py
+	PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(LOWEST)/bin:$$PATH" $(LOWEST)/bin/python -m pytest -n auto -p no:cacheprovider --ignore=tests/stacks/test_snapshots.py
 
 # With AWS credentials, in an account: each integ/integ_*.py case (its deployment and the
 # integ-tests-alpha assertion stack, whose custom resources call the deployed system) is
@@ -122,4 +129,4 @@ bench: setup
 	$(PY) -m benchmarks.bench_simulate
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf cdk.out site .pytest_cache .mypy_cache .ruff_cache .hypothesis

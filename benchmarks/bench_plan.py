@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_plan [--runs N]
 
-Prints medians; nothing here is asserted, numbers go in notes and the README.
+Prints medians; nothing here is asserted, numbers go in notes and the docs.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ through three configurations of one real-time tier:
 Both replayed configurations start new instances as `deepseek-cdk simulate` does by default
 (the tier's typical start-up, AWS's measurement, 120 s after the alarm). Prints, per traffic,
 the share of minutes out of the objectives and the cost as a ratio to the oracle. The replay
-is deterministic: the README's table is this output without the timings, and a test holds
+is deterministic: docs/simulation.md's table is this output without the timings, and a test holds
 the two equal.
 
 The heavy day: 24 hours of the Azure-shaped trace at 10x its rate (about 4.6 M requests)
@@ -80,12 +80,12 @@ def azure_conv_like(hours: float, rps: float, seed: int = 2023) -> Trace:
         outputs.append(min(1_000, max(1, round(rng.lognormvariate(mu_out, sigma_out)))))
 
 
-README_MARKER = "a test holds this block to it):\n\n```\n"  # the README's table follows it
+README_MARKER = "a test holds this block to it):\n\n```\n"  # docs/simulation.md's table follows it
 
 
 def table(*, timed: bool) -> Iterator[str]:
     """The benchmark's lines: a header, then one per traffic (with the seconds it took to
-    replay when `timed`). The README holds the untimed table (tests/test_readme_bench.py)."""
+    replay when `timed`). docs/simulation.md holds the untimed table (tests/test_readme_bench.py)."""
     tier = build_plan(parse_deployment(SPEC)).tiers[0]
     derived = policy_of(tier)
     naive = naive_policy(tier, derived)

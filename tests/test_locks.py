@@ -62,8 +62,8 @@ def test_the_lowest_pins_are_the_lower_bounds() -> None:
     }
 
 
-def test_the_readme_names_the_lower_bounds_it_is_tested_with() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_name_the_lower_bounds_they_are_tested_with() -> None:
+    readme = (ROOT / "docs" / "development.md").read_text()
     listed = ", ".join(
         f"{name} {version}"
         for name, version in re.findall(

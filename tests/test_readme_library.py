@@ -1,4 +1,4 @@
-"""The README's library snippets, copied verbatim into a new CDK app outside this project
+"""docs/library.md's snippets, copied verbatim into a new CDK app outside this project
 (no cdk.json, its own working directory), synthesize."""
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTION = "## Using the constructs in your own CDK app"
+PAGE = ROOT / "docs" / "library.md"
 
 
 def snippets() -> list[str]:
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index(SECTION)
-    section = readme[start : readme.index("\n## ", start + len(SECTION))]
-    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    page = PAGE.read_text()
+    assert page.startswith("# Using the constructs in your own CDK app\n")
+    return re.findall(r"```python\n(.*?)```", page, flags=re.DOTALL)
 
 
 def test_the_section_has_both_snippets() -> None:

@@ -1,4 +1,4 @@
-"""The README's annotated spec plans as written, and names every key the spec accepts."""
+"""docs/spec.md's annotated spec plans as written, and names every key the spec accepts."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ START = "Every key, annotated:\n\n```yaml\n"
 
 
 def annotated_spec() -> str:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "spec.md").read_text()
     start = readme.index(START) + len(START)
     return readme[start : readme.index("```", start)]
 

@@ -148,8 +148,8 @@ def test_plan_prints_the_answer_limits_the_router_enforces() -> None:
     ) in result.stdout
 
 
-def test_the_readme_shows_the_plan_the_cli_prints() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_plan_page_shows_the_plan_the_cli_prints() -> None:
+    readme = (ROOT / "docs" / "plan.md").read_text()
     start = readme.index("The default deployment prints:\n\n```\n") + len(
         "The default deployment prints:\n\n```\n"
     )
@@ -302,8 +302,8 @@ def test_cost_of_a_bad_spec_exits_2() -> None:
     assert "cannot read the deployment file" in result.stderr
 
 
-def test_the_readme_shows_the_cost_report_the_cli_prints() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_cost_page_shows_the_cost_report_the_cli_prints() -> None:
+    readme = (ROOT / "docs" / "cost.md").read_text()
     marker = "`deepseek-cdk cost deployments/examples/chat-and-reasoning.yaml` prints:\n\n```\n"
     start = readme.index(marker) + len(marker)
     assert (

@@ -564,8 +564,8 @@ def test_ctrl_c_with_json_prints_the_levels_measured_and_no_spec(
     assert [x["concurrency"] for x in report["levels"]] == [1]
 
 
-def test_the_readme_shows_the_snippet_the_command_prints() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_operations_page_shows_the_snippet_the_command_prints() -> None:
+    readme = (ROOT / "docs" / "operations.md").read_text()
     section = readme.split("## Measuring a tier", 1)[1]
     block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     tier = build_plan(load_deployment(None)).tier("chat")

@@ -40,7 +40,7 @@ CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEK
 LIFETIME_S = 60  # the longest a gateway lives
 SOCKET_TIMEOUT_S = 10
 SHAPES = Path(__file__).parent / "shapes"
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "request-types.md"
 COMPLETION = (SHAPES / "lmi_chat_completion.json").read_bytes()
 USAGE_STREAM = (SHAPES / "lmi_chat_stream_usage.jsonl").read_bytes()
 # (method, route) -> resource, as the construct defines them; the jobs route has a parameter.
@@ -63,7 +63,7 @@ REFUSALS = {
 
 
 def readme_example(name: str) -> str:
-    """The code block after `<!-- example: NAME -->` in the README, as written."""
+    """The code block after `<!-- example: NAME -->` in docs/request-types.md, as written."""
     text = README.read_text(encoding="utf-8")
     marker = f"<!-- example: {name} -->\n```"
     start = text.index("\n", text.index(marker) + len(marker)) + 1

@@ -1,6 +1,6 @@
-"""The openai SDK, unchanged, against the router's code: the README's SigV4 client
+"""The openai SDK, unchanged, against the router's code: docs/request-types.md's SigV4 client
 (`openai.OpenAI(base_url=RouterUrl, http_client=httpx.Client(auth=SigV4(...)))`, taken from
-the README as written) talks to a local emulation of API Gateway (tests/runtime/gateway.py)
+docs/request-types.md as written) talks to a local emulation of API Gateway (tests/runtime/gateway.py)
 that checks each signature and runs the functions, with SageMaker's stream faked. The SDK
 parses every answer itself: chunks, completions, the models list, and each error as
 OpenAI's error object."""
@@ -37,9 +37,9 @@ def gateway(runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch) -> Iterator[L
 
 @pytest.fixture
 def client(gateway: LocalGateway) -> openai.OpenAI:
-    """The README's client, built by the README's own code; no retries, so refusals show."""
+    """The docs' client, built by the page's own code; no retries, so refusals show."""
     namespace: dict[str, Any] = {}
-    exec(readme_example("openai-client"), namespace)  # noqa: S102 - the README's example
+    exec(readme_example("openai-client"), namespace)  # noqa: S102 - the docs' example
     built: openai.OpenAI = namespace["client"]
     return built.with_options(max_retries=0)
 
@@ -178,8 +178,8 @@ def test_a_bearer_key_instead_of_a_signature_is_the_gateways_refusal_as_an_opena
 def test_a_wrong_signature_is_refused(gateway: LocalGateway, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-key")
     namespace: dict[str, Any] = {}
-    exec(readme_example("openai-client"), namespace)  # noqa: S102 - the README's example
+    exec(readme_example("openai-client"), namespace)  # noqa: S102 - the docs' example
     with pytest.raises(openai.PermissionDeniedError) as raised:
         namespace["client"].with_options(max_retries=0).models.list()
     assert raised.value.code == "INVALID_SIGNATURE"
-    assert isinstance(namespace["client"]._client, httpx.Client)  # the README's httpx client, as given
+    assert isinstance(namespace["client"]._client, httpx.Client)  # the docs' httpx client, as given

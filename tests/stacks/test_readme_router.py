@@ -1,8 +1,9 @@
-"""The README's router examples, as written, against the default deployment's router: its
-synthesized config (so each request is held to the default plan's limits), the router's code,
-SageMaker, S3 and Secrets Manager faked, behind the local emulation of API Gateway
-(tests/runtime/gateway.py), which checks each SigV4 signature and streams as API Gateway
-does. The examples are read from the README, so they cannot drift from what is tested."""
+"""The router examples of docs/request-types.md, as written, against the default deployment's
+router: its synthesized config (so each request is held to the default plan's limits), the
+router's code, SageMaker, S3 and Secrets Manager faked, behind the local emulation of API
+Gateway (tests/runtime/gateway.py), which checks each SigV4 signature and streams as API
+Gateway does. The examples are read from that page, so they cannot drift from what is
+tested."""
 
 from __future__ import annotations
 
@@ -141,7 +142,7 @@ def test_the_python_example_runs_as_written(gateway: tuple[LocalGateway, FakeAws
     local, _ = gateway
     printed = io.StringIO()  # what the example prints, apart from the router's own log lines
     namespace: dict[str, Any] = {"print": functools.partial(print, file=printed)}
-    exec(readme_example("openai-client"), namespace)  # noqa: S102 - the README's example
+    exec(readme_example("openai-client"), namespace)  # noqa: S102 - the docs' example
     exec(readme_example("openai-calls"), namespace)  # noqa: S102
     assert [(method, path) for method, path, _ in local.answers] == [
         ("POST", "/v1/chat/completions"),

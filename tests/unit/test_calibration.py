@@ -1,6 +1,6 @@
 """The step model against published measurements: every distill point within 30%, every
 full-R1 point within 50% of its band's midpoint (the engines disagree on R1), the held-out
-points too, and the README's table is this table."""
+points too, and docs/sizing.md's table is this table."""
 
 from __future__ import annotations
 
@@ -77,5 +77,5 @@ def test_a_gpu_without_points_takes_the_whole_sets_spread() -> None:
     assert band.points == 0 and band.low < 1 < band.high
 
 
-def test_the_readme_shows_the_calibration_table() -> None:
-    assert calibration_table() in (ROOT / "README.md").read_text()
+def test_the_sizing_page_shows_the_calibration_table() -> None:
+    assert calibration_table() in (ROOT / "docs" / "sizing.md").read_text()

@@ -371,8 +371,8 @@ def test_shipped_one_off_schedules_are_more_than_a_year_ahead() -> None:
     from deepseek_cdk.cron import parse_at
 
     horizon = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=366)
-    readme = (ROOT / "README.md").read_text()
-    texts = [p.read_text() for p in DEPLOYMENT_FILES] + [readme]
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    texts = [p.read_text() for p in DEPLOYMENT_FILES] + [p.read_text() for p in pages]
     found = [m for text in texts for m in re.findall(r'at: "([0-9T:-]+)"', text)]
     assert found, "the examples show a one-off schedule"
     assert [at for at in found if parse_at(at) < horizon] == []
