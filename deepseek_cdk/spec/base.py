@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from deepseek_cdk.catalog import MODELS
 from deepseek_cdk.spec.wording import shown, unshowable
 
 
@@ -112,4 +113,11 @@ def hub_revision(value: str) -> str:
             "(no ':', '..', '//', no part starting with '.' or ending with '.lock', no '/' or '.' at "
             "either end)"
         )
+    return value
+
+
+def known_model(value: str) -> str:
+    """A model the catalog knows (a tier's, or the one a hosted API serves)."""
+    if value not in MODELS:
+        raise ValueError(f"unknown model; known models: {', '.join(MODELS)}")
     return value

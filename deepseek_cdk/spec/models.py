@@ -10,13 +10,13 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from deepseek_cdk.catalog import INSTANCES, MODELS
+from deepseek_cdk.catalog import INSTANCES
 from deepseek_cdk.catalog.api_prices import API_PRICES
 from deepseek_cdk.catalog.regions import DLC_REGIONS
 from deepseek_cdk.cron import parse_at, parse_cron
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.runtime.router.patterns import pattern_problem
-from deepseek_cdk.spec.base import EMAIL, Strict, hub_revision, past_date, time_zone
+from deepseek_cdk.spec.base import EMAIL, Strict, hub_revision, known_model, past_date, time_zone
 from deepseek_cdk.spec.wording import NAME_PATTERN
 
 
@@ -262,9 +262,7 @@ class Tier(Strict):
     @field_validator("model")
     @classmethod
     def _known_model(cls, value: str) -> str:
-        if value not in MODELS:
-            raise ValueError(f"unknown model; known models: {', '.join(MODELS)}")
-        return value
+        return known_model(value)
 
     @field_validator("instance_type")
     @classmethod
@@ -348,9 +346,7 @@ class ApiPrice(Strict):
     @field_validator("model")
     @classmethod
     def _known_model(cls, value: str) -> str:
-        if value not in MODELS:
-            raise ValueError(f"unknown model; known models: {', '.join(MODELS)}")
-        return value
+        return known_model(value)
 
 
 # The catalog's dated, sourced prices (catalog.api_prices). A spec's `api_prices` replaces them
