@@ -134,3 +134,27 @@ def split_s3_prefix(uri: str) -> tuple[str, str]:
         raise ValueError(problem)
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     return bucket, prefix
+
+
+def endpoint_name(
+    deployment: str, tier: str, instance_type: str, *, variants: int | None = 1, shadow: bool = False
+) -> str:
+    """`<deployment>-<tier>-<instance family and size>-<variants>`, e.g.
+    deepseek-chat-g6e-xlarge-1: the number of production variants, then `s` when one more is a
+    shadow (deepseek-chat-g6e-xlarge-1s); `variants=None` (inference components, whose one
+    variant never changes) leaves the count out.
+
+    SageMaker refuses to update an endpoint when the update changes the instance type of a
+    variant with a registered scalable target, or removes such a variant (the target must
+    be deregistered first), and CloudFormation has no way to deregister the target before
+    the update: it deletes old resources only afterwards. A new name makes CloudFormation
+    replace the endpoint instead: it creates the new endpoint (and new scalable targets for
+    it), switches every reference over, and only then deletes the old targets and the old
+    endpoint. Replacing a version's model in its variant keeps the name: that update is in
+    place, and blue/green under a rollout. At most 20 + 20 + 13 + 2 + 4 = 59 characters
+    (limit 63).
+    """
+    name = f"{deployment}-{tier}-{instance_type.removeprefix('ml.').replace('.', '-')}"
+    if variants is not None:
+        name += f"-{variants}{'s' if shadow else ''}"
+    return name

@@ -11,6 +11,12 @@ def money(value: float | None, *, cents: bool | None = False) -> str:
     return f"${value:,.2f}" if with_cents else f"${value:,.0f}"
 
 
+def money_span(low: float, high: float) -> str:
+    """`$low-$high` in whole dollars, both figures even when they round alike: a plan's
+    scheduled min-max, a rollout's cost."""
+    return f"{money(low)}-{money(high)}"
+
+
 def money_range(low: float | None, high: float | None) -> str:
     """`$low-$high/month`, one figure when they round alike; cents when the high is below $100
     (storage alone is cents, instances are hundreds)."""

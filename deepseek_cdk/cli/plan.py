@@ -8,7 +8,7 @@ from deepseek_cdk.catalog.storage import (
     STORAGE_PRICE_DATE,
     STORAGE_PRICE_REGION,
 )
-from deepseek_cdk.cli.money import money_range
+from deepseek_cdk.cli.money import money_range, money_span
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
 from deepseek_cdk.planning.versions import RetentionPlan
 from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
@@ -413,7 +413,7 @@ def _render_rollout(tier: TierPlan) -> list[str]:
     assert rollout is not None
     unit = "copies" if rollout.method == "rolling" else "instances"
     cost = (
-        f"~${rollout.cost_per_rollout:,.0f}-${rollout.cost_per_rollout_at_max:,.0f} per rollout (estimate)"
+        f"~{money_span(rollout.cost_per_rollout, rollout.cost_per_rollout_at_max)} per rollout (estimate)"
         if rollout.cost_per_rollout is not None and rollout.cost_per_rollout_at_max is not None
         else "cost unknown (no instance price)"
     )
@@ -482,7 +482,7 @@ def _render_cost(tier: TierPlan, region: str) -> str:
     elsewhere = f" ({note})" if note else ""
     return (
         f"${cost.price_per_hour:,.3f}/h per instance{elsewhere}; "
-        f"${cost.monthly_at_min:,.0f}-${cost.monthly_at_max:,.0f}/month "
+        f"{money_span(cost.monthly_at_min, cost.monthly_at_max)}/month "
         f"(scheduled min-max: {cal.average_min:.2f}-{cal.average_max:.2f} instances on average"
         + (f", and the shadow's {shadow.min}-{shadow.max}" if shadow else "")
         + ")"
@@ -511,7 +511,7 @@ def _render_total(plan: Plan) -> str:
     unknown = [f"{tier.name} ({tier.instance_type})" for tier in plan.tiers if tier.cost is None]
     if not priced:
         return f"Total: unknown: the catalog has no price for {', '.join(unknown)}"
-    total = f"Total: ${low:,.0f}-${high:,.0f}/month for instances"
+    total = f"Total: {money_span(low, high)}/month for instances"
     if unknown:
         total += f", plus tiers the catalog has no price for: {', '.join(unknown)}"
     return total

@@ -6,7 +6,7 @@ from deepseek_cdk.constructs.artifact_store import ArtifactStore, Retention
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
 from deepseek_cdk.constructs.budget import DeploymentBudget
 from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
-from deepseek_cdk.constructs.endpoint_base import BlueGreen, Hosting
+from deepseek_cdk.constructs.endpoint_props import BlueGreen, Hosting
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel

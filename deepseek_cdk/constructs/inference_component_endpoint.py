@@ -14,13 +14,12 @@ from constructs import Construct
 
 from deepseek_cdk.constructs.endpoint_base import (
     INVOCATION_NAMESPACE,
-    Hosting,
     SageMakerEndpoint,
     acknowledge_nvme_storage,
     production_variant,
     storage_key,
-    validate_endpoint_name,
 )
+from deepseek_cdk.constructs.endpoint_props import Hosting, validate_endpoint_name
 from deepseek_cdk.constructs.naming import pascal, require
 from deepseek_cdk.constructs.scaling import (
     DEFAULT_COLD_START,

@@ -12,15 +12,12 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from deepseek_cdk.constructs.endpoint_base import (
-    Hosting,
     SageMakerEndpoint,
-    Variant,
     acknowledge_nvme_storage,
     production_variant,
     storage_key,
-    validate_endpoint_name,
-    validate_variants,
 )
+from deepseek_cdk.constructs.endpoint_props import Hosting, Variant, validate_endpoint_name, validate_variants
 from deepseek_cdk.constructs.naming import require
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
 

@@ -274,15 +274,15 @@ class RequestRouter(Construct):
         self.role = self._role(tiers, kms_key)
         self.job_key = self._job_key(kms_key) if any(t.kind.queued for t in tiers) else None
         config = cdk.Stack.of(self).to_json_string(
-            {
-                "deployment": deployment,
-                "default_tier": default_tier,
-                "tiers": {t.name: _tier_config(t) for t in tiers},
-                "rules": [dict(r) for r in rules],
-                "max_body_bytes": opts.max_body_bytes,
-                "time_budget_seconds": contract.BUFFERED_SECONDS,
-                "job_key_secret": self.job_key.secret_arn if self.job_key else "",
-            }
+            contract.RouterConfig(
+                default_tier=default_tier,
+                tiers={t.name: _tier_config(t) for t in tiers},
+                rules=tuple(dict(r) for r in rules),
+                max_body_bytes=opts.max_body_bytes,
+                time_budget_seconds=contract.BUFFERED_SECONDS,
+                job_key_secret=self.job_key.secret_arn if self.job_key else "",
+                deployment=deployment,
+            ).to_json()
         )
         self.function = self._function(
             "Function",
@@ -561,27 +561,22 @@ class RequestRouter(Construct):
         skip_checkov(stage, "CKV_AWS_120", NO_CACHE)
 
 
-def _tier_config(tier: RoutedTier) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "queued": tier.kind.queued,
-        "endpoint": tier.endpoint_name,
-        "context_tokens": tier.context_tokens,
-    }
-    if not tier.kind.queued:
-        config |= {
-            "buffered_max_tokens": tier.buffered_max_tokens,
-            "stream_max_tokens": tier.stream_max_tokens,
-        }
-    if tier.components:
-        config["components"] = [[name, weight] for name, weight in tier.components]
-    if tier.versions:
-        config["versions"] = dict(tier.versions)
-    if tier.kind.queued:
+def _tier_config(tier: RoutedTier) -> contract.Tier:
+    """The tier as the router's config holds it (contract.Tier.to_json writes it)."""
+    queued = tier.kind.queued
+    if queued:
         assert tier.requests and tier.responses and tier.failures
-        config |= {
-            "bucket": tier.requests.bucket_name,
-            "requests_prefix": tier.requests.prefix,
-            "responses_prefix": tier.responses.prefix,
-            "failures_prefix": tier.failures.prefix,
-        }
-    return config
+    return contract.Tier(
+        name=tier.name,
+        queued=queued,
+        endpoint=tier.endpoint_name,
+        context_tokens=tier.context_tokens,
+        buffered_max_tokens=tier.buffered_max_tokens,
+        stream_max_tokens=tier.stream_max_tokens,
+        components=tier.components,
+        bucket=tier.requests.bucket_name if tier.requests else "",
+        requests_prefix=tier.requests.prefix if tier.requests else "",
+        responses_prefix=tier.responses.prefix if tier.responses else "",
+        failures_prefix=tier.failures.prefix if tier.failures else "",
+        versions=tier.versions,
+    )

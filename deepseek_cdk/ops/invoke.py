@@ -17,14 +17,22 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from deepseek_cdk.names import ROUTER_URL_OUTPUT, artifacts_bucket_name, component_name, stack_names
 from deepseek_cdk.ops.aws import AwsProblem, Clients, aws_call, aws_problem, call
 from deepseek_cdk.planning import Plan, TierPlan
-from deepseek_cdk.runtime.router.contract import BadRequest, ChatRequest, fits_context, parse_body
+from deepseek_cdk.runtime.router.contract import (
+    BadRequest,
+    ChatRequest,
+    StreamStop,
+    fits_context,
+    model_chunks,
+    parse_body,
+    stream_error_said,
+)
 
 POLL_SECONDS = 5
 ASYNC_INVOCATION_TIMEOUT_S = 3600
@@ -72,8 +80,6 @@ def require_in_service(endpoint: str, clients: Clients) -> None:
 
 
 def _invoke_streaming(tier: TierPlan, request: ChatRequest, clients: Clients, out: Output) -> int:
-    from deepseek_cdk.runtime.router.streaming import events
-
     action = f"sagemaker:InvokeEndpointWithResponseStream on {tier.endpoint_name}"
     result = aws_call(
         action,
@@ -83,7 +89,28 @@ def _invoke_streaming(tier: TierPlan, request: ChatRequest, clients: Clients, ou
         Accept="application/json",
         Body=request.model_body(stream=True),
     )
-    return _print_events(events(result["Body"]), out)
+    return _print_events(model_events(result["Body"]), out)
+
+
+def model_events(body: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """The model's event stream as the router's server-sent events: a `data:` line a chunk, an
+    error object for whatever stops it (contract.model_chunks reads both)."""
+    for item in model_chunks(body, stopped=stream_stopped):
+        if isinstance(item, StreamStop):
+            error = {"message": item.message, "type": item.kind, "code": item.kind}
+            yield b"data: " + json.dumps({"error": error}).encode() + b"\n\n"
+        else:
+            yield b"data: " + json.dumps(item[0]).encode() + b"\n\n"
+
+
+def stream_stopped(err: Exception) -> str:
+    """What broke a model's stream, as the router tells its clients (contract.stream_error_said)."""
+    from botocore.exceptions import EventStreamError
+
+    if isinstance(err, EventStreamError):
+        error = err.response.get("Error", {})
+        return stream_error_said(str(error.get("Code") or ""), str(error.get("Message") or ""))
+    return type(err).__name__
 
 
 def stream_target(tier: TierPlan) -> dict[str, str]:

@@ -37,8 +37,9 @@ from typing import Any
 
 from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.ops.aws import Clients, aws_call
-from deepseek_cdk.ops.invoke import stream_target
+from deepseek_cdk.ops.invoke import stream_stopped, stream_target
 from deepseek_cdk.planning import TierPlan
+from deepseek_cdk.runtime.router.contract import StreamStop, model_chunks
 
 COST_CONFIRM_USD = 5.0  # above this, the test needs --yes
 EMPTY_STREAM = "empty_stream"  # the error of an answer that ended without a token
@@ -160,10 +161,6 @@ def streamed_request(
 ) -> Sample:
     """One streamed request to the tier's endpoint, measured: its first and last token's
     times (from the request sent) and its tokens; an answer without a token is an error."""
-    import json
-
-    from deepseek_cdk.runtime.router.streaming import events
-
     began = clock()
     result = runtime.invoke_endpoint_with_response_stream(
         **stream_target(tier), ContentType="application/json", Accept="application/json", Body=body
@@ -171,15 +168,10 @@ def streamed_request(
     first: float | None = None
     last: float | None = None
     tokens = 0
-    for event in events(result["Body"]):
-        data = event.strip().removeprefix(b"data:").strip()
-        if data == b"[DONE]":
-            break
-        chunk = json.loads(data)
-        if "error" in chunk:
-            error = str(chunk["error"].get("type", "error"))
-            return Sample(first, clock() - began, tokens, last, error)
-        for choice in chunk.get("choices", []):
+    for item in model_chunks(result["Body"], stopped=stream_stopped):
+        if isinstance(item, StreamStop):
+            return Sample(first, clock() - began, tokens, last, item.kind)
+        for choice in item[0].get("choices", []):
             delta = choice.get("delta", {})
             if delta.get("content") or delta.get("reasoning") or delta.get("reasoning_content"):
                 tokens += 1

@@ -173,13 +173,10 @@ def _endpoint_quotas(clients: Clients) -> dict[str, float]:
 
 
 def _image(tier: TierPlan, plan: Plan, clients: Clients) -> Check:
-    from aws_cdk import region_info
-
-    from deepseek_cdk.constructs.images import register_dlc_supplement
+    from deepseek_cdk.dlc import dlc_account
 
     region = plan.region or clients.region or clients("sts").meta.region_name
-    register_dlc_supplement()
-    account = region_info.RegionInfo.get(region).dlc_repository_account
+    account = dlc_account(region)
     image = f"{tier.image_repository}:{tier.image_tag}"
     if account is None:
         return Check(

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.spec import Schedule
@@ -184,3 +184,9 @@ def capacity_plan(
         ),
         initial_instances=max(1, sum(e.initial for e in entries)),
     )
+
+
+def weekly_share(share: VersionCapacity, weekly: list[Schedule]) -> VersionCapacity:
+    """`share` with only the parts of the weekly schedules (one-offs are left out of cost)."""
+    names = {x.name for x in weekly}
+    return replace(share, schedules=tuple(part for part in share.schedules if part.name in names))

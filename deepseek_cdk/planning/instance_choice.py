@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from deepseek_cdk.catalog import INSTANCES, ModelSpec
 from deepseek_cdk.catalog.prices import HOME_REGION, PriceTable
 from deepseek_cdk.objectives import Objectives
+from deepseek_cdk.planning.container_env import batched_tokens
 from deepseek_cdk.planning.service_levels import (
     ServiceLevels,
     StepModel,
@@ -26,8 +27,9 @@ from deepseek_cdk.planning.service_levels import (
     usd_per_million_tokens,
 )
 from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
+from deepseek_cdk.planning.throughput import lengths
 from deepseek_cdk.planning.uncertainty import tpot_band, ttft_band
-from deepseek_cdk.spec import SpecError
+from deepseek_cdk.spec import SpecError, Tier, TrafficProfile
 
 ALTERNATIVES_SHOWN = 3
 ESTIMATE = "estimate: the step model calibrated on vLLM measurements (planning.service_levels)"
@@ -296,4 +298,19 @@ def describe_workload(workload: Workload) -> str:
     return (
         f"{workload.concurrency} sequences of {workload.typical_tokens} tokens and one of "
         f"{workload.context_tokens}"
+    )
+
+
+def workload_of(tier: Tier, context: int, traffic: TrafficProfile | None) -> Workload:
+    """What the tier's KV cache must hold: its typical sequence is the traffic's average
+    input + output when given, else the throughput estimate's default."""
+    tokens_in, tokens_out = lengths(traffic)
+    typical = tokens_in + tokens_out
+    return Workload(
+        context_tokens=context,
+        concurrency=tier.max_concurrency,
+        gpu_memory_utilization=tier.gpu_memory_utilization,
+        typical_tokens=typical,
+        reservation=tier.memory_reservation,
+        batched_tokens=batched_tokens(tier.container, context),
     )

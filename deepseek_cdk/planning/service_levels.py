@@ -21,6 +21,9 @@ The concurrency target is the smallest of three bounds, times the spec's target 
 - TTFT: the largest load whose estimated p90 TTFT meets the objective.
 A loadtest measurement (the spec's `measured` TTFT and TPOT) scales the estimate's curve to
 pass through what was measured.
+
+A tier's objectives come from here too (objectives_of: the spec's `slo`, each absent value its
+default), and where they are measured once deployed (measured_by).
 """
 
 from __future__ import annotations
@@ -30,7 +33,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from deepseek_cdk.catalog import InstanceSpec, ModelSpec
-from deepseek_cdk.objectives import Objectives
+from deepseek_cdk.objectives import (
+    DEFAULT_COMPLETION_P90_S,
+    DEFAULT_TPOT_P90_MS,
+    DEFAULT_TTFT_P90_S,
+    OBJECTIVES_SOURCE,
+    Objectives,
+)
 from deepseek_cdk.planning.container_env import LMI_BATCHED_TOKENS
 from deepseek_cdk.planning.sizing import MemoryFit
 from deepseek_cdk.planning.throughput import (
@@ -39,7 +48,7 @@ from deepseek_cdk.planning.throughput import (
     prefill_seconds,
     within_context,
 )
-from deepseek_cdk.spec import Measured
+from deepseek_cdk.spec import Measured, Tier
 
 WAIT_QUANTILE = 0.9  # the share of arrivals whose wait the TTFT objective bounds
 TTFT_STEP = 0.1  # the TTFT bound's resolution, in requests in flight
@@ -336,3 +345,41 @@ def usd_per_million_tokens(usd_per_hour: float | None, tokens_per_second: float)
     if usd_per_hour is None or tokens_per_second <= 0:
         return None
     return usd_per_hour / (tokens_per_second * 3600) * 1e6
+
+
+def objectives_of(tier: Tier) -> Objectives:
+    """The tier's objectives: the spec's `slo`, each absent value its default."""
+    slo = tier.slo
+    if tier.endpoint.queued:
+        given = slo.completion_p90_seconds if slo else None
+        return Objectives(
+            ttft_p90_s=None,
+            tpot_p90_ms=None,
+            completion_p90_s=given or DEFAULT_COMPLETION_P90_S,
+            source="the spec" if given else "the default (30 minutes)",
+        )
+    ttft = slo.ttft_p90_seconds if slo else None
+    tpot = slo.tpot_p90_ms if slo else None
+    from_spec = [x for x in (ttft, tpot) if x is not None]
+    return Objectives(
+        ttft_p90_s=ttft or DEFAULT_TTFT_P90_S,
+        tpot_p90_ms=tpot or DEFAULT_TPOT_P90_MS,
+        source=(
+            "the spec"
+            if len(from_spec) == 2
+            else ("the spec, the rest defaults: " if from_spec else "defaults: ") + OBJECTIVES_SOURCE
+        ),
+    )
+
+
+def measured_by(objectives: Objectives, *, routed: bool) -> str:
+    if routed and objectives.streamed:
+        return "the router, per tier and version: TimeToFirstToken, TimePerOutputToken (DeepSeekCdk/Router)"
+    if routed:
+        return "the router, per tier: JobCompletionTime (DeepSeekCdk/Router)"
+    if objectives.streamed:
+        return (
+            "not measured: no router in front; SageMaker's ModelLatency (whole requests, not per token) "
+            "stands in"
+        )
+    return "not measured: no router in front; the oldest queued request's age stands in"

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 
 from deepseek_cdk.catalog import INSTANCES, MODELS
 from deepseek_cdk.objectives import Objectives
-from deepseek_cdk.planning.plan import TierPlan
+from deepseek_cdk.planning.records import TierPlan
 from deepseek_cdk.planning.schedules import MINUTES_PER_WEEK, CapacityCalendar, CapacitySegment
 from deepseek_cdk.planning.service_levels import WAIT_QUANTILE, slot_wait_s
 from deepseek_cdk.planning.throughput import decode_step_seconds, prefill_seconds

@@ -181,7 +181,7 @@ def within_context(tokens_out: int, tokens_in: int, context_tokens: int) -> int:
 
 def p90_output_tokens(traffic: TrafficProfile | None, context_tokens: int) -> int:
     """The output of the request at the 90th percentile, within the context: the traffic's
-    when given (never below the average: spec._length_problems says why), else
+    when given (never below the average: spec.rules._length_problems says why), else
     P90_OUTPUT_RATIO x the average."""
     tokens_in, average_out = lengths(traffic)
     given = traffic.p90_output_tokens if traffic is not None else None

@@ -13,7 +13,8 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
-from deepseek_cdk.constructs.endpoint_base import BlueGreen, Hosting, SageMakerEndpoint
+from deepseek_cdk.constructs.endpoint_base import SageMakerEndpoint
+from deepseek_cdk.constructs.endpoint_props import BlueGreen, Hosting
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel

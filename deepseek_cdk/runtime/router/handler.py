@@ -37,17 +37,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import random
-import re
 import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -62,12 +58,15 @@ from .contract import (
     COMPLETION_METRIC,
     INVOKE_ROUTE,
     JOB_ROUTE,
+    MAX_DETAIL_CHARS,
     MODELS_ROUTE,
     STREAM_ROUTE,
     BadRequest,
     ChatOptions,
     ChatRequest,
     ModelOutputError,
+    RouterConfig,
+    Tier,
     decode_json,
     decode_model_json,
     fits_context,
@@ -75,6 +74,7 @@ from .contract import (
     parse_chat_completion,
     within_limit,
 )
+from .jobs import sign_job, verify_job
 from .patterns import search_within
 
 RETRYABLE_CODES = {"ThrottlingException", "ServiceUnavailable", "ModelNotReadyException", "InternalFailure"}
@@ -85,11 +85,7 @@ MIN_CALL_SECONDS = 2.0  # do not start a call with less time than this left
 MAX_RESPONSE_BYTES = 5_500_000
 RESULT_URL_SECONDS = 900
 CONNECT_TIMEOUT_S = 3
-JOB_ID_CHARS = 2048
-MAX_DETAIL_CHARS = 500
 ASYNC_INVOCATION_TIMEOUT_S = 3600  # SageMaker's maximum: a 32K-token reasoning run can take 20+ minutes
-UNKNOWN_VERSION = "unknown"  # no variant reported, and the tier has more than one version
-JOB_KEYS = {"t", "o", "f", "a"}  # tier, output key, failure key, accepted (epoch seconds)
 
 
 class Reply(Exception):
@@ -98,73 +94,6 @@ class Reply(Exception):
     def __init__(self, response: dict[str, Any]) -> None:
         super().__init__(response["statusCode"])
         self.response = response
-
-
-@dataclass(frozen=True)
-class Tier:
-    name: str
-    queued: bool  # an async tier: requests go through S3 and SageMaker's queue
-    endpoint: str
-    context_tokens: int  # prompt + answer
-    buffered_max_tokens: int  # the longest answer POST /invoke waits for (real-time kinds)
-    stream_max_tokens: int  # the longest answer POST /stream carries (real-time kinds)
-    components: tuple[tuple[str, float], ...] = ()  # (inference component name, weight)
-    bucket: str = ""
-    requests_prefix: str = ""
-    responses_prefix: str = ""
-    failures_prefix: str = ""
-    # (variant or inference component name, version name): what the metrics call the version
-    versions: tuple[tuple[str, str], ...] = ()
-
-    def version_of(self, served_by: str) -> str:
-        """The version whose variant (SageMaker's InvokedProductionVariant) or inference
-        component served a request. A name the config does not list is reported as itself;
-        with no name (async endpoints report none), the tier's one version."""
-        names = dict(self.versions)
-        if served_by:
-            return names.get(served_by, served_by)
-        return next(iter(names.values())) if len(names) == 1 else UNKNOWN_VERSION
-
-
-@dataclass(frozen=True)
-class RouterConfig:
-    default_tier: str
-    tiers: dict[str, Tier]
-    rules: tuple[dict[str, Any], ...]
-    max_body_bytes: int
-    time_budget_seconds: float
-    job_key_secret: str = ""  # ARN of the secret whose value signs job ids (async tiers)
-    deployment: str = ""  # the deployment's name, a dimension of every metric (none: no metrics)
-
-    @classmethod
-    def from_json(cls, text: str) -> RouterConfig:
-        data = json.loads(text)
-        tiers = {
-            name: Tier(
-                name=name,
-                queued=bool(t["queued"]),
-                endpoint=t["endpoint"],
-                context_tokens=int(t["context_tokens"]),
-                buffered_max_tokens=int(t.get("buffered_max_tokens", t["context_tokens"])),
-                stream_max_tokens=int(t.get("stream_max_tokens", t["context_tokens"])),
-                components=tuple((c[0], float(c[1])) for c in t.get("components", [])),
-                bucket=t.get("bucket", ""),
-                requests_prefix=t.get("requests_prefix", ""),
-                responses_prefix=t.get("responses_prefix", ""),
-                failures_prefix=t.get("failures_prefix", ""),
-                versions=tuple((str(k), str(v)) for k, v in t.get("versions", {}).items()),
-            )
-            for name, t in data["tiers"].items()
-        }
-        return cls(
-            default_tier=data["default_tier"],
-            tiers=tiers,
-            rules=tuple(data.get("rules", [])),
-            max_body_bytes=int(data.get("max_body_bytes", 256 * 1024)),
-            time_budget_seconds=float(data.get("time_budget_seconds", BUFFERED_SECONDS)),
-            job_key_secret=str(data.get("job_key_secret", "")),
-            deployment=str(data.get("deployment", "")),
-        )
 
 
 # Replaced in tests; a real clock and sleep at run time. `now` times requests, `wall` dates
@@ -609,64 +538,6 @@ def load_job_key_at_start(environ: Mapping[str, str]) -> None:
     except UnusableJobKey as err:
         print(json.dumps({"event": "job-key-refused", "reason": str(err)}), file=sys.stderr, flush=True)
         raise
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def sign_job(job: dict[str, str | int], key: bytes) -> str:
-    """`<payload>.<mac>`, both base64url: the payload names the tier (t), the result keys (o,
-    f) and when SageMaker accepted the job (a, epoch seconds); the HMAC-SHA256 proves the
-    router wrote it."""
-    payload = json.dumps(job, separators=(",", ":"), sort_keys=True).encode()
-    return f"{_b64(payload)}.{_b64(hmac.new(key, payload, hashlib.sha256).digest())}"
-
-
-_JOB_ID = re.compile(r"([A-Za-z0-9_-]{1,2000})\.([A-Za-z0-9_-]{43})")
-
-
-def verify_job(config: RouterConfig, job_id: str, key: bytes) -> tuple[Tier, str, str, int]:
-    """The tier, result keys and acceptance time of a job id this router signed, exactly of
-    the shape it signs (JOB_KEYS); BadRequest("id") otherwise. Ids signed before the
-    acceptance time was added have another shape and are refused."""
-    refused = BadRequest("id", "not a job id returned by POST /invoke")
-    match = _JOB_ID.fullmatch(job_id) if len(job_id) <= JOB_ID_CHARS else None
-    if match is None:
-        raise refused
-    try:
-        payload = base64.urlsafe_b64decode(match.group(1) + "=" * (-len(match.group(1)) % 4))
-        mac = base64.urlsafe_b64decode(match.group(2) + "=")
-    except ValueError:  # a length base64 cannot have
-        raise refused from None
-    expected = hmac.new(key, payload, hashlib.sha256).digest()
-    # The MAC must be the one encoding of the digest: base64 ignores the last character's spare
-    # bits, so without this, four spellings of one id would pass.
-    if _b64(mac) != match.group(2) or not hmac.compare_digest(mac, expected):
-        raise refused
-    try:
-        job = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        raise refused from None
-    if (
-        not isinstance(job, dict)
-        or set(job) != JOB_KEYS
-        or not all(isinstance(job[k], str) for k in ("t", "o", "f"))
-        or isinstance(job["a"], bool)
-        or not isinstance(job["a"], int)
-        or job["a"] < 0
-    ):
-        raise refused
-    tier = config.tiers.get(job["t"])
-    # Only keys under this tier's result prefixes, even for a signed id (a key that changed).
-    if (
-        tier is None
-        or not tier.queued
-        or not job["o"].startswith(tier.responses_prefix)
-        or not (job["f"] == "" or job["f"].startswith(tier.failures_prefix))
-    ):
-        raise refused
-    return tier, job["o"], job["f"], job["a"]
 
 
 def job_status(config: RouterConfig, job_id: str, deadline: float) -> dict[str, Any]:

@@ -50,11 +50,14 @@ from .contract import (
     CHAT_ROUTE,
     INVOKE_ROUTE,
     JOB_ROUTE,
+    MAX_DETAIL_CHARS,
     STREAM_ROUTE,
     BadRequest,
     ChatOptions,
-    ModelOutputError,
-    decode_model_json,
+    RouterConfig,
+    StreamStop,
+    model_chunks,
+    stream_error_said,
     within_limit,
 )
 
@@ -79,7 +82,7 @@ ASYNC_ADVICE = f"send it to POST {INVOKE_ROUTE}, then read the result with GET {
 
 
 def stream(
-    config: handler.RouterConfig, event: dict[str, Any], deadline: float, ends_at: float | None = None
+    config: RouterConfig, event: dict[str, Any], deadline: float, ends_at: float | None = None
 ) -> Generator[bytes, None, None]:
     """The whole HTTP answer to one POST /stream: prelude, delimiter, then the body.
 
@@ -133,7 +136,7 @@ def stream(
 
 
 def chat_completion(
-    config: handler.RouterConfig, event: dict[str, Any], deadline: float, ends_at: float | None = None
+    config: RouterConfig, event: dict[str, Any], deadline: float, ends_at: float | None = None
 ) -> Generator[bytes, None, None]:
     """The whole HTTP answer to one POST /chat/completions (OpenAI's request and answers:
     contract.parse_chat_completion, chat_completions). The tier is `model` (or, for `auto`,
@@ -242,63 +245,27 @@ def whole(
     yield json.dumps(completion.body()).encode()
 
 
-class Failure:
-    """Why a model's answer stopped early: OpenAI's error object fields, as the last event."""
+Failure = StreamStop  # why an answer stopped early (contract.model_chunks)
 
-    def __init__(self, message: str, kind: str) -> None:
-        self.message, self.kind = message, kind
 
-    def event(self) -> bytes:
-        return sse(chat_completions.error_object(self.message, type=self.kind, code=self.kind))
+def failure_event(failure: StreamStop) -> bytes:
+    """The last event of a stream that stopped early: OpenAI's error object."""
+    return sse(chat_completions.error_object(failure.message, type=failure.kind, code=failure.kind))
 
 
 def chunks(
     body: Iterable[dict[str, Any]], ends_at: float | None, meter: metrics.StreamMeter
 ) -> Generator[tuple[Any, bytes | None] | Failure, None, None]:
-    """The chunks of SageMaker's event stream, decoded, each with its own bytes when they can
-    be passed on as they are (None when they held NaN or Infinity), and a Failure for whatever
-    stops the stream. Each PayloadPart carries some bytes of the container's output: JSON lines
-    (LMI) or `data:` lines (TGI), and a line may be split across parts, so lines are put back
-    together first. The meter sees every chunk and every failure."""
-    pending = b""
-    try:
-        for part in body:
-            pending += part.get("PayloadPart", {}).get("Bytes", b"")
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                yield from chunk_of(line, meter)
-            if ends_at is not None and handler.now() > ends_at - CUT_MARGIN_S:
-                meter.error()
-                yield Failure("the answer was cut at the time limit", "time_limit")
-                break
+    """The chunks of SageMaker's event stream (contract.model_chunks), cut CUT_MARGIN_S before
+    `ends_at`. The meter sees every chunk and every failure."""
+    cut = None if ends_at is None else (lambda: handler.now() > ends_at - CUT_MARGIN_S)
+    for item in model_chunks(body, cut=cut, stopped=stream_error):
+        if isinstance(item, StreamStop):
+            meter.error()
         else:
-            yield from chunk_of(pending, meter)
-    except Exception as err:  # every failure becomes the stream's last event
-        meter.error()
-        yield Failure(f"the answer stopped: {stream_error(err)}", "stream_error")
-    finally:
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
-
-
-def chunk_of(line: bytes, meter: metrics.StreamMeter) -> Iterator[tuple[Any, bytes | None] | Failure]:
-    data = line.strip().removeprefix(b"data:").strip()
-    if not data or data == b"[DONE]":
-        return
-    try:
-        chunk, non_finite = decode_model_json(data)
-    except ModelOutputError:
-        meter.error()
-        yield Failure("the model sent a line that is not JSON", "stream_error")
-        return
-    if isinstance(chunk, dict) and "error" in chunk:
-        meter.error()
-        yield Failure(str(chunk["error"])[: handler.MAX_DETAIL_CHARS], "model_error")
-        return
-    with contextlib.suppress(Exception):  # measuring never breaks the answer
-        meter.chunk(chunk, handler.now())
-    yield chunk, None if non_finite else data
+            with contextlib.suppress(Exception):  # measuring never breaks the answer
+                meter.chunk(item[0], handler.now())
+        yield item
 
 
 def events(
@@ -315,7 +282,7 @@ def events(
     meter = meter or metrics.StreamMeter(handler.now())
     for item in chunks(body, ends_at, meter):
         if isinstance(item, Failure):
-            yield item.event()
+            yield failure_event(item)
             continue
         chunk, raw = item
         if shape is not None:
@@ -325,9 +292,6 @@ def events(
         else:
             yield sse(chunk) if raw is None else b"data: " + raw + b"\n\n"
     yield b"data: [DONE]\n\n"
-
-
-_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 
 def stream_error(err: Exception) -> str:
@@ -340,10 +304,9 @@ def stream_error(err: Exception) -> str:
     if isinstance(err, EventStreamError):
         error = err.response.get("Error", {})
         code, message = str(error.get("Code") or ""), str(error.get("Message") or "")
-        logged = {"event": "stream-error", "code": code, "message": message[: handler.MAX_DETAIL_CHARS]}
+        logged = {"event": "stream-error", "code": code, "message": message[:MAX_DETAIL_CHARS]}
         print(json.dumps(logged), file=sys.stderr, flush=True)
-        said = [c for c in (code, message) if _CODE.fullmatch(c)]
-        return ": ".join(said) or "error"
+        return stream_error_said(code, message)
     return type(err).__name__
 
 
@@ -383,7 +346,7 @@ def _checked(reply: http.client.HTTPResponse, path: str) -> None:
         raise RuntimeApiFailed(f"{path} answered HTTP {reply.status}")
 
 
-def serve_one(connect: Connect, config: handler.RouterConfig) -> None:
+def serve_one(connect: Connect, config: RouterConfig) -> None:
     """Take the next invocation and stream its answer back.
 
     The Runtime API's contract (Lambda developer guide: runtimes-api; runtimes-custom,
@@ -499,7 +462,7 @@ def main() -> None:
         return http.client.HTTPConnection(api, timeout=None)
 
     try:
-        config = handler.RouterConfig.from_json(os.environ["ROUTER_CONFIG"])
+        config = RouterConfig.from_json(os.environ["ROUTER_CONFIG"])
     except Exception as err:
         conn = connect()
         conn.request(

@@ -1,17 +1,6 @@
-"""The router's contract: what clients send, what the model is sent, and the limits both
-routes hold requests to. Shared by the Lambda handlers, the RequestRouter construct (its
-request schema) and the planner (the buffered answer limit). Standard library only.
-
-POST /invoke and POST /stream take this project's body: either `prompt` (one user turn) or
-`messages` (a conversation), with `parameters` and `tier` (parse_body). POST /chat/completions
-takes OpenAI's chat-completion request instead (parse_chat_completion): `model` names the tier
-(or `auto`), sampling settings are top-level, `stream` chooses the answer's form. The model
-is always sent the chat form, `{"messages": [...], "max_tokens": N, ...}`: LMI applies the
-model's chat template (for the R1 distills: the User and Assistant markers, then `<think>`)
-only to a request with `messages`, and reads any `inputs` request as a raw completion
-(djl-serving vllm_async_service.preprocess_request, LMI v20). Answers come back in the same
-OpenAI chat-completion schema; with the `deepseek_r1` reasoning parser the chain of thought
-is in `message.reasoning` (`reasoning_content` in vLLM 0.15.1 too), apart from `content`.
+"""What clients send and what the model is sent: POST /invoke and /stream bodies (parse_body),
+OpenAI's chat-completion request (parse_chat_completion), the sampling settings passed through,
+and the limits both routes hold requests to.
 """
 
 from __future__ import annotations
@@ -21,55 +10,38 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-INVOKE_ROUTE = "/invoke"  # answers in one piece (real-time tiers), or 202 + job id (async)
-STREAM_ROUTE = "/stream"  # server-sent events as the model writes them (real-time tiers)
-JOB_ROUTE = "/jobs/{id}"
-# OpenAI's API, for any OpenAI client given the stage URL as its base_url (real-time tiers):
-CHAT_ROUTE = "/chat/completions"  # streamed (stream: true) or one JSON completion, up to 15 min
-MODELS_ROUTE = "/models"  # the tiers, in OpenAI's list shape
-AUTO_MODEL = "auto"  # `model` for the router's own choice (header, rules, default tier)
+from .errors import BadRequest
+from .routes import AUTO_MODEL, INVOKE_ROUTE, STREAM_ROUTE
 
-# API Gateway ends a buffered integration at 29 s; the router answers by 25 s itself.
-BUFFERED_SECONDS = 25
-# API Gateway's longest streamed response (response transfer mode STREAM): 15 minutes.
-STREAM_SECONDS = 900
 # The tokenizers of DeepSeek-R1 and its distills (Qwen 2.5, Llama 3; vocabularies of 128-152K)
 # average about 4 characters per token on English text and fewer on code and CJK text, so
 # characters / 4 rarely overestimates a prompt: a request refused by it cannot fit. It is an
 # estimate; a request it lets through that still overflows gets the model's own 4XX.
 CHARS_PER_TOKEN = 4.0
-TOKENS_PER_MESSAGE = 8  # chat-template markers around each turn, and the assistant's opening
-DEFAULT_MAX_TOKENS = 512  # when the request gives none; lowered to a route's limit if need be
-MAX_MESSAGES = 256
-ROLES = ("system", "user", "assistant")
-DEVELOPER_ROLE = "developer"  # OpenAI's newer name for system instructions; sent as system
-FIELDS = ("prompt", "messages", "max_tokens", "tier", "parameters")
-MAX_STOP_SEQUENCES = 4
-MAX_STOP_CHARS = 200
 
-# What the router measures of every request it serves, written as CloudWatch Embedded Metric
-# Format lines to its log (CloudWatch Logs turns them into metrics: no PutMetricData call on
-# the request path). Each value is published twice: per tier, and per tier and version (the
-# version whose variant or component SageMaker reports as invoked). The alarms and the
-# dashboard read these names; a test holds the two to the same spelling.
-METRICS_NAMESPACE = "DeepSeekCdk/Router"
-TIER_DIMENSIONS = ("Deployment", "Tier")
-VERSION_DIMENSIONS = ("Deployment", "Tier", "Version")
-TTFT_METRIC = "TimeToFirstToken"  # Milliseconds, streams: request received to first token sent
-TPOT_METRIC = "TimePerOutputToken"  # Milliseconds, streams: (last - first token) / (tokens - 1)
-ANSWER_LATENCY_METRIC = "AnswerLatency"  # Milliseconds, buffered answers (POST /invoke)
-OUTPUT_TOKENS_METRIC = "OutputTokens"  # Count, streamed and buffered answers
-COMPLETION_METRIC = "JobCompletionTime"  # Milliseconds, async: accepted to result written
-STREAM_FAILURES_METRIC = "StreamFailures"  # Count, streams that ended with an error event
-# The CloudWatch unit each is written with (a MetricDatum unit name).
-METRIC_UNITS = {
-    TTFT_METRIC: "Milliseconds",
-    TPOT_METRIC: "Milliseconds",
-    ANSWER_LATENCY_METRIC: "Milliseconds",
-    OUTPUT_TOKENS_METRIC: "Count",
-    COMPLETION_METRIC: "Milliseconds",
-    STREAM_FAILURES_METRIC: "Count",
-}
+
+TOKENS_PER_MESSAGE = 8  # chat-template markers around each turn, and the assistant's opening
+
+
+DEFAULT_MAX_TOKENS = 512  # when the request gives none; lowered to a route's limit if need be
+
+
+MAX_MESSAGES = 256
+
+
+ROLES = ("system", "user", "assistant")
+
+
+DEVELOPER_ROLE = "developer"  # OpenAI's newer name for system instructions; sent as system
+
+
+FIELDS = ("prompt", "messages", "max_tokens", "tier", "parameters")
+
+
+MAX_STOP_SEQUENCES = 4
+
+
+MAX_STOP_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -95,7 +67,11 @@ SETTINGS = (
     Setting("frequency_penalty", integer=False, low=-2, high=2),
     Setting("repetition_penalty", integer=False, low=0, high=2, low_exclusive=True),
 )
+
+
 PARAMETERS = (*(s.name for s in SETTINGS), "stop")  # stop: a string or up to 4 strings
+
+
 # POST /chat/completions: OpenAI's fields this router serves; any other is refused by name.
 # The sampling settings are top-level there (OpenAI's places; top_k, min_p and
 # repetition_penalty are vLLM's additions, sent by the openai SDK through extra_body).
@@ -109,17 +85,9 @@ CHAT_FIELDS = (
     "n",
     *PARAMETERS,
 )
+
+
 MESSAGE_FIELDS = ("role", "content", "name")
-
-
-class BadRequest(Exception):
-    """The request is wrong: 400 naming the field; nothing reaches an endpoint. `code` is the
-    machine-readable reason OpenAI's error object carries (None when OpenAI names none)."""
-
-    def __init__(self, field: str, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -173,92 +141,6 @@ def estimated_prompt_tokens(chars: int, messages: int) -> int:
     """Prompt tokens of `messages` turns holding `chars` characters, with the chat template's
     markers: the estimate every limit on prompts uses."""
     return math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * (messages + 1)
-
-
-# The longest whole number a request or a model's answer may write, in digits: 20 holds every
-# 64-bit integer (seed's 2**32 - 1 with room). Python refuses to read integers of more than
-# 4,300 digits at all (int_max_str_digits, CPython 3.11+) with a ValueError that is not a
-# JSONDecodeError; refusing long numbers here first gives one clear answer instead.
-MAX_NUMBER_DIGITS = 20
-
-
-class _Refused:
-    """A value decode_json will not take, kept in place so that the refusal names its field."""
-
-    def __init__(self, why: str) -> None:
-        self.why = why
-
-
-def _bounded_int(text: str) -> Any:
-    digits = len(text.lstrip("-"))
-    if digits > MAX_NUMBER_DIGITS:
-        return _Refused(f"a whole number of {digits:,} digits; no field takes more than {MAX_NUMBER_DIGITS}")
-    return int(text)
-
-
-def decode_json(raw: str) -> Any:
-    """JSON as the router accepts it: no NaN or Infinity (not JSON, and no engine takes them),
-    no whole number longer than MAX_NUMBER_DIGITS, and not nested deeper than Python can parse.
-    BadRequest otherwise, naming the field that holds the refused value (`parameters.seed`),
-    or "body" for text that is not JSON."""
-
-    def refuse(constant: str) -> Any:
-        return _Refused(f"{constant} is not a JSON number")
-
-    try:
-        data = json.loads(raw, parse_constant=refuse, parse_int=_bounded_int)
-    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
-        raise BadRequest("body", "not valid JSON (or nested too deeply)") from None
-    found = _first_refused(data)
-    if found is not None:
-        raise BadRequest(*found)
-    return data
-
-
-def _first_refused(data: Any) -> tuple[str, str] | None:
-    """(field path, why) of the first _Refused value in `data`, walked without recursion."""
-    stack: list[tuple[Any, str]] = [(data, "")]
-    while stack:
-        value, path = stack.pop()
-        if isinstance(value, _Refused):
-            return path or "body", value.why
-        if isinstance(value, dict):
-            for key, item in reversed(value.items()):
-                named = key.isidentifier() and len(key) <= 40  # else: named by its parent
-                stack.append((item, (f"{path}.{key}" if path else key) if named else path))
-        elif isinstance(value, list):
-            stack += [(item, f"{path or 'body'}[{i}]") for i, item in reversed(list(enumerate(value)))]
-    return None
-
-
-class ModelOutputError(ValueError):
-    """The model's answer is not JSON the router can pass on."""
-
-
-def decode_model_json(raw: bytes | str) -> tuple[Any, bool]:
-    """A model's JSON answer (a completion, a stream chunk, an async result) and whether it
-    held NaN or Infinity. Python's json writes those for a float that is not finite (vLLM's
-    logprob of an impossible token is -inf), but they are not JSON (RFC 8259 section 6), and
-    a client's standard parser refuses the whole answer: they are read as None, so the
-    answer is re-emitted as standard JSON with null in their place. A whole number longer than
-    MAX_NUMBER_DIGITS, or text that is not UTF-8 JSON, is ModelOutputError."""
-    non_finite = False
-
-    def null(constant: str) -> None:
-        nonlocal non_finite
-        non_finite = True
-
-    def whole(text: str) -> int:
-        if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
-            raise ModelOutputError(f"a whole number of {len(text):,} digits")
-        return int(text)
-
-    try:
-        return json.loads(raw, parse_constant=null, parse_int=whole), non_finite
-    except ModelOutputError:
-        raise
-    except (ValueError, RecursionError) as err:  # JSONDecodeError, UnicodeDecodeError
-        raise ModelOutputError(type(err).__name__) from None
 
 
 def parse_body(body: Any) -> ChatRequest:
