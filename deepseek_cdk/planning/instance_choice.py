@@ -82,46 +82,6 @@ class ChoiceError(SpecError):
     """No instance can serve the tier as the spec asks."""
 
 
-def candidate(
-    model: ModelSpec,
-    fit: MemoryFit,
-    *,
-    workload: Workload,
-    lengths: Lengths,
-    objectives: Objectives,
-    utilization: float,
-    given_target: float | None,
-    backlog_per_instance: float,
-    region: str | None,
-    prices: PriceTable,
-) -> Candidate:
-    instance = INSTANCES[fit.instance_type]
-    tpot, ttft = tpot_band(model, instance.gpu.name), ttft_band(model, instance.gpu.name)
-    step = StepModel.of(
-        model,
-        instance,
-        fit,
-        batch=workload.concurrency,
-        context_tokens=lengths.context_tokens,
-        tokens_in=lengths.tokens_in,
-        tokens_out=lengths.tokens_out,
-        p90_tokens_out=lengths.p90_tokens_out,
-        ttft_band=(ttft.low, ttft.high),
-        tpot_band=(tpot.low, tpot.high),
-    )
-    basis = f"{ESTIMATE}; planned at the slow end of its band ({tpot.basis}; {ttft.basis})"
-    if objectives.streamed:
-        levels = streamed_levels(
-            step, objectives, utilization=utilization, given_target=given_target, basis=basis
-        )
-        misses = unmeetable(levels, objectives)
-    else:
-        levels = queued_levels(step, backlog_per_instance=backlog_per_instance, basis=basis)
-        alone = queued_levels(step, backlog_per_instance=1, basis=basis)
-        misses = tuple(alone.misses(objectives))
-    return Candidate(fit, step, levels, prices.price(region, fit.instance_type).usd_per_hour, misses)
-
-
 def unmeetable(levels: ServiceLevels, objectives: Objectives) -> tuple[str, ...]:
     """The streamed objectives not met even by one request alone (a bound of 0)."""
     found = []
@@ -155,18 +115,32 @@ def choose_instance(
     held = describe_workload(workload)
 
     def judge(fit: MemoryFit) -> Candidate:
-        return candidate(
+        """`fit`'s instance with its service levels at the objectives, its price and misses."""
+        instance = INSTANCES[fit.instance_type]
+        tpot, ttft = tpot_band(model, instance.gpu.name), ttft_band(model, instance.gpu.name)
+        step = StepModel.of(
             model,
+            instance,
             fit,
-            workload=workload,
-            lengths=lengths,
-            objectives=objectives,
-            utilization=utilization,
-            given_target=given_target,
-            backlog_per_instance=backlog_per_instance,
-            region=region,
-            prices=prices,
+            batch=workload.concurrency,
+            context_tokens=lengths.context_tokens,
+            tokens_in=lengths.tokens_in,
+            tokens_out=lengths.tokens_out,
+            p90_tokens_out=lengths.p90_tokens_out,
+            ttft_band=(ttft.low, ttft.high),
+            tpot_band=(tpot.low, tpot.high),
         )
+        basis = f"{ESTIMATE}; planned at the slow end of its band ({tpot.basis}; {ttft.basis})"
+        if objectives.streamed:
+            levels = streamed_levels(
+                step, objectives, utilization=utilization, given_target=given_target, basis=basis
+            )
+            misses = unmeetable(levels, objectives)
+        else:
+            levels = queued_levels(step, backlog_per_instance=backlog_per_instance, basis=basis)
+            alone = queued_levels(step, backlog_per_instance=1, basis=basis)
+            misses = tuple(alone.misses(objectives))
+        return Candidate(fit, step, levels, prices.price(region, fit.instance_type).usd_per_hour, misses)
 
     candidates = [judge(f) for f in fits]
     serving = sorted((c for c in candidates if not c.misses), key=_cost_order)

@@ -56,6 +56,7 @@ from .contract import (
     ChatOptions,
     RouterConfig,
     StreamStop,
+    Tier,
     model_chunks,
     stream_error_said,
     within_limit,
@@ -79,6 +80,19 @@ HOLD_S = 150
 KEEPALIVE_S = 60
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
 ASYNC_ADVICE = f"send it to POST {INVOKE_ROUTE}, then read the result with GET {JOB_ROUTE}"
+
+
+def open_stream(tier: Tier, body: bytes, deadline: float, timeout_advice: str) -> tuple[dict[str, Any], str]:
+    """InvokeEndpointWithResponseStream on `tier` (retried within `deadline`): the answer's
+    event stream and the variant or component that serves it."""
+    return handler.invoke_tier(
+        tier,
+        lambda **args: handler.client(
+            "sagemaker-runtime", STREAM_READ_TIMEOUT_S
+        ).invoke_endpoint_with_response_stream(**args, Accept="application/json", Body=body),
+        deadline,
+        timeout_advice=timeout_advice,
+    )
 
 
 def stream(
@@ -105,14 +119,8 @@ def stream(
             route=STREAM_ROUTE,
             otherwise="send longer answers to an async tier",
         )
-        body = request.model_body(stream=True)
-        result, served_by = handler.invoke_tier(
-            tier,
-            lambda **args: handler.client(
-                "sagemaker-runtime", STREAM_READ_TIMEOUT_S
-            ).invoke_endpoint_with_response_stream(**args, Accept="application/json", Body=body),
-            deadline,
-            timeout_advice="send long answers to an async tier",
+        result, served_by = open_stream(
+            tier, request.model_body(stream=True), deadline, "send long answers to an async tier"
         )
     except BadRequest as err:
         yield from buffered(handler.respond(400, {"error": str(err), "field": err.field}))
@@ -160,14 +168,11 @@ def chat_completion(
             route=CHAT_ROUTE,
             otherwise=f"send longer answers to an async tier ({ASYNC_ADVICE})",
         )
-        body = request.model_body(stream=True, include_usage=True)
-        result, served_by = handler.invoke_tier(
+        result, served_by = open_stream(
             tier,
-            lambda **args: handler.client(
-                "sagemaker-runtime", STREAM_READ_TIMEOUT_S
-            ).invoke_endpoint_with_response_stream(**args, Accept="application/json", Body=body),
+            request.model_body(stream=True, include_usage=True),
             deadline,
-            timeout_advice="stream the answer (stream: true), or send it to an async tier",
+            "stream the answer (stream: true), or send it to an async tier",
         )
     except BadRequest as err:
         if err.field == "max_tokens":  # the length's field as the client named it
