@@ -112,7 +112,7 @@ def _render_tier(
     scaling = tier.scaling
     chosen = "lowest cost per token at the objectives" if tier.instance_chosen == "auto" else "explicit"
     storage = "local NVMe" if tier.volume_size_gb is None else f"{tier.volume_size_gb} GB EBS"
-    metric = scaling.target.predefined_metric or f"{scaling.target.metric} per instance (customized metric)"
+    metric = scaling.target.label
     rows: list[tuple[str, list[str]]] = [
         ("endpoint", [tier.endpoint_name]),
         ("model", [f"{tier.model} ({tier.hf_id}), weights from {tier.weights_source}"]),

@@ -120,7 +120,8 @@ class RealtimeEndpoint(SageMakerEndpoint):
         return self.metric("Invocations", variant=variant, statistic="Sum")
 
     def metric_concurrent_requests(self, variant: str | None = None) -> cloudwatch.Metric:
-        """Requests in the container per instance, queued ones included (10-second samples)."""
+        """Requests in the container per instance, queued ones included (published every 10 s;
+        this metric averages them over a minute)."""
         return self.metric("ConcurrentRequestsPerModel", variant=variant)
 
     def metric_invocations_per_instance(self, variant: str | None = None) -> cloudwatch.Metric:

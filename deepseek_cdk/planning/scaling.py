@@ -1,9 +1,22 @@
 """Scaling targets derived from the plan, never guessed.
 
-Concurrency (the default): SageMaker's high-resolution ConcurrentRequestsPerModel counts
-requests in the container, queued ones included, every 10 s. Target = the smallest of the
-memory, TPOT and TTFT bounds (planning.service_levels) x a target utilization (0.85):
-scaling starts before the objectives are missed.
+Concurrency (the default): SageMaker's ConcurrentRequestsPerModel (per copy:
+ConcurrentRequestsPerCopy) counts requests in the container, queued ones included, every 10 s.
+Target = the smallest of the memory, TPOT and TTFT bounds (planning.service_levels) x a target
+utilization (0.85): scaling starts before the objectives are missed.
+
+A real-time variant tracks the metric's one-minute average (a customized metric: target
+tracking's alarms then take one-minute datapoints, 3 above the target to scale out), not AWS's
+predefined 10-second form (3 datapoints within 30 s). A new instance serves minutes after its
+alarm (planning.startup: 8.5 min for a 7B), so the 10-second alarm's 2.5 minutes are a small
+part of that wait; at a few instances, though, the requests in flight swing by the square root
+of their number from one 10 s to the next, and those swings alone set off scale-outs that the
+load does not need, each billed for its start-up and the 15 minutes before scale-in may remove
+it. On the default deployment's scenarios the one-minute average costs no more than the
+10-second metric and misses no more minutes (tests/unit/test_default_scaling.py); with many
+instances the two cost about the same and the 10-second metric misses fewer minutes after a
+step in demand (benchmarks/bench_simulate.py prints both). Inference components keep the
+predefined 10-second metric per copy: a copy starts on an instance already running.
 
 Invocations: InvocationsPerInstance is a per-minute sum. Target = max requests/s per
 instance x 60 x a safety factor (0.5), AWS's load-testing method (SageMaker developer guide,
@@ -35,7 +48,7 @@ from deepseek_cdk.planning.service_levels import ServiceLevels, StepModel
 from deepseek_cdk.spec import Tier
 
 PREDEFINED_METRICS = {
-    (EndpointKind.REALTIME, "concurrency"): "SageMakerVariantConcurrentRequestsPerModelHighResolution",
+    (EndpointKind.REALTIME, "concurrency"): None,  # CUSTOMIZED_METRICS: the one-minute average
     (EndpointKind.REALTIME, "invocations"): "SageMakerVariantInvocationsPerInstance",
     (
         EndpointKind.INFERENCE_COMPONENTS,
@@ -43,14 +56,35 @@ PREDEFINED_METRICS = {
     ): "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution",
     (EndpointKind.INFERENCE_COMPONENTS, "invocations"): "SageMakerInferenceComponentInvocationsPerCopy",
 }
+# The CloudWatch metric (AWS/SageMaker, EndpointName and VariantName) a customized target
+# tracking policy averages over a minute: Application Auto Scaling's customized metrics have
+# one-minute periods.
+CUSTOMIZED_METRICS = {(EndpointKind.REALTIME, "concurrency"): "ConcurrentRequestsPerModel"}
+HIGH_RESOLUTION_S = 10  # the predefined *HighResolution metrics' datapoints
 
 
 @dataclass(frozen=True)
 class ScalingTarget:
     metric: str  # concurrency | invocations | backlog
-    predefined_metric: str | None  # None: a customized metric (async backlog)
+    predefined_metric: str | None  # None: a customized metric (async backlog, real-time concurrency)
     target: float
     derivation: str
+    customized_metric: str | None = None  # the CloudWatch metric a customized policy averages
+
+    @property
+    def period_s(self) -> int:
+        """The seconds between the datapoints target tracking's alarms take."""
+        high_resolution = self.predefined_metric and self.predefined_metric.endswith("HighResolution")
+        return HIGH_RESOLUTION_S if high_resolution else 60
+
+    @property
+    def label(self) -> str:
+        """The metric as the plan names it."""
+        if self.predefined_metric:
+            return self.predefined_metric
+        if self.customized_metric:
+            return f"{self.customized_metric}, its one-minute average (customized metric)"
+        return f"{self.metric} per instance (customized metric)"
 
 
 def scaling_target(tier: Tier, service: ServiceLevels) -> ScalingTarget:
@@ -67,8 +101,11 @@ def scaling_target(tier: Tier, service: ServiceLevels) -> ScalingTarget:
             f"one full batch waiting per instance (max_concurrency {tier.max_concurrency})",
         )
     predefined = PREDEFINED_METRICS[(tier.endpoint, spec_scaling.metric)]
+    customized = CUSTOMIZED_METRICS.get((tier.endpoint, spec_scaling.metric))
     if spec_scaling.target != "auto":
-        return ScalingTarget(spec_scaling.metric, predefined, spec_scaling.target, "given in the spec")
+        return ScalingTarget(
+            spec_scaling.metric, predefined, spec_scaling.target, "given in the spec", customized
+        )
     if spec_scaling.metric == "concurrency":
         return ScalingTarget(
             spec_scaling.metric,
@@ -77,6 +114,7 @@ def scaling_target(tier: Tier, service: ServiceLevels) -> ScalingTarget:
             f"the smallest of {service.memory_bound} (memory), {service.tpot_bound} (TPOT) and "
             f"{service.ttft_bound} (TTFT) concurrent requests, {service.binding} binding, x "
             f"{spec_scaling.target_utilization:g} target utilization",
+            customized,
         )
     # The spec refuses invocations with target auto and no measured max_rps: an estimate that
     # runs high would set a target that never scales out.

@@ -13,13 +13,14 @@ The service (estimates, from planning.throughput):
   router and counted as timed out; an async request waiting longer than ASYNC_REQUEST_TTL_S
   expires.
 
-Scaling (the constants below, with their sources in the README's "Simulation"):
-- target tracking on the plan's metric: requests in flight per instance sampled every 10 s
-  (high-resolution), invocations per instance a minute, or async backlog per instance a
-  minute; the scale-out alarm fires after `SCALE_OUT_DATAPOINTS` datapoints above the target,
-  the scale-in alarm after `SCALE_IN_SECONDS` of datapoints below `SCALE_IN_MARGIN` x the
-  target; the new capacity is in-service capacity x metric / target, rounded up; scale-in
-  waits for its cooldown, and capacity already starting counts towards a scale-out;
+Scaling (the constants below, with their sources in docs/simulation.md):
+- target tracking on the plan's metric: requests in flight per instance (copy) sampled every
+  10 s, as 10-second datapoints (predefined high-resolution) or their one-minute average,
+  invocations per instance a minute, or async backlog per instance a minute; the scale-out
+  alarm fires after `SCALE_OUT_DATAPOINTS` datapoints above the target, the scale-in alarm
+  after `SCALE_IN_SECONDS` of datapoints below `SCALE_IN_MARGIN` x the target; the new
+  capacity is in-service capacity x metric / target, rounded up; scale-in waits for its
+  cooldown, and capacity already starting counts towards a scale-out;
 - each scaling activity an alarm starts reaches SageMaker `reaction_s` after the alarm (a
   scheduled action acts at its time), then a new instance serves after `startup_s`; it bills
   from the request (or from InService: `billing`);
@@ -117,9 +118,7 @@ def policy_of(
     return Policy(
         metric=scaling.target.metric,
         target=scaling.target.target,
-        high_resolution=bool(
-            scaling.target.predefined_metric and "HighResolution" in scaling.target.predefined_metric
-        ),
+        high_resolution=scaling.target.period_s < 60,
         scale_out_cooldown_s=scaling.scale_out_cooldown_s,
         scale_in_cooldown_s=scaling.scale_in_cooldown_s,
         calendar=scaling.calendar,

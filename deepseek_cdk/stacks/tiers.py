@@ -169,7 +169,14 @@ class RealtimeTier(TierResources):
         # would refuse while a variant is registered for autoscaling. The shadow keeps its
         # planned count: no AWS page documents registering a shadow variant for autoscaling
         # (planning.capacity).
-        self.scaling = [schedule(track(self._scaling(v), tier.scaling), tier.scaling, v) for v in live]
+        self.scaling = [
+            schedule(
+                track(self._scaling(v), tier.scaling, self.endpoint.metric_concurrent_requests(slot(v))),
+                tier.scaling,
+                v,
+            )
+            for v in live
+        ]
         self.monitoring = RealtimeMonitoring(
             self,
             "Alarms",
@@ -382,16 +389,20 @@ def hosting_of(tier: TierPlan) -> Hosting:
     )
 
 
-def track(scaling: CapacityScaling, plan: ScalingPlan) -> CapacityScaling:
-    """Target tracking on the plan's metric and target."""
-    policy = (
-        scaling.scale_on_concurrency if plan.target.metric == "concurrency" else scaling.scale_on_invocations
-    )
-    policy(
-        plan.target.target,
-        scale_out_cooldown=cdk.Duration.seconds(plan.scale_out_cooldown_s),
-        scale_in_cooldown=cdk.Duration.seconds(plan.scale_in_cooldown_s),
-    )
+def track(scaling: CapacityScaling, plan: ScalingPlan, concurrency: cloudwatch.IMetric) -> CapacityScaling:
+    """Target tracking on the plan's metric and target: the `concurrency` metric's one-minute
+    average where the plan tracks a customized metric (planning.scaling), else the predefined one."""
+    cooldowns = {
+        "scale_out_cooldown": cdk.Duration.seconds(plan.scale_out_cooldown_s),
+        "scale_in_cooldown": cdk.Duration.seconds(plan.scale_in_cooldown_s),
+    }
+    target = plan.target
+    if target.customized_metric is not None:
+        scaling.scale_to_track_metric("Concurrency", concurrency, target.target, **cooldowns)
+    elif target.metric == "concurrency":
+        scaling.scale_on_concurrency(target.target, **cooldowns)
+    else:
+        scaling.scale_on_invocations(target.target, **cooldowns)
     return scaling
 
 

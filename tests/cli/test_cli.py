@@ -115,7 +115,10 @@ def test_plan_shows_the_scaling_target_its_derivation_and_the_week() -> None:
     target = (
         build_plan(load_deployment("deployments/examples/scheduled-chat.yaml")).tier("chat").scaling.target
     )
-    assert f"SageMakerVariantConcurrentRequestsPerModelHighResolution, target {target.target:g}" in out
+    assert (
+        f"ConcurrentRequestsPerModel, its one-minute average (customized metric), target {target.target:g}"
+        in out
+    )
     assert f"= {target.derivation}" in out and target.derivation.startswith("the smallest of 16 (memory)")
     assert "office-hours: cron(0 8 ? * MON-FRI *) Europe/Berlin, min 3" in out
     assert "Mon 07:00-Mon 18:00: 3-6" in out

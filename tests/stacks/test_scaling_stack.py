@@ -39,10 +39,19 @@ def test_targets_and_policies_follow_the_plan(
     for policy in policies:
         config = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
         assert config["TargetValue"] == tier.scaling.target.target
-        assert (
-            config["PredefinedMetricSpecification"]["PredefinedMetricType"]
-            == tier.scaling.target.predefined_metric
-        )
+        if tier.scaling.target.customized_metric:
+            metric = config["CustomizedMetricSpecification"]
+            assert (metric["MetricName"], metric["Namespace"], metric["Statistic"]) == (
+                tier.scaling.target.customized_metric,
+                "AWS/SageMaker",
+                "Average",
+            )
+            assert [d["Name"] for d in metric["Dimensions"]] == ["EndpointName", "VariantName"]
+        else:
+            assert (
+                config["PredefinedMetricSpecification"]["PredefinedMetricType"]
+                == tier.scaling.target.predefined_metric
+            )
         assert config["ScaleOutCooldown"] == tier.scaling.scale_out_cooldown_s
         assert config["ScaleInCooldown"] == tier.scaling.scale_in_cooldown_s
 
@@ -62,10 +71,7 @@ def test_scheduled_scenarios_become_scheduled_actions(synthesized: dict[str, Syn
     assert actions["launch-day"]["ScalableTargetAction"] == {"MinCapacity": 4, "MaxCapacity": 12}
     (policy,) = s.inference.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
     config = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
-    assert (
-        config["PredefinedMetricSpecification"]["PredefinedMetricType"]
-        == "SageMakerVariantConcurrentRequestsPerModelHighResolution"
-    )
+    assert config["CustomizedMetricSpecification"]["MetricName"] == "ConcurrentRequestsPerModel"
     assert config["TargetValue"] == s.plan.tier("chat").scaling.target.target
 
 

@@ -42,7 +42,10 @@ def spec_problems(scaling: dict[str, Any], **tier: Any) -> list[str]:
 def test_concurrency_target_is_the_smallest_bound_times_the_utilization() -> None:
     t = tier_plan({"min": 1, "max": 4}, max_concurrency=16)
     service = t.service
-    assert t.scaling.target.predefined_metric == "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    assert (t.scaling.target.predefined_metric, t.scaling.target.customized_metric) == (
+        None,
+        "ConcurrentRequestsPerModel",
+    )
     smallest = min(service.memory_bound, service.tpot_bound, service.ttft_bound)
     assert t.scaling.target.target == pytest.approx(round(smallest * 0.85, 1))
     assert t.scaling.target.target == service.concurrency

@@ -55,14 +55,19 @@ def test_a_step_in_demand_serves_on_a_new_instance_after_three_datapoints_and_th
     # Light load for 10 minutes, then far more than one instance's 8 slots from t = 600 s.
     light = every(60, 0, 600)
     heavy = every(seconds / 30, 600, 3600)
-    result = simulate(tier, light + heavy, policy(tier, calendar=flat(1, 4)))
-    in_service = [m.in_service for m in result.minutes]
-    first_extra = next(minute for minute, count in enumerate(in_service) if count > 1)
-    # The first datapoint above the target is 10 s into the step, the third 30 s in; the
-    # scaling activity reaches SageMaker 120 s later (REACTION_S), and the instance takes
-    # 300 s: it serves from about t = 1050 s, in minute 17.
-    assert first_extra == 17
-    assert in_service[:17] == [1] * 17
+    for high_resolution, first in ((True, 17), (False, 19)):
+        result = simulate(
+            tier, light + heavy, policy(tier, calendar=flat(1, 4), high_resolution=high_resolution)
+        )
+        in_service = [m.in_service for m in result.minutes]
+        first_extra = next(minute for minute, count in enumerate(in_service) if count > 1)
+        # 10-second datapoints: the first above the target is 10 s into the step, the third 30 s
+        # in; the scaling activity reaches SageMaker 120 s later (REACTION_S), and the instance
+        # takes 300 s: it serves from about t = 1050 s, in minute 17. One-minute datapoints: the
+        # third is 180 s in (t = 780 s), and the instance serves from t = 1200 s, the end of
+        # minute 19.
+        assert first_extra == first, high_resolution
+        assert in_service[:first] == [1] * first
 
 
 def test_a_schedule_window_raises_and_lowers_the_floor() -> None:
