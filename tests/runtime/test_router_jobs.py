@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from deepseek_cdk.runtime.router import handler
+from deepseek_cdk.runtime.router import async_jobs, calls, handler
 from tests.runtime.conftest import CONFIG, JOB_KEY, JOB_KEY_SECRET, Clock
 from tests.runtime.test_router import body_of, get_job, post, stream, stubs, submit, timeouts
 
@@ -53,7 +53,7 @@ def test_a_job_id_is_a_payload_and_its_hmac_and_reads_back(stubs: dict[str, Stub
         "f": "async/reasoning/failures/abc-error.out",
         "o": OUTPUT,
         "t": "reasoning",
-        "a": int(handler.wall()),
+        "a": int(calls.wall()),
     }
     assert job_id == signed(job)
     result(stubs, b'{"answer": 42}')
@@ -113,13 +113,13 @@ def test_the_key_is_read_from_its_secret_once_per_function_instance(
     stubber = Stubber(secrets)
     stubber.add_response("get_secret_value", {"SecretString": "s" * 64}, {"SecretId": JOB_KEY_SECRET})
     stubber.activate()
-    stubbed = handler.client
+    stubbed = calls.client
 
-    def client(service: str, read_timeout: int = handler.READ_TIMEOUT_S) -> Any:
+    def client(service: str, read_timeout: int = calls.READ_TIMEOUT_S) -> Any:
         return secrets if service == "secretsmanager" else stubbed(service, read_timeout)
 
-    monkeypatch.setattr(handler, "client", client)
-    monkeypatch.setattr(handler, "_job_keys", {})
+    monkeypatch.setattr(calls, "client", client)
+    monkeypatch.setattr(async_jobs, "_job_keys", {})
     job_id = signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED}, key=b"s" * 64)
     for _ in range(2):
         stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
@@ -156,7 +156,7 @@ def test_a_result_larger_than_a_response_is_a_presigned_url_not_read(stubs: dict
     response = get_job(job_id)
     body = body_of(response)
     assert response["statusCode"] == 200 and body["status"] == "done" and "result" not in body
-    assert body["result_bytes"] == size and body["url_expires_in_seconds"] == handler.RESULT_URL_SECONDS
+    assert body["result_bytes"] == size and body["url_expires_in_seconds"] == async_jobs.RESULT_URL_SECONDS
     assert body["result_url"].startswith("https://artifacts-bucket.s3.amazonaws.com/" + OUTPUT)
     assert len(json.dumps(response)) < 2000
 
@@ -166,7 +166,7 @@ def test_a_result_that_grows_past_the_limit_once_escaped_is_a_url_never_cut(
 ) -> None:
     job_id = submit(stubs)
     answer = json.dumps({"text": "思" * 1_200_000}, ensure_ascii=False).encode()  # 3.6 MB of UTF-8
-    assert len(answer) < handler.MAX_RESPONSE_BYTES
+    assert len(answer) < calls.MAX_RESPONSE_BYTES
     result(stubs, answer)
     body = body_of(get_job(job_id))
     assert "result" not in body and body["result_bytes"] == len(answer)
@@ -178,7 +178,7 @@ def test_a_result_that_fits_is_returned_whole(stubs: dict[str, Stubber]) -> None
     result(stubs, json.dumps({"text": text}).encode())
     response = get_job(job_id)
     assert body_of(response)["result"]["text"] == text
-    assert len(json.dumps(response)) <= handler.MAX_RESPONSE_BYTES
+    assert len(json.dumps(response)) <= calls.MAX_RESPONSE_BYTES
 
 
 # --- the time budget ---------------------------------------------------------------------------

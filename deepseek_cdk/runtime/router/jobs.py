@@ -1,7 +1,7 @@
 """Async job ids: what POST /invoke answers an async request with and GET /jobs/{id} reads
 back. An id is `<payload>.<mac>`, both base64url: the payload names the tier, the result keys
 and when SageMaker accepted the job; an HMAC-SHA256 under the deployment's job key (read by
-handler.job_key) proves the router wrote it. Standard library only.
+async_jobs.job_key) proves the router wrote it. Standard library only.
 """
 
 from __future__ import annotations
