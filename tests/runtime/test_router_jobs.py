@@ -122,7 +122,8 @@ def test_the_key_is_read_from_its_secret_once_per_function_instance(
     monkeypatch.setattr(async_jobs, "_job_keys", {})
     job_id = signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED}, key=b"s" * 64)
     for _ in range(2):
-        stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
+        no_result(stubs)
+        failures_listed(stubs, "abc", [])
         assert body_of(get_job(job_id))["status"] == "pending"
     stubber.assert_no_pending_responses()  # one read for both requests
 
@@ -250,7 +251,74 @@ def test_reading_a_result_waits_only_for_the_budget_left(stubs: dict[str, Stubbe
             return 5000  # 4 s of budget once the function keeps 1 s for itself
 
     job_id = signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED})
-    stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
+    no_result(stubs)
+    failures_listed(stubs, "abc", [])
     event = {"httpMethod": "GET", "resource": "/jobs/{id}", "pathParameters": {"id": job_id}}
     assert body_of(handler.handler(event, Context()))["status"] == "pending"
-    assert timeouts[-1] == ("s3", 4)
+    assert timeouts[-2:] == [("s3", 4), ("s3", 4)]
+
+
+# --- a failure SageMaker did not name ----------------------------------------------------------
+
+FAILURES = "async/reasoning/failures/"
+
+
+def submit_without_failure_location(stubs: dict[str, Stubber]) -> str:
+    stubs["s3"].add_response("put_object", {}, None)
+    stubs["sagemaker-runtime"].add_response(
+        "invoke_endpoint_async", {"OutputLocation": f"s3://artifacts-bucket/{OUTPUT}"}, None
+    )
+    response = post({"prompt": "think", "tier": "reasoning"})
+    assert response["statusCode"] == 202
+    return str(body_of(response)["job_id"])
+
+
+def no_result(stubs: dict[str, Stubber], key: str = OUTPUT) -> None:
+    stubs["s3"].add_client_error(
+        "get_object",
+        service_error_code="NoSuchKey",
+        http_status_code=404,
+        expected_params={"Bucket": "artifacts-bucket", "Key": key},
+    )
+
+
+def failures_listed(stubs: dict[str, Stubber], name: str, keys: list[str]) -> None:
+    stubs["s3"].add_response(
+        "list_objects_v2",
+        {"Contents": [{"Key": k} for k in keys], "KeyCount": len(keys)},
+        {"Bucket": "artifacts-bucket", "Prefix": FAILURES + name, "MaxKeys": async_jobs.FAILURE_KEYS_LISTED},
+    )
+
+
+def test_a_failure_without_failure_location_is_found_by_the_results_name(stubs: dict[str, Stubber]) -> None:
+    job_id = submit_without_failure_location(stubs)  # OUTPUT is .../abc.out: SageMaker's own name
+    no_result(stubs)
+    failures_listed(stubs, "abc", [FAILURES + "abc-error.out"])
+    result(stubs, b"CUDA out of memory", key=FAILURES + "abc-error.out")
+    failed = {"status": "failed", "tier": "reasoning", "error": "CUDA out of memory"}
+    assert body_of(get_job(job_id)) == failed
+
+
+def test_a_failure_is_found_for_a_result_the_router_named_and_an_id_issued_before(
+    stubs: dict[str, Stubber],
+) -> None:
+    name = "0123456789abcdef0123456789abcdef"  # as the router names results (Filename)
+    job_id = signed({"t": "reasoning", "o": f"async/reasoning/responses/{name}", "f": "", "a": ACCEPTED})
+    no_result(stubs, f"async/reasoning/responses/{name}")
+    failures_listed(stubs, name, [f"{FAILURES}{name}-error.out"])
+    result(stubs, b'{"error": "timed out"}', key=f"{FAILURES}{name}-error.out")
+    assert body_of(get_job(job_id))["error"] == {"error": "timed out"}
+
+
+def test_another_jobs_failure_that_only_starts_with_the_name_is_not_taken(stubs: dict[str, Stubber]) -> None:
+    job_id = submit_without_failure_location(stubs)
+    no_result(stubs)
+    failures_listed(stubs, "abc", [FAILURES + "abcdef-error.out"])
+    assert body_of(get_job(job_id)) == {"status": "pending", "tier": "reasoning"}
+
+
+def test_a_failure_location_sagemaker_answers_is_read_without_listing(stubs: dict[str, Stubber]) -> None:
+    job_id = submit(stubs)  # with FailureLocation .../abc-error.out
+    no_result(stubs)
+    no_result(stubs, FAILURES + "abc-error.out")
+    assert body_of(get_job(job_id)) == {"status": "pending", "tier": "reasoning"}  # no list stubbed

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
@@ -30,6 +30,8 @@ from .contract import COMPLETION_METRIC, ModelOutputError, RouterConfig, Tier, d
 from .jobs import sign_job, verify_job
 
 RESULT_URL_SECONDS = 900
+FAILURE_KEYS_LISTED = 10  # a job has one failure object; a few more in case names start alike
+T = TypeVar("T")
 ASYNC_INVOCATION_TIMEOUT_S = 3600  # SageMaker's maximum: a 32K-token reasoning run can take 20+ minutes
 
 
@@ -46,7 +48,8 @@ def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: flo
     `<the tier's S3OutputPath>/<Filename>`, which is `responses_prefix + Filename`.
     SageMaker's OutputLocation, when it answers one, is used as given; an answer without it
     still gets a job id (and one log line). FailureLocation has no such parameter: without it
-    the id has no failure key, and a failed job reads as pending until the result expires."""
+    the id names no failure key, and GET /jobs/{id} looks the failure up by the result's name
+    (failure_key_of)."""
     key = job_key(config, deadline)
     job_name = uuid.uuid4().hex  # 32 characters: Filename's maximum, InferenceId takes 64
     request_key = f"{tier.requests_prefix}{job_name}.json"
@@ -177,6 +180,7 @@ def job_status(config: RouterConfig, job_id: str, deadline: float) -> dict[str, 
         if written is not None:
             measure(config, tier, "", lambda: {COMPLETION_METRIC: max(0.0, written - accepted) * 1000})
         return respond(200, {"status": "done", **answer})
+    failure_key = failure_key or failure_key_of(tier, output_key, deadline)
     failed = read_result(tier, failure_key, "error", deadline) if failure_key else None
     if failed is not None:
         return respond(200, {"status": "failed", **failed[0]})
@@ -189,26 +193,21 @@ def read_result(
     """`{"tier", field: the object's content}` (JSON when it parses), or, when that answer
     would pass Lambda's response limit, `{"tier", field + "_url": a presigned GET URL valid
     for RESULT_URL_SECONDS, field + "_bytes"}`, with when the object was written (epoch
-    seconds, None if S3 does not say); None while the object does not exist. S3 failures
-    are answers: 503 with Retry-After when S3 is busy or slow, 502 otherwise."""
-    try:
-        obj = calls.client("s3", read_timeout_until(deadline)).get_object(Bucket=tier.bucket, Key=key)
-        modified = obj.get("LastModified")
-        written = modified.timestamp() if isinstance(modified, datetime) else None
+    seconds, None if S3 does not say); None while the object does not exist."""
+
+    def get(s3: Any) -> tuple[Any, int, bytes | None]:
+        obj = s3.get_object(Bucket=tier.bucket, Key=key)
         size = int(obj.get("ContentLength", 0))
         data: bytes | None = obj["Body"].read() if size <= MAX_RESPONSE_BYTES else None
         if data is None:
             obj["Body"].close()  # not read: give the connection back
-    except ClientError as err:
-        code = err.response["Error"].get("Code", "")
-        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in {"NoSuchKey", "404", "NotFound"}:
-            return None
-        if code in {"SlowDown", "ServiceUnavailable", "InternalError"} or status >= 500:
-            raise Reply(busy(5)) from None
-        raise Reply(respond(502, {"error": f"the job's result could not be read: {code}"})) from None
-    except (ReadTimeoutError, ConnectTimeoutError, BotoCoreError):
-        raise Reply(busy(5)) from None
+        return obj.get("LastModified"), size, data
+
+    found = from_s3(get, deadline)
+    if found is None:
+        return None
+    modified, size, data = found
+    written = modified.timestamp() if isinstance(modified, datetime) else None
     if data is not None:
         inline = {"tier": tier.name, field: decode(data)}
         if len(json.dumps(respond(200, inline))) <= MAX_RESPONSE_BYTES:
@@ -222,6 +221,52 @@ def read_result(
         f"{field}_bytes": size,
         "url_expires_in_seconds": RESULT_URL_SECONDS,
     }, written
+
+
+def failure_key_of(tier: Tier, output_key: str, deadline: float) -> str:
+    """The failure object of a job whose id names none (SageMaker's answer had no
+    FailureLocation), or "" while there is none. SageMaker writes a failed job's error under
+    the endpoint config's S3FailurePath ("the Amazon S3 location to upload failure inference
+    responses to": SageMaker API reference, AsyncInferenceOutputConfig,
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AsyncInferenceOutputConfig.html),
+    which is the tier's failures_prefix, named after the result: the router's Filename, or the
+    `<inference id>.out` SageMaker chose. Neither that page nor InvokeEndpointAsync's
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpointAsync.html)
+    spells the failure's own name (FailureLocation is only "the Amazon S3 URI where the inference
+    failure response payload is stored"), so the router does not guess a suffix: it lists the
+    keys that start with the result's name (ListBucket on that prefix is the router's) and
+    takes the first whose name goes on with a separator, never another job's that merely
+    starts the same way."""
+    name = output_key.removeprefix(tier.responses_prefix).removesuffix(".out")
+    if not name:
+        return ""
+    prefix = f"{tier.failures_prefix}{name}"
+    listed = from_s3(
+        lambda s3: s3.list_objects_v2(Bucket=tier.bucket, Prefix=prefix, MaxKeys=FAILURE_KEYS_LISTED),
+        deadline,
+    )
+    for item in (listed or {}).get("Contents", []):
+        rest = str(item.get("Key", "")).removeprefix(prefix)
+        if rest == "" or rest[0] in "-_.":
+            return prefix + rest
+    return ""
+
+
+def from_s3(call: Callable[[Any], T], deadline: float) -> T | None:
+    """`call(an S3 client)` within the budget left; None when the object is not there. S3
+    failures are answers: 503 with Retry-After when S3 is busy or slow, 502 otherwise."""
+    try:
+        return call(calls.client("s3", read_timeout_until(deadline)))
+    except ClientError as err:
+        code = err.response["Error"].get("Code", "")
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in {"NoSuchKey", "404", "NotFound"}:
+            return None
+        if code in {"SlowDown", "ServiceUnavailable", "InternalError"} or status >= 500:
+            raise Reply(busy(5)) from None
+        raise Reply(respond(502, {"error": f"the job's result could not be read: {code}"})) from None
+    except (ReadTimeoutError, ConnectTimeoutError, BotoCoreError):
+        raise Reply(busy(5)) from None
 
 
 def decode(data: bytes) -> Any:
