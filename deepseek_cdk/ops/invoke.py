@@ -25,6 +25,10 @@ from deepseek_cdk.names import ROUTER_URL_OUTPUT, artifacts_bucket_name, compone
 from deepseek_cdk.ops.aws import AwsProblem, Clients, aws_call, aws_problem, call
 from deepseek_cdk.planning import Plan, TierPlan
 from deepseek_cdk.runtime.router.contract import (
+    ASYNC_INVOCATION_TIMEOUT_S,
+    JOB_DONE,
+    JOB_EXPIRED,
+    JOB_FAILED,
     BadRequest,
     ChatRequest,
     StreamStop,
@@ -35,7 +39,6 @@ from deepseek_cdk.runtime.router.contract import (
 )
 
 POLL_SECONDS = 5
-ASYNC_INVOCATION_TIMEOUT_S = 3600
 
 
 @dataclass(frozen=True)
@@ -242,7 +245,7 @@ def invoke_via_router(
         if status != 200:
             return _router_refused(status, lines, out)
         job = json.loads(b"".join(lines))
-        if job.get("status") == "done":
+        if job.get("status") == JOB_DONE:
             print(file=out.notes)
             if "result_url" in job:
                 print(
@@ -251,10 +254,13 @@ def invoke_via_router(
             else:
                 _print_completion(json.dumps(job.get("result")).encode(), out)
             return 0
-        if job.get("status") == "failed":
+        if job.get("status") == JOB_FAILED:
             return _failed(
                 job.get("error") if "error" in job else f"its error is at {job.get('error_url')}", out
             )
+        if job.get("status") == JOB_EXPIRED:
+            print(f"\ndeepseek-cdk: the job expired: {job.get('error')}", file=out.notes)
+            return 1
         return None
 
     return _poll(check, job_id, out, wait_seconds=wait_seconds, sleep=sleep)

@@ -409,3 +409,14 @@ def test_a_failed_async_job_with_a_large_error_points_to_it() -> None:
     )
     code, _, notes = via_router(router, "reasoning")
     assert code == 1 and "the job failed: its error is at https://bucket.s3/err?sig" in notes
+
+
+def test_an_expired_async_job_ends_the_wait_with_its_reason() -> None:
+    job = json.dumps({"tier": "reasoning", "job_id": "j.s", "status": "pending"}).encode()
+    expired = {"status": "expired", "tier": "reasoning", "error": "neither a result nor a failure"}
+    router = Router(
+        {("POST", "invoke"): [(202, [job])], ("GET", "jobs"): [(200, [json.dumps(expired).encode()])]}
+    )
+    code, _, notes = via_router(router, "reasoning")
+    assert code == 1 and "the job expired: neither a result nor a failure" in notes
+    assert [(m, p) for m, p, _ in router.sent] == [("POST", "invoke"), ("GET", "jobs")]

@@ -298,6 +298,7 @@ def test_long_generations_and_long_prompts_go_to_the_async_tier(
             "EndpointName": "d-reasoning-g6e-12xlarge",
             "ContentType": "application/json",
             "InputLocation": ANY,
+            "RequestTTLSeconds": 21_600,
             "InvocationTimeoutSeconds": 3600,
             "InferenceId": ANY,
             "Filename": ANY,

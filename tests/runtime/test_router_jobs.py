@@ -15,6 +15,11 @@ import pytest
 from botocore.stub import Stubber
 
 from deepseek_cdk.runtime.router import async_jobs, calls, handler
+from deepseek_cdk.runtime.router.contract import (
+    ASYNC_INVOCATION_TIMEOUT_S,
+    ASYNC_JOB_LIFETIME_S,
+    ASYNC_REQUEST_TTL_S,
+)
 from tests.runtime.conftest import CONFIG, JOB_KEY, JOB_KEY_SECRET, Clock
 from tests.runtime.test_router import body_of, get_job, post, stream, stubs, submit, timeouts
 
@@ -322,3 +327,54 @@ def test_a_failure_location_sagemaker_answers_is_read_without_listing(stubs: dic
     no_result(stubs)
     no_result(stubs, FAILURES + "abc-error.out")
     assert body_of(get_job(job_id)) == {"status": "pending", "tier": "reasoning"}  # no list stubbed
+
+
+# --- jobs that will never end --------------------------------------------------------------------
+
+
+def test_a_job_without_result_or_failure_past_what_sagemaker_may_take_is_expired(
+    stubs: dict[str, Stubber], clock: Clock
+) -> None:
+    job_id = submit(stubs)
+    clock.t = ASYNC_JOB_LIFETIME_S - 1  # the queue's 6 h, the run's hour and the write's margin
+    no_result(stubs)
+    no_result(stubs, FAILURES + "abc-error.out")
+    assert body_of(get_job(job_id)) == {"status": "pending", "tier": "reasoning"}
+    clock.t = ASYNC_JOB_LIFETIME_S + 1
+    no_result(stubs)
+    no_result(stubs, FAILURES + "abc-error.out")
+    response = get_job(job_id)
+    body = body_of(response)
+    assert response["statusCode"] == 200 and body["status"] == "expired" and body["tier"] == "reasoning"
+    assert "6 h in the queue" in body["error"] and "retention.async_days" in body["error"]
+    assert "submit it again" in body["error"]
+
+
+def test_a_job_whose_result_the_retention_deleted_is_expired_not_pending(
+    stubs: dict[str, Stubber], clock: Clock
+) -> None:
+    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": FAILURES + "abc-error.out", "a": ACCEPTED})
+    clock.t = 31 * 86_400  # past the default retention.async_days (30)
+    no_result(stubs)
+    no_result(stubs, FAILURES + "abc-error.out")
+    assert body_of(get_job(job_id))["status"] == "expired"
+
+
+def test_a_result_still_there_is_done_however_old(stubs: dict[str, Stubber], clock: Clock) -> None:
+    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED})
+    clock.t = 10 * 86_400
+    result(stubs, b'{"answer": 42}')
+    assert body_of(get_job(job_id))["status"] == "done"
+
+
+def test_the_queue_and_run_limits_are_sent_not_left_to_defaults(stubs: dict[str, Stubber]) -> None:
+    sent: list[dict[str, Any]] = []
+    calls.client("sagemaker-runtime").meta.events.register(
+        "before-parameter-build.sagemaker-runtime.InvokeEndpointAsync",
+        lambda params, **_: sent.append(params),
+    )
+    submit(stubs)
+    (params,) = sent
+    assert params["RequestTTLSeconds"] == ASYNC_REQUEST_TTL_S == 21_600
+    assert params["InvocationTimeoutSeconds"] == ASYNC_INVOCATION_TIMEOUT_S == 3600
+    assert ASYNC_JOB_LIFETIME_S > ASYNC_REQUEST_TTL_S + ASYNC_INVOCATION_TIMEOUT_S

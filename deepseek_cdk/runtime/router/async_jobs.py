@@ -26,13 +26,33 @@ from .calls import (
     respond,
     with_retries,
 )
-from .contract import COMPLETION_METRIC, ModelOutputError, RouterConfig, Tier, decode_model_json
+from .contract import (
+    ASYNC_INVOCATION_TIMEOUT_S,
+    ASYNC_JOB_LIFETIME_S,
+    ASYNC_REQUEST_TTL_S,
+    COMPLETION_METRIC,
+    JOB_DONE,
+    JOB_EXPIRED,
+    JOB_FAILED,
+    JOB_PENDING,
+    ModelOutputError,
+    RouterConfig,
+    Tier,
+    decode_model_json,
+)
 from .jobs import sign_job, verify_job
 
 RESULT_URL_SECONDS = 900
+# What an expired job's answer says: SageMaker's limits as the router sends them, in hours.
+EXPIRED = (
+    f"neither a result nor a failure was written within {ASYNC_JOB_LIFETIME_S // 3600} h "
+    f"{ASYNC_JOB_LIFETIME_S % 3600 // 60} min of submission, "
+    f"the longest SageMaker takes ({ASYNC_REQUEST_TTL_S // 3600} h in the queue, "
+    f"{ASYNC_INVOCATION_TIMEOUT_S // 3600} h to run): the request expired in the queue, or its result "
+    "was deleted with the tier's other async objects (retention.async_days); submit it again"
+)
 FAILURE_KEYS_LISTED = 10  # a job has one failure object; a few more in case names start alike
 T = TypeVar("T")
-ASYNC_INVOCATION_TIMEOUT_S = 3600  # SageMaker's maximum: a 32K-token reasoning run can take 20+ minutes
 
 
 def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
@@ -65,6 +85,7 @@ def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: flo
             EndpointName=tier.endpoint,
             ContentType="application/json",
             InputLocation=f"s3://{tier.bucket}/{request_key}",
+            RequestTTLSeconds=ASYNC_REQUEST_TTL_S,
             InvocationTimeoutSeconds=ASYNC_INVOCATION_TIMEOUT_S,
             InferenceId=job_name,
             Filename=job_name,
@@ -87,7 +108,7 @@ def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: flo
         "f": failure_key if failure_key.startswith(tier.failures_prefix) else "",
         "a": int(calls.wall()),
     }
-    return respond(202, {"tier": tier.name, "job_id": sign_job(job, key), "status": "pending"})
+    return respond(202, {"tier": tier.name, "job_id": sign_job(job, key), "status": JOB_PENDING})
 
 
 _job_keys: dict[str, bytes] = {}
@@ -166,7 +187,10 @@ def load_job_key_at_start(environ: Mapping[str, str]) -> None:
 
 
 def job_status(config: RouterConfig, job_id: str, deadline: float) -> dict[str, Any]:
-    """The job's status and result. A done job's JobCompletionTime (its result's
+    """The job's status (contract.JOB_PENDING and the others) and its result or error: done
+    while its result is there, however old; failed while its failure is; expired once neither
+    is there ASYNC_JOB_LIFETIME_S after submission (the acceptance time the id carries), when
+    none can come any more; pending until then. A done job's JobCompletionTime (its result's
     LastModified - the acceptance time in its id) is written on every read that finds it
     done: the router keeps no state to know the first. A repeated read repeats the same
     value (both times are fixed per job), so it weighs that job more in the p90 but never
@@ -179,12 +203,14 @@ def job_status(config: RouterConfig, job_id: str, deadline: float) -> dict[str, 
         answer, written = done
         if written is not None:
             measure(config, tier, "", lambda: {COMPLETION_METRIC: max(0.0, written - accepted) * 1000})
-        return respond(200, {"status": "done", **answer})
+        return respond(200, {"status": JOB_DONE, **answer})
     failure_key = failure_key or failure_key_of(tier, output_key, deadline)
     failed = read_result(tier, failure_key, "error", deadline) if failure_key else None
     if failed is not None:
-        return respond(200, {"status": "failed", **failed[0]})
-    return respond(200, {"status": "pending", "tier": tier.name})
+        return respond(200, {"status": JOB_FAILED, **failed[0]})
+    if calls.wall() - accepted > ASYNC_JOB_LIFETIME_S:
+        return respond(200, {"status": JOB_EXPIRED, "tier": tier.name, "error": EXPIRED})
+    return respond(200, {"status": JOB_PENDING, "tier": tier.name})
 
 
 def read_result(

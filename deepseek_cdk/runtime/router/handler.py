@@ -5,7 +5,7 @@ POST /invoke   {"prompt": "..." | "messages": [...], "max_tokens": 512, "tier": 
                -> 200 chat completion (OpenAI schema) + "tier", from a real-time or
                   inference-component tier, for answers short enough to finish in 25 s
                -> 202 {"tier", "job_id", "status": "pending"} from an async tier
-GET /jobs/{id} -> 200 {"status": "pending" | "done" | "failed", ...}
+GET /jobs/{id} -> 200 {"status": "pending" | "done" | "failed" | "expired", ...}
 GET /models    -> 200 the tiers POST /chat/completions serves, in OpenAI's list shape
 POST /stream and POST /chat/completions (OpenAI's chat completions, streamed or not) are
 served by streaming.py (up to 15 minutes); async tiers and GET /jobs/{id} by async_jobs.py;
