@@ -29,6 +29,7 @@ from deepseek_cdk.runtime.router.contract import (
     JOB_DONE,
     JOB_EXPIRED,
     JOB_FAILED,
+    JOB_UNCONFIRMED,
     BadRequest,
     ChatRequest,
     StreamStop,
@@ -237,8 +238,11 @@ def invoke_via_router(
     status, lines = send("POST", url + "invoke", body.encode())
     if status != 202:
         return _router_refused(status, lines, out)
-    job_id = json.loads(b"".join(lines))["job_id"]
+    submitted = json.loads(b"".join(lines))
+    job_id = submitted["job_id"]
     print(f"submitted through the router: job {job_id[:24]}...", file=out.notes)
+    if submitted.get("status") == JOB_UNCONFIRMED:
+        print(f"unconfirmed: {submitted.get('detail')}", file=out.notes)
 
     def check() -> int | None:
         status, lines = send("GET", url + f"jobs/{job_id}", None)

@@ -156,9 +156,9 @@ def test_the_router_names_the_result_itself_so_the_job_id_is_known_before_queuei
     assert params["InputLocation"].endswith(f"/async/reasoning/requests/{params['Filename']}.json")
     # An answer without OutputLocation still gets an id, whose result key is the one named.
     config = handler.RouterConfig.from_json(json.dumps(CONFIG))
-    _, output, failure, _ = jobs.verify_job(config, job_id, JOB_KEY)
-    assert output == f"async/reasoning/responses/{params['Filename']}"
-    assert failure == ""
+    job = jobs.verify_job(config, job_id, JOB_KEY)
+    assert job.output_key == f"async/reasoning/responses/{params['Filename']}"
+    assert (job.failure_key, job.unconfirmed) == ("", False)
 
 
 def test_an_s3_timeout_on_an_async_tier_does_not_advise_an_async_tier(

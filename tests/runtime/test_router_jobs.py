@@ -12,9 +12,10 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from deepseek_cdk.runtime.router import async_jobs, calls, handler
+from deepseek_cdk.runtime.router import async_jobs, calls, handler, jobs
 from deepseek_cdk.runtime.router.contract import (
     ASYNC_INVOCATION_TIMEOUT_S,
     ASYNC_JOB_LIFETIME_S,
@@ -378,3 +379,93 @@ def test_the_queue_and_run_limits_are_sent_not_left_to_defaults(stubs: dict[str,
     assert params["RequestTTLSeconds"] == ASYNC_REQUEST_TTL_S == 21_600
     assert params["InvocationTimeoutSeconds"] == ASYNC_INVOCATION_TIMEOUT_S == 3600
     assert ASYNC_JOB_LIFETIME_S > ASYNC_REQUEST_TTL_S + ASYNC_INVOCATION_TIMEOUT_S
+
+
+# --- a submission SageMaker did not answer -------------------------------------------------------
+
+
+def submit_unanswered(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """POST /invoke to the async tier whose InvokeEndpointAsync raises `error` once the
+    request has gone out: (the answer, what was sent)."""
+    sent: list[dict[str, Any]] = []
+
+    def unanswered(**params: Any) -> Any:
+        sent.append(params)
+        raise error
+
+    stubs["s3"].add_response("put_object", {}, None)
+    monkeypatch.setattr(calls.client("sagemaker-runtime"), "invoke_endpoint_async", unanswered)
+    response = post({"prompt": "think", "tier": "reasoning"})
+    (params,) = sent  # never sent twice: a second request could run the job twice
+    return response, params
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ReadTimeoutError(endpoint_url="https://runtime.sagemaker"),
+        ConnectionClosedError(endpoint_url="https://runtime.sagemaker"),
+    ],
+    ids=["read-timeout", "connection-closed"],
+)
+def test_a_submission_without_an_answer_still_gets_a_job_id_marked_unconfirmed(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    response, params = submit_unanswered(stubs, monkeypatch, error)
+    assert response["statusCode"] == 202
+    body = body_of(response)
+    assert (body["tier"], body["status"]) == ("reasoning", "unconfirmed")
+    assert "GET /jobs/{id}" in body["detail"] and "expired" in body["detail"]
+    job = jobs.verify_job(handler.RouterConfig.from_json(json.dumps(CONFIG)), body["job_id"], JOB_KEY)
+    name = params["Filename"]
+    assert (job.output_key, job.failure_key, job.unconfirmed) == (
+        f"async/reasoning/responses/{name}",
+        "",
+        True,
+    )
+
+    # Polled: unconfirmed until the result SageMaker may still write appears.
+    no_result(stubs, job.output_key)
+    failures_listed(stubs, name, [])
+    assert body_of(get_job(body["job_id"])) == {"status": "unconfirmed", "tier": "reasoning"}
+    result(stubs, b'{"answer": 42}', key=job.output_key)
+    assert body_of(get_job(body["job_id"]))["status"] == "done"
+
+
+def test_an_unconfirmed_job_with_nothing_written_in_time_is_expired_as_never_queued(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    response, params = submit_unanswered(stubs, monkeypatch, ReadTimeoutError(endpoint_url="x"))
+    clock.t = ASYNC_JOB_LIFETIME_S + 1
+    no_result(stubs, f"async/reasoning/responses/{params['Filename']}")
+    failures_listed(stubs, params["Filename"], [])
+    body = body_of(get_job(body_of(response)["job_id"]))
+    assert body["status"] == "expired" and "never confirmed" in body["error"]
+
+
+def test_a_connection_that_never_opened_is_504_without_an_id(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The request never left: nothing can be queued, and the client may simply retry.
+    response, _ = submit_unanswered(stubs, monkeypatch, ConnectTimeoutError(endpoint_url="x"))
+    assert response["statusCode"] == 504 and "job_id" not in body_of(response)
+    assert "the job was not acknowledged; retry the request" in body_of(response)["error"]
+
+
+def test_a_confirmed_job_id_keeps_the_shape_of_ids_issued_before(stubs: dict[str, Stubber]) -> None:
+    job_id = submit(stubs)
+    payload = job_id.split(".")[0]
+    assert set(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))) == {
+        "t",
+        "o",
+        "f",
+        "a",
+    }
+
+
+@pytest.mark.parametrize("flag", [True, 1.0, 0, 2, "1", None])
+def test_an_unconfirmed_flag_of_another_value_is_refused(stubs: dict[str, Stubber], flag: Any) -> None:
+    response = get_job(signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED, "u": flag}))
+    assert response["statusCode"] == 400 and body_of(response)["field"] == "id"

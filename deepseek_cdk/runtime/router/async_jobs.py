@@ -13,7 +13,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
 
 from . import calls
 from .calls import (
@@ -35,21 +41,34 @@ from .contract import (
     JOB_EXPIRED,
     JOB_FAILED,
     JOB_PENDING,
+    JOB_UNCONFIRMED,
     ModelOutputError,
     RouterConfig,
     Tier,
     decode_model_json,
 )
-from .jobs import sign_job, verify_job
+from .jobs import UNCONFIRMED, sign_job, verify_job
 
 RESULT_URL_SECONDS = 900
-# What an expired job's answer says: SageMaker's limits as the router sends them, in hours.
+# What SageMaker may take, as the router sends its limits, for the answers below.
+_LIFETIME = (
+    f"{ASYNC_JOB_LIFETIME_S // 3600} h {ASYNC_JOB_LIFETIME_S % 3600 // 60} min of submission, the "
+    f"longest SageMaker takes ({ASYNC_REQUEST_TTL_S // 3600} h in the queue, "
+    f"{ASYNC_INVOCATION_TIMEOUT_S // 3600} h to run)"
+)
 EXPIRED = (
-    f"neither a result nor a failure was written within {ASYNC_JOB_LIFETIME_S // 3600} h "
-    f"{ASYNC_JOB_LIFETIME_S % 3600 // 60} min of submission, "
-    f"the longest SageMaker takes ({ASYNC_REQUEST_TTL_S // 3600} h in the queue, "
-    f"{ASYNC_INVOCATION_TIMEOUT_S // 3600} h to run): the request expired in the queue, or its result "
-    "was deleted with the tier's other async objects (retention.async_days); submit it again"
+    f"neither a result nor a failure was written within {_LIFETIME}: the request expired in the "
+    "queue, or its result was deleted with the tier's other async objects (retention.async_days); "
+    "submit it again"
+)
+EXPIRED_UNCONFIRMED = (
+    f"SageMaker never confirmed the submission, and neither a result nor a failure was written "
+    f"within {_LIFETIME}: the request was most likely never queued; submit it again"
+)
+UNCONFIRMED_DETAIL = (
+    "SageMaker did not answer the submission (a timeout or a dropped connection), so the job may "
+    "or may not be queued; do not submit it again yet: GET /jobs/{id} reads unconfirmed until a "
+    f"result or a failure appears, or expired if none has within {_LIFETIME}"
 )
 FAILURE_KEYS_LISTED = 10  # a job has one failure object; a few more in case names start alike
 T = TypeVar("T")
@@ -59,17 +78,27 @@ def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: flo
     """Store the request, submit it, answer 202 with a signed job id. Every call reads for no
     longer than the budget left, so the answer comes inside API Gateway's 29 s.
 
-    The job id can never be lost once SageMaker has queued the job: everything that could
+    The job id can never be lost once SageMaker may have queued the job: everything that could
     fail is done before (the signing key is read, the request stored), and the result's key
     is known before the call. The router names the result itself with InvokeEndpointAsync's
-    `Filename` ("the filename for the inference response payload stored in Amazon S3";
-    SageMaker Runtime API reference, InvokeEndpointAsync, and botocore's sagemaker-runtime
-    model; added 2026-02-20) and sends the same id as `InferenceId`, so the result is
-    `<the tier's S3OutputPath>/<Filename>`, which is `responses_prefix + Filename`.
+    `Filename` ("the filename for the inference response payload stored in Amazon S3"; SageMaker
+    Runtime API reference, InvokeEndpointAsync,
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpointAsync.html,
+    and botocore's sagemaker-runtime model, where it appeared 2026-02-20) and sends the same id
+    as `InferenceId`, so the result is `<the tier's S3OutputPath>/<Filename>`, which is
+    `responses_prefix + Filename`.
     SageMaker's OutputLocation, when it answers one, is used as given; an answer without it
     still gets a job id (and one log line). FailureLocation has no such parameter: without it
     the id names no failure key, and GET /jobs/{id} looks the failure up by the result's name
-    (failure_key_of)."""
+    (failure_key_of).
+
+    A call that went out and got no answer (a read timeout, a connection closed before the
+    answer) may have queued the job: SageMaker documents no way to ask (its response, the
+    only confirmation, carries just InferenceId, OutputLocation and FailureLocation), and
+    sending it again could run it twice. So it is not retried: it is answered 202 with a job
+    id for the result the router named, whose status reads unconfirmed until a result or a
+    failure appears, or expired after ASYNC_JOB_LIFETIME_S. A connection that never opened
+    (ConnectTimeoutError) sent nothing, and stays a 504 the client may retry."""
     key = job_key(config, deadline)
     job_name = uuid.uuid4().hex  # 32 characters: Filename's maximum, InferenceId takes 64
     request_key = f"{tier.requests_prefix}{job_name}.json"
@@ -80,34 +109,43 @@ def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: flo
         deadline,
         timeout_advice=ASYNC_TIMEOUT_ADVICE,
     )
-    accepted = with_retries(
-        lambda: calls.client("sagemaker-runtime", read_timeout_until(deadline)).invoke_endpoint_async(
-            EndpointName=tier.endpoint,
-            ContentType="application/json",
-            InputLocation=f"s3://{tier.bucket}/{request_key}",
-            RequestTTLSeconds=ASYNC_REQUEST_TTL_S,
-            InvocationTimeoutSeconds=ASYNC_INVOCATION_TIMEOUT_S,
-            InferenceId=job_name,
-            Filename=job_name,
-        ),
-        deadline,
-        timeout_advice=ASYNC_TIMEOUT_ADVICE,
-    )
-    output_key = s3_key(str(accepted.get("OutputLocation") or ""))
-    if not output_key.startswith(tier.responses_prefix):
-        print(
-            json.dumps(
-                {"event": "async-output-location-missing", "tier": tier.name, "inference_id": job_name}
+
+    def queue() -> dict[str, Any] | None:
+        """SageMaker's answer, or None when the request went out and none came back."""
+        try:
+            answer: dict[str, Any] = calls.client(
+                "sagemaker-runtime", read_timeout_until(deadline)
+            ).invoke_endpoint_async(
+                EndpointName=tier.endpoint,
+                ContentType="application/json",
+                InputLocation=f"s3://{tier.bucket}/{request_key}",
+                RequestTTLSeconds=ASYNC_REQUEST_TTL_S,
+                InvocationTimeoutSeconds=ASYNC_INVOCATION_TIMEOUT_S,
+                InferenceId=job_name,
+                Filename=job_name,
             )
-        )
-        output_key = f"{tier.responses_prefix}{job_name}"
+            return answer
+        except (ReadTimeoutError, ConnectionClosedError) as err:
+            unanswered = {"event": "async-submission-unconfirmed", "error": type(err).__name__}
+            print(json.dumps({**unanswered, "tier": tier.name, "inference_id": job_name}))
+            return None
+
+    accepted = with_retries(queue, deadline, timeout_advice=ASYNC_TIMEOUT_ADVICE)
+    named = f"{tier.responses_prefix}{job_name}"
+    job: dict[str, str | int] = {"t": tier.name, "o": named, "f": "", "a": int(calls.wall())}
+    if accepted is None:
+        job_id = sign_job({**job, UNCONFIRMED: 1}, key)
+        answer = {"tier": tier.name, "job_id": job_id, "status": JOB_UNCONFIRMED}
+        return respond(202, {**answer, "detail": UNCONFIRMED_DETAIL})
+    output_key = s3_key(str(accepted.get("OutputLocation") or ""))
+    if output_key.startswith(tier.responses_prefix):
+        job["o"] = output_key
+    else:
+        missing = {"event": "async-output-location-missing", "tier": tier.name}
+        print(json.dumps({**missing, "inference_id": job_name}))
     failure_key = s3_key(str(accepted.get("FailureLocation") or ""))
-    job: dict[str, str | int] = {
-        "t": tier.name,
-        "o": output_key,
-        "f": failure_key if failure_key.startswith(tier.failures_prefix) else "",
-        "a": int(calls.wall()),
-    }
+    if failure_key.startswith(tier.failures_prefix):
+        job["f"] = failure_key
     return respond(202, {"tier": tier.name, "job_id": sign_job(job, key), "status": JOB_PENDING})
 
 
@@ -190,27 +228,30 @@ def job_status(config: RouterConfig, job_id: str, deadline: float) -> dict[str, 
     """The job's status (contract.JOB_PENDING and the others) and its result or error: done
     while its result is there, however old; failed while its failure is; expired once neither
     is there ASYNC_JOB_LIFETIME_S after submission (the acceptance time the id carries), when
-    none can come any more; pending until then. A done job's JobCompletionTime (its result's
-    LastModified - the acceptance time in its id) is written on every read that finds it
-    done: the router keeps no state to know the first. A repeated read repeats the same
-    value (both times are fixed per job), so it weighs that job more in the p90 but never
-    adds a longer time; clients stop polling once a job is done."""
+    none can come any more; pending until then (unconfirmed, for a submission SageMaker did not
+    answer). A done job's JobCompletionTime (its result's LastModified - the acceptance time in
+    its id) is written on every read that finds it done: the router keeps no state to know the
+    first. A repeated read repeats the same value (both times are fixed per job), so it weighs
+    that job more in the p90 but never adds a longer time; clients stop polling once a job is
+    done."""
     if not any(tier.queued for tier in config.tiers.values()):
         return respond(404, {"error": "this router has no async tier, so no jobs", "field": "path"})
-    tier, output_key, failure_key, accepted = verify_job(config, job_id, job_key(config, deadline))
-    done = read_result(tier, output_key, "result", deadline)
+    job = verify_job(config, job_id, job_key(config, deadline))
+    tier, accepted = job.tier, job.accepted
+    done = read_result(tier, job.output_key, "result", deadline)
     if done is not None:
         answer, written = done
         if written is not None:
             measure(config, tier, "", lambda: {COMPLETION_METRIC: max(0.0, written - accepted) * 1000})
         return respond(200, {"status": JOB_DONE, **answer})
-    failure_key = failure_key or failure_key_of(tier, output_key, deadline)
+    failure_key = job.failure_key or failure_key_of(tier, job.output_key, deadline)
     failed = read_result(tier, failure_key, "error", deadline) if failure_key else None
     if failed is not None:
         return respond(200, {"status": JOB_FAILED, **failed[0]})
     if calls.wall() - accepted > ASYNC_JOB_LIFETIME_S:
-        return respond(200, {"status": JOB_EXPIRED, "tier": tier.name, "error": EXPIRED})
-    return respond(200, {"status": JOB_PENDING, "tier": tier.name})
+        why = EXPIRED_UNCONFIRMED if job.unconfirmed else EXPIRED
+        return respond(200, {"status": JOB_EXPIRED, "tier": tier.name, "error": why})
+    return respond(200, {"status": JOB_UNCONFIRMED if job.unconfirmed else JOB_PENDING, "tier": tier.name})
 
 
 def read_result(

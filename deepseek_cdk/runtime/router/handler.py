@@ -4,8 +4,8 @@ POST /invoke   {"prompt": "..." | "messages": [...], "max_tokens": 512, "tier": 
                 "parameters": {"temperature": 0.6, ...}}   (see contract.py)
                -> 200 chat completion (OpenAI schema) + "tier", from a real-time or
                   inference-component tier, for answers short enough to finish in 25 s
-               -> 202 {"tier", "job_id", "status": "pending"} from an async tier
-GET /jobs/{id} -> 200 {"status": "pending" | "done" | "failed" | "expired", ...}
+               -> 202 {"tier", "job_id", "status": "pending" | "unconfirmed"} from an async tier
+GET /jobs/{id} -> 200 {"status": "pending" | "unconfirmed" | "done" | "failed" | "expired", ...}
 GET /models    -> 200 the tiers POST /chat/completions serves, in OpenAI's list shape
 POST /stream and POST /chat/completions (OpenAI's chat completions, streamed or not) are
 served by streaming.py (up to 15 minutes); async tiers and GET /jobs/{id} by async_jobs.py;
@@ -22,7 +22,8 @@ no endpoint: among them a prompt plus max_tokens beyond the tier's context, and,
 real-time answer longer than the tier can write in 25 s (stream it, or use an async tier).
 Throttling and "no capacity" answers are retried with jittered backoff inside the time
 budget, then answered 503 with Retry-After. An async request is written to S3 first and
-acknowledged only once SageMaker has accepted it.
+acknowledged once SageMaker has accepted it, or, when SageMaker's answer never came, with an id
+marked unconfirmed (async_jobs.submit_async).
 
 Measurements (metrics.py): every answer served is timed per tier and per version and
 written to the log as an EMF line: AnswerLatency and OutputTokens for buffered answers,

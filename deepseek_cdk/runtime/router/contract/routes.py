@@ -46,10 +46,13 @@ ASYNC_JOB_LIFETIME_S = ASYNC_REQUEST_TTL_S + ASYNC_INVOCATION_TIMEOUT_S + 900
 
 
 # The `status` of GET /jobs/{id} (each answered with HTTP 200): pending (queued or running),
-# done (with `result`), failed (with `error`: the failure SageMaker wrote) and expired (with
-# `error`: neither result nor failure after ASYNC_JOB_LIFETIME_S; the request expired in the
-# queue, or its objects were deleted by the bucket's retention). The last three are final.
+# unconfirmed (SageMaker did not answer the submission: it may be queued, or not), done (with
+# `result`), failed (with `error`: the failure SageMaker wrote) and expired (with `error`:
+# neither result nor failure after ASYNC_JOB_LIFETIME_S; the request expired in the queue, was
+# never queued, or its objects were deleted by the bucket's retention). The last three are
+# final. POST /invoke answers an async request 202 with pending or unconfirmed.
 JOB_PENDING = "pending"
+JOB_UNCONFIRMED = "unconfirmed"
 JOB_DONE = "done"
 JOB_FAILED = "failed"
 JOB_EXPIRED = "expired"
