@@ -189,7 +189,7 @@ class RequestRouter(Construct):
       to 15 minutes (API Gateway response streaming, integration response transfer mode
       STREAM). Lambda's managed Python runtime cannot stream, so this function's exec
       wrapper runs the router's own Lambda Runtime API client instead (runtime.router.
-      streaming); it is the same code package and the same role.
+      lambda_runtime); it is the same code package and the same role.
     - `GET /jobs/{id}`: the status and result of an async request.
 
     Bodies are validated against a JSON schema at the gateway and again in the functions

@@ -25,6 +25,11 @@ from deepseek_cdk.names import ROUTER_URL_OUTPUT, artifacts_bucket_name, compone
 from deepseek_cdk.ops.aws import AwsProblem, Clients, aws_call, aws_problem, call
 from deepseek_cdk.planning import Plan, TierPlan
 from deepseek_cdk.runtime.router.contract import (
+    ASYNC_INVOCATION_TIMEOUT_S,
+    JOB_DONE,
+    JOB_EXPIRED,
+    JOB_FAILED,
+    JOB_UNCONFIRMED,
     BadRequest,
     ChatRequest,
     StreamStop,
@@ -35,7 +40,6 @@ from deepseek_cdk.runtime.router.contract import (
 )
 
 POLL_SECONDS = 5
-ASYNC_INVOCATION_TIMEOUT_S = 3600
 
 
 @dataclass(frozen=True)
@@ -234,15 +238,18 @@ def invoke_via_router(
     status, lines = send("POST", url + "invoke", body.encode())
     if status != 202:
         return _router_refused(status, lines, out)
-    job_id = json.loads(b"".join(lines))["job_id"]
+    submitted = json.loads(b"".join(lines))
+    job_id = submitted["job_id"]
     print(f"submitted through the router: job {job_id[:24]}...", file=out.notes)
+    if submitted.get("status") == JOB_UNCONFIRMED:
+        print(f"unconfirmed: {submitted.get('detail')}", file=out.notes)
 
     def check() -> int | None:
         status, lines = send("GET", url + f"jobs/{job_id}", None)
         if status != 200:
             return _router_refused(status, lines, out)
         job = json.loads(b"".join(lines))
-        if job.get("status") == "done":
+        if job.get("status") == JOB_DONE:
             print(file=out.notes)
             if "result_url" in job:
                 print(
@@ -251,10 +258,13 @@ def invoke_via_router(
             else:
                 _print_completion(json.dumps(job.get("result")).encode(), out)
             return 0
-        if job.get("status") == "failed":
+        if job.get("status") == JOB_FAILED:
             return _failed(
                 job.get("error") if "error" in job else f"its error is at {job.get('error_url')}", out
             )
+        if job.get("status") == JOB_EXPIRED:
+            print(f"\ndeepseek-cdk: the job expired: {job.get('error')}", file=out.notes)
+            return 1
         return None
 
     return _poll(check, job_id, out, wait_seconds=wait_seconds, sleep=sleep)

@@ -64,6 +64,7 @@ from deepseek_cdk.planning.schedules import MINUTES_PER_WEEK, CapacityCalendar, 
 from deepseek_cdk.planning.service_levels import WAIT_QUANTILE, slot_wait_s
 from deepseek_cdk.planning.throughput import decode_step_seconds, prefill_seconds
 from deepseek_cdk.planning.traces import Request, Trace, week_offset_s
+from deepseek_cdk.runtime.router.contract import ASYNC_REQUEST_TTL_S  # as the router sends it
 
 TICK_S = 10
 # Target tracking's alarms (README "Simulation" quotes the sources): the scale-out alarm needs 3
@@ -84,9 +85,6 @@ REACTION_S = 120
 # The router waits this long for a stream's first bytes (runtime.router.streaming's
 # STREAM_READ_TIMEOUT_S, held equal by a test) before it gives the request up.
 FIRST_TOKEN_WAIT_S = 120
-# InvokeEndpointAsync's RequestTTLSeconds default: "Maximum age in seconds a request can be in
-# the queue before it is marked as expired. The default is 6 hours" (sagemaker-runtime API).
-ASYNC_REQUEST_TTL_S = 21_600
 # Inference components: "copies scale to 0 after about 10-15 min without traffic; instances
 # terminate after about 10 more minutes" (observed in AWS's scale-to-zero sample notebook).
 IC_INSTANCE_LINGER_S = 600

@@ -409,3 +409,28 @@ def test_a_failed_async_job_with_a_large_error_points_to_it() -> None:
     )
     code, _, notes = via_router(router, "reasoning")
     assert code == 1 and "the job failed: its error is at https://bucket.s3/err?sig" in notes
+
+
+def test_an_expired_async_job_ends_the_wait_with_its_reason() -> None:
+    job = json.dumps({"tier": "reasoning", "job_id": "j.s", "status": "pending"}).encode()
+    expired = {"status": "expired", "tier": "reasoning", "error": "neither a result nor a failure"}
+    router = Router(
+        {("POST", "invoke"): [(202, [job])], ("GET", "jobs"): [(200, [json.dumps(expired).encode()])]}
+    )
+    code, _, notes = via_router(router, "reasoning")
+    assert code == 1 and "the job expired: neither a result nor a failure" in notes
+    assert [(m, p) for m, p, _ in router.sent] == [("POST", "invoke"), ("GET", "jobs")]
+
+
+def test_an_unconfirmed_submission_is_polled_like_a_pending_one_and_says_so() -> None:
+    job = {"tier": "reasoning", "job_id": "j.s", "status": "unconfirmed", "detail": "no answer came"}
+    unconfirmed = json.dumps({"status": "unconfirmed", "tier": "reasoning"}).encode()
+    done = json.dumps({"status": "done", "tier": "reasoning", "result": json.loads(COMPLETION)}).encode()
+    router = Router(
+        {
+            ("POST", "invoke"): [(202, [json.dumps(job).encode()])],
+            ("GET", "jobs"): [(200, [unconfirmed]), (200, [done])],
+        }
+    )
+    code, _, notes = via_router(router, "reasoning")
+    assert code == 0 and "unconfirmed: no answer came" in notes

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from deepseek_cdk.runtime.router import handler
+from deepseek_cdk.runtime.router import async_jobs, calls
 
 JOB_KEY_SECRET = "arn:aws:secretsmanager:us-east-1:111111111111:secret:router-job-key"  # noqa: S105 - an ARN
 JOB_KEY = b"k" * 64  # what the secret holds in these tests
@@ -76,11 +76,11 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    monkeypatch.setattr(handler, "now", c.now)
-    monkeypatch.setattr(handler, "sleep", c.sleep)
-    monkeypatch.setattr(handler, "wall", c.wall)
+    monkeypatch.setattr(calls, "now", c.now)
+    monkeypatch.setattr(calls, "sleep", c.sleep)
+    monkeypatch.setattr(calls, "wall", c.wall)
     # The longest jitter every time: backoff 0.5, 1, 2, 4, 4 s, so attempts are countable.
-    monkeypatch.setattr(handler.random, "uniform", lambda low, high: high)
+    monkeypatch.setattr(calls.random, "uniform", lambda low, high: high)
     monkeypatch.setenv("ROUTER_CONFIG", json.dumps(CONFIG))
-    monkeypatch.setattr(handler, "_job_keys", {JOB_KEY_SECRET: JOB_KEY})  # as if read at start-up
+    monkeypatch.setattr(async_jobs, "_job_keys", {JOB_KEY_SECRET: JOB_KEY})  # as if read at start-up
     return c

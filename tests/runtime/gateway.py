@@ -10,7 +10,7 @@ chat body that is not a JSON object) use the construct's gateway-response templa
 
 Bounded and self-stopping: one server thread per gateway, sockets that time out, and a
 watchdog that shuts the server down after LIFETIME_S even if a test forgets to. SageMaker, S3
-and Secrets Manager are FakeAws, through handler.client."""
+and Secrets Manager are FakeAws, through calls.client."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from deepseek_cdk.constructs.request_router import GATEWAY_ERRORS, gateway_error
-from deepseek_cdk.runtime.router import contract, handler, streaming
+from deepseek_cdk.runtime.router import calls, contract, handler, streaming
 
 STAGE = "v1"
 REGION = "us-east-1"
@@ -250,8 +250,8 @@ class LocalGateway:
             self.write(request, path, answer["statusCode"], answer["headers"], answer["body"].encode())
         else:
             config = handler.RouterConfig.from_json(self.config)
-            # The budget before the first token, as the Lambda client (streaming.serve_one) sets it.
-            deadline = handler.now() + config.time_budget_seconds
+            # The budget before the first token, as the Lambda client (lambda_runtime.serve_one) sets it.
+            deadline = calls.now() + config.time_budget_seconds
             self.stream(request, path, streaming.stream(config, event, deadline=deadline))
 
     def route(self, method: str, path: str) -> tuple[str | None, dict[str, str] | None]:

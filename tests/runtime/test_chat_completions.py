@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import EventStreamError
 
-from deepseek_cdk.runtime.router import contract, handler, streaming
+from deepseek_cdk.runtime.router import calls, contract, handler, streaming
 from tests.runtime.conftest import CONFIG, Clock
 from tests.runtime.test_router_metrics import dimensions, emf_lines, one_emf_line, values
 from tests.runtime.test_streaming import FakeRuntime, parts, runtime, split_answer, sse_data, throttled
@@ -37,7 +37,7 @@ def chat(
         "headers": headers or {},
         "body": raw if raw is not None else json.dumps(body),
     }
-    return split_answer(b"".join(streaming.stream(config, event, deadline=handler.now() + 10)))
+    return split_answer(b"".join(streaming.stream(config, event, deadline=calls.now() + 10)))
 
 
 def test_a_streamed_completion_is_openai_chunks_named_by_the_tier(runtime: FakeRuntime) -> None:

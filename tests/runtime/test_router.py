@@ -21,7 +21,7 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from deepseek_cdk.runtime.router import contract, handler
+from deepseek_cdk.runtime.router import calls, contract, handler
 from tests.runtime.conftest import CONFIG, Clock
 
 SHAPES = Path(__file__).parent / "shapes"
@@ -40,11 +40,11 @@ def stubs(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iterator[dict[str, S
     }
     timeouts.clear()
 
-    def client(service: str, read_timeout: int = handler.READ_TIMEOUT_S) -> Any:
+    def client(service: str, read_timeout: int = calls.READ_TIMEOUT_S) -> Any:
         timeouts.append((service, read_timeout))
         return clients[service]
 
-    monkeypatch.setattr(handler, "client", client)
+    monkeypatch.setattr(calls, "client", client)
     stubbers = {name: Stubber(c) for name, c in clients.items()}
     for s in stubbers.values():
         s.activate()
@@ -115,7 +115,7 @@ def test_default_tier_answers_a_chat_completion_with_the_reasoning_apart(stubs: 
 
 def sent_bodies(stubs: dict[str, Stubber], operation: str = "InvokeEndpoint") -> list[Any]:
     sent: list[Any] = []
-    handler.client("sagemaker-runtime").meta.events.register(
+    calls.client("sagemaker-runtime").meta.events.register(
         f"before-parameter-build.sagemaker-runtime.{operation}",
         lambda params, **_: sent.append(json.loads(params["Body"])),
     )
@@ -298,6 +298,7 @@ def test_long_generations_and_long_prompts_go_to_the_async_tier(
             "EndpointName": "d-reasoning-g6e-12xlarge",
             "ContentType": "application/json",
             "InputLocation": ANY,
+            "RequestTTLSeconds": 21_600,
             "InvocationTimeoutSeconds": 3600,
             "InferenceId": ANY,
             "Filename": ANY,
@@ -331,13 +332,13 @@ def submit(stubs: dict[str, Stubber]) -> str:
 
 
 def test_request_is_stored_before_it_is_sent(stubs: dict[str, Stubber]) -> None:
-    calls: list[str] = []
+    made: list[str] = []
     for service in ("s3", "sagemaker-runtime"):
-        handler.client(service).meta.events.register(
-            "before-parameter-build", lambda model, **_: calls.append(model.name)
+        calls.client(service).meta.events.register(
+            "before-parameter-build", lambda model, **_: made.append(model.name)
         )
     submit(stubs)
-    assert calls == ["PutObject", "InvokeEndpointAsync"]
+    assert made == ["PutObject", "InvokeEndpointAsync"]
 
 
 def test_request_not_stored_is_never_sent_nor_acknowledged(stubs: dict[str, Stubber]) -> None:
@@ -487,7 +488,7 @@ def test_timeout_is_504_pointing_to_streaming_and_the_async_tier(
     def slow(**_: Any) -> Any:
         raise ReadTimeoutError(endpoint_url="https://runtime.sagemaker")
 
-    monkeypatch.setattr(handler.client("sagemaker-runtime"), "invoke_endpoint", slow)
+    monkeypatch.setattr(calls.client("sagemaker-runtime"), "invoke_endpoint", slow)
     response = post({"prompt": "x"})
     assert response["statusCode"] == 504
     assert "POST /stream" in body_of(response)["error"] and "async tier" in body_of(response)["error"]

@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import EventStreamError, ReadTimeoutError, ResponseStreamingError
 from botocore.stub import ANY, Stubber
 
-from deepseek_cdk.runtime.router import handler, streaming
+from deepseek_cdk.runtime.router import async_jobs, calls, handler, jobs, streaming
 from tests.runtime.conftest import CONFIG, JOB_KEY, JOB_KEY_SECRET
 from tests.runtime.test_router import COMPLETION, body_of, post, stream, stubs
 
@@ -45,7 +45,7 @@ def answer_with(monkeypatch: pytest.MonkeyPatch, body: Any) -> None:
     def invoke_endpoint(**_: Any) -> dict[str, Any]:
         return {"Body": body, "ContentType": "application/json"}
 
-    monkeypatch.setattr(handler.client("sagemaker-runtime"), "invoke_endpoint", invoke_endpoint)
+    monkeypatch.setattr(calls.client("sagemaker-runtime"), "invoke_endpoint", invoke_endpoint)
 
 
 # --- reading the answer ------------------------------------------------------------------
@@ -73,7 +73,7 @@ def test_a_connection_cut_while_reading_is_a_502_with_retry_after(
 def test_an_answer_larger_than_a_lambda_response_is_a_clear_502(
     stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    huge = json.dumps({**COMPLETION, "padding": "x" * handler.MAX_RESPONSE_BYTES}).encode()
+    huge = json.dumps({**COMPLETION, "padding": "x" * calls.MAX_RESPONSE_BYTES}).encode()
     answer_with(monkeypatch, stream(huge))
     response = post({"prompt": "x"})
     assert response["statusCode"] == 502
@@ -86,7 +86,7 @@ def test_an_answer_that_grows_past_the_limit_when_escaped_is_refused_too(
 ) -> None:
     # 1.5 M CJK characters: 4.5 MB as UTF-8, three times that as \uXXXX escapes in the answer.
     wide = json.dumps({**COMPLETION, "padding": "中" * 1_500_000}, ensure_ascii=False).encode()
-    assert len(wide) < handler.MAX_RESPONSE_BYTES
+    assert len(wide) < calls.MAX_RESPONSE_BYTES
     answer_with(monkeypatch, stream(wide))
     response = post({"prompt": "x"})
     assert response["statusCode"] == 502 and "6 MB" in body_of(response)["error"]
@@ -145,7 +145,7 @@ def test_the_router_names_the_result_itself_so_the_job_id_is_known_before_queuei
     stubs: dict[str, Stubber],
 ) -> None:
     sent: list[dict[str, Any]] = []
-    handler.client("sagemaker-runtime").meta.events.register(
+    calls.client("sagemaker-runtime").meta.events.register(
         "before-parameter-build.sagemaker-runtime.InvokeEndpointAsync",
         lambda params, **_: sent.append(params),
     )
@@ -156,9 +156,9 @@ def test_the_router_names_the_result_itself_so_the_job_id_is_known_before_queuei
     assert params["InputLocation"].endswith(f"/async/reasoning/requests/{params['Filename']}.json")
     # An answer without OutputLocation still gets an id, whose result key is the one named.
     config = handler.RouterConfig.from_json(json.dumps(CONFIG))
-    _, output, failure, _ = handler.verify_job(config, job_id, JOB_KEY)
-    assert output == f"async/reasoning/responses/{params['Filename']}"
-    assert failure == ""
+    job = jobs.verify_job(config, job_id, JOB_KEY)
+    assert job.output_key == f"async/reasoning/responses/{params['Filename']}"
+    assert (job.failure_key, job.unconfirmed) == ("", False)
 
 
 def test_an_s3_timeout_on_an_async_tier_does_not_advise_an_async_tier(
@@ -167,7 +167,7 @@ def test_an_s3_timeout_on_an_async_tier_does_not_advise_an_async_tier(
     def slow(**_: Any) -> dict[str, Any]:
         raise ReadTimeoutError(endpoint_url="https://s3")
 
-    monkeypatch.setattr(handler.client("s3"), "put_object", slow)
+    monkeypatch.setattr(calls.client("s3"), "put_object", slow)
     response = post({"prompt": "think", "tier": "reasoning"})
     assert response["statusCode"] == 504
     assert response["headers"]["Retry-After"] == "5"
@@ -195,23 +195,23 @@ def test_an_unusable_job_key_is_refused_with_a_logged_reason(
         def get_secret_value(self, **_: Any) -> dict[str, Any]:
             return secret
 
-    stubbed = handler.client
+    stubbed = calls.client
     monkeypatch.setattr(
-        handler,
+        calls,
         "client",
         lambda service, t=25: Secrets() if service == "secretsmanager" else stubbed(service, t),
     )
-    monkeypatch.setattr(handler, "_job_keys", {})
+    monkeypatch.setattr(async_jobs, "_job_keys", {})
     response = post({"prompt": "think", "tier": "reasoning"})  # no S3 or SageMaker call is stubbed
     assert response["statusCode"] == 502
     assert body_of(response)["error"] == "the router's job-id key is unusable; see its logs"
     assert reason in capsys.readouterr().err
-    assert handler._job_keys == {}  # not kept: a fixed secret is read again
+    assert async_jobs._job_keys == {}  # not kept: a fixed secret is read again
 
     # At start-up (Lambda's init phase) the same secret stops the function from starting.
-    environ = {"_HANDLER": handler.HANDLER, "ROUTER_CONFIG": json.dumps(CONFIG)}
-    with pytest.raises(handler.UnusableJobKey, match=reason):
-        handler.load_job_key_at_start(environ)
+    environ = {"_HANDLER": async_jobs.HANDLER, "ROUTER_CONFIG": json.dumps(CONFIG)}
+    with pytest.raises(async_jobs.UnusableJobKey, match=reason):
+        async_jobs.load_job_key_at_start(environ)
     assert "job-key-refused" in capsys.readouterr().err
 
 
@@ -225,12 +225,12 @@ def test_a_usable_job_key_is_read_at_start_up_and_only_in_the_buffered_function(
             reads.append(SecretId)
             return {"SecretString": JOB_KEY.decode()}
 
-    monkeypatch.setattr(handler, "client", lambda service, t=25: Secrets())
-    monkeypatch.setattr(handler, "_job_keys", {})
-    handler.load_job_key_at_start({"_HANDLER": "router.streaming.lambda_handler", "ROUTER_CONFIG": "{}"})
+    monkeypatch.setattr(calls, "client", lambda service, t=25: Secrets())
+    monkeypatch.setattr(async_jobs, "_job_keys", {})
+    async_jobs.load_job_key_at_start({"_HANDLER": "router.streaming.lambda_handler", "ROUTER_CONFIG": "{}"})
     assert reads == []
-    handler.load_job_key_at_start({"_HANDLER": handler.HANDLER, "ROUTER_CONFIG": json.dumps(CONFIG)})
-    assert reads == [JOB_KEY_SECRET] and handler._job_keys == {JOB_KEY_SECRET: JOB_KEY}
+    async_jobs.load_job_key_at_start({"_HANDLER": async_jobs.HANDLER, "ROUTER_CONFIG": json.dumps(CONFIG)})
+    assert reads == [JOB_KEY_SECRET] and async_jobs._job_keys == {JOB_KEY_SECRET: JOB_KEY}
 
 
 # --- streamed errors ------------------------------------------------------------------------

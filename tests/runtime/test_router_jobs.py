@@ -12,9 +12,15 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from deepseek_cdk.runtime.router import handler
+from deepseek_cdk.runtime.router import async_jobs, calls, handler, jobs
+from deepseek_cdk.runtime.router.contract import (
+    ASYNC_INVOCATION_TIMEOUT_S,
+    ASYNC_JOB_LIFETIME_S,
+    ASYNC_REQUEST_TTL_S,
+)
 from tests.runtime.conftest import CONFIG, JOB_KEY, JOB_KEY_SECRET, Clock
 from tests.runtime.test_router import body_of, get_job, post, stream, stubs, submit, timeouts
 
@@ -53,7 +59,7 @@ def test_a_job_id_is_a_payload_and_its_hmac_and_reads_back(stubs: dict[str, Stub
         "f": "async/reasoning/failures/abc-error.out",
         "o": OUTPUT,
         "t": "reasoning",
-        "a": int(handler.wall()),
+        "a": int(calls.wall()),
     }
     assert job_id == signed(job)
     result(stubs, b'{"answer": 42}')
@@ -113,16 +119,17 @@ def test_the_key_is_read_from_its_secret_once_per_function_instance(
     stubber = Stubber(secrets)
     stubber.add_response("get_secret_value", {"SecretString": "s" * 64}, {"SecretId": JOB_KEY_SECRET})
     stubber.activate()
-    stubbed = handler.client
+    stubbed = calls.client
 
-    def client(service: str, read_timeout: int = handler.READ_TIMEOUT_S) -> Any:
+    def client(service: str, read_timeout: int = calls.READ_TIMEOUT_S) -> Any:
         return secrets if service == "secretsmanager" else stubbed(service, read_timeout)
 
-    monkeypatch.setattr(handler, "client", client)
-    monkeypatch.setattr(handler, "_job_keys", {})
+    monkeypatch.setattr(calls, "client", client)
+    monkeypatch.setattr(async_jobs, "_job_keys", {})
     job_id = signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED}, key=b"s" * 64)
     for _ in range(2):
-        stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
+        no_result(stubs)
+        failures_listed(stubs, "abc", [])
         assert body_of(get_job(job_id))["status"] == "pending"
     stubber.assert_no_pending_responses()  # one read for both requests
 
@@ -156,7 +163,7 @@ def test_a_result_larger_than_a_response_is_a_presigned_url_not_read(stubs: dict
     response = get_job(job_id)
     body = body_of(response)
     assert response["statusCode"] == 200 and body["status"] == "done" and "result" not in body
-    assert body["result_bytes"] == size and body["url_expires_in_seconds"] == handler.RESULT_URL_SECONDS
+    assert body["result_bytes"] == size and body["url_expires_in_seconds"] == async_jobs.RESULT_URL_SECONDS
     assert body["result_url"].startswith("https://artifacts-bucket.s3.amazonaws.com/" + OUTPUT)
     assert len(json.dumps(response)) < 2000
 
@@ -166,7 +173,7 @@ def test_a_result_that_grows_past_the_limit_once_escaped_is_a_url_never_cut(
 ) -> None:
     job_id = submit(stubs)
     answer = json.dumps({"text": "思" * 1_200_000}, ensure_ascii=False).encode()  # 3.6 MB of UTF-8
-    assert len(answer) < handler.MAX_RESPONSE_BYTES
+    assert len(answer) < calls.MAX_RESPONSE_BYTES
     result(stubs, answer)
     body = body_of(get_job(job_id))
     assert "result" not in body and body["result_bytes"] == len(answer)
@@ -178,7 +185,7 @@ def test_a_result_that_fits_is_returned_whole(stubs: dict[str, Stubber]) -> None
     result(stubs, json.dumps({"text": text}).encode())
     response = get_job(job_id)
     assert body_of(response)["result"]["text"] == text
-    assert len(json.dumps(response)) <= handler.MAX_RESPONSE_BYTES
+    assert len(json.dumps(response)) <= calls.MAX_RESPONSE_BYTES
 
 
 # --- the time budget ---------------------------------------------------------------------------
@@ -250,7 +257,215 @@ def test_reading_a_result_waits_only_for_the_budget_left(stubs: dict[str, Stubbe
             return 5000  # 4 s of budget once the function keeps 1 s for itself
 
     job_id = signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED})
-    stubs["s3"].add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
+    no_result(stubs)
+    failures_listed(stubs, "abc", [])
     event = {"httpMethod": "GET", "resource": "/jobs/{id}", "pathParameters": {"id": job_id}}
     assert body_of(handler.handler(event, Context()))["status"] == "pending"
-    assert timeouts[-1] == ("s3", 4)
+    assert timeouts[-2:] == [("s3", 4), ("s3", 4)]
+
+
+# --- a failure SageMaker did not name ----------------------------------------------------------
+
+FAILURES = "async/reasoning/failures/"
+
+
+def submit_without_failure_location(stubs: dict[str, Stubber]) -> str:
+    stubs["s3"].add_response("put_object", {}, None)
+    stubs["sagemaker-runtime"].add_response(
+        "invoke_endpoint_async", {"OutputLocation": f"s3://artifacts-bucket/{OUTPUT}"}, None
+    )
+    response = post({"prompt": "think", "tier": "reasoning"})
+    assert response["statusCode"] == 202
+    return str(body_of(response)["job_id"])
+
+
+def no_result(stubs: dict[str, Stubber], key: str = OUTPUT) -> None:
+    stubs["s3"].add_client_error(
+        "get_object",
+        service_error_code="NoSuchKey",
+        http_status_code=404,
+        expected_params={"Bucket": "artifacts-bucket", "Key": key},
+    )
+
+
+def failures_listed(stubs: dict[str, Stubber], name: str, keys: list[str]) -> None:
+    stubs["s3"].add_response(
+        "list_objects_v2",
+        {"Contents": [{"Key": k} for k in keys], "KeyCount": len(keys)},
+        {"Bucket": "artifacts-bucket", "Prefix": FAILURES + name, "MaxKeys": async_jobs.FAILURE_KEYS_LISTED},
+    )
+
+
+def test_a_failure_without_failure_location_is_found_by_the_results_name(stubs: dict[str, Stubber]) -> None:
+    job_id = submit_without_failure_location(stubs)  # OUTPUT is .../abc.out: SageMaker's own name
+    no_result(stubs)
+    failures_listed(stubs, "abc", [FAILURES + "abc-error.out"])
+    result(stubs, b"CUDA out of memory", key=FAILURES + "abc-error.out")
+    failed = {"status": "failed", "tier": "reasoning", "error": "CUDA out of memory"}
+    assert body_of(get_job(job_id)) == failed
+
+
+def test_a_failure_is_found_for_a_result_the_router_named_and_an_id_issued_before(
+    stubs: dict[str, Stubber],
+) -> None:
+    name = "0123456789abcdef0123456789abcdef"  # as the router names results (Filename)
+    job_id = signed({"t": "reasoning", "o": f"async/reasoning/responses/{name}", "f": "", "a": ACCEPTED})
+    no_result(stubs, f"async/reasoning/responses/{name}")
+    failures_listed(stubs, name, [f"{FAILURES}{name}-error.out"])
+    result(stubs, b'{"error": "timed out"}', key=f"{FAILURES}{name}-error.out")
+    assert body_of(get_job(job_id))["error"] == {"error": "timed out"}
+
+
+def test_another_jobs_failure_that_only_starts_with_the_name_is_not_taken(stubs: dict[str, Stubber]) -> None:
+    job_id = submit_without_failure_location(stubs)
+    no_result(stubs)
+    failures_listed(stubs, "abc", [FAILURES + "abcdef-error.out"])
+    assert body_of(get_job(job_id)) == {"status": "pending", "tier": "reasoning"}
+
+
+def test_a_failure_location_sagemaker_answers_is_read_without_listing(stubs: dict[str, Stubber]) -> None:
+    job_id = submit(stubs)  # with FailureLocation .../abc-error.out
+    no_result(stubs)
+    no_result(stubs, FAILURES + "abc-error.out")
+    assert body_of(get_job(job_id)) == {"status": "pending", "tier": "reasoning"}  # no list stubbed
+
+
+# --- jobs that will never end --------------------------------------------------------------------
+
+
+def test_a_job_without_result_or_failure_past_what_sagemaker_may_take_is_expired(
+    stubs: dict[str, Stubber], clock: Clock
+) -> None:
+    job_id = submit(stubs)
+    clock.t = ASYNC_JOB_LIFETIME_S - 1  # the queue's 6 h, the run's hour and the write's margin
+    no_result(stubs)
+    no_result(stubs, FAILURES + "abc-error.out")
+    assert body_of(get_job(job_id)) == {"status": "pending", "tier": "reasoning"}
+    clock.t = ASYNC_JOB_LIFETIME_S + 1
+    no_result(stubs)
+    no_result(stubs, FAILURES + "abc-error.out")
+    response = get_job(job_id)
+    body = body_of(response)
+    assert response["statusCode"] == 200 and body["status"] == "expired" and body["tier"] == "reasoning"
+    assert "6 h in the queue" in body["error"] and "retention.async_days" in body["error"]
+    assert "submit it again" in body["error"]
+
+
+def test_a_job_whose_result_the_retention_deleted_is_expired_not_pending(
+    stubs: dict[str, Stubber], clock: Clock
+) -> None:
+    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": FAILURES + "abc-error.out", "a": ACCEPTED})
+    clock.t = 31 * 86_400  # past the default retention.async_days (30)
+    no_result(stubs)
+    no_result(stubs, FAILURES + "abc-error.out")
+    assert body_of(get_job(job_id))["status"] == "expired"
+
+
+def test_a_result_still_there_is_done_however_old(stubs: dict[str, Stubber], clock: Clock) -> None:
+    job_id = signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED})
+    clock.t = 10 * 86_400
+    result(stubs, b'{"answer": 42}')
+    assert body_of(get_job(job_id))["status"] == "done"
+
+
+def test_the_queue_and_run_limits_are_sent_not_left_to_defaults(stubs: dict[str, Stubber]) -> None:
+    sent: list[dict[str, Any]] = []
+    calls.client("sagemaker-runtime").meta.events.register(
+        "before-parameter-build.sagemaker-runtime.InvokeEndpointAsync",
+        lambda params, **_: sent.append(params),
+    )
+    submit(stubs)
+    (params,) = sent
+    assert params["RequestTTLSeconds"] == ASYNC_REQUEST_TTL_S == 21_600
+    assert params["InvocationTimeoutSeconds"] == ASYNC_INVOCATION_TIMEOUT_S == 3600
+    assert ASYNC_JOB_LIFETIME_S > ASYNC_REQUEST_TTL_S + ASYNC_INVOCATION_TIMEOUT_S
+
+
+# --- a submission SageMaker did not answer -------------------------------------------------------
+
+
+def submit_unanswered(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """POST /invoke to the async tier whose InvokeEndpointAsync raises `error` once the
+    request has gone out: (the answer, what was sent)."""
+    sent: list[dict[str, Any]] = []
+
+    def unanswered(**params: Any) -> Any:
+        sent.append(params)
+        raise error
+
+    stubs["s3"].add_response("put_object", {}, None)
+    monkeypatch.setattr(calls.client("sagemaker-runtime"), "invoke_endpoint_async", unanswered)
+    response = post({"prompt": "think", "tier": "reasoning"})
+    (params,) = sent  # never sent twice: a second request could run the job twice
+    return response, params
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ReadTimeoutError(endpoint_url="https://runtime.sagemaker"),
+        ConnectionClosedError(endpoint_url="https://runtime.sagemaker"),
+    ],
+    ids=["read-timeout", "connection-closed"],
+)
+def test_a_submission_without_an_answer_still_gets_a_job_id_marked_unconfirmed(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    response, params = submit_unanswered(stubs, monkeypatch, error)
+    assert response["statusCode"] == 202
+    body = body_of(response)
+    assert (body["tier"], body["status"]) == ("reasoning", "unconfirmed")
+    assert "GET /jobs/{id}" in body["detail"] and "expired" in body["detail"]
+    job = jobs.verify_job(handler.RouterConfig.from_json(json.dumps(CONFIG)), body["job_id"], JOB_KEY)
+    name = params["Filename"]
+    assert (job.output_key, job.failure_key, job.unconfirmed) == (
+        f"async/reasoning/responses/{name}",
+        "",
+        True,
+    )
+
+    # Polled: unconfirmed until the result SageMaker may still write appears.
+    no_result(stubs, job.output_key)
+    failures_listed(stubs, name, [])
+    assert body_of(get_job(body["job_id"])) == {"status": "unconfirmed", "tier": "reasoning"}
+    result(stubs, b'{"answer": 42}', key=job.output_key)
+    assert body_of(get_job(body["job_id"]))["status"] == "done"
+
+
+def test_an_unconfirmed_job_with_nothing_written_in_time_is_expired_as_never_queued(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    response, params = submit_unanswered(stubs, monkeypatch, ReadTimeoutError(endpoint_url="x"))
+    clock.t = ASYNC_JOB_LIFETIME_S + 1
+    no_result(stubs, f"async/reasoning/responses/{params['Filename']}")
+    failures_listed(stubs, params["Filename"], [])
+    body = body_of(get_job(body_of(response)["job_id"]))
+    assert body["status"] == "expired" and "never confirmed" in body["error"]
+
+
+def test_a_connection_that_never_opened_is_504_without_an_id(
+    stubs: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The request never left: nothing can be queued, and the client may simply retry.
+    response, _ = submit_unanswered(stubs, monkeypatch, ConnectTimeoutError(endpoint_url="x"))
+    assert response["statusCode"] == 504 and "job_id" not in body_of(response)
+    assert "the job was not acknowledged; retry the request" in body_of(response)["error"]
+
+
+def test_a_confirmed_job_id_keeps_the_shape_of_ids_issued_before(stubs: dict[str, Stubber]) -> None:
+    job_id = submit(stubs)
+    payload = job_id.split(".")[0]
+    assert set(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))) == {
+        "t",
+        "o",
+        "f",
+        "a",
+    }
+
+
+@pytest.mark.parametrize("flag", [True, 1.0, 0, 2, "1", None])
+def test_an_unconfirmed_flag_of_another_value_is_refused(stubs: dict[str, Stubber], flag: Any) -> None:
+    response = get_job(signed({"t": "reasoning", "o": OUTPUT, "f": "", "a": ACCEPTED, "u": flag}))
+    assert response["statusCode"] == 400 and body_of(response)["field"] == "id"

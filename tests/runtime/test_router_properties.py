@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepseek_cdk.runtime.router import handler
+from deepseek_cdk.runtime.router import async_jobs, calls, handler
 from tests.runtime.conftest import CONFIG, JOB_KEY, JOB_KEY_SECRET
 from tests.runtime.test_router import COMPLETION
 
@@ -50,9 +50,9 @@ class _Body:
 @pytest.fixture(autouse=True)
 def healthy_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROUTER_CONFIG", json.dumps(CONFIG))
-    monkeypatch.setattr(handler, "client", lambda service, read_timeout=0: FakeAws())
-    monkeypatch.setattr(handler, "_job_keys", {JOB_KEY_SECRET: JOB_KEY})
-    monkeypatch.setattr(handler, "sleep", lambda seconds: None)
+    monkeypatch.setattr(calls, "client", lambda service, read_timeout=0: FakeAws())
+    monkeypatch.setattr(async_jobs, "_job_keys", {JOB_KEY_SECRET: JOB_KEY})
+    monkeypatch.setattr(calls, "sleep", lambda seconds: None)
 
 
 JSON = st.recursive(

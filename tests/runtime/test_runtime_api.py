@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import pytest
 from botocore.exceptions import EventStreamError
 
-from deepseek_cdk.runtime.router import handler, streaming
+from deepseek_cdk.runtime.router import handler, lambda_runtime, streaming
 from tests.runtime.conftest import CONFIG
 from tests.runtime.test_streaming import LMI_STREAM, FakeRuntime, parts, runtime, split_answer
 
@@ -107,7 +107,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
     RuntimeApi.requests = []
     RuntimeApi.cut = threading.Event()
     sleeps: list[float] = []
-    monkeypatch.setattr(streaming.time, "sleep", sleeps.append)  # any sleep fails the test below
+    monkeypatch.setattr(lambda_runtime.time, "sleep", sleeps.append)  # any sleep fails the test below
     server = Server(("127.0.0.1", 0), RuntimeApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host, port = server.server_address[0], server.server_address[1]
@@ -120,7 +120,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
 
 def serve(address: tuple[str, int]) -> None:
     config = handler.RouterConfig.from_json(json.dumps(CONFIG))
-    streaming.serve_one(lambda: http.client.HTTPConnection(*address, timeout=10), config)
+    lambda_runtime.serve_one(lambda: http.client.HTTPConnection(*address, timeout=10), config)
 
 
 def emf(stdout: str) -> list[dict[str, Any]]:
@@ -132,7 +132,7 @@ def test_a_500_from_next_exits_promptly_and_answers_nothing(
 ) -> None:
     RuntimeApi.next_status, RuntimeApi.next_headers = 500, {}
     with pytest.raises(SystemExit) as exit_:
-        streaming.main()
+        lambda_runtime.main()
     assert exit_.value.code == 1
     assert [r["path"] for r in RuntimeApi.requests] == ["/2018-06-01/runtime/invocation/next"]
     assert '"event": "runtime-api-failed"' in capsys.readouterr().err

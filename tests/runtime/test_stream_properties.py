@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepseek_cdk.runtime.router import handler, streaming
+from deepseek_cdk.runtime.router import calls, handler, streaming
 from tests.runtime.conftest import CONFIG
 from tests.runtime.test_router_properties import INTERNALS, STATUSES
 from tests.runtime.test_router_properties import events as api_events
@@ -57,9 +57,9 @@ class HealthyRuntime:
 def test_any_stream_event_gets_a_documented_answer_in_the_streaming_format(
     monkeypatch: pytest.MonkeyPatch, event: dict[str, Any], size: int
 ) -> None:
-    monkeypatch.setattr(handler, "client", lambda service, read_timeout=0: HealthyRuntime(size))
+    monkeypatch.setattr(calls, "client", lambda service, read_timeout=0: HealthyRuntime(size))
     config = handler.RouterConfig.from_json(json.dumps(CONFIG))
-    answer = b"".join(streaming.stream(config, event, deadline=handler.now() + 10))
+    answer = b"".join(streaming.stream(config, event, deadline=calls.now() + 10))
     prelude, body = split_answer(answer)
     assert prelude["statusCode"] in STATUSES, body
     if prelude["statusCode"] == 200:

@@ -24,7 +24,7 @@ import pytest
 import urllib3
 from botocore.exceptions import ClientError, EventStreamError
 
-from deepseek_cdk.runtime.router import handler, streaming
+from deepseek_cdk.runtime.router import calls, handler, lambda_runtime, streaming
 from tests.runtime.conftest import CONFIG, Clock
 
 SHAPES = Path(__file__).parent / "shapes"
@@ -155,11 +155,11 @@ class FakeRuntime:
 def runtime(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> FakeRuntime:
     fake = FakeRuntime()
 
-    def client(service: str, read_timeout: int = handler.READ_TIMEOUT_S) -> Any:
+    def client(service: str, read_timeout: int = calls.READ_TIMEOUT_S) -> Any:
         assert (service, read_timeout) == ("sagemaker-runtime", streaming.STREAM_READ_TIMEOUT_S)
         return fake
 
-    monkeypatch.setattr(handler, "client", client)
+    monkeypatch.setattr(calls, "client", client)
     return fake
 
 
@@ -172,7 +172,7 @@ def post_stream(body: Any, headers: dict[str, str] | None = None) -> bytes:
     finally:
         sys.set_int_max_str_digits(with_long_numbers)
     event = {"httpMethod": "POST", "resource": "/stream", "headers": headers or {}, "body": text}
-    return b"".join(streaming.stream(config, event, deadline=handler.now() + 10))
+    return b"".join(streaming.stream(config, event, deadline=calls.now() + 10))
 
 
 def test_stream_answers_200_event_stream_naming_the_tier(runtime: FakeRuntime) -> None:
@@ -316,7 +316,7 @@ def runtime_api() -> Iterator[tuple[str, int]]:
 def serve(address: tuple[str, int], body: dict[str, Any]) -> dict[str, Any]:
     FakeRuntimeApi.event = {"httpMethod": "POST", "resource": "/stream", "body": json.dumps(body)}
     config = handler.RouterConfig.from_json(json.dumps(CONFIG))
-    streaming.serve_one(lambda: http.client.HTTPConnection(*address, timeout=10), config)
+    lambda_runtime.serve_one(lambda: http.client.HTTPConnection(*address, timeout=10), config)
     return FakeRuntimeApi.posted
 
 
@@ -328,7 +328,7 @@ def test_the_answer_is_posted_in_streaming_mode_chunk_by_chunk(
     assert posted["path"] == "/2018-06-01/runtime/invocation/req-1/response"
     assert posted["headers"]["Lambda-Runtime-Function-Response-Mode"] == "streaming"
     assert posted["headers"]["Transfer-Encoding"] == "chunked"
-    assert posted["headers"]["Content-Type"] == streaming.PRELUDE_CONTENT_TYPE
+    assert posted["headers"]["Content-Type"] == lambda_runtime.PRELUDE_CONTENT_TYPE
     assert len(posted["chunks"]) > 3  # sent as it came, not buffered into one piece
     prelude, body = split_answer(posted["body"])
     assert prelude["statusCode"] == 200
@@ -352,11 +352,11 @@ def test_a_crash_midway_is_reported_in_the_trailers(
     assert split_answer(posted["body"])[0]["statusCode"] == 200
 
 
-def test_the_exec_wrapper_runs_the_streaming_module_from_the_task_root() -> None:
+def test_the_exec_wrapper_runs_the_runtime_api_client_from_the_task_root() -> None:
     wrapper = Path(streaming.__file__).with_name("stream-bootstrap")
     text = wrapper.read_text()
     assert text.startswith("#!/bin/sh\n")
-    assert 'cd "$LAMBDA_TASK_ROOT"' in text and "exec python3 -m router.streaming" in text
+    assert 'cd "$LAMBDA_TASK_ROOT"' in text and "exec python3 -m router.lambda_runtime" in text
     assert wrapper.stat().st_mode & 0o111, "Lambda executes the wrapper: it must be executable"
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from deepseek_cdk.names import ROUTER_URL_OUTPUT, stack_names
-from deepseek_cdk.runtime.router import handler
+from deepseek_cdk.runtime.router import async_jobs, calls, handler
 from tests.conftest import Synthesized
 from tests.runtime.gateway import COMPLETION, FakeAws, LocalGateway, aws_environment, readme_example
 from tests.stacks.test_router import resources, router_config
@@ -65,8 +65,8 @@ def gateway(s: Synthesized, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[L
     )
     assert handler.RouterConfig.from_json(text) == config
     aws = FakeAws()
-    monkeypatch.setattr(handler, "client", aws.client)
-    monkeypatch.setattr(handler, "_job_keys", {})
+    monkeypatch.setattr(calls, "client", aws.client)
+    monkeypatch.setattr(async_jobs, "_job_keys", {})
     for name, value in aws_environment().items():
         monkeypatch.setenv(name, value)
     with LocalGateway(text) as local:

@@ -14,7 +14,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from deepseek_cdk.planning import Plan, TierPlan, build_plan
-from deepseek_cdk.runtime.router import contract, handler, streaming
+from deepseek_cdk.runtime.router import async_jobs, calls, contract, handler, streaming
 from deepseek_cdk.spec import parse_deployment
 from deepseek_cdk.stacks import build_deployment
 from tests.conftest import ROOT, TEST_ENV, Synthesized, make_app
@@ -84,7 +84,7 @@ class FakeAws:
         return {"OutputLocation": "s3://bucket/async/reasoning/responses/job.out"}
 
     def get_object(self, **_: Any) -> dict[str, Any]:
-        done = datetime.fromtimestamp(handler.wall() + self.takes, tz=UTC)
+        done = datetime.fromtimestamp(calls.wall() + self.takes, tz=UTC)
         return {"Body": io.BytesIO(b'{"answer": 42}'), "ContentLength": 14, "LastModified": done}
 
 
@@ -94,23 +94,20 @@ def served(
     """The EMF documents the router writes, with the deployment's own config, for a stream
     and a buffered answer from each real-time tier and a job of each async tier."""
     config = router_config(s)
-    monkeypatch.setattr(handler, "_job_keys", {config.job_key_secret: b"k" * 64})
+    monkeypatch.setattr(async_jobs, "_job_keys", {config.job_key_secret: b"k" * 64})
     for name, tier in config.tiers.items():
         planned = s.plan.tier(name)
         aws = FakeAws(variant=next(v.slot for v in planned.capacity.live if v.slot))
-        monkeypatch.setattr(handler, "client", lambda service, read_timeout=0, aws=aws: aws)
+        monkeypatch.setattr(calls, "client", lambda service, read_timeout=0, aws=aws: aws)
         body = json.dumps({"prompt": "2+2?", "tier": name, "max_tokens": 16})
         post = {"httpMethod": "POST", "resource": "/invoke", "headers": {}, "body": body}
         if tier.queued:
-            job_id = json.loads(handler.invoke(config, post, handler.now() + 10, handler.now())["body"])[
-                "job_id"
-            ]
-            assert (
-                json.loads(handler.job_status(config, job_id, handler.now() + 10)["body"])["status"] == "done"
-            )
+            job_id = json.loads(handler.invoke(config, post, calls.now() + 10, calls.now())["body"])["job_id"]
+            status = async_jobs.job_status(config, job_id, calls.now() + 10)
+            assert json.loads(status["body"])["status"] == "done"
         else:
-            assert handler.invoke(config, post, handler.now() + 10, handler.now())["statusCode"] == 200
-            b"".join(streaming.stream(config, {**post, "resource": "/stream"}, handler.now() + 10))
+            assert handler.invoke(config, post, calls.now() + 10, calls.now())["statusCode"] == 200
+            b"".join(streaming.stream(config, {**post, "resource": "/stream"}, calls.now() + 10))
     out = capsys.readouterr().out
     return [d for d in (json.loads(line) for line in out.splitlines() if line.startswith("{")) if "_aws" in d]
 

@@ -48,7 +48,7 @@ def refusal(err: BadRequest) -> dict[str, Any]:
 
 
 def reshaped(response: dict[str, Any]) -> dict[str, Any]:
-    """A router answer (handler.respond: `{"error": "...", "field"?, "detail"?, ...}`) with its
+    """A router answer (calls.respond: `{"error": "...", "field"?, "detail"?, ...}`) with its
     body as OpenAI's error object; status and headers (Retry-After) stay. The engine's own
     words (`detail`) follow the router's message."""
     status = int(response["statusCode"])

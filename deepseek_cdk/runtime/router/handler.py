@@ -4,11 +4,12 @@ POST /invoke   {"prompt": "..." | "messages": [...], "max_tokens": 512, "tier": 
                 "parameters": {"temperature": 0.6, ...}}   (see contract.py)
                -> 200 chat completion (OpenAI schema) + "tier", from a real-time or
                   inference-component tier, for answers short enough to finish in 25 s
-               -> 202 {"tier", "job_id", "status": "pending"} from an async tier
-GET /jobs/{id} -> 200 {"status": "pending" | "done" | "failed", ...}
+               -> 202 {"tier", "job_id", "status": "pending" | "unconfirmed"} from an async tier
+GET /jobs/{id} -> 200 {"status": "pending" | "unconfirmed" | "done" | "failed" | "expired", ...}
 GET /models    -> 200 the tiers POST /chat/completions serves, in OpenAI's list shape
 POST /stream and POST /chat/completions (OpenAI's chat completions, streamed or not) are
-served by streaming.py (up to 15 minutes).
+served by streaming.py (up to 15 minutes); async tiers and GET /jobs/{id} by async_jobs.py;
+the calls to AWS, their retries and the answers they end in are calls.py's.
 
 A buffered answer that stopped at the route's limit (finish_reason "length" with max_tokens
 at the tier's buffered_max_tokens) says so in a top-level `truncated` field naming
@@ -21,7 +22,8 @@ no endpoint: among them a prompt plus max_tokens beyond the tier's context, and,
 real-time answer longer than the tier can write in 25 s (stream it, or use an async tier).
 Throttling and "no capacity" answers are retried with jittered backoff inside the time
 budget, then answered 503 with Retry-After. An async request is written to S3 first and
-acknowledged only once SageMaker has accepted it.
+acknowledged once SageMaker has accepted it, or, when SageMaker's answer never came, with an id
+marked unconfirmed (async_jobs.submit_async).
 
 Measurements (metrics.py): every answer served is timed per tier and per version and
 written to the log as an EMF line: AnswerLatency and OutputTokens for buffered answers,
@@ -39,26 +41,18 @@ import base64
 import contextlib
 import json
 import os
-import random
-import sys
-import time
-import uuid
-from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ConnectTimeoutError, ReadTimeoutError
 
-from . import chat_completions, metrics
+from . import calls, chat_completions, metrics
+from .async_jobs import job_status, load_job_key_at_start, submit_async
+from .calls import MAX_RESPONSE_BYTES, STREAM_ADVICE, Reply, invoke_tier, measure, read_timeout_until, respond
 from .contract import (
     AUTO_MODEL,
     BUFFERED_SECONDS,
-    COMPLETION_METRIC,
     INVOKE_ROUTE,
     JOB_ROUTE,
-    MAX_DETAIL_CHARS,
     MODELS_ROUTE,
     STREAM_ROUTE,
     BadRequest,
@@ -74,62 +68,14 @@ from .contract import (
     parse_chat_completion,
     within_limit,
 )
-from .jobs import sign_job, verify_job
 from .patterns import search_within
-
-RETRYABLE_CODES = {"ThrottlingException", "ServiceUnavailable", "ModelNotReadyException", "InternalFailure"}
-NO_CAPACITY = "no capacity"  # SageMaker's message when an inference component has no copy yet
-MIN_CALL_SECONDS = 2.0  # do not start a call with less time than this left
-# Lambda answers API Gateway with at most 6 MB of JSON, the body escaped inside it: a result
-# whose answer would not fit is returned as a short-lived presigned URL, never cut short.
-MAX_RESPONSE_BYTES = 5_500_000
-RESULT_URL_SECONDS = 900
-CONNECT_TIMEOUT_S = 3
-ASYNC_INVOCATION_TIMEOUT_S = 3600  # SageMaker's maximum: a 32K-token reasoning run can take 20+ minutes
-
-
-class Reply(Exception):
-    """A call failed for good: answer with `response` (502, or 503 with Retry-After)."""
-
-    def __init__(self, response: dict[str, Any]) -> None:
-        super().__init__(response["statusCode"])
-        self.response = response
-
-
-# Replaced in tests; a real clock and sleep at run time. `now` times requests, `wall` dates
-# metrics and async jobs (epoch seconds).
-now = time.monotonic
-sleep = time.sleep
-wall = time.time
-_clients: dict[tuple[str, int], Any] = {}
-READ_TIMEOUT_S = BUFFERED_SECONDS  # below API Gateway's 29 s, so a slow tier gets a clear 504
-STREAM_ADVICE = f"stream long answers with POST {STREAM_ROUTE}, or send them to an async tier"
-# What a timeout on an async tier's own calls (S3, SageMaker's queue, Secrets Manager) means:
-# not that the answer is long, so never the streaming advice above.
-ASYNC_TIMEOUT_ADVICE = "the job was not acknowledged; retry the request"
-
-
-def client(service: str, read_timeout: int = READ_TIMEOUT_S) -> Any:
-    """One client per service and read timeout, created on first use; the router retries,
-    botocore does not."""
-    if (service, read_timeout) not in _clients:
-        _clients[service, read_timeout] = boto3.client(
-            service,
-            config=BotoConfig(
-                retries={"max_attempts": 1, "mode": "standard"},
-                read_timeout=read_timeout,
-                connect_timeout=CONNECT_TIMEOUT_S,
-                signature_version="s3v4" if service == "s3" else None,
-            ),
-        )
-    return _clients[service, read_timeout]
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    started = now()
+    started = calls.now()
     config = RouterConfig.from_json(os.environ["ROUTER_CONFIG"])
     remaining = context.get_remaining_time_in_millis() / 1000 - 1 if context else config.time_budget_seconds
-    deadline = now() + min(config.time_budget_seconds, remaining)
+    deadline = calls.now() + min(config.time_budget_seconds, remaining)
     try:
         if not isinstance(event, dict):  # a direct invoke with a list or a string
             raise BadRequest("event", "must be an API Gateway proxy event (a JSON object)")
@@ -258,7 +204,7 @@ def invoke_realtime(
     payload = request.model_body()
     result, served_by = invoke_tier(
         tier,
-        lambda **args: client("sagemaker-runtime", read_timeout_until(deadline)).invoke_endpoint(
+        lambda **args: calls.client("sagemaker-runtime", read_timeout_until(deadline)).invoke_endpoint(
             **args, Accept="application/json", Body=payload
         ),
         deadline,
@@ -270,7 +216,7 @@ def invoke_realtime(
         completion = None
     if not isinstance(completion, dict) or "choices" not in completion:
         raise Reply(respond(502, {"error": "the model's answer is not a chat completion", "tier": tier.name}))
-    latency_s = now() - started
+    latency_s = calls.now() - started
     answer = {"tier": tier.name, **completion}
     cut = truncation(tier, request, completion)
     if cut is not None:
@@ -351,336 +297,6 @@ def truncation(tier: Tier, request: ChatRequest, completion: dict[str, Any]) -> 
         "reason": f"{why}, the longest answer tier {tier.name!r} writes within {BUFFERED_SECONDS} s",
         "max_tokens": tier.buffered_max_tokens,
         "stream_with": f"POST {STREAM_ROUTE}",
-    }
-
-
-def measure(
-    config: RouterConfig, tier: Tier, served_by: str, values: Callable[[], Mapping[str, float]]
-) -> None:
-    """Write one EMF line (metrics.emf_line) of `values()` for the version that served the
-    request. Never raises: a line that cannot be built or written is dropped, and one log
-    line (on stderr) says so. Without a deployment name in the config, writes nothing."""
-    try:
-        if not config.deployment:
-            return
-        line = metrics.emf_line(
-            deployment=config.deployment,
-            tier=tier.name,
-            version=tier.version_of(served_by),
-            values=values(),
-            timestamp_ms=int(wall() * 1000),
-        )
-        print(line, flush=True)
-    except Exception as err:
-        with contextlib.suppress(Exception):
-            dropped = {"event": "metrics-dropped", "error": type(err).__name__}
-            print(json.dumps(dropped), file=sys.stderr, flush=True)
-
-
-def invoke_tier(
-    tier: Tier, call: Callable[..., dict[str, Any]], deadline: float, **retry: Any
-) -> tuple[dict[str, Any], str]:
-    """`call(**endpoint_args(tier))` with retries (with_retries), and which variant or
-    component served it: the component drawn for the attempt that succeeded, else the
-    variant SageMaker reports as invoked ("" when it reports none)."""
-    chosen: dict[str, Any] = {}
-
-    def attempt() -> dict[str, Any]:
-        chosen.clear()
-        chosen.update(endpoint_args(tier))
-        return call(**chosen)
-
-    result: dict[str, Any] = with_retries(attempt, deadline, **retry)
-    served_by = chosen.get("InferenceComponentName") or result.get("InvokedProductionVariant") or ""
-    return result, str(served_by)
-
-
-def read_timeout_until(deadline: float) -> int:
-    """Whole seconds left in the budget, so a retried call cannot outlast it (and the
-    function's own timeout); at least MIN_CALL_SECONDS, which with_retries keeps free."""
-    return max(int(MIN_CALL_SECONDS), min(READ_TIMEOUT_S, int(deadline - now())))
-
-
-def endpoint_args(tier: Tier) -> dict[str, Any]:
-    """Where a real-time request goes: the endpoint and, for inference components, a
-    component drawn by the versions' weights."""
-    args: dict[str, Any] = {"EndpointName": tier.endpoint, "ContentType": "application/json"}
-    if tier.components:
-        names, weights = zip(*tier.components, strict=True)
-        args["InferenceComponentName"] = random.choices(names, weights=weights)[0]  # noqa: S311
-    return args
-
-
-def submit_async(config: RouterConfig, tier: Tier, payload: bytes, deadline: float) -> dict[str, Any]:
-    """Store the request, submit it, answer 202 with a signed job id. Every call reads for no
-    longer than the budget left, so the answer comes inside API Gateway's 29 s.
-
-    The job id can never be lost once SageMaker has queued the job: everything that could
-    fail is done before (the signing key is read, the request stored), and the result's key
-    is known before the call. The router names the result itself with InvokeEndpointAsync's
-    `Filename` ("the filename for the inference response payload stored in Amazon S3";
-    SageMaker Runtime API reference, InvokeEndpointAsync, and botocore's sagemaker-runtime
-    model; added 2026-02-20) and sends the same id as `InferenceId`, so the result is
-    `<the tier's S3OutputPath>/<Filename>`, which is `responses_prefix + Filename`.
-    SageMaker's OutputLocation, when it answers one, is used as given; an answer without it
-    still gets a job id (and one log line). FailureLocation has no such parameter: without it
-    the id has no failure key, and a failed job reads as pending until the result expires."""
-    key = job_key(config, deadline)
-    job_name = uuid.uuid4().hex  # 32 characters: Filename's maximum, InferenceId takes 64
-    request_key = f"{tier.requests_prefix}{job_name}.json"
-    with_retries(
-        lambda: client("s3", read_timeout_until(deadline)).put_object(
-            Bucket=tier.bucket, Key=request_key, Body=payload, ContentType="application/json"
-        ),
-        deadline,
-        timeout_advice=ASYNC_TIMEOUT_ADVICE,
-    )
-    accepted = with_retries(
-        lambda: client("sagemaker-runtime", read_timeout_until(deadline)).invoke_endpoint_async(
-            EndpointName=tier.endpoint,
-            ContentType="application/json",
-            InputLocation=f"s3://{tier.bucket}/{request_key}",
-            InvocationTimeoutSeconds=ASYNC_INVOCATION_TIMEOUT_S,
-            InferenceId=job_name,
-            Filename=job_name,
-        ),
-        deadline,
-        timeout_advice=ASYNC_TIMEOUT_ADVICE,
-    )
-    output_key = s3_key(str(accepted.get("OutputLocation") or ""))
-    if not output_key.startswith(tier.responses_prefix):
-        print(
-            json.dumps(
-                {"event": "async-output-location-missing", "tier": tier.name, "inference_id": job_name}
-            )
-        )
-        output_key = f"{tier.responses_prefix}{job_name}"
-    failure_key = s3_key(str(accepted.get("FailureLocation") or ""))
-    job: dict[str, str | int] = {
-        "t": tier.name,
-        "o": output_key,
-        "f": failure_key if failure_key.startswith(tier.failures_prefix) else "",
-        "a": int(wall()),
-    }
-    return respond(202, {"tier": tier.name, "job_id": sign_job(job, key), "status": "pending"})
-
-
-_job_keys: dict[str, bytes] = {}
-
-
-HANDLER = "router.handler.handler"  # Lambda's _HANDLER for this module (RequestRouter sets it)
-MIN_JOB_KEY_CHARS = 32  # 256 bits of HMAC-SHA256 key at 8 bits a character; the router's has 64
-
-
-class UnusableJobKey(Exception):
-    """The job-key secret holds no usable key: binary, empty or too short."""
-
-
-def job_key(config: RouterConfig, deadline: float) -> bytes:
-    """The deployment's job-id signing key, read once per function instance (at start-up, see
-    load_job_key_at_start). A secret that holds no usable key is refused: 502 naming the
-    cause in one log line, never a KeyError or an id signed with an empty key."""
-    if not config.job_key_secret:
-        raise Reply(respond(502, {"error": "the router has no job-id key; redeploy the router"}))
-    if config.job_key_secret not in _job_keys:
-        secret = with_retries(
-            lambda: client("secretsmanager", read_timeout_until(deadline)).get_secret_value(
-                SecretId=config.job_key_secret
-            ),
-            deadline,
-            timeout_advice=ASYNC_TIMEOUT_ADVICE,
-        )
-        try:
-            _job_keys[config.job_key_secret] = usable_job_key(secret)
-        except UnusableJobKey as err:
-            print(json.dumps({"event": "job-key-refused", "reason": str(err)}), file=sys.stderr, flush=True)
-            raise Reply(
-                respond(502, {"error": "the router's job-id key is unusable; see its logs"})
-            ) from None
-    return _job_keys[config.job_key_secret]
-
-
-def usable_job_key(secret: Mapping[str, Any]) -> bytes:
-    """The key in a GetSecretValue answer: SecretString, at least MIN_JOB_KEY_CHARS long.
-    GetSecretValue answers SecretBinary instead for a secret stored as binary (Secrets
-    Manager API reference, GetSecretValue), which the router never writes."""
-    text = secret.get("SecretString")
-    if not isinstance(text, str):
-        raise UnusableJobKey("the job-key secret is stored as binary (SecretBinary); store it as text")
-    if len(text.strip()) < MIN_JOB_KEY_CHARS:
-        raise UnusableJobKey(
-            f"the job-key secret holds {len(text.strip())} characters; it needs at least {MIN_JOB_KEY_CHARS}"
-        )
-    return text.encode()
-
-
-def load_job_key_at_start(environ: Mapping[str, str]) -> None:
-    """Read the job key while the function starts (Lambda's init phase), so a secret that holds
-    no usable key stops the function from starting, with its reason in the log, instead of
-    failing on the first async request. A read that fails for another reason (throttling, a
-    timeout) is left to the first request, which retries it."""
-    if environ.get("_HANDLER") != HANDLER or "ROUTER_CONFIG" not in environ:
-        return  # not the buffered function in Lambda (the streaming function, tests, tools)
-    config = RouterConfig.from_json(environ["ROUTER_CONFIG"])
-    if not config.job_key_secret:
-        return
-    try:
-        secret = client("secretsmanager", 5).get_secret_value(SecretId=config.job_key_secret)
-    except (ClientError, BotoCoreError) as err:
-        print(
-            json.dumps({"event": "job-key-deferred", "error": type(err).__name__}),
-            file=sys.stderr,
-            flush=True,
-        )
-        return
-    try:
-        _job_keys[config.job_key_secret] = usable_job_key(secret)
-    except UnusableJobKey as err:
-        print(json.dumps({"event": "job-key-refused", "reason": str(err)}), file=sys.stderr, flush=True)
-        raise
-
-
-def job_status(config: RouterConfig, job_id: str, deadline: float) -> dict[str, Any]:
-    """The job's status and result. A done job's JobCompletionTime (its result's
-    LastModified - the acceptance time in its id) is written on every read that finds it
-    done: the router keeps no state to know the first. A repeated read repeats the same
-    value (both times are fixed per job), so it weighs that job more in the p90 but never
-    adds a longer time; clients stop polling once a job is done."""
-    if not any(tier.queued for tier in config.tiers.values()):
-        return respond(404, {"error": "this router has no async tier, so no jobs", "field": "path"})
-    tier, output_key, failure_key, accepted = verify_job(config, job_id, job_key(config, deadline))
-    done = read_result(tier, output_key, "result", deadline)
-    if done is not None:
-        answer, written = done
-        if written is not None:
-            measure(config, tier, "", lambda: {COMPLETION_METRIC: max(0.0, written - accepted) * 1000})
-        return respond(200, {"status": "done", **answer})
-    failed = read_result(tier, failure_key, "error", deadline) if failure_key else None
-    if failed is not None:
-        return respond(200, {"status": "failed", **failed[0]})
-    return respond(200, {"status": "pending", "tier": tier.name})
-
-
-def read_result(
-    tier: Tier, key: str, field: str, deadline: float
-) -> tuple[dict[str, Any], float | None] | None:
-    """`{"tier", field: the object's content}` (JSON when it parses), or, when that answer
-    would pass Lambda's response limit, `{"tier", field + "_url": a presigned GET URL valid
-    for RESULT_URL_SECONDS, field + "_bytes"}`, with when the object was written (epoch
-    seconds, None if S3 does not say); None while the object does not exist. S3 failures
-    are answers: 503 with Retry-After when S3 is busy or slow, 502 otherwise."""
-    try:
-        obj = client("s3", read_timeout_until(deadline)).get_object(Bucket=tier.bucket, Key=key)
-        modified = obj.get("LastModified")
-        written = modified.timestamp() if isinstance(modified, datetime) else None
-        size = int(obj.get("ContentLength", 0))
-        data: bytes | None = obj["Body"].read() if size <= MAX_RESPONSE_BYTES else None
-        if data is None:
-            obj["Body"].close()  # not read: give the connection back
-    except ClientError as err:
-        code = err.response["Error"].get("Code", "")
-        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in {"NoSuchKey", "404", "NotFound"}:
-            return None
-        if code in {"SlowDown", "ServiceUnavailable", "InternalError"} or status >= 500:
-            raise Reply(busy(5)) from None
-        raise Reply(respond(502, {"error": f"the job's result could not be read: {code}"})) from None
-    except (ReadTimeoutError, ConnectTimeoutError, BotoCoreError):
-        raise Reply(busy(5)) from None
-    if data is not None:
-        inline = {"tier": tier.name, field: decode(data)}
-        if len(json.dumps(respond(200, inline))) <= MAX_RESPONSE_BYTES:
-            return inline, written
-    url = client("s3").generate_presigned_url(
-        "get_object", Params={"Bucket": tier.bucket, "Key": key}, ExpiresIn=RESULT_URL_SECONDS
-    )
-    return {
-        "tier": tier.name,
-        f"{field}_url": url,
-        f"{field}_bytes": size,
-        "url_expires_in_seconds": RESULT_URL_SECONDS,
-    }, written
-
-
-def busy(retry_after: int) -> dict[str, Any]:
-    return respond(
-        503,
-        {"error": "the tier is busy or scaling out; retry later", "retry_after_seconds": retry_after},
-        {"Retry-After": str(retry_after)},
-    )
-
-
-def model_detail(err: ClientError) -> dict[str, str]:
-    """What the serving container itself said (its own error body, shortened), without
-    SageMaker's wrapper around it, which names the account and the endpoint's log group."""
-    original = str(err.response.get("OriginalMessage") or "").strip()
-    return {"detail": original[:MAX_DETAIL_CHARS]} if original else {}
-
-
-def decode(data: bytes) -> Any:
-    """A job's result or error as JSON (NaN and Infinity as null: decode_model_json), else as
-    text."""
-    try:
-        return decode_model_json(data)[0]
-    except ModelOutputError:
-        return data.decode("utf-8", errors="replace")
-
-
-def with_retries(call: Any, deadline: float, timeout_advice: str = STREAM_ADVICE) -> Any:
-    """Run `call`; retry throttling and no-capacity errors with full-jitter backoff while the
-    time budget allows, then raise Reply(503 with Retry-After). A read timeout is Reply(504)
-    with `timeout_advice`; other errors Reply(502)."""
-    attempt = 0
-    while True:
-        try:
-            return call()
-        except ClientError as err:
-            code = err.response["Error"].get("Code", "")
-            message = err.response["Error"].get("Message", "")
-            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            retryable = code in RETRYABLE_CODES or status in (429, 503) or NO_CAPACITY in message.lower()
-            if not retryable:
-                original = err.response.get("OriginalStatusCode", 0)
-                if code == "ModelError" and 400 <= original < 500:
-                    # The engine refused the request itself (e.g. longer than the context).
-                    raise Reply(
-                        respond(
-                            400,
-                            {"error": "the model refused the request", "field": "body", **model_detail(err)},
-                        )
-                    ) from None
-                if code == "ModelError":
-                    raise Reply(
-                        respond(502, {"error": "the model failed to answer", **model_detail(err)})
-                    ) from None
-                raise Reply(respond(502, {"error": f"the tier could not be invoked: {code}"})) from None
-        except (ReadTimeoutError, ConnectTimeoutError):
-            queued = timeout_advice == ASYNC_TIMEOUT_ADVICE  # S3, the queue or the key: not the model
-            who = "the async tier's storage or queue" if queued else "the tier"
-            retry = {"Retry-After": "5"} if queued else None
-            raise Reply(
-                respond(504, {"error": f"{who} did not answer in time; {timeout_advice}"}, retry)
-            ) from None
-        except BotoCoreError as err:
-            raise Reply(
-                respond(502, {"error": f"the tier could not be reached: {type(err).__name__}"})
-            ) from None
-        delay = random.uniform(0, min(4.0, 0.5 * 2**attempt))  # noqa: S311 - jitter, not security
-        if now() + delay + MIN_CALL_SECONDS > deadline:
-            raise Reply(busy(max(1, int(min(30.0, 2 ** (attempt + 1))))))
-        sleep(delay)
-        attempt += 1
-
-
-def s3_key(uri: str) -> str:
-    return uri.split("/", 3)[3] if uri.startswith("s3://") and uri.count("/") >= 3 else ""
-
-
-def respond(status: int, body: dict[str, Any], extra_headers: dict[str, str] | None = None) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", **(extra_headers or {})},
-        "body": json.dumps(body),
     }
 
 

@@ -32,6 +32,33 @@ BUFFERED_SECONDS = 25
 STREAM_SECONDS = 900
 
 
+# What an async job may take, as InvokeEndpointAsync is sent it (SageMaker Runtime API reference,
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpointAsync.html,
+# and botocore's sagemaker-runtime model): RequestTTLSeconds, "maximum age in seconds a request
+# can be in the queue before it is marked as expired" (60-21,600; default 21,600), then
+# InvocationTimeoutSeconds, how long it may run (1-3,600; default 900). Both at their maximum:
+# a queue that scales from zero, and a 32K-token reasoning run that can take 20+ minutes.
+ASYNC_REQUEST_TTL_S = 21_600
+ASYNC_INVOCATION_TIMEOUT_S = 3600
+# Past this age (from submission) a job with neither result nor failure never gets one: the
+# queue's limit, the run's, and a margin for writing the result to S3.
+ASYNC_JOB_LIFETIME_S = ASYNC_REQUEST_TTL_S + ASYNC_INVOCATION_TIMEOUT_S + 900
+
+
+# The `status` of GET /jobs/{id} (each answered with HTTP 200): pending (queued or running),
+# unconfirmed (SageMaker did not answer the submission: it may be queued, or not), done (with
+# `result`), failed (with `error`: the failure SageMaker wrote) and expired (with `error`:
+# neither result nor failure after ASYNC_JOB_LIFETIME_S; the request expired in the queue, was
+# never queued, or its objects were deleted by the bucket's retention). The last three are
+# final. POST /invoke answers an async request 202 with pending or unconfirmed.
+JOB_PENDING = "pending"
+JOB_UNCONFIRMED = "unconfirmed"
+JOB_DONE = "done"
+JOB_FAILED = "failed"
+JOB_EXPIRED = "expired"
+JOB_FINAL = (JOB_DONE, JOB_FAILED, JOB_EXPIRED)
+
+
 # What the router measures of every request it serves, written as CloudWatch Embedded Metric
 # Format lines to its log (CloudWatch Logs turns them into metrics: no PutMetricData call on
 # the request path). Each value is published twice: per tier, and per tier and version (the
