@@ -13,7 +13,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from deepseek_cdk.catalog import MODELS
-from deepseek_cdk.spec.wording import shown, unshowable
+from deepseek_cdk.spec.wording import did_you_mean, shown, unshowable
 
 
 class Strict(BaseModel):
@@ -119,5 +119,6 @@ def hub_revision(value: str) -> str:
 def known_model(value: str) -> str:
     """A model the catalog knows (a tier's, or the one a hosted API serves)."""
     if value not in MODELS:
-        raise ValueError(f"unknown model; known models: {', '.join(MODELS)}")
+        close = did_you_mean(value, list(MODELS))
+        raise ValueError(f"unknown model; {close}known models: {', '.join(MODELS)}")
     return value

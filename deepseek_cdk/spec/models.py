@@ -17,7 +17,7 @@ from deepseek_cdk.cron import parse_at, parse_cron
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.runtime.router.patterns import pattern_problem
 from deepseek_cdk.spec.base import EMAIL, Strict, hub_revision, known_model, past_date, time_zone
-from deepseek_cdk.spec.wording import NAME_PATTERN
+from deepseek_cdk.spec.wording import ACCOUNT_PATTERN, DATE_PATTERN, NAME_PATTERN
 
 
 class Weights(Strict):
@@ -221,7 +221,7 @@ class Measured(Strict):
     )  # output tokens/s of one instance at `concurrency`
     concurrency: int = Field(ge=1, le=1024)  # concurrent requests it was measured at
     instance_type: str  # what it was measured on: must be the type the tier plans
-    date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    date: str = Field(pattern=DATE_PATTERN)
     # Service levels at `concurrency`: they replace the plan's TTFT and TPOT estimates (scaled
     # to other concurrencies by the estimate's own curve).
     ttft_p50_seconds: float | None = Field(default=None, ge=0.001, le=3600)
@@ -332,7 +332,7 @@ class ApiPrice(Strict):
 
     input_usd_per_million: float = Field(ge=0.0001, le=10_000)
     output_usd_per_million: float = Field(ge=0.0001, le=10_000)
-    as_of: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # the date the price was read
+    as_of: str = Field(pattern=DATE_PATTERN)  # the date the price was read
 
     @field_validator("as_of")
     @classmethod
@@ -360,7 +360,7 @@ class InstancePrice(Strict):
 
     usd_per_hour: float = Field(ge=0.01, le=1000)
     source: str = Field(min_length=1, max_length=200)
-    as_of: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    as_of: str = Field(pattern=DATE_PATTERN)
 
     @field_validator("as_of")
     @classmethod
@@ -373,7 +373,7 @@ class Deployment(Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     region: str | None = None  # one of catalog.regions.DLC_REGIONS
-    account: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
+    account: str | None = Field(default=None, pattern=ACCOUNT_PATTERN)
     alarm_email: str | None = None
     budget_usd_per_month: float | None = Field(default=None, ge=1, le=1_000_000_000)
     tiers: list[Tier] = Field(min_length=1, max_length=10)
