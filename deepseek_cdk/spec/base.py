@@ -12,7 +12,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from deepseek_cdk.catalog import MODELS
+from deepseek_cdk.catalog import INSTANCES, MODELS
 from deepseek_cdk.spec.wording import did_you_mean, shown, unshowable
 
 
@@ -114,6 +114,15 @@ def hub_revision(value: str) -> str:
             "either end)"
         )
     return value
+
+
+def unknown_instance(value: str) -> str | None:
+    """Why `value` is no instance type of the catalog (which holds each type's GPUs, memory
+    and local storage), naming the closest; None when it is one."""
+    if value in INSTANCES:
+        return None
+    close = did_you_mean(value, list(INSTANCES))
+    return f"unknown instance type; {close}catalog types: {', '.join(INSTANCES)}"
 
 
 def known_model(value: str) -> str:

@@ -10,14 +10,21 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from deepseek_cdk.catalog import INSTANCES
 from deepseek_cdk.catalog.api_prices import API_PRICES
 from deepseek_cdk.catalog.regions import DLC_REGIONS
 from deepseek_cdk.cron import parse_at, parse_cron
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.runtime.router.patterns import pattern_problem
-from deepseek_cdk.spec.base import EMAIL, Strict, hub_revision, known_model, past_date, time_zone
-from deepseek_cdk.spec.wording import ACCOUNT_PATTERN, DATE_PATTERN, NAME_PATTERN
+from deepseek_cdk.spec.base import (
+    EMAIL,
+    Strict,
+    hub_revision,
+    known_model,
+    past_date,
+    time_zone,
+    unknown_instance,
+)
+from deepseek_cdk.spec.wording import ACCOUNT_PATTERN, DATE_PATTERN, NAME_PATTERN, shown
 
 
 class Weights(Strict):
@@ -267,8 +274,8 @@ class Tier(Strict):
     @field_validator("instance_type")
     @classmethod
     def _known_instance(cls, value: str) -> str:
-        if value != "auto" and value not in INSTANCES:
-            raise ValueError(f"must be 'auto' or one of: {', '.join(INSTANCES)}")
+        if value != "auto" and (problem := unknown_instance(value)):
+            raise ValueError(f"{problem}; or auto")
         return value
 
 
@@ -387,9 +394,9 @@ class Deployment(Strict):
     @field_validator("prices")
     @classmethod
     def _priced_types(cls, value: dict[str, InstancePrice]) -> dict[str, InstancePrice]:
-        unknown = [t for t in value if t not in INSTANCES]
-        if unknown:
-            raise ValueError(f"unknown instance type {unknown[0][:40]!r}; types: {', '.join(INSTANCES)}")
+        for instance_type in value:
+            if problem := unknown_instance(instance_type):
+                raise ValueError(f"key {shown(instance_type)}: {problem}")
         return value
 
     @field_validator("region")

@@ -46,8 +46,10 @@ HOSTING_FIELDS = {f for f in Hosting.__dataclass_fields__}
 
 
 def split_hosting(props: dict[str, Any], instance_type: str) -> dict[str, Any]:
-    """Test shorthand: hosting fields given flat are gathered into a Hosting."""
-    hosting = {"instance_type": instance_type, **{k: v for k, v in props.items() if k in HOSTING_FIELDS}}
+    """Test shorthand: hosting fields given flat are gathered into a Hosting (a GPU type with
+    local NVMe unless `local_nvme` says otherwise)."""
+    given = {k: v for k, v in props.items() if k in HOSTING_FIELDS}
+    hosting = {"instance_type": instance_type, "local_nvme": True, **given}
     return {**{k: v for k, v in props.items() if k not in HOSTING_FIELDS}, "hosting": Hosting(**hosting)}
 
 

@@ -136,7 +136,21 @@ def test_bad_name_says_what_a_name_may_contain() -> None:
 
 def test_unknown_instance_type_lists_the_catalog() -> None:
     (line,) = problems(spec(instance_type="ml.g4dn.xlarge"))
-    assert line.startswith("tiers[0].instance_type: must be 'auto' or one of: ml.g5.xlarge")
+    assert line.startswith("tiers[0].instance_type: unknown instance type; ")
+    assert "catalog types: ml.g5.xlarge, ml.g5.2xlarge, " in line
+    assert line.endswith("; or auto (got 'ml.g4dn.xlarge')")
+
+
+def test_a_misspelt_instance_type_names_the_closest_catalog_types() -> None:
+    (line,) = problems(spec(instance_type="ml.g6.2xlarg"))
+    assert line.startswith(
+        "tiers[0].instance_type: unknown instance type; did you mean ml.g6.2xlarge? catalog types: "
+    )
+    data = {**spec(), "prices": {"ml.g6e.2xlarg": {"usd_per_hour": 2, "source": "x", "as_of": "2026-01-01"}}}
+    (line,) = problems(data)
+    assert line.startswith(
+        "prices: key 'ml.g6e.2xlarg': unknown instance type; did you mean ml.g6e.2xlarge? "
+    )
 
 
 def test_duplicate_tier_names() -> None:
