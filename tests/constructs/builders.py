@@ -21,6 +21,11 @@ from deepseek_cdk.constructs import (
 )
 from tests.conftest import TEST_ENV, make_app
 
+# What the model constructs say of a misspelt image repository.
+UNKNOWN_REPOSITORY = (
+    "must be a serving container's Deep Learning Containers repository: "
+    "djl-inference, huggingface-pytorch-tgi-inference (got 'djl-inferense')"
+)
 ENV = {"HF_MODEL_ID": "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"}
 SUBNET = "subnet-0123456789abcdef0"
 SECURITY_GROUP = "sg-0123456789abcdef0"
