@@ -8,7 +8,7 @@ from deepseek_cdk.catalog.storage import (
     STORAGE_PRICE_DATE,
     STORAGE_PRICE_REGION,
 )
-from deepseek_cdk.cli.money import money_range, money_span
+from deepseek_cdk.money import money, money_range, money_span, per_hour
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
 from deepseek_cdk.planning.versions import RetentionPlan
 from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
@@ -97,7 +97,7 @@ def _render_monitoring(plan: Plan) -> list[str]:
         return [alarms]
     return [
         alarms,
-        f"Budget: ${monitoring.budget_usd_per_month:,.0f}/month on the cost-allocation tag "
+        f"Budget: {money(monitoring.budget_usd_per_month)}/month on the cost-allocation tag "
         f"deployment={plan.deployment}. "
         "It counts nothing until `deployment` is activated as a cost-allocation tag (Billing console, "
         "Cost allocation tags; once per account, and the tag appears there only after the first "
@@ -439,12 +439,13 @@ def _render_versioning(tier: TierPlan, retention: RetentionPlan) -> list[str]:
         keep = retention
         lines.append(
             f"weights in S3: {cost.stored_gb:,.0f} GB x ${STANDARD_PER_GB_MONTH}/GB-month (S3 Standard) = "
-            f"${cost.storage_monthly:,.2f}/month"
+            f"{money(cost.storage_monthly, cents=True)}/month"
         )
         if cost.retention_applies:
             lines.append(
-                f"a retired version (its prefix deleted): ${cost.retired_standard_monthly:,.2f}/month for "
-                f"{keep.archive_after_days} days, then ${cost.retired_archived_monthly:,.2f}/month in "
+                "a retired version (its prefix deleted): "
+                f"{money(cost.retired_standard_monthly, cents=True)}/month for {keep.archive_after_days} "
+                f"days, then {money(cost.retired_archived_monthly, cents=True)}/month in "
                 f"Glacier Instant Retrieval (${GLACIER_IR_PER_GB_MONTH}/GB-month, 90 days at least) while "
                 f"among the newest {keep.keep_noncurrent_versions} replaced versions of its files: a deleted "
                 "prefix's files stay so until deleted by hand; older replaced versions expire after "
@@ -460,7 +461,7 @@ def _render_versioning(tier: TierPlan, retention: RetentionPlan) -> list[str]:
     if tier.data_capture:
         lines.append("captured data: its volume follows the traffic; not priced here")
     extra = money_range(cost.extra_monthly_at_min, cost.extra_monthly_at_max)
-    rollout = f", plus ~${cost.rollout_cost:,.0f} per rollout" if cost.rollout_cost is not None else ""
+    rollout = f", plus ~{money(cost.rollout_cost)} per rollout" if cost.rollout_cost is not None else ""
     if len(tier.versions) > 1:
         lines.append(f"running {len(tier.versions)} versions costs {extra} more than one{rollout}")
     elif rollout:
@@ -481,13 +482,13 @@ def _render_cost(tier: TierPlan, region: str) -> str:
     shadow = tier.capacity.shadow
     elsewhere = f" ({note})" if note else ""
     return (
-        f"${cost.price_per_hour:,.3f}/h per instance{elsewhere}; "
+        f"{per_hour(cost.price_per_hour)} per instance{elsewhere}; "
         f"{money_span(cost.monthly_at_min, cost.monthly_at_max)}/month "
         f"(scheduled min-max: {cal.average_min:.2f}-{cal.average_max:.2f} instances on average"
         + (f", and the shadow's {shadow.min}-{shadow.max}" if shadow else "")
         + ")"
         + (
-            f"; expected ${cost.monthly_expected:,.0f}/month at the traffic (estimate)"
+            f"; expected {money(cost.monthly_expected)}/month at the traffic (estimate)"
             if cost.monthly_expected is not None
             else ""
         )
@@ -499,8 +500,8 @@ def _render_tokens(tier: TierPlan) -> list[str]:
     if economics.per_million_at_target is None:
         return []
     return [
-        f"${economics.per_million_at_target:,.2f} per million output tokens at the scaling target (estimate; "
-        "`deepseek-cdk cost` compares hosted APIs)"
+        f"{money(economics.per_million_at_target, cents=True)} per million output tokens at the scaling "
+        "target (estimate; `deepseek-cdk cost` compares hosted APIs)"
     ]
 
 
