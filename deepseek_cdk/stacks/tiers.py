@@ -28,8 +28,8 @@ from deepseek_cdk.constructs.monitoring import (
 from deepseek_cdk.constructs.naming import add_tags, pascal
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.realtime_endpoint import DataCapture, RealtimeEndpoint, Variant
-from deepseek_cdk.constructs.request_router import RoutedTier
 from deepseek_cdk.constructs.router_monitoring import RouterMonitoring
+from deepseek_cdk.constructs.router_props import RoutedTier
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
 from deepseek_cdk.kinds import EndpointKind
