@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from deepseek_cdk.catalog.storage import (
-    GLACIER_IR_PER_GB_MONTH,
-    STANDARD_PER_GB_MONTH,
-    STORAGE_PRICE_DATE,
-    STORAGE_PRICE_REGION,
+from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGION
+from deepseek_cdk.cli.plan_scaling import bounds, render_alarms, render_job_notices, render_on_deploy
+from deepseek_cdk.cli.plan_serving import (
+    render_alternatives,
+    render_answers,
+    render_demand,
+    render_objectives,
+    render_service,
+    render_workload,
 )
-from deepseek_cdk.money import money, money_range, money_span, per_hour
+from deepseek_cdk.cli.plan_versions import (
+    render_cost,
+    render_rollout,
+    render_tokens,
+    render_versioning,
+    render_versions,
+)
+from deepseek_cdk.money import money, money_span
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
 from deepseek_cdk.planning.versions import RetentionPlan
 from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
@@ -118,12 +129,12 @@ def _render_tier(
         ("model", [f"{tier.model} ({tier.hf_id}), weights from {tier.weights_source}"]),
         ("container", [f"{tier.container}: {tier.image_repository}:{tier.image_tag}"]),
         ("instance", [f"{tier.instance_type} ({chosen}): {tier.gpu_count} x {tier.gpu}, {storage}"]),
-        *_render_alternatives(tier),
+        *render_alternatives(tier),
         (
             "parallelism",
             [f"tensor parallel {tier.tensor_parallel_degree}, KV cache copies {memory.kv_replicas}"],
         ),
-        ("workload", _render_workload(tier)),
+        ("workload", render_workload(tier)),
         (
             "memory (GB)",
             [
@@ -148,10 +159,10 @@ def _render_tier(
                 f"{tier.throughput.requests_per_second:.2f} requests/s per instance ({tier.throughput.basis})"
             ],
         ),
-        ("objectives", _render_objectives(tier)),
-        ("estimates", _render_service(tier)),
-        *(_render_demand(tier) if tier.demand else []),
-        *(_render_answers(tier) if routed else []),
+        ("objectives", render_objectives(tier)),
+        ("estimates", render_service(tier)),
+        *(render_demand(tier) if tier.demand else []),
+        *(render_answers(tier) if routed else []),
         ("capacity", [f"{tier.capacity.min}-{tier.capacity.max} {tier.capacity.unit}"]),
         (
             "scaling",
@@ -169,16 +180,16 @@ def _render_tier(
         ),
         (
             "schedules",
-            [f"{x.name}: {x.expression} {x.timezone}, " + _bounds(x.min, x.max) for x in scaling.schedules]
+            [f"{x.name}: {x.expression} {x.timezone}, " + bounds(x.min, x.max) for x in scaling.schedules]
             or ["none"],
         ),
         ("week (UTC)", [seg.describe() for seg in scaling.calendar.segments]),
-        *([("on deploy", on_deploy)] if (on_deploy := _render_on_deploy(tier)) else []),
+        *([("on deploy", on_deploy)] if (on_deploy := render_on_deploy(tier)) else []),
         *([("notes", list(scaling.notes))] if scaling.notes else []),
-        ("alarms", _render_alarms(tier)),
-        *([("job notices", _render_job_notices(tier, email))] if tier.queue else []),
-        ("versions", _render_versions(tier)),
-        *([("rollout", _render_rollout(tier))] if tier.rollout else []),
+        ("alarms", render_alarms(tier)),
+        *([("job notices", render_job_notices(tier, email))] if tier.queue else []),
+        ("versions", render_versions(tier)),
+        *([("rollout", render_rollout(tier))] if tier.rollout else []),
         *(
             [
                 (
@@ -193,8 +204,8 @@ def _render_tier(
             if tier.data_capture
             else []
         ),
-        ("versioning", _render_versioning(tier, retention)),
-        ("cost", [_render_cost(tier, region), *_render_tokens(tier)]),
+        ("versioning", render_versioning(tier, retention)),
+        ("cost", [render_cost(tier, region), *render_tokens(tier)]),
         *([("warnings", list(tier.warnings))] if tier.warnings else []),
     ]
     width = max(len(k) for k, _ in rows)
@@ -202,307 +213,6 @@ def _render_tier(
     for key, values in rows:
         lines += [f"  {(key if i == 0 else '').ljust(width)}  {v}" for i, v in enumerate(values)]
     return lines
-
-
-def _render_workload(tier: TierPlan) -> list[str]:
-    """What the KV cache was sized for, and about how many full-context sequences fit."""
-    workload, memory = tier.workload, tier.memory
-    if workload.reservation == "worst-case":
-        sized = (
-            f"{workload.concurrency} sequences x {workload.context_tokens} tokens (worst-case reservation)"
-        )
-    else:
-        sized = (
-            f"{workload.concurrency} sequences of {workload.typical_tokens} tokens (typical), "
-            f"at least one of {workload.context_tokens} (max context)"
-        )
-    budget = f"up to {memory.batched_tokens} tokens a forward pass (the engine's budget per step)"
-    if tier.container != "lmi":
-        return [sized, budget, "the TGI container sizes its own KV cache"]
-    full = min(memory.sequences(workload.context_tokens), workload.concurrency)
-    return [
-        sized,
-        budget,
-        f"holds about {full} sequences at full context at once (estimate; batch limit "
-        f"{workload.concurrency})",
-    ]
-
-
-def _render_demand(tier: TierPlan) -> list[tuple[str, list[str]]]:
-    """The tier's `traffic` against its capacity: what the peak needs, what the week averages."""
-    demand = tier.demand
-    assert demand is not None
-    unit = tier.capacity.unit
-    lines = [
-        f"peak {demand.peak_rps:g} requests/s, {demand.pattern}: {demand.assumption} (assumed)",
-        f"one {unit.rstrip('s')} serves {demand.rate_per_instance:.2f} requests/s at {demand.rate_basis}",
-        f"the peak needs {demand.needed_at_peak} {unit}; expected {demand.average_instances:.2f} on "
-        "average within the week's bounds",
-    ]
-    if demand.hours_short:
-        lines.append(
-            f"WARNING: short {demand.hours_short:g} h a week: the week's max is below what the traffic "
-            f"needs and requests queue; raise scaling.max or the schedules' max"
-        )
-    return [("traffic", lines)]
-
-
-def _render_answers(tier: TierPlan) -> list[tuple[str, list[str]]]:
-    """The longest answer each router route carries (real-time kinds; async has no limit but
-    the context)."""
-    if tier.endpoint.queued:
-        return []
-    answers = tier.answers
-    return [
-        (
-            "answers",
-            [
-                f"POST {INVOKE_ROUTE} up to {answers.buffered_max_tokens} tokens, POST {STREAM_ROUTE} up to "
-                f"{answers.stream_max_tokens} (estimate)",
-                f"= {answers.derivation}",
-            ],
-        )
-    ]
-
-
-def _render_alternatives(tier: TierPlan) -> list[tuple[str, list[str]]]:
-    """What `auto` did not take, and why."""
-    if not tier.alternatives:
-        return []
-    return [
-        (
-            "not chosen",
-            [
-                f"{a.instance_type}: "
-                + (f"${a.usd_per_million_tokens:.2f}/Mtok, " if a.usd_per_million_tokens is not None else "")
-                + a.reason
-                for a in tier.alternatives
-            ],
-        )
-    ]
-
-
-def _render_objectives(tier: TierPlan) -> list[str]:
-    objectives = tier.objectives
-    return [f"{objectives.describe()} ({objectives.source})", f"measured by {tier.measured_by}"]
-
-
-def _render_service(tier: TierPlan) -> list[str]:
-    """The estimated p90 TTFT and TPOT at the target (completion time for async tiers)."""
-    service = tier.service
-    per_token = (
-        f"p90 TTFT {_range(service.ttft_low_s, service.ttft_p90_s, '.2f')} s, "
-        f"p90 TPOT {_range(service.tpot_low_ms, service.tpot_p90_ms, '.0f')} ms"
-    )
-    rate = f"{service.tokens_per_second:,.0f} output tokens/s per {tier.capacity.unit.rstrip('s')}"
-    if service.completion_p90_s is not None:
-        return [
-            f"p90 completion {service.completion_p90_s:,.0f} s at {service.concurrency:g} requests in flight "
-            f"({per_token}); {rate}",
-            service.basis,
-        ]
-    return [
-        f"at {service.concurrency:g} requests in flight ({service.binding} binding): {per_token}; {rate}",
-        service.basis,
-    ]
-
-
-def _range(low: float, high: float, spec: str) -> str:
-    """`low-high`, or one figure when the two print alike (a measurement has no band)."""
-    low_text, high_text = format(low, spec), format(high, spec)
-    return high_text if low_text == high_text else f"{low_text}-{high_text}"
-
-
-def _render_alarms(tier: TierPlan) -> list[str]:
-    settings = tier.alarms.settings
-    latency, no_capacity = tier.alarms.derivation
-    invocations = (
-        f"latency p90 > {settings.latency_p90_us:,} µs, 5XX > {settings.error_5xx_rate:.1%}, "
-        f"4XX > {settings.error_4xx_rate:.1%}"
-    )
-    if tier.endpoint.queued:
-        return [
-            f"oldest request > {settings.oldest_request_s} s, backlog > {settings.backlog_size}, "
-            "requests waiting "
-            f"with no instance for {settings.no_capacity_minutes} min, any invocation failure",
-            no_capacity,
-        ]
-    if tier.endpoint.per_component:
-        return [
-            f"{invocations}, no-capacity failures for {settings.no_capacity_minutes} min, "
-            f"copies at max for {settings.at_max_minutes} min",
-            latency,
-            no_capacity,
-        ]
-    return [
-        f"{invocations}, disk > {settings.disk_percent:g}%, at max for {settings.at_max_minutes} min",
-        latency,
-    ]
-
-
-def _render_on_deploy(tier: TierPlan) -> list[str]:
-    """What a stack update does to capacity that scaling has moved. Real-time and async
-    variants keep their instance count (RetainAllVariantProperties). An inference
-    component's CopyCount has no such switch: AWS::SageMaker::InferenceComponent
-    RuntimeConfig.CopyCount is write-only and the resource has no retain property (the
-    registry schema, cfn-lint's us_east_1 provider schema), so an update that touches the
-    component starts it from the template's count. And CloudFormation updates a scalable
-    target through RegisterScalableTarget, which sets the template's min and max and moves
-    the capacity into them (Application Auto Scaling API Reference, RegisterScalableTarget):
-    what a schedule set holds again only from its next firing."""
-    lines = []
-    if tier.endpoint.per_component:
-        lines += [
-            f"an update of component {v.slot} (a new model, resources or start-up timeouts) sets it to "
-            f"{v.initial} {'copy' if v.initial == 1 else 'copies'} (CopyCount; CloudFormation cannot keep "
-            "the count autoscaling reached), and scaling adds copies again from there"
-            for v in tier.capacity.live
-        ]
-    if tier.scaling.schedules:
-        lines.append(
-            f"an update of the scaling bounds or schedules sets min-max back to {tier.capacity.min}-"
-            f"{tier.capacity.max} {tier.capacity.unit} until the next schedule fires: deploy where the week "
-            "runs at those bounds"
-        )
-    return lines
-
-
-def _render_job_notices(tier: TierPlan, email: str | None) -> list[str]:
-    """Who reads the SNS messages SageMaker sends for each finished and each failed job."""
-    assert tier.queue is not None
-    failures = (
-        f"failed jobs: one e-mail each to {email} (the alarm_email), with the job's error under "
-        f"{tier.queue.failures}"
-        if email
-        else f"failed jobs: the error topic has no subscriber (no alarm_email); the errors are under "
-        f"{tier.queue.failures} and the invocation-failure alarm counts them"
-    )
-    return [
-        failures,
-        "finished jobs: the success topic has no subscriber (GET /jobs/{id} and `invoke` read results "
-        "from S3); subscribe a queue or a function to be told instead of polling",
-    ]
-
-
-def _render_versions(tier: TierPlan) -> list[str]:
-    """Per version: its role and variant, its instances, its cost, its registry status."""
-    unit = tier.capacity.unit
-    lines = []
-    for version, share in zip(tier.versions, tier.capacity.versions, strict=True):
-        status = f"{version.approval}, settings {version.settings_hash}"
-        if share.role == "staged":
-            lines.append(f"{share.version} staged: model and registry entry only, no {unit}, $0; {status}")
-            continue
-        role = (
-            f"shadow of {tier.shadow_percent:g}% of requests"
-            if share.role == "shadow"
-            else f"{share.weight:g}% of requests"
-        )
-        scheduled = "".join(f"; {s.name}: {_bounds(s.min, s.max)}" for s in share.schedules)
-        lines.append(
-            f"{share.version} {role} ({'component' if tier.endpoint.per_component else 'variant'} "
-            f"{share.slot}): {share.min}-{share.max} {unit}, starts with "
-            f"{share.initial}{scheduled}; {money_range(version.monthly_at_min, version.monthly_at_max)}; "
-            f"{status}"
-        )
-    return lines
-
-
-def _render_rollout(tier: TierPlan) -> list[str]:
-    rollout = tier.rollout
-    assert rollout is not None
-    unit = "copies" if rollout.method == "rolling" else "instances"
-    cost = (
-        f"~{money_span(rollout.cost_per_rollout, rollout.cost_per_rollout_at_max)} per rollout (estimate)"
-        if rollout.cost_per_rollout is not None and rollout.cost_per_rollout_at_max is not None
-        else "cost unknown (no instance price)"
-    )
-    return [
-        rollout.describe(),
-        f"a rollout runs {rollout.extra_instances}-{rollout.extra_instances_at_max} more {unit} (at the "
-        f"tier's min-max) for about {rollout.duration_s / 3600:.1f} h: {cost}",
-    ]
-
-
-def _render_versioning(tier: TierPlan, retention: RetentionPlan) -> list[str]:
-    """What keeping several versions adds: the shadow, stored weights, rollouts."""
-    cost = tier.versioning
-    parts = [f"{cost.live} live"]
-    if tier.capacity.shadow:
-        parts.append("1 shadow")
-    parts.append(f"{cost.staged} staged")
-    lines = [
-        ", ".join(parts) + f"; each a package in registry group {tier.registry_group} "
-        "(retained when removed from the spec)"
-    ]
-    if cost.stored_gb:
-        keep = retention
-        lines.append(
-            f"weights in S3: {cost.stored_gb:,.0f} GB x ${STANDARD_PER_GB_MONTH}/GB-month (S3 Standard) = "
-            f"{money(cost.storage_monthly, cents=True)}/month"
-        )
-        if cost.retention_applies:
-            lines.append(
-                "a retired version (its prefix deleted): "
-                f"{money(cost.retired_standard_monthly, cents=True)}/month for {keep.archive_after_days} "
-                f"days, then {money(cost.retired_archived_monthly, cents=True)}/month in "
-                f"Glacier Instant Retrieval (${GLACIER_IR_PER_GB_MONTH}/GB-month, 90 days at least) while "
-                f"among the newest {keep.keep_noncurrent_versions} replaced versions of its files: a deleted "
-                "prefix's files stay so until deleted by hand; older replaced versions expire after "
-                f"{keep.expire_after_days} days"
-            )
-        else:
-            lines.append(
-                "weights outside this deployment's artifacts bucket: its retention rules do not apply to "
-                "them; a retired version costs S3 Standard until it is deleted"
-            )
-    else:
-        lines.append("weights from the Hub: nothing stored per version")
-    if tier.data_capture:
-        lines.append("captured data: its volume follows the traffic; not priced here")
-    extra = money_range(cost.extra_monthly_at_min, cost.extra_monthly_at_max)
-    rollout = f", plus ~{money(cost.rollout_cost)} per rollout" if cost.rollout_cost is not None else ""
-    if len(tier.versions) > 1:
-        lines.append(f"running {len(tier.versions)} versions costs {extra} more than one{rollout}")
-    elif rollout:
-        lines.append(f"one version{rollout}")
-    return lines
-
-
-def _bounds(low: int | None, high: int | None) -> str:
-    return ", ".join(f"{k} {v}" for k, v in (("min", low), ("max", high)) if v is not None)
-
-
-def _render_cost(tier: TierPlan, region: str) -> str:
-    """`region`: the deployment's, whose prices the plan uses where the catalog has them."""
-    cost, note = tier.cost, tier.price.note(region)
-    if cost is None:
-        return f"unknown: {tier.instance_type}: {note}"
-    cal = tier.scaling.calendar
-    shadow = tier.capacity.shadow
-    elsewhere = f" ({note})" if note else ""
-    return (
-        f"{per_hour(cost.price_per_hour)} per instance{elsewhere}; "
-        f"{money_span(cost.monthly_at_min, cost.monthly_at_max)}/month "
-        f"(scheduled min-max: {cal.average_min:.2f}-{cal.average_max:.2f} instances on average"
-        + (f", and the shadow's {shadow.min}-{shadow.max}" if shadow else "")
-        + ")"
-        + (
-            f"; expected {money(cost.monthly_expected)}/month at the traffic (estimate)"
-            if cost.monthly_expected is not None
-            else ""
-        )
-    )
-
-
-def _render_tokens(tier: TierPlan) -> list[str]:
-    economics = tier.economics
-    if economics.per_million_at_target is None:
-        return []
-    return [
-        f"{money(economics.per_million_at_target, cents=True)} per million output tokens at the scaling "
-        "target (estimate; `deepseek-cdk cost` compares hosted APIs)"
-    ]
 
 
 def _render_total(plan: Plan) -> str:
