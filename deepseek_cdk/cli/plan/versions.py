@@ -1,10 +1,10 @@
-"""`deepseek-cdk plan`, a tier's version and cost rows: each version's share and price, the
+"""A tier's version and cost rows in `deepseek-cdk plan`: each version's share and price, the
 rollout, what keeping several versions costs, and the tier's cost per month and per token."""
 
 from __future__ import annotations
 
 from deepseek_cdk.catalog.storage import GLACIER_IR_PER_GB_MONTH, STANDARD_PER_GB_MONTH
-from deepseek_cdk.cli.plan_scaling import bounds
+from deepseek_cdk.cli.plan.scaling import bounds
 from deepseek_cdk.money import money, money_range, money_span, per_hour
 from deepseek_cdk.planning import TierPlan
 from deepseek_cdk.planning.versions import RetentionPlan

@@ -1,10 +1,11 @@
-"""`deepseek-cdk plan`: the resolved plan of a deployment, as text."""
+"""`deepseek-cdk plan`: the deployment's lines (header, router, total, monitoring, retention)
+and each tier's table, its rows from the modules beside this one."""
 
 from __future__ import annotations
 
 from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGION
-from deepseek_cdk.cli.plan_scaling import bounds, render_alarms, render_job_notices, render_on_deploy
-from deepseek_cdk.cli.plan_serving import (
+from deepseek_cdk.cli.plan.scaling import bounds, render_alarms, render_job_notices, render_on_deploy
+from deepseek_cdk.cli.plan.serving import (
     render_alternatives,
     render_answers,
     render_demand,
@@ -12,7 +13,7 @@ from deepseek_cdk.cli.plan_serving import (
     render_service,
     render_workload,
 )
-from deepseek_cdk.cli.plan_versions import (
+from deepseek_cdk.cli.plan.versions import (
     render_cost,
     render_rollout,
     render_tokens,

@@ -1,4 +1,4 @@
-"""`deepseek-cdk plan`, a tier's operating rows: what a deploy does to scaled capacity, the
+"""A tier's operating rows in `deepseek-cdk plan`: what a deploy does to scaled capacity, the
 alarms, who reads an async tier's job notices, and min/max bounds as the plan prints them."""
 
 from __future__ import annotations

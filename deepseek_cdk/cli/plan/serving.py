@@ -1,4 +1,4 @@
-"""`deepseek-cdk plan`, a tier's serving rows: what the KV cache holds, the instances `auto`
+"""A tier's serving rows in `deepseek-cdk plan`: what the KV cache holds, the instances `auto`
 did not take, the objectives and the estimates against them, the traffic, and the longest
 answer each route carries."""
 
