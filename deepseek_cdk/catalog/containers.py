@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from deepseek_cdk.dlc import LMI_REPOSITORY, TGI_REPOSITORY
+
 ContainerKey = Literal["lmi", "tgi"]
 
 
@@ -33,14 +35,14 @@ CONTAINERS: dict[str, ContainerSpec] = {
     "lmi": ContainerSpec(
         key="lmi",
         description="AWS Large Model Inference (DJL Serving + vLLM 0.15.1)",
-        repository="djl-inference",
+        repository=LMI_REPOSITORY,
         tag="0.36.0-lmi20.0.0-cu128-v1.0",
         source="djl-serving release_notes.md, read 2026-11-22",
     ),
     "tgi": ContainerSpec(
         key="tgi",
         description="Hugging Face Text Generation Inference 3.3.6 (maintenance mode upstream)",
-        repository="huggingface-pytorch-tgi-inference",
+        repository=TGI_REPOSITORY,
         tag="2.7.0-tgi3.3.6-gpu-py311-cu124-ubuntu22.04",
         source="sagemaker-python-sdk huggingface-llm.json, read 2026-11-22",
     ),

@@ -42,9 +42,9 @@ from deepseek_cdk import __version__
 from deepseek_cdk.catalog.prices import PRICES_FILE
 from deepseek_cdk.cli import simulate as simulation
 from deepseek_cdk.cli.cost import cost_report, render_cost
-from deepseek_cdk.cli.money import money
 from deepseek_cdk.cli.plan import render_plan
 from deepseek_cdk.kinds import EndpointKind
+from deepseek_cdk.money import money
 from deepseek_cdk.ops.loadtest import COST_CONFIRM_USD, Level
 from deepseek_cdk.planning import Plan, TierPlan, build_plan
 from deepseek_cdk.planning.simulate import BILLING

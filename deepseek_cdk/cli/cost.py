@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGION
-from deepseek_cdk.cli.money import money
+from deepseek_cdk.money import money, per_hour
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
 
 MILLION = 1_000_000
@@ -168,7 +168,7 @@ def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
         return [head, f"  unknown: {note}"]
     elsewhere = f", {note}" if note else ""
     lines = [
-        f"{head} (${price:,.3f}/h{elsewhere})",
+        f"{head} ({per_hour(price)}{elsewhere})",
         f"  {'':<24}{'at min':>12}{'expected':>12}{'at max':>12}",
     ]
     rows = [(_version_label(v), v) for v in tier["versions"]] + [("tier", tier["monthly"])]

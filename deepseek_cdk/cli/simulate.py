@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from deepseek_cdk.cli.money import money
+from deepseek_cdk.money import money
 from deepseek_cdk.planning import TierPlan
 from deepseek_cdk.planning.simulate import (
     REACTION_S,

@@ -19,8 +19,9 @@ from deepseek_cdk.constructs.monitoring import (
 )
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.realtime_endpoint import DataCapture, RealtimeEndpoint, Variant
-from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier, RouterOptions, Throttling
+from deepseek_cdk.constructs.request_router import RequestRouter
 from deepseek_cdk.constructs.router_monitoring import RouterMetrics, RouterMonitoring
+from deepseek_cdk.constructs.router_props import RoutedTier, RouterOptions, Throttling
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScalableKind, ScheduledCapacity
 from deepseek_cdk.kinds import EndpointKind

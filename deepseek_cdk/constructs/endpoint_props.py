@@ -6,9 +6,8 @@ validation (ValueError names the prop). The constructs in endpoint_base.py and b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from deepseek_cdk.catalog import INSTANCES
 from deepseek_cdk.constructs.naming import require
 from deepseek_cdk.names import SAGEMAKER
 
@@ -28,17 +27,23 @@ class Variant:
 
 @dataclass(frozen=True)
 class Hosting:
-    """Where and how variants run: instance type and count, start-up timeouts, storage."""
+    """Where and how variants run: instance type and count, start-up timeouts, storage.
+
+    `local_nvme` (keyword, required) says whether the instance type has local NVMe storage:
+    then SageMaker takes neither a volume size nor a KMS key for it (the NVMe is encrypted by
+    the hardware). The construct knows no instance catalog: the plan passes what the catalog
+    says (every GPU type of deepseek_cdk.catalog.INSTANCES has NVMe), another caller its own.
+    """
 
     instance_type: str
     initial_instance_count: int = 1
     model_download_timeout_s: int = 600
     startup_health_check_timeout_s: int = 600
     volume_size_gb: int | None = None
-    local_nvme: bool | None = None  # None: look the instance type up in the catalog
+    local_nvme: bool = field(kw_only=True)
 
     def validated(self) -> Hosting:
-        """Check every field; fill `local_nvme` from the catalog. ValueError names the field."""
+        """Check every field; ValueError names the field."""
         require(
             self.instance_type.startswith("ml."),
             "instance_type",
@@ -54,28 +59,13 @@ class Hosting:
             ("startup_health_check_timeout_s", self.startup_health_check_timeout_s),
         ):
             require(TIMEOUT_RANGE[0] <= seconds <= TIMEOUT_RANGE[1], prop, f"must be 60-3600 (got {seconds})")
-        local_nvme = self.local_nvme
-        if local_nvme is None:
-            require(
-                self.instance_type in INSTANCES,
-                "local_nvme",
-                f"{self.instance_type} is not in the catalog: say whether it has local NVMe storage",
-            )
-            local_nvme = INSTANCES[self.instance_type].local_nvme
         require(
-            self.volume_size_gb is None or (not local_nvme and 1 <= self.volume_size_gb <= 512),
+            self.volume_size_gb is None or (not self.local_nvme and 1 <= self.volume_size_gb <= 512),
             "volume_size_gb",
             f"only for instances without local NVMe, 1-512 GB "
             f"(got {self.volume_size_gb} on {self.instance_type})",
         )
-        return Hosting(
-            self.instance_type,
-            self.initial_instance_count,
-            self.model_download_timeout_s,
-            self.startup_health_check_timeout_s,
-            self.volume_size_gb,
-            local_nvme,
-        )
+        return self
 
 
 @dataclass(frozen=True)
@@ -105,8 +95,8 @@ class BlueGreen:
                 "step_percent",
                 f"a {self.strategy} step must be {limits[0]}-{limits[1]}% (got {self.step_percent})",
             )
-        for field, seconds in (("bake_s", self.bake_s), ("termination_wait_s", self.termination_wait_s)):
-            require(0 <= seconds <= 3600, field, f"must be 0-3600 (got {seconds})")
+        for prop, seconds in (("bake_s", self.bake_s), ("termination_wait_s", self.termination_wait_s)):
+            require(0 <= seconds <= 3600, prop, f"must be 0-3600 (got {seconds})")
         shifts = {"all-at-once": 1, "canary": 2, "linear": -(-100 // (self.step_percent or 100))}[
             self.strategy
         ]

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from deepseek_cdk.constructs.images import dlc_repository_arn
+from deepseek_cdk.constructs.images import dlc_repository_arn, require_serving_repository
 from deepseek_cdk.constructs.nag import acknowledge, nag_reference
 from deepseek_cdk.constructs.naming import require
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
@@ -49,6 +49,8 @@ class ModelExecutionRole(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         require(bool(image_repositories), "image_repositories", "give at least one ECR repository name")
+        for repository in image_repositories:
+            require_serving_repository(repository, "image_repositories")
         reads = [_prefix(p, "read_prefixes") for p in read_prefixes]
         writes = [_prefix(p, "write_prefixes") for p in write_prefixes]
 

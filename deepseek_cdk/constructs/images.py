@@ -6,7 +6,8 @@ import aws_cdk as cdk
 from aws_cdk import region_info
 from constructs import Construct
 
-from deepseek_cdk.dlc import register_dlc_supplement
+from deepseek_cdk.constructs.naming import require
+from deepseek_cdk.dlc import register_dlc_supplement, serving_repository_problem
 
 
 def dlc_registry_account(scope: Construct) -> str:
@@ -24,6 +25,12 @@ def dlc_registry_account(scope: Construct) -> str:
             f"region {stack.region!r}: no Deep Learning Containers registry is known for it, so "
             "no LMI or TGI image can be pulled there; choose a region with SageMaker GPU hosting"
         ) from None
+
+
+def require_serving_repository(repository: str, prop: str) -> None:
+    """Refuse a repository no serving container comes from (ValueError naming `prop`)."""
+    problem = serving_repository_problem(repository)
+    require(problem is None, prop, problem or "")
 
 
 def dlc_image_uri(scope: Construct, repository: str, tag: str) -> str:

@@ -10,7 +10,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IDependable
 
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole
-from deepseek_cdk.constructs.images import dlc_image_uri
+from deepseek_cdk.constructs.images import dlc_image_uri, require_serving_repository
 from deepseek_cdk.constructs.nag import skip_checkov
 from deepseek_cdk.constructs.naming import require
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
@@ -48,7 +48,7 @@ class LlmModel(Construct):
         security_group_ids: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        require(bool(image_repository), "image_repository", "must name an ECR repository")
+        require_serving_repository(image_repository, "image_repository")
         require(
             bool(image_tag) and image_tag != "latest",
             "image_tag",

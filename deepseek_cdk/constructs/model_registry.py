@@ -9,7 +9,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from deepseek_cdk.constructs.images import dlc_image_uri
+from deepseek_cdk.constructs.images import dlc_image_uri, require_serving_repository
 from deepseek_cdk.constructs.naming import pascal, require
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.names import SAGEMAKER
@@ -67,6 +67,7 @@ class ModelRegistry(Construct):
         """A package version in the group for `version`; `metadata` values may use letters,
         digits, spaces and _ . : / = + - @ (what the registry accepts)."""
         require(version not in self.packages, "version", f"{version!r} is registered already")
+        require_serving_repository(image_repository, "image_repository")
         require(approval in APPROVAL, "approval", f"one of {', '.join(APPROVAL)} (got {approval!r})")
         require(
             len(environment) <= MAX_PACKAGE_ENV,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -24,6 +22,8 @@ from deepseek_cdk.constructs.nag import (
     skip_checkov,
 )
 from deepseek_cdk.constructs.naming import require
+from deepseek_cdk.constructs.router_api import add_router_api
+from deepseek_cdk.constructs.router_props import RoutedTier, RouterOptions
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.runtime.router import contract
@@ -31,86 +31,6 @@ from deepseek_cdk.runtime.router import contract
 # The asset is the runtime folder, so the router is the package `router` in the function.
 RUNTIME_CODE = Path(__file__).resolve().parent.parent / "runtime"
 STREAM_WRAPPER = "/var/task/router/stream-bootstrap"
-_STRING = apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1)
-
-
-def _setting_schema(setting: contract.Setting) -> apigw.JsonSchema:
-    return apigw.JsonSchema(
-        type=apigw.JsonSchemaType.INTEGER if setting.integer else apigw.JsonSchemaType.NUMBER,
-        minimum=setting.low,
-        exclusive_minimum=setting.low_exclusive or None,
-        maximum=setting.high,
-    )
-
-
-_STOP = apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=contract.MAX_STOP_CHARS)
-REQUEST_SCHEMA = apigw.JsonSchema(
-    schema=apigw.JsonSchemaVersion.DRAFT4,
-    type=apigw.JsonSchemaType.OBJECT,
-    additional_properties=False,
-    one_of=[apigw.JsonSchema(required=["prompt"]), apigw.JsonSchema(required=["messages"])],
-    properties={
-        "prompt": _STRING,
-        "messages": apigw.JsonSchema(
-            type=apigw.JsonSchemaType.ARRAY,
-            min_items=1,
-            max_items=contract.MAX_MESSAGES,
-            items=apigw.JsonSchema(
-                type=apigw.JsonSchemaType.OBJECT,
-                required=["role", "content"],
-                additional_properties=False,
-                properties={"role": apigw.JsonSchema(enum=list(contract.ROLES)), "content": _STRING},
-            ),
-        ),
-        "max_tokens": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=1),
-        "tier": _STRING,
-        "parameters": apigw.JsonSchema(
-            type=apigw.JsonSchemaType.OBJECT,
-            additional_properties=False,
-            properties={
-                **{setting.name: _setting_schema(setting) for setting in contract.SETTINGS},
-                "stop": apigw.JsonSchema(
-                    one_of=[
-                        _STOP,
-                        apigw.JsonSchema(
-                            type=apigw.JsonSchemaType.ARRAY,
-                            items=_STOP,
-                            min_items=1,
-                            max_items=contract.MAX_STOP_SEQUENCES,
-                        ),
-                    ]
-                ),
-            },
-        ),
-    },
-)
-# POST /chat/completions: the gateway checks only that the body is a JSON object. Each field is
-# checked by the function (contract.parse_chat_completion), whose refusals name it in OpenAI's
-# `param`; a gateway refusal can name no field (a gateway response template substitutes
-# variables only, and validationErrorString would break its JSON).
-CHAT_REQUEST_SCHEMA = apigw.JsonSchema(
-    schema=apigw.JsonSchemaVersion.DRAFT4, title="ChatCompletionRequest", type=apigw.JsonSchemaType.OBJECT
-)
-
-
-def gateway_error(kind: str) -> str:
-    """The body of an answer API Gateway writes itself (denied signature, throttling, a body
-    that is not a JSON object): OpenAI's error object, so that OpenAI clients parse it, and the
-    gateway's own `message` beside it, as it was before. `$context.error.messageString` is
-    already a quoted JSON string (API Gateway developer guide, gateway response templates)."""
-    return (
-        '{"message":$context.error.messageString,"error":{"message":$context.error.messageString,'
-        f'"type":"{kind}","param":null,"code":"$context.error.responseType"}}}}'
-    )
-
-
-# (construct id, the gateway's answer, OpenAI's error type for it)
-GATEWAY_ERRORS = (
-    ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, "invalid_request_error"),
-    ("Throttled", apigw.ResponseType.THROTTLED, "rate_limit_error"),
-    ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, "server_error"),
-)
-NO_CACHE = "no cache: every generation is unique, and a cache would store prompts and answers"
 NO_DLQ = (
     "API Gateway invokes the function synchronously; a dead-letter queue applies only to "
     "asynchronous invocations"
@@ -128,50 +48,6 @@ NO_RESERVED_CONCURRENCY = (
     "the API stage's throttling bounds concurrency; reserved concurrency is opt-in "
     "(RouterOptions.reserved_concurrency) because accounts with the default limit reject it"
 )
-
-
-@dataclass(frozen=True)
-class RoutedTier:
-    """A tier as the router sees it: where to send requests, and how long a prompt and an
-    answer each route may carry (see deepseek_cdk.planning.answers)."""
-
-    name: str
-    kind: EndpointKind
-    endpoint_name: str
-    context_tokens: int  # prompt + answer
-    buffered_max_tokens: int = 0  # real-time kinds: the longest answer POST /invoke waits for
-    stream_max_tokens: int = 0  # real-time kinds: the longest answer POST /stream carries
-    components: tuple[tuple[str, float], ...] = ()  # inference components and their weights
-    # (variant or component name, version name): the version the router's metrics name when
-    # SageMaker reports that variant as invoked, or the router chose that component
-    versions: tuple[tuple[str, str], ...] = ()
-    requests: S3Prefix | None = None  # async only
-    responses: S3Prefix | None = None
-    failures: S3Prefix | None = None
-
-    def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "kind", EndpointKind(self.kind))
-        except ValueError:
-            raise ValueError(
-                f"tiers: {self.name!r}: kind must be one of {', '.join(k.value for k in EndpointKind)} "
-                f"(got {self.kind!r})"
-            ) from None
-
-
-@dataclass(frozen=True)
-class Throttling:
-    rate_limit: float = 20  # requests per second, steady
-    burst_limit: int = 40
-
-
-@dataclass(frozen=True)
-class RouterOptions:
-    api_key_required: bool = False  # on top of IAM: an API key and a usage plan
-    throttling: Throttling = field(default_factory=Throttling)
-    reserved_concurrency: int | None = None
-    max_body_bytes: int = 256 * 1024
-    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
 
 
 class RequestRouter(Construct):
@@ -276,7 +152,7 @@ class RequestRouter(Construct):
         config = cdk.Stack.of(self).to_json_string(
             contract.RouterConfig(
                 default_tier=default_tier,
-                tiers={t.name: _tier_config(t) for t in tiers},
+                tiers={t.name: t.config() for t in tiers},
                 rules=tuple(dict(r) for r in rules),
                 max_body_bytes=opts.max_body_bytes,
                 time_budget_seconds=contract.BUFFERED_SECONDS,
@@ -302,7 +178,9 @@ class RequestRouter(Construct):
             environment={"ROUTER_CONFIG": config, "AWS_LAMBDA_EXEC_WRAPPER": STREAM_WRAPPER},
             description="deepseek-cdk request router, streamed answers",
         )
-        self.api = self._api(opts, kms_key)
+        self.api = add_router_api(
+            self, function=self.function, stream_function=self.stream_function, opts=opts, kms_key=kms_key
+        )
         self._acknowledge(opts)
 
     def _function(
@@ -420,129 +298,11 @@ class RequestRouter(Construct):
             f"the router {use} this one prefix, not the whole bucket",
         )
 
-    def _api(self, opts: RouterOptions, kms_key: kms.IKey) -> apigw.RestApi:
-        access_logs = logs.LogGroup(self, "AccessLogs", encryption_key=kms_key, retention=opts.log_retention)
-        api = apigw.RestApi(
-            self,
-            "Api",
-            description="deepseek-cdk request router",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=True,  # execution logging needs the account's API Gateway log role
-            cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
-            deploy_options=apigw.StageOptions(
-                stage_name="v1",
-                access_log_destination=apigw.LogGroupLogDestination(access_logs),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,  # would log prompts and answers
-                metrics_enabled=True,
-                tracing_enabled=True,
-                throttling_rate_limit=opts.throttling.rate_limit,
-                throttling_burst_limit=opts.throttling.burst_limit,
-            ),
-            default_method_options=apigw.MethodOptions(
-                authorization_type=apigw.AuthorizationType.IAM, api_key_required=opts.api_key_required
-            ),
-        )
-        integration = apigw.LambdaIntegration(self.function)
-        streamed = apigw.LambdaIntegration(
-            self.stream_function,
-            response_transfer_mode=apigw.ResponseTransferMode.STREAM,
-            timeout=cdk.Duration.seconds(contract.STREAM_SECONDS),  # up to 15 min when streaming
-        )
-        body_validator = apigw.RequestValidator(
-            self, "BodyValidator", rest_api=api, validate_request_body=True, validate_request_parameters=True
-        )
-        params_validator = apigw.RequestValidator(
-            self, "ParamsValidator", rest_api=api, validate_request_parameters=True
-        )
-        model = api.add_model(
-            "InvokeRequest",
-            content_type="application/json",
-            model_name="InvokeRequest",
-            schema=REQUEST_SCHEMA,
-        )
-        chat_model = api.add_model(
-            "ChatCompletionRequest",
-            content_type="application/json",
-            model_name="ChatCompletionRequest",
-            schema=CHAT_REQUEST_SCHEMA,
-        )
-        for route, target, schema in (
-            (contract.INVOKE_ROUTE, integration, model),
-            (contract.STREAM_ROUTE, streamed, model),
-            (contract.CHAT_ROUTE, streamed, chat_model),
-        ):
-            api.root.resource_for_path(route).add_method(
-                "POST",
-                target,
-                request_validator=body_validator,
-                request_models={"application/json": schema},
-                request_parameters={"method.request.header.X-Request-Type": False},
-            )
-        api.root.resource_for_path(contract.MODELS_ROUTE).add_method("GET", integration)
-        for response_id, response_type, kind in GATEWAY_ERRORS:
-            api.add_gateway_response(
-                response_id,
-                type=response_type,
-                templates={"application/json": gateway_error(kind)},
-            )
-        api.root.resource_for_path(contract.JOB_ROUTE).add_method(
-            "GET",
-            integration,
-            request_validator=params_validator,
-            request_parameters={"method.request.path.id": True},
-        )
-        if opts.api_key_required:
-            plan = api.add_usage_plan(
-                "UsagePlan",
-                throttle=apigw.ThrottleSettings(
-                    rate_limit=opts.throttling.rate_limit, burst_limit=opts.throttling.burst_limit
-                ),
-            )
-            plan.add_api_stage(stage=api.deployment_stage)
-            plan.add_api_key(api.add_api_key("ApiKey"))
-        return api
-
     def _acknowledge(self, opts: RouterOptions) -> None:
         acknowledge(
             self.policy,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray's PutTraceSegments and PutTelemetryRecords take no resource ARN",
-        )
-        acknowledge(
-            self.api,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AmazonAPIGatewayPushToCloudWatchLogs]",
-            "the AWS-managed policy API Gateway's account-level log role needs to write execution logs",
-        )
-        acknowledge(
-            self.api,
-            "AwsSolutions-APIG3",
-            "requests need SigV4 (IAM) signatures; attach a WAF web "
-            "ACL to the stage if the API is exposed beyond your organisation",
-        )
-        acknowledge(self.api, "AwsSolutions-COG4", "authorization is IAM (SigV4), not a Cognito user pool")
-        acknowledge_in_compliance_packs(self.api, "APIGWCacheEnabledAndEncrypted", NO_CACHE)
-        acknowledge_in_compliance_packs(
-            self.api,
-            "APIGWSSLEnabled",
-            "the backend is a Lambda function, not an HTTP endpoint that checks a client certificate",
-        )
-        acknowledge_in_compliance_packs(
-            self.api,
-            "APIGWAssociatedWithWAF",
-            "requests need SigV4 (IAM) signatures; attach a WAF web ACL if the API is exposed widely",
         )
         for function in (self.function, self.stream_function):
             acknowledge_in_compliance_packs(function, "LambdaDLQ", NO_DLQ)
@@ -556,27 +316,3 @@ class RequestRouter(Construct):
             skip_checkov(cfn, "CKV_AWS_117", NO_VPC)
             if opts.reserved_concurrency is None:
                 skip_checkov(cfn, "CKV_AWS_115", NO_RESERVED_CONCURRENCY)
-        stage = self.api.deployment_stage.node.default_child
-        assert isinstance(stage, apigw.CfnStage)
-        skip_checkov(stage, "CKV_AWS_120", NO_CACHE)
-
-
-def _tier_config(tier: RoutedTier) -> contract.Tier:
-    """The tier as the router's config holds it (contract.Tier.to_json writes it)."""
-    queued = tier.kind.queued
-    if queued:
-        assert tier.requests and tier.responses and tier.failures
-    return contract.Tier(
-        name=tier.name,
-        queued=queued,
-        endpoint=tier.endpoint_name,
-        context_tokens=tier.context_tokens,
-        buffered_max_tokens=tier.buffered_max_tokens,
-        stream_max_tokens=tier.stream_max_tokens,
-        components=tier.components,
-        bucket=tier.requests.bucket_name if tier.requests else "",
-        requests_prefix=tier.requests.prefix if tier.requests else "",
-        responses_prefix=tier.responses.prefix if tier.responses else "",
-        failures_prefix=tier.failures.prefix if tier.failures else "",
-        versions=tier.versions,
-    )

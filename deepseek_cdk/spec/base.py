@@ -12,8 +12,8 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from deepseek_cdk.catalog import MODELS
-from deepseek_cdk.spec.wording import shown, unshowable
+from deepseek_cdk.catalog import INSTANCES, MODELS
+from deepseek_cdk.spec.wording import did_you_mean, shown, unshowable
 
 
 class Strict(BaseModel):
@@ -116,8 +116,18 @@ def hub_revision(value: str) -> str:
     return value
 
 
+def unknown_instance(value: str) -> str | None:
+    """Why `value` is no instance type of the catalog (which holds each type's GPUs, memory
+    and local storage), naming the closest; None when it is one."""
+    if value in INSTANCES:
+        return None
+    close = did_you_mean(value, list(INSTANCES))
+    return f"unknown instance type; {close}catalog types: {', '.join(INSTANCES)}"
+
+
 def known_model(value: str) -> str:
     """A model the catalog knows (a tier's, or the one a hosted API serves)."""
     if value not in MODELS:
-        raise ValueError(f"unknown model; known models: {', '.join(MODELS)}")
+        close = did_you_mean(value, list(MODELS))
+        raise ValueError(f"unknown model; {close}known models: {', '.join(MODELS)}")
     return value

@@ -4,6 +4,7 @@ numbers), a YAML loader that refuses repeated keys, and validation into a Deploy
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,10 @@ def load_deployment(path: str | Path | None = None) -> Deployment:
         raise SpecError(
             [f"{file}: line {line}: not UTF-8 text (byte 0x{raw[err.start]:02x}); save the file as UTF-8"]
         ) from None
-    return parse_deployment(read_yaml(text, str(file)))
+    data = read_yaml(text, str(file))
+    if data is None:
+        raise SpecError([f"{file}: {_EMPTY}"])
+    return parse_deployment(data)
 
 
 def read_yaml(text: str, source: str) -> Any:
@@ -71,10 +75,16 @@ def read_yaml(text: str, source: str) -> Any:
     return data
 
 
+_EMPTY = "empty (nothing but comments, or null): a deployment needs at least name and tiers"
+
+
 def parse_deployment(data: Any) -> Deployment:
     """Validate already-parsed data (a dict) into a Deployment, or raise SpecError."""
+    if data is None:
+        raise SpecError([f"(top level): {_EMPTY}"])
     if not isinstance(data, dict):
-        raise SpecError([f"(top level): must be a mapping with name and tiers (got {type(data).__name__})"])
+        what = "must be a mapping of keys to values, with at least name and tiers"
+        raise SpecError([f"(top level): {what} (got {_in_words(data)})"])
     if _exceeds_values(data):
         raise SpecError([f"(top level): more than {MAX_VALUES:,} values or nested deeper than {MAX_DEPTH}"])
     too_large = _too_large_numbers(data)
@@ -88,6 +98,22 @@ def parse_deployment(data: Any) -> Deployment:
     if problems:
         raise SpecError(problems)
     return deployment
+
+
+def _in_words(value: Any) -> str:
+    """What a YAML document holds instead of a mapping, said plainly."""
+    if isinstance(value, list):
+        entries = "entry" if len(value) == 1 else "entries"
+        return f"a list of {len(value)} {entries}" if value else "an empty list"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}, a yes/no value"
+    if isinstance(value, int | float | LongInteger):
+        return f"the number {shown(value)}"
+    if isinstance(value, str):
+        return f"the text {shown(value)}"
+    if isinstance(value, date):  # a datetime too
+        return f"the date {value.isoformat()}"
+    return shown(value)  # bytes (!!binary)
 
 
 def _exceeds_values(data: Any) -> bool:

@@ -10,14 +10,21 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from deepseek_cdk.catalog import INSTANCES
 from deepseek_cdk.catalog.api_prices import API_PRICES
 from deepseek_cdk.catalog.regions import DLC_REGIONS
 from deepseek_cdk.cron import parse_at, parse_cron
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.runtime.router.patterns import pattern_problem
-from deepseek_cdk.spec.base import EMAIL, Strict, hub_revision, known_model, past_date, time_zone
-from deepseek_cdk.spec.wording import NAME_PATTERN
+from deepseek_cdk.spec.base import (
+    EMAIL,
+    Strict,
+    hub_revision,
+    known_model,
+    past_date,
+    time_zone,
+    unknown_instance,
+)
+from deepseek_cdk.spec.wording import ACCOUNT_PATTERN, DATE_PATTERN, NAME_PATTERN, shown
 
 
 class Weights(Strict):
@@ -221,7 +228,7 @@ class Measured(Strict):
     )  # output tokens/s of one instance at `concurrency`
     concurrency: int = Field(ge=1, le=1024)  # concurrent requests it was measured at
     instance_type: str  # what it was measured on: must be the type the tier plans
-    date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    date: str = Field(pattern=DATE_PATTERN)
     # Service levels at `concurrency`: they replace the plan's TTFT and TPOT estimates (scaled
     # to other concurrencies by the estimate's own curve).
     ttft_p50_seconds: float | None = Field(default=None, ge=0.001, le=3600)
@@ -267,8 +274,8 @@ class Tier(Strict):
     @field_validator("instance_type")
     @classmethod
     def _known_instance(cls, value: str) -> str:
-        if value != "auto" and value not in INSTANCES:
-            raise ValueError(f"must be 'auto' or one of: {', '.join(INSTANCES)}")
+        if value != "auto" and (problem := unknown_instance(value)):
+            raise ValueError(f"{problem}; or auto")
         return value
 
 
@@ -332,7 +339,7 @@ class ApiPrice(Strict):
 
     input_usd_per_million: float = Field(ge=0.0001, le=10_000)
     output_usd_per_million: float = Field(ge=0.0001, le=10_000)
-    as_of: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # the date the price was read
+    as_of: str = Field(pattern=DATE_PATTERN)  # the date the price was read
 
     @field_validator("as_of")
     @classmethod
@@ -360,7 +367,7 @@ class InstancePrice(Strict):
 
     usd_per_hour: float = Field(ge=0.01, le=1000)
     source: str = Field(min_length=1, max_length=200)
-    as_of: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    as_of: str = Field(pattern=DATE_PATTERN)
 
     @field_validator("as_of")
     @classmethod
@@ -373,7 +380,7 @@ class Deployment(Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     region: str | None = None  # one of catalog.regions.DLC_REGIONS
-    account: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
+    account: str | None = Field(default=None, pattern=ACCOUNT_PATTERN)
     alarm_email: str | None = None
     budget_usd_per_month: float | None = Field(default=None, ge=1, le=1_000_000_000)
     tiers: list[Tier] = Field(min_length=1, max_length=10)
@@ -387,9 +394,9 @@ class Deployment(Strict):
     @field_validator("prices")
     @classmethod
     def _priced_types(cls, value: dict[str, InstancePrice]) -> dict[str, InstancePrice]:
-        unknown = [t for t in value if t not in INSTANCES]
-        if unknown:
-            raise ValueError(f"unknown instance type {unknown[0][:40]!r}; types: {', '.join(INSTANCES)}")
+        for instance_type in value:
+            if problem := unknown_instance(instance_type):
+                raise ValueError(f"key {shown(instance_type)}: {problem}")
         return value
 
     @field_validator("region")

@@ -12,7 +12,7 @@ from deepseek_cdk.cron import parse_at, parse_cron
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.names import s3_prefix_problem
 from deepseek_cdk.spec.models import Deployment, RuleCondition, Schedule, Tier, TrafficProfile
-from deepseek_cdk.spec.wording import field_path, shown
+from deepseek_cdk.spec.wording import did_you_mean, field_path, shown
 
 
 def semantic_problems(d: Deployment) -> list[str]:
@@ -79,7 +79,8 @@ def _length_problems(at: str, traffic: TrafficProfile) -> list[str]:
 
 
 def _unknown_tier(path: str, name: str, tier_names: list[str]) -> str:
-    return f"{path}: no tier is named {shown(name)}; tiers: {', '.join(tier_names)}"
+    close = did_you_mean(name, tier_names)
+    return f"{path}: no tier is named {shown(name)}; {close}tiers: {', '.join(tier_names)}"
 
 
 def _tier_problems(at: str, tier: Tier) -> list[str]:

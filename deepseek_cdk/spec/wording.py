@@ -4,16 +4,25 @@ short and safe for a terminal, a field path, and pydantic's errors as `path: wha
 
 from __future__ import annotations
 
+import difflib
 import re
 import types
 import typing
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
-_NAME_RULE = "lowercase letters, digits and '-', starting with a letter, at most 20 characters"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+ACCOUNT_PATTERN = r"^[0-9]{12}$"
+# What each pattern a field uses means, in words: a problem line never shows a regular expression.
+_PATTERN_RULES = {
+    NAME_PATTERN: "lowercase letters, digits and '-', starting with a letter, at most 20 characters",
+    DATE_PATTERN: "a date written yyyy-mm-dd",
+    ACCOUNT_PATTERN: "an AWS account id: 12 digits, quoted",
+}
 
 
 class SpecError(Exception):
@@ -81,6 +90,17 @@ def shown(value: Any) -> str:
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", re.ASCII)
 
 
+def did_you_mean(given: Any, allowed: Iterable[str]) -> str:
+    """`did you mean X? ` naming the allowed word closest to a mistyped one (two or three when
+    they are as close), or nothing when none is close (difflib's similarity below 0.6)."""
+    if not isinstance(given, str):
+        return ""
+    scored = [(difflib.SequenceMatcher(None, given, word).ratio(), word) for word in allowed]
+    best = max((score for score, _ in scored), default=0.0)
+    close = [word for score, word in sorted(scored, reverse=True) if score >= max(0.6, best - 0.02)][:3]
+    return f"did you mean {' or '.join(close)}? " if close else ""
+
+
 def field_path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -104,6 +124,19 @@ _TYPE_RULES = {
     "list_type": "must be a list",
     "model_type": "must be a mapping of keys to values",
 }
+# pydantic's bound and choice errors, said with the bound or the choices from the error's context.
+_BOUND_RULES = {
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be above {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be below {lt}",
+    "too_short": "must hold at least {min_length} {entries}",
+    "too_long": "must hold at most {max_length} {entries}",
+    "string_too_short": "must not be empty",
+    "string_too_long": "must be at most {max_length} characters",
+    "literal_error": "must be {expected}",
+    "enum": "must be {expected}",
+}
 
 
 def describe(error: Any, root: type[BaseModel]) -> str:
@@ -113,19 +146,33 @@ def describe(error: Any, root: type[BaseModel]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(root, loc[:-1])
-        return f"{field_path(loc)}: unknown key; allowed keys here: {', '.join(allowed)}"
+        close = did_you_mean(loc[-1], allowed)
+        return f"{field_path(loc)}: unknown key; {close}allowed keys here: {', '.join(allowed)}"
     if kind == "missing":
         return f"{field_path(loc)}: required, but missing"
-    message = _TYPE_RULES.get(kind) or str(error["msg"]).removeprefix("Value error, ")
+    got = shown(error["input"])
+    if loc and loc[-1] == "[key]":  # a mapping's key, not its value
+        loc, got = loc[:-1], f"the key {got}"
+    if kind in _BOUND_RULES:
+        context = error.get("ctx", {})
+        entries = "entry" if context.get("min_length", context.get("max_length")) == 1 else "entries"
+        bounds = {k: _number(v) for k, v in context.items()}
+        message = _BOUND_RULES[kind].format(**bounds, entries=entries)
+        if kind in ("too_short", "too_long"):
+            got = f"{context.get('actual_length', len(error['input']))}"
+    else:
+        message = _TYPE_RULES.get(kind) or str(error["msg"]).removeprefix("Value error, ")
     if kind == "string_pattern_mismatch":
-        message = "must be " + _pattern_rule(error.get("ctx", {}).get("pattern", ""))
-    return f"{field_path(loc)}: {message} (got {shown(error['input'])})"
+        pattern = error.get("ctx", {}).get("pattern", "")
+        message = "must be " + _PATTERN_RULES.get(pattern, f"text matching {pattern}")
+    return f"{field_path(loc)}: {message} (got {got})"
 
 
-def _pattern_rule(pattern: str) -> str:
-    if pattern == NAME_PATTERN:
-        return _NAME_RULE
-    return f"text matching {pattern}"
+def _number(value: Any) -> Any:
+    """A bound as the spec would write it: 0 for 0.0, 10,000,000 for 10000000."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

@@ -28,11 +28,12 @@ from deepseek_cdk.constructs.monitoring import (
 from deepseek_cdk.constructs.naming import add_tags, pascal
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.realtime_endpoint import DataCapture, RealtimeEndpoint, Variant
-from deepseek_cdk.constructs.request_router import RoutedTier
 from deepseek_cdk.constructs.router_monitoring import RouterMonitoring
+from deepseek_cdk.constructs.router_props import RoutedTier
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.constructs.scaling import CapacityScaling, ScheduledCapacity
 from deepseek_cdk.kinds import EndpointKind
+from deepseek_cdk.money import money, money_span
 from deepseek_cdk.planning import ScalingPlan, TierPlan
 from deepseek_cdk.planning.capacity import VersionCapacity
 
@@ -360,10 +361,10 @@ class InferenceComponentTier(TierResources):
 def tier_summary(tier: TierPlan) -> str:
     """The dashboard's text for a tier: what it runs on and what the plan says it costs."""
     cost = (
-        f"${tier.cost.monthly_at_min:,.0f}-${tier.cost.monthly_at_max:,.0f} a month (scheduled min-max, "
+        f"{money_span(tier.cost.monthly_at_min, tier.cost.monthly_at_max)} a month (scheduled min-max, "
         f"{tier.price.region} prices)"
         + (
-            f", ${tier.cost.monthly_expected:,.0f} expected at the traffic"
+            f", {money(tier.cost.monthly_expected)} expected at the traffic"
             if tier.cost.monthly_expected is not None
             else ""
         )

@@ -21,6 +21,11 @@ from deepseek_cdk.constructs import (
 )
 from tests.conftest import TEST_ENV, make_app
 
+# What the model constructs say of a misspelt image repository.
+UNKNOWN_REPOSITORY = (
+    "must be a serving container's Deep Learning Containers repository: "
+    "djl-inference, huggingface-pytorch-tgi-inference (got 'djl-inferense')"
+)
 ENV = {"HF_MODEL_ID": "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"}
 SUBNET = "subnet-0123456789abcdef0"
 SECURITY_GROUP = "sg-0123456789abcdef0"
@@ -46,8 +51,10 @@ HOSTING_FIELDS = {f for f in Hosting.__dataclass_fields__}
 
 
 def split_hosting(props: dict[str, Any], instance_type: str) -> dict[str, Any]:
-    """Test shorthand: hosting fields given flat are gathered into a Hosting."""
-    hosting = {"instance_type": instance_type, **{k: v for k, v in props.items() if k in HOSTING_FIELDS}}
+    """Test shorthand: hosting fields given flat are gathered into a Hosting (a GPU type with
+    local NVMe unless `local_nvme` says otherwise)."""
+    given = {k: v for k, v in props.items() if k in HOSTING_FIELDS}
+    hosting = {"instance_type": instance_type, "local_nvme": True, **given}
     return {**{k: v for k, v in props.items() if k not in HOSTING_FIELDS}, "hosting": Hosting(**hosting)}
 
 

@@ -28,7 +28,6 @@ def test_async_endpoint_without_scale_to_zero_has_no_wake_up_alarm() -> None:
     [
         ({"max_concurrent_invocations": 0}, "max_concurrent_invocations: must be 1-1000"),
         ({"variant_name": "v_1"}, "variants: variant name 'v_1'"),
-        ({"instance_type": "ml.m5.xlarge"}, "local_nvme: ml.m5.xlarge is not in the catalog"),
         ({"failure_email": "ops"}, "failure_email: must be an e-mail address"),
     ],
 )

@@ -33,7 +33,7 @@ def realtime(scope: cdk.Stack, endpoint_name: str | None = "chat-g6e-xlarge") ->
         scope,
         "Chat",
         variants=[Variant("v1", "model-a", weight=90), Variant("v2", "model-b", weight=10)],
-        hosting=Hosting("ml.g6e.xlarge"),
+        hosting=Hosting("ml.g6e.xlarge", local_nvme=True),
         endpoint_name=endpoint_name,
     )
 
@@ -89,7 +89,7 @@ def invoke_grant(grant_to: str) -> dict[str, object]:
             s,
             "Batch",
             model_name="m",
-            hosting=Hosting("ml.g6e.12xlarge"),
+            hosting=Hosting("ml.g6e.12xlarge", local_nvme=True),
             output=S3Prefix("bucket", "out/"),
             failure=S3Prefix("bucket", "err/"),
             kms_key=key,
@@ -101,7 +101,7 @@ def invoke_grant(grant_to: str) -> dict[str, object]:
             "Shared",
             components=[Component("v1", "m", accelerators=1, memory_mb=1024)],
             execution_role=role,
-            hosting=Hosting("ml.g6e.xlarge"),
+            hosting=Hosting("ml.g6e.xlarge", local_nvme=True),
             min_instances=0,
             max_instances=2,
             endpoint_name="shared-g6e-xlarge",

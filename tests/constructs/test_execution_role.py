@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from aws_cdk import aws_iam as iam_
@@ -12,6 +13,7 @@ from deepseek_cdk.constructs import (
     ModelExecutionRole,
 )
 from tests.constructs.builders import (
+    UNKNOWN_REPOSITORY,
     stack,
 )
 
@@ -27,7 +29,11 @@ def test_role_bad_props() -> None:
     with pytest.raises(ValueError, match="image_repositories: give at least one"):
         ModelExecutionRole(stack(), "Role", image_repositories=[])
     with pytest.raises(ValueError, match="write_prefixes: must be an S3 prefix"):
-        ModelExecutionRole(stack(), "Role", image_repositories=["x"], write_prefixes=["bucket/x/"])
+        ModelExecutionRole(
+            stack(), "Role", image_repositories=["djl-inference"], write_prefixes=["bucket/x/"]
+        )
+    with pytest.raises(ValueError, match=re.escape(f"image_repositories: {UNKNOWN_REPOSITORY}")):
+        ModelExecutionRole(stack(), "Role", image_repositories=["djl-inference", "djl-inferense"])
 
 
 def test_the_execution_role_takes_cdk_grants() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -12,6 +13,7 @@ from aws_cdk.assertions import Template
 from tests.constructs.builders import (
     SECURITY_GROUP,
     SUBNET,
+    UNKNOWN_REPOSITORY,
     model,
     no_resources,
     stack,
@@ -64,6 +66,7 @@ def test_unknown_region_is_a_clear_error() -> None:
     ("props", "message"),
     [
         ({"image_tag": "latest"}, "image_tag: must be a pinned tag"),
+        ({"image_repository": "djl-inferense"}, re.escape(f"image_repository: {UNKNOWN_REPOSITORY}")),
         ({"weights_uri": "s3://bucket/model.tar.gz"}, "weights_uri: must be an S3 prefix"),
         ({"network_isolation": True}, "network_isolation: needs weights_uri"),
         ({"subnet_ids": [SUBNET]}, "subnet_ids: give subnet_ids and security_group_ids together"),

@@ -38,7 +38,7 @@ def realtime(stack: cdk.Stack) -> RealtimeEndpoint:
         stack,
         "Endpoint",
         variants=[Variant("v1", "model-a", weight=90), Variant("v2", "model-b", weight=10)],
-        hosting=Hosting("ml.g6e.xlarge"),
+        hosting=Hosting("ml.g6e.xlarge", local_nvme=True),
         endpoint_name="chat",
     )
 
@@ -86,7 +86,7 @@ def test_async_monitoring_pages_on_a_wait_longer_than_a_cold_start() -> None:
         stack,
         "Async",
         model_name="m",
-        hosting=Hosting("ml.g6e.12xlarge"),
+        hosting=Hosting("ml.g6e.12xlarge", local_nvme=True),
         output=S3Prefix("bucket", "out/"),
         failure=S3Prefix("bucket", "err/"),
         kms_key=key,

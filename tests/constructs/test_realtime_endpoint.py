@@ -80,7 +80,6 @@ def test_metric_helpers_name_the_endpoint_variant_and_namespace() -> None:
         ({"variants": [Variant("v_1", "a")]}, "variants: variant name 'v_1'"),
         ({"variants": [Variant("v1", "a", weight=0)]}, "variants: at least one variant needs a weight"),
         ({"instance_type": "g5.xlarge"}, "instance_type: must be a SageMaker type"),
-        ({"instance_type": "ml.m5.xlarge"}, "local_nvme: ml.m5.xlarge is not in the catalog"),
         ({"initial_instance_count": 0}, "initial_instance_count: must be >= 1"),
         ({"model_download_timeout_s": 5000}, "model_download_timeout_s: must be 60-3600"),
         ({"startup_health_check_timeout_s": 30}, "startup_health_check_timeout_s: must be 60-3600"),

@@ -93,7 +93,10 @@ def test_a_router_metric_takes_any_metric_prop_over_its_defaults() -> None:
 def test_a_versions_pair_joins_its_variants_rollback_alarms() -> None:
     stack, notifications = setup()
     endpoint = RealtimeEndpoint(
-        stack, "Endpoint", variants=[Variant("live-1", "model-a")], hosting=Hosting("ml.g6.2xlarge")
+        stack,
+        "Endpoint",
+        variants=[Variant("live-1", "model-a")],
+        hosting=Hosting("ml.g6.2xlarge", local_nvme=True),
     )
     endpoint_alarms = RealtimeMonitoring(stack, "Alarms", endpoint=endpoint, notifications=notifications)
     watched = monitoring(stack, notifications, versions={"live-1": "v1"})

@@ -22,7 +22,7 @@ from tests.conftest import TEST_ENV, make_app
 def endpoint() -> tuple[cdk.Stack, RealtimeEndpoint]:
     stack = cdk.Stack(make_app(), "Test", env=TEST_ENV)
     return stack, RealtimeEndpoint(
-        stack, "Endpoint", variants=[Variant("v1", "m")], hosting=Hosting("ml.g6.2xlarge")
+        stack, "Endpoint", variants=[Variant("v1", "m")], hosting=Hosting("ml.g6.2xlarge", local_nvme=True)
     )
 
 

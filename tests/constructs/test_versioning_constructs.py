@@ -3,6 +3,7 @@ the model registry, retention rules; and their bad props, each refused naming th
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk.assertions import Match, Template
 
 from deepseek_cdk.constructs import ArtifactStore, BlueGreen, ModelRegistry, Retention, Variant
-from tests.constructs.builders import ENV, endpoint, ic_endpoint, stack
+from tests.constructs.builders import ENV, UNKNOWN_REPOSITORY, endpoint, ic_endpoint, stack
 
 
 def alarm(scope: Any, name: str) -> cloudwatch.Alarm:
@@ -132,6 +133,7 @@ def test_the_registry_retains_a_group_and_its_packages() -> None:
     ("props", "message"),
     [
         ({"approval": "maybe"}, "approval: one of approved, pending, rejected"),
+        ({"image_repository": "djl-inferense"}, re.escape(f"image_repository: {UNKNOWN_REPOSITORY}")),
         (
             {"environment": {f"K{i}": "v" for i in range(17)}},
             "environment: a model package carries at most 16",

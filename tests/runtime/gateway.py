@@ -31,7 +31,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
-from deepseek_cdk.constructs.request_router import GATEWAY_ERRORS, gateway_error
+from deepseek_cdk.constructs.router_api import GATEWAY_ERRORS, gateway_error
 from deepseek_cdk.runtime.router import calls, contract, handler, streaming
 
 STAGE = "v1"

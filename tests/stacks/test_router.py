@@ -10,7 +10,8 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from deepseek_cdk.constructs.request_router import RequestRouter, RoutedTier, RouterOptions
+from deepseek_cdk.constructs.request_router import RequestRouter
+from deepseek_cdk.constructs.router_props import RoutedTier, RouterOptions
 from deepseek_cdk.constructs.s3_prefix import S3Prefix
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.runtime.router import contract

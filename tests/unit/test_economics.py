@@ -111,4 +111,4 @@ def test_api_prices_can_be_given_and_are_checked() -> None:
     data["api_prices"]["mine"]["as_of"] = "November"
     with pytest.raises(SpecError) as err:
         parse_deployment(data)
-    assert err.value.problems[0].startswith("api_prices.mine.as_of: must be text matching")
+    assert err.value.problems == ["api_prices.mine.as_of: must be a date written yyyy-mm-dd (got 'November')"]

@@ -38,31 +38,91 @@ def test_default_deployment_is_real_time_chat_and_async_reasoning_behind_a_route
     assert {r.tier for r in d.router.rules} == {"reasoning"}
 
 
-def test_unknown_model_lists_the_known_ones() -> None:
+def test_unknown_model_names_the_closest_and_lists_the_known_ones() -> None:
     (line,) = problems(spec(model="deepseek-r2"))
-    assert line.startswith("tiers[0].model: unknown model; known models: deepseek-r1, ")
+    assert line.startswith(
+        "tiers[0].model: unknown model; did you mean deepseek-r1? known models: deepseek-r1, "
+    )
     assert "deepseek-r1-distill-llama-70b" in line and "(got 'deepseek-r2')" in line
 
 
-def test_misspelt_key_is_an_error_listing_the_allowed_keys() -> None:
+def test_misspelt_key_is_an_error_naming_the_closest_key_and_listing_the_allowed_ones() -> None:
     (line,) = problems(spec(max_concurency=8))
-    assert line.startswith("tiers[0].max_concurency: unknown key; allowed keys here: name, model")
-    assert "max_concurrency" in line
+    assert line.startswith(
+        "tiers[0].max_concurency: unknown key; did you mean max_concurrency? allowed keys here: name, model"
+    )
 
 
 def test_misspelt_nested_key_names_its_path() -> None:
     (line,) = problems(spec(scaling={"minimum": 1}))
-    assert line.startswith("tiers[0].scaling.minimum: unknown key; allowed keys here: min, max")
+    assert line.startswith(
+        "tiers[0].scaling.minimum: unknown key; did you mean min? allowed keys here: min, max"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            {"name": "test", "tiers": [], "rooter": {}},
+            "rooter: unknown key; did you mean router? allowed keys",
+        ),
+        (
+            spec(slo={"ttft_p90_second": 1}),
+            "tiers[0].slo.ttft_p90_second: unknown key; did you mean ttft_p90_seconds? allowed keys",
+        ),
+        (
+            spec(versions=[{"name": "v1", "wieght": 100}]),
+            "tiers[0].versions[0].wieght: unknown key; did you mean weight? allowed keys",
+        ),
+        (
+            {**spec(), "traffic": {"chat": {"peak_rps": 1, "pattern": "flat"}}},
+            "traffic.chat.pattern: unknown key; did you mean daily_pattern? allowed keys",
+        ),
+        (spec(alarms={"zzz": 1}), "tiers[0].alarms.zzz: unknown key; allowed keys here: latency_p90_seconds"),
+    ],
+)
+def test_every_section_names_the_closest_key_when_there_is_one(data: dict[str, Any], expected: str) -> None:
+    assert any(line.startswith(expected) for line in problems(data)), problems(data)
 
 
 def test_out_of_range_value_names_the_field_the_value_and_the_bound() -> None:
     (line,) = problems(spec(scaling={"min": -1}))
-    assert line == "tiers[0].scaling.min: Input should be greater than or equal to 0 (got -1)"
+    assert line == "tiers[0].scaling.min: must be at least 0 (got -1)"
 
 
 def test_wrong_enum_value_lists_the_allowed_ones() -> None:
     (line,) = problems(spec(endpoint="serverless"))
-    assert line.startswith("tiers[0].endpoint: Input should be 'realtime', 'inference-components' or 'async'")
+    assert line == (
+        "tiers[0].endpoint: must be 'realtime', 'inference-components' or 'async' (got 'serverless')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"name": "test", "tiers": []}, "tiers: must hold at least 1 entry (got 0)"),
+        ({"name": "test", "tiers": spec()["tiers"] * 11}, "tiers: must hold at most 10 entries (got 11)"),
+        (spec(alarms={"error_5xx_percent": 0}), "tiers[0].alarms.error_5xx_percent: must be above 0 (got 0)"),
+        (spec(container="vllm"), "tiers[0].container: must be 'lmi' or 'tgi' (got 'vllm')"),
+        ({**spec(), "account": "1234"}, "account: must be an AWS account id: 12 digits, quoted (got '1234')"),
+        (
+            {**spec(), "traffic": {3: {"peak_rps": 1}}},
+            "traffic[3]: must be text; quote values YAML reads as something else (dates, numbers, yes/no) "
+            "(got the key 3)",
+        ),
+        (
+            {**spec(), "prices": {"ml.g5.xlarge": {"usd_per_hour": 2, "source": "", "as_of": "2026-01-01"}}},
+            "prices['ml.g5.xlarge'].source: must not be empty (got '')",
+        ),
+        (
+            {**spec(), "prices": {"ml.g5.xlarge": {"usd_per_hour": 2, "source": "x", "as_of": "20260101"}}},
+            "prices['ml.g5.xlarge'].as_of: must be a date written yyyy-mm-dd (got '20260101')",
+        ),
+    ],
+)
+def test_bounds_choices_and_patterns_are_said_in_words(data: dict[str, Any], expected: str) -> None:
+    assert problems(data) == [expected]
 
 
 def test_missing_required_field() -> None:
@@ -76,7 +136,21 @@ def test_bad_name_says_what_a_name_may_contain() -> None:
 
 def test_unknown_instance_type_lists_the_catalog() -> None:
     (line,) = problems(spec(instance_type="ml.g4dn.xlarge"))
-    assert line.startswith("tiers[0].instance_type: must be 'auto' or one of: ml.g5.xlarge")
+    assert line.startswith("tiers[0].instance_type: unknown instance type; ")
+    assert "catalog types: ml.g5.xlarge, ml.g5.2xlarge, " in line
+    assert line.endswith("; or auto (got 'ml.g4dn.xlarge')")
+
+
+def test_a_misspelt_instance_type_names_the_closest_catalog_types() -> None:
+    (line,) = problems(spec(instance_type="ml.g6.2xlarg"))
+    assert line.startswith(
+        "tiers[0].instance_type: unknown instance type; did you mean ml.g6.2xlarge? catalog types: "
+    )
+    data = {**spec(), "prices": {"ml.g6e.2xlarg": {"usd_per_hour": 2, "source": "x", "as_of": "2026-01-01"}}}
+    (line,) = problems(data)
+    assert line.startswith(
+        "prices: key 'ml.g6e.2xlarg': unknown instance type; did you mean ml.g6e.2xlarge? "
+    )
 
 
 def test_duplicate_tier_names() -> None:
@@ -269,6 +343,12 @@ def test_router_rule_naming_a_missing_tier() -> None:
     assert problems(data) == ["router.rules[0].tier: no tier is named 'reasoning'; tiers: chat"]
 
 
+def test_a_misspelt_tier_name_in_the_router_names_the_closest_tier() -> None:
+    data = spec()
+    data["router"] = {"default_tier": "caht"}
+    assert problems(data) == ["router.default_tier: no tier is named 'caht'; did you mean chat? tiers: chat"]
+
+
 def test_router_rule_without_a_condition() -> None:
     data = spec()
     data["router"] = {"default_tier": "chat", "rules": [{"tier": "chat", "when": {}}]}
@@ -323,8 +403,31 @@ def test_all_problems_are_reported_together() -> None:
     assert len(problems(data)) == 2
 
 
-def test_top_level_must_be_a_mapping() -> None:
-    assert problems(["not", "a", "mapping"])[0].startswith("(top level): must be a mapping")
+@pytest.mark.parametrize(
+    ("data", "got"),
+    [
+        (["not", "a", "mapping"], "a list of 3 entries"),
+        ([], "an empty list"),
+        ("chat", "the text 'chat'"),
+        (3, "the number 3"),
+        (True, "true, a yes/no value"),
+    ],
+)
+def test_top_level_must_be_a_mapping_and_says_what_it_got(data: Any, got: str) -> None:
+    assert problems(data) == [
+        f"(top level): must be a mapping of keys to values, with at least name and tiers (got {got})"
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n\n# and another\n", "---\n", "~\n"])
+def test_an_empty_file_says_it_is_empty_and_what_a_deployment_needs(tmp_path: Path, text: str) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(text)
+    with pytest.raises(SpecError) as err:
+        load_deployment(empty)
+    assert err.value.problems == [
+        f"{empty}: empty (nothing but comments, or null): a deployment needs at least name and tiers"
+    ]
 
 
 def test_missing_file(tmp_path: Path) -> None:

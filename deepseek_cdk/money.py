@@ -1,4 +1,5 @@
-"""Dollars as every command prints them."""
+"""Dollars as the project prints them: the CLI's commands and the dashboard text the stacks
+write from the plan. Plain Python (no CDK), so every layer may import it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ def money(value: float | None, *, cents: bool | None = False) -> str:
         return "-"
     with_cents = value < 100 if cents is None else cents
     return f"${value:,.2f}" if with_cents else f"${value:,.0f}"
+
+
+def per_hour(value: float) -> str:
+    """An instance's price an hour, to a tenth of a cent: `$1.323/h`."""
+    return f"${value:,.3f}/h"
 
 
 def money_span(low: float, high: float) -> str:
