@@ -15,6 +15,7 @@ from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.alarms import alarm_plan
 from deepseek_cdk.planning.answers import answer_limits
+from deepseek_cdk.planning.audit_bill import AuditBill, capture_bill, logs_bill, monitoring_bill
 from deepseek_cdk.planning.capacity import CapacityError, capacity_plan, weekly_share
 from deepseek_cdk.planning.checks import name_problems, unservable_rules
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
@@ -57,8 +58,9 @@ from deepseek_cdk.planning.versions import (
 from deepseek_cdk.spec import Deployment, Tier, TrafficProfile
 
 DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
-# One copy per instance uses all its GPUs; it reserves half the host memory and leaves the
-# rest to the OS and SageMaker's agents.
+# An inference component's copy uses all the instance's GPUs (the planner gives such tiers one
+# model copy per instance); it reserves half the host memory and leaves the rest to the OS and
+# SageMaker's agents.
 COPY_HOST_MEMORY_SHARE = 0.5
 
 
@@ -106,6 +108,13 @@ def build_plan(deployment: Deployment) -> Plan:
             ),
         ),
         api_prices=dict(deployment.api_prices),
+        audit=AuditBill(
+            logs=logs_bill([(t.name, t.demand) for t in tiers]) if deployment.router is not None else None,
+            monitoring=monitoring_bill(
+                [(t.name, t.endpoint, t.capacity, t.scaling.target.predefined_metric) for t in tiers],
+                routed=deployment.router is not None,
+            ),
+        ),
     )
 
 
@@ -173,6 +182,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) 
             batched_tokens=fit.batched_tokens,
             gpu_memory_utilization=tier.gpu_memory_utilization,
             startup_timeout_s=startup_s,
+            copies=fit.copies,
         )
 
     image = f"{container.repository}:{container.tag}"
@@ -284,6 +294,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) 
         gpu=f"{instance.gpu.name} {instance.gpu.memory_gb:g} GB",
         gpu_count=instance.gpu_count,
         tensor_parallel_degree=fit.tensor_parallel_degree,
+        copies=fit.copies,
         copy_memory_mb=int(instance.host_memory_gib * 1024 * COPY_HOST_MEMORY_SHARE),
         max_context_tokens=context,
         max_concurrency=tier.max_concurrency,
@@ -332,6 +343,18 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) 
             if tier.data_capture
             else None
         ),
+        capture_bill=(
+            capture_bill(
+                sample_percent=tier.data_capture.sample_percent,
+                shadow_percent=tier.shadow.sample_percent if tier.shadow else None,
+                demand=demand,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                retention=RetentionPlan(**deployment.retention.model_dump()),
+            )
+            if tier.data_capture and demand is not None
+            else None
+        ),
         versioning=versioning,
         registry_group=f"{deployment.name}-{tier.name}",
         warnings=tuple(warnings + revision_warnings(versions, from_hub=from_hub)),
@@ -368,6 +391,7 @@ def _choose(
             backlog_per_instance=backlog_target(tier),
             region=region,
             prices=prices,
+            copies=tier.container == "lmi" and not tier.endpoint.per_component,
         )
     except ChoiceError as err:
         raise PlanError(err.problems) from None

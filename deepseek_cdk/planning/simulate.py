@@ -193,11 +193,15 @@ class SimResult:
 
 
 class Service:
-    """How long a request takes on one of the tier's instances (estimates)."""
+    """How long a request takes on one of the tier's instances (estimates). An instance that
+    runs several model copies (the plan's layout) serves `copies` batches side by side, each on
+    its own `tensor_parallel_degree` GPUs: its batch is the copies' together, and a request
+    steps at the pace of its copy's share of it."""
 
     def __init__(self, tier: TierPlan) -> None:
         model, instance = MODELS[tier.model], INSTANCES[tier.instance_type]
-        self.batch = tier.max_concurrency
+        copies, gpus = tier.copies, tier.tensor_parallel_degree
+        self.batch = tier.max_concurrency * copies
         self.context = tier.max_context_tokens
 
         # The same scales the plan planned with: the slow end of the calibration band, or a
@@ -208,15 +212,15 @@ class Service:
             return tpot_scale * decode_step_seconds(
                 model,
                 instance.gpu,
-                instance.gpu_count,
-                batch=batch,
+                gpus,
+                batch=-(-batch // copies),
                 context_tokens=context_tokens,
                 kv_replicas=tier.memory.kv_replicas,
             )
 
         def prefill(tokens: int) -> float:
             return ttft_scale * prefill_seconds(
-                model, instance.gpu, instance.gpu_count, tokens, batched_tokens=tier.memory.batched_tokens
+                model, instance.gpu, gpus, tokens, batched_tokens=tier.memory.batched_tokens
             )
 
         # Looked up once per request: plain dicts, filled on first use.

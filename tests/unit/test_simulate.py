@@ -336,3 +336,17 @@ def test_billing_stops_at_the_end_of_the_replay() -> None:
     )
     # One instance for the hour, three more requested at minute 59 for its last minute.
     assert result.instance_hours == pytest.approx(1 + 3 / 60, abs=0.01)
+
+
+def test_an_instance_of_model_copies_runs_a_batch_per_copy_on_its_own_gpus() -> None:
+    tier = tier_of(model="deepseek-r1-distill-qwen-14b", instance_type="ml.g6e.12xlarge", max_concurrency=16)
+    assert (tier.copies, tier.tensor_parallel_degree) == (4, 1)
+    service = Service(tier)
+    assert service.batch == 4 * 16
+    # 32 requests on four copies: each copy steps a batch of 8 on its one GPU, as a lone copy
+    # of the same model on one of those GPUs would.
+    alone = tier_of(model="deepseek-r1-distill-qwen-14b", instance_type="ml.g6e.2xlarge", max_concurrency=16)
+    assert alone.gpu == tier.gpu and (alone.copies, alone.tensor_parallel_degree) == (1, 1)
+    shared = service.times_of(1000, 100, 32)
+    single = Service(alone).times_of(1000, 100, 8)
+    assert shared[2] == pytest.approx(single[2])

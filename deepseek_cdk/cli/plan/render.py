@@ -4,6 +4,7 @@ and each tier's table, its rows from the modules beside this one."""
 from __future__ import annotations
 
 from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGION
+from deepseek_cdk.cli.audit import audit_lines
 from deepseek_cdk.cli.plan.scaling import bounds, render_alarms, render_job_notices, render_on_deploy
 from deepseek_cdk.cli.plan.serving import (
     render_alternatives,
@@ -50,7 +51,7 @@ def render_plan(plan: Plan) -> str:
             ),
         ]
     lines += _render_router(plan)
-    lines += ["", _render_total(plan), *_render_monitoring(plan), _render_retention(plan)]
+    lines += ["", _render_total(plan), *audit_lines(plan), *_render_monitoring(plan), _render_retention(plan)]
     return "\n".join(lines)
 
 
@@ -133,13 +134,14 @@ def _render_tier(
         *render_alternatives(tier),
         (
             "parallelism",
-            [f"tensor parallel {tier.tensor_parallel_degree}, KV cache copies {memory.kv_replicas}"],
+            [f"{memory.layout}, KV cache copies {memory.kv_replicas}"],
         ),
         ("workload", render_workload(tier)),
         (
             "memory (GB)",
             [
-                f"{memory.usable_gb:.1f} usable of {memory.total_gb:.1f} (the driver's) = "
+                ("each copy: " if memory.copies > 1 else "")
+                + f"{memory.usable_gb:.1f} usable of {memory.total_gb:.1f} (the driver's) = "
                 f"{memory.weights_gb:.1f} weights + "
                 f"{memory.kv_cache_gb:.1f} KV cache + {memory.overhead_gb:.1f} overhead + "
                 f"{memory.margin_gb:.1f} safety margin + {memory.free_gb:.1f} free"

@@ -4,6 +4,7 @@ rollout, what keeping several versions costs, and the tier's cost per month and 
 from __future__ import annotations
 
 from deepseek_cdk.catalog.storage import GLACIER_IR_PER_GB_MONTH, STANDARD_PER_GB_MONTH
+from deepseek_cdk.cli.audit import capture_line
 from deepseek_cdk.cli.plan.scaling import bounds
 from deepseek_cdk.money import money, money_range, money_span, per_hour
 from deepseek_cdk.planning import TierPlan
@@ -85,7 +86,7 @@ def render_versioning(tier: TierPlan, retention: RetentionPlan) -> list[str]:
     else:
         lines.append("weights from the Hub: nothing stored per version")
     if tier.data_capture:
-        lines.append("captured data: its volume follows the traffic; not priced here")
+        lines.append(capture_line(tier))
     extra = money_range(cost.extra_monthly_at_min, cost.extra_monthly_at_max)
     rollout = f", plus ~{money(cost.rollout_cost)} per rollout" if cost.rollout_cost is not None else ""
     if len(tier.versions) > 1:
