@@ -121,13 +121,14 @@ def _render_tier(
         *_render_alternatives(tier),
         (
             "parallelism",
-            [f"tensor parallel {tier.tensor_parallel_degree}, KV cache copies {memory.kv_replicas}"],
+            [f"{memory.layout}, KV cache copies {memory.kv_replicas}"],
         ),
         ("workload", _render_workload(tier)),
         (
             "memory (GB)",
             [
-                f"{memory.usable_gb:.1f} usable of {memory.total_gb:.1f} (the driver's) = "
+                ("each copy: " if memory.copies > 1 else "")
+                + f"{memory.usable_gb:.1f} usable of {memory.total_gb:.1f} (the driver's) = "
                 f"{memory.weights_gb:.1f} weights + "
                 f"{memory.kv_cache_gb:.1f} KV cache + {memory.overhead_gb:.1f} overhead + "
                 f"{memory.margin_gb:.1f} safety margin + {memory.free_gb:.1f} free"

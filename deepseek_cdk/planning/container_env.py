@@ -46,9 +46,17 @@ def container_env(
     batched_tokens: int,
     gpu_memory_utilization: float,
     startup_timeout_s: int,
+    copies: int = 1,
 ) -> dict[str, str]:
     """The env for `container` ("lmi" or "tgi"); `model_id` is a Hub id or S3_MODEL_DIR;
-    `batched_tokens` is the budget the plan sized the activations for."""
+    `batched_tokens` is the budget the plan sized the activations for. `copies` model copies
+    per instance (LMI only): a tensor-parallel degree below the GPU count is all LMI needs to
+    start one worker per `tensor_parallel_degree` GPUs (planning.sizing); the workers load in
+    parallel, which the plan's host-memory check allows for."""
+    if copies > 1 and container != "lmi":
+        raise ValueError(
+            f"copies: only the LMI container runs several model copies (got {copies} for {container})"
+        )
     if container == "lmi":
         env = {
             "HF_MODEL_ID": model_id,
@@ -64,6 +72,10 @@ def container_env(
             "OPTION_MODEL_LOADING_TIMEOUT": str(max(60, startup_timeout_s - 60)),
             "SERVING_FAIL_FAST": "true",
         }
+        if copies > 1:
+            # djl-serving configurations.md: load the model workers in parallel "if using
+            # multiple model copies, and there is sufficient CPU memory to load N copies".
+            env["OPTION_PARALLEL_LOADING"] = "true"
         if revision:
             env["HF_REVISION"] = revision
         return env

@@ -5,10 +5,14 @@ and writes output tokens the cheapest.
 SageMaker hosting offers in the region (when the price file knows), estimates each one's
 service levels (planning.service_levels), keeps those that meet the objectives, and takes
 the lowest cost per million output tokens at its SLO-bounded concurrency target. Unpriced
-types come after every priced one. The plan prints the next three with their $/Mtok and why
-each lost. An explicit instance must hold the workload and meet the objectives too. Either
-way, a tier no instance can serve is a plan error naming the objective and the best value
-any instance reaches.
+types come after every priced one. An LMI tier on a real-time or async endpoint then runs the
+chosen (or given) instance in its cheapest layout per token that meets the objectives: one
+model copy over all its GPUs or several over fewer each (planning.sizing). The type itself is
+chosen on one copy over all its GPUs, so copies never move a tier to a larger instance whose
+count the tier's scaling bounds were not written for (docs/sizing.md). The plan prints the
+next three with their $/Mtok and why each lost. An explicit instance must hold the workload
+and meet the objectives too. Either way, a tier no instance can serve is a plan error naming
+the objective and the best value any instance reaches.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from deepseek_cdk.planning.service_levels import (
     streamed_levels,
     usd_per_million_tokens,
 )
-from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, memory_fit
+from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, layouts, memory_fit
 from deepseek_cdk.planning.throughput import lengths
 from deepseek_cdk.planning.uncertainty import tpot_band, ttft_band
 from deepseek_cdk.spec import SpecError, Tier, TrafficProfile
@@ -102,11 +106,14 @@ def choose_instance(
     objectives: Objectives,
     utilization: float,
     given_target: float | None,
-    backlog_per_instance: float,
+    backlog_per_instance: float | None,
     region: str | None,
     prices: PriceTable,
+    copies: bool = False,
 ) -> InstanceChoice:
-    """The tier's instance (see the module's docstring); ChoiceError names the field."""
+    """The tier's instance (see the module's docstring); ChoiceError names the field. With
+    `copies`, the instance (chosen or given) then runs the layout cheapest per token that
+    meets the objectives: one copy over all its GPUs, or several copies over fewer each."""
     fits = [
         f
         for f in fitting_instances(model, workload, lambda t: prices.price(region, t).usd_per_hour)
@@ -142,6 +149,16 @@ def choose_instance(
             misses = tuple(alone.misses(objectives))
         return Candidate(fit, step, levels, prices.price(region, fit.instance_type).usd_per_hour, misses)
 
+    def layouts_of(name: str) -> tuple[MemoryFit, list[Candidate]]:
+        """One copy over every GPU of instance `name` (what its memory error names), and every
+        layout of it that holds a copy, judged."""
+        instance = INSTANCES[name]
+        every = [
+            memory_fit(model, instance, workload, degree=degree)
+            for degree in (layouts(model, instance) if copies else [instance.gpu_count])
+        ]
+        return every[0], [judge(f) for f in every if f.fits]
+
     candidates = [judge(f) for f in fits]
     serving = sorted((c for c in candidates if not c.misses), key=_cost_order)
     if instance_type != "auto" and prices.offered(region, instance_type) is False:
@@ -163,8 +180,11 @@ def choose_instance(
             )
         if not serving:
             raise ChoiceError(_objective_problems(at, model.key, candidates, objectives, "no instance meets"))
-        chosen = serving[0]
-        rest = [c for c in candidates if c is not chosen]
+        _, own = layouts_of(serving[0].fit.instance_type)
+        chosen = min((c for c in own if not c.misses), key=_cost_order)
+        rest = [c for c in own if c is not chosen] + [
+            c for c in candidates if c.fit.instance_type != chosen.fit.instance_type
+        ]
         return InstanceChoice(
             chosen.fit,
             chosen.step,
@@ -172,36 +192,50 @@ def choose_instance(
             chosen.usd_per_million_tokens,
             tuple(_alternative(c, chosen) for c in sorted(rest, key=_losing_order)[:ALTERNATIVES_SHOWN]),
         )
-    fit = memory_fit(model, INSTANCES[instance_type], workload)
-    if not fit.fits:
+    whole, own = layouts_of(instance_type)
+    if not own:
         raise ChoiceError(
             [
-                f"{at}.instance_type: {instance_type} cannot hold {model.key} with {held}: {fit.problem}. "
+                f"{at}.instance_type: {instance_type} cannot hold {model.key} with {held}: {whole.problem}. "
                 f"Instances that fit and meet the objectives, cheapest per token first: "
                 f"{_listed(serving, region, prices)}"
             ]
         )
-    own = judge(fit)
-    if own.misses:
-        problems = _objective_problems(at, model.key, [own], objectives, f"{instance_type} does not meet")
+    meeting = sorted((c for c in own if not c.misses), key=_cost_order)
+    if not meeting:
+        problems = _objective_problems(at, model.key, own, objectives, f"{instance_type} does not meet")
         problems[-1] += (
             f". Instances that meet them, cheapest per token first: {_listed(serving, region, prices)}"
         )
         raise ChoiceError(problems)
-    return InstanceChoice(own.fit, own.step, own.levels, own.usd_per_million_tokens, ())
+    best = meeting[0]
+    return InstanceChoice(
+        best.fit,
+        best.step,
+        best.levels,
+        best.usd_per_million_tokens,
+        tuple(_alternative(c, best) for c in sorted(own, key=_losing_order) if c is not best),
+    )
 
 
-def _cost_order(c: Candidate) -> tuple[bool, float, float, str]:
+def _cost_order(c: Candidate) -> tuple[bool, float, float, str, int]:
     usd = c.usd_per_million_tokens
-    return (usd is None, usd or 0.0, c.fit.total_gb, c.fit.instance_type)
+    return (
+        usd is None,
+        usd or 0.0,
+        INSTANCES[c.fit.instance_type].driver_memory_gb,
+        c.fit.instance_type,
+        c.fit.copies,
+    )
 
 
-def _losing_order(c: Candidate) -> tuple[bool, bool, float, float, str]:
+def _losing_order(c: Candidate) -> tuple[bool, bool, float, float, str, int]:
     return (bool(c.misses), *_cost_order(c))
 
 
 def _alternative(c: Candidate, chosen: Candidate) -> Alternative:
     usd, best = c.usd_per_million_tokens, chosen.usd_per_million_tokens
+    layout = f"as {c.fit.layout}: " if c.fit.copies > 1 or chosen.fit.copies > 1 else ""
     if c.misses:
         reason = f"misses {' and '.join(c.misses)} even with one request"
     elif usd is None:
@@ -213,7 +247,7 @@ def _alternative(c: Candidate, chosen: Candidate) -> Alternative:
         )
     else:
         reason = "priced, while the chosen is not"
-    return Alternative(c.fit.instance_type, usd, reason)
+    return Alternative(c.fit.instance_type, usd, layout + reason)
 
 
 def _objective_problems(

@@ -73,17 +73,17 @@ def far_from_estimate(at: str, tier: Tier, step: StepModel) -> list[str]:
     found = []
     checks = []
     if tier.scaling.max_rps is not None:
-        batch = tier.measured.concurrency if tier.measured else tier.max_concurrency
+        batch = tier.measured.concurrency if tier.measured else tier.max_concurrency * step.copies
         checks.append(
             (
                 "scaling.max_rps",
                 tier.scaling.max_rps,
-                step.tokens_per_second(batch) / step.tokens_out,
+                step.instance_tokens_per_second(batch) / step.tokens_out,
                 "requests/s",
             )
         )
     if tier.measured is not None:
-        estimate = step.tokens_per_second(tier.measured.concurrency)
+        estimate = step.instance_tokens_per_second(tier.measured.concurrency)
         checks.append(("measured.tokens_per_second", tier.measured.tokens_per_second, estimate, "tokens/s"))
     for field, value, estimate, unit in checks:
         ratio = value / estimate if estimate > 0 else math.inf

@@ -57,8 +57,9 @@ from deepseek_cdk.planning.versions import (
 from deepseek_cdk.spec import Deployment, Tier, TrafficProfile
 
 DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
-# One copy per instance uses all its GPUs; it reserves half the host memory and leaves the
-# rest to the OS and SageMaker's agents.
+# An inference component's copy uses all the instance's GPUs (the planner gives such tiers one
+# model copy per instance); it reserves half the host memory and leaves the rest to the OS and
+# SageMaker's agents.
 COPY_HOST_MEMORY_SHARE = 0.5
 
 
@@ -173,6 +174,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) 
             batched_tokens=fit.batched_tokens,
             gpu_memory_utilization=tier.gpu_memory_utilization,
             startup_timeout_s=startup_s,
+            copies=fit.copies,
         )
 
     image = f"{container.repository}:{container.tag}"
@@ -284,6 +286,7 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) 
         gpu=f"{instance.gpu.name} {instance.gpu.memory_gb:g} GB",
         gpu_count=instance.gpu_count,
         tensor_parallel_degree=fit.tensor_parallel_degree,
+        copies=fit.copies,
         copy_memory_mb=int(instance.host_memory_gib * 1024 * COPY_HOST_MEMORY_SHARE),
         max_context_tokens=context,
         max_concurrency=tier.max_concurrency,
@@ -368,6 +371,7 @@ def _choose(
             backlog_per_instance=backlog_target(tier),
             region=region,
             prices=prices,
+            copies=tier.container == "lmi" and not tier.endpoint.per_component,
         )
     except ChoiceError as err:
         raise PlanError(err.problems) from None

@@ -65,6 +65,7 @@ class TierPlan:
     gpu: str
     gpu_count: int
     tensor_parallel_degree: int
+    copies: int  # model copies per instance (data parallel), each on tensor_parallel_degree GPUs
     copy_memory_mb: int  # host memory one model copy reserves (inference components)
     max_context_tokens: int
     max_concurrency: int

@@ -60,11 +60,15 @@ def scaling_target(tier: Tier, service: ServiceLevels) -> ScalingTarget:
             return ScalingTarget(
                 "backlog", None, spec_scaling.backlog_per_instance, "backlog_per_instance from the spec"
             )
+        copies = service.copies
         return ScalingTarget(
             "backlog",
             None,
-            float(tier.max_concurrency),
-            f"one full batch waiting per instance (max_concurrency {tier.max_concurrency})",
+            float(tier.max_concurrency * copies),
+            f"one full batch waiting per instance (max_concurrency {tier.max_concurrency})"
+            if copies == 1
+            else f"one full batch waiting per model copy ({copies} copies x max_concurrency "
+            f"{tier.max_concurrency})",
         )
     predefined = PREDEFINED_METRICS[(tier.endpoint, spec_scaling.metric)]
     if spec_scaling.target != "auto":
@@ -119,10 +123,10 @@ class ScalingPlan:
     notes: tuple[str, ...]
 
 
-def backlog_target(tier: Tier) -> float:
-    """An async tier's backlog per instance: the spec's, else one full batch."""
-    given = tier.scaling.backlog_per_instance
-    return given if given is not None else float(tier.max_concurrency)
+def backlog_target(tier: Tier) -> float | None:
+    """An async tier's backlog per instance: the spec's, else None: one full batch per model
+    copy, however many copies the instance runs."""
+    return tier.scaling.backlog_per_instance
 
 
 def rate_at_target(target: ScalingTarget, service: ServiceLevels, step: StepModel) -> tuple[float, str]:
@@ -131,7 +135,9 @@ def rate_at_target(target: ScalingTarget, service: ServiceLevels, step: StepMode
     if target.metric == "invocations":
         return target.target / 60, f"the scaling target, {target.target:g} invocations a minute"
     return service.tokens_per_second / step.tokens_out, (
-        f"{service.concurrency:g} requests in flight at a TPOT of {service.tpot_p90_ms:.0f} ms, "
+        f"{service.concurrency:g} requests in flight"
+        + (f" ({service.copies} copies)" if service.copies > 1 else "")
+        + f" at a TPOT of {service.tpot_p90_ms:.0f} ms, "
         f"{step.tokens_out} output tokens each (estimate)"
     )
 

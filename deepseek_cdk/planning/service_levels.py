@@ -22,6 +22,14 @@ The concurrency target is the smallest of three bounds, times the spec's target 
 A loadtest measurement (the spec's `measured` TTFT and TPOT) scales the estimate's curve to
 pass through what was measured.
 
+An instance that runs several model copies (planning.sizing: data parallelism) is that many
+independent engines, each with its own batch of `max_concurrency` and its own queue: DJL
+Serving hands each request to the next worker that takes one (wlm WorkerThread over the
+model's one job queue), so each copy sees its share of the arrivals. The bounds are one
+copy's times the copies, and the estimates at a target are one copy's at target / copies:
+the concurrency target is per instance, since SageMaker's ConcurrentRequestsPerModel counts
+the requests in the instance's one container.
+
 A tier's objectives come from here too (objectives_of: the spec's `slo`, each absent value its
 default), and where they are measured once deployed (measured_by).
 """
@@ -56,7 +64,8 @@ TTFT_STEP = 0.1  # the TTFT bound's resolution, in requests in flight
 
 @dataclass(frozen=True)
 class StepModel:
-    """One model copy on one instance, serving requests of the tier's lengths."""
+    """One model copy on one instance, serving requests of the tier's lengths; the instance
+    runs `copies` of them, each on `gpus` GPUs (None: all of the instance's)."""
 
     model: ModelSpec
     instance: InstanceSpec
@@ -73,6 +82,13 @@ class StepModel:
     low_ttft_scale: float = 1.0
     low_tpot_scale: float = 1.0
     batched_tokens: int = LMI_BATCHED_TOKENS  # the engine's token budget per pass
+    gpus: int | None = None  # GPUs one copy runs on (its tensor-parallel degree); None: all
+    copies: int = 1  # copies on the instance, each its own engine and batch
+
+    @property
+    def gpu_count(self) -> int:
+        """The GPUs one copy's tensor parallelism spans."""
+        return self.gpus or self.instance.gpu_count
 
     @classmethod
     def of(
@@ -101,6 +117,8 @@ class StepModel:
             tokens_out=within_context(tokens_out, tokens_in, context_tokens),
             p90_tokens_out=p90_tokens_out,
             batched_tokens=fit.batched_tokens,
+            gpus=fit.tensor_parallel_degree,
+            copies=fit.copies,
             low_ttft_scale=ttft_band[0],
             ttft_scale=ttft_band[1],
             low_tpot_scale=tpot_band[0],
@@ -112,7 +130,7 @@ class StepModel:
         return prefill_seconds(
             self.model,
             self.instance.gpu,
-            self.instance.gpu_count,
+            self.gpu_count,
             self.tokens_in,
             batched_tokens=self.batched_tokens,
         )
@@ -122,7 +140,7 @@ class StepModel:
         return prefill_busy_seconds(
             self.model,
             self.instance.gpu,
-            self.instance.gpu_count,
+            self.gpu_count,
             self.tokens_in,
             batched_tokens=self.batched_tokens,
         )
@@ -131,7 +149,7 @@ class StepModel:
         return decode_step_seconds(
             self.model,
             self.instance.gpu,
-            self.instance.gpu_count,
+            self.gpu_count,
             batch=max(1, round(batch)),
             context_tokens=min(self.context_tokens, self.tokens_in + self.tokens_out // 2),
             kv_replicas=self.kv_replicas,
@@ -163,12 +181,18 @@ class StepModel:
         """Output tokens/s of one copy with `concurrency` requests in flight."""
         return min(concurrency, self.batch) / self.tpot_s(concurrency)
 
+    def instance_tokens_per_second(self, concurrency: float) -> float:
+        """Output tokens/s of the instance with `concurrency` requests in flight on it, shared
+        evenly by its copies."""
+        return self.copies * self.tokens_per_second(concurrency / self.copies)
+
     def measured(self, measured: Measured | None) -> StepModel:
         """This model scaled to pass through a loadtest's p90 TTFT and TPOT. A closed-loop
-        load test keeps its requests in flight, so its TTFT has no slot wait."""
+        load test keeps its requests in flight, so its TTFT has no slot wait; they are shared
+        by the instance's copies."""
         if measured is None:
             return self
-        c = measured.concurrency
+        c = measured.concurrency / self.copies
         ttft = self.ttft_scale
         tpot = self.tpot_scale
         if measured.ttft_p90_seconds is not None:
@@ -256,6 +280,7 @@ class ServiceLevels:
     tpot_low_ms: float = 0.0
     ttft_scale: float = 1.0  # what the simulator's service takes the step model times
     tpot_scale: float = 1.0
+    copies: int = 1  # model copies per instance; the figures above are the instance's (all copies)
 
     def misses(self, objectives: Objectives) -> list[str]:
         """Each objective the estimate at the target misses, as `name: estimate > objective`."""
@@ -279,53 +304,61 @@ class ServiceLevels:
 def streamed_levels(
     step: StepModel, objectives: Objectives, *, utilization: float, given_target: float | None, basis: str
 ) -> ServiceLevels:
-    """The bounds and the target of a streamed tier (see the module's docstring)."""
+    """The bounds and the target of a streamed tier (see the module's docstring); bounds,
+    target and throughput per instance (all its copies), TTFT and TPOT one copy's there."""
     assert objectives.ttft_p90_s is not None and objectives.tpot_p90_ms is not None
     tpot_limit_s = objectives.tpot_p90_ms / 1000
+    copies = step.copies
     bounds = {
-        "memory": step.batch,
-        "TPOT": largest_within(tpot_limit_s, step.tpot_s, step.batch),
+        "memory": step.batch * copies,
+        "TPOT": largest_within(tpot_limit_s, step.tpot_s, step.batch) * copies,
         # The wait for a slot depends on the load, not only on whole requests: tenths.
-        "TTFT": largest_within(objectives.ttft_p90_s, step.ttft_p90_s, step.batch, step=TTFT_STEP),
+        "TTFT": round(
+            largest_within(objectives.ttft_p90_s, step.ttft_p90_s, step.batch, step=TTFT_STEP) * copies, 6
+        ),
     }
     binding = min(bounds, key=lambda name: bounds[name])
     concurrency = max(0.1, round(bounds[binding] * utilization, 1))
     if given_target is not None:
         binding, concurrency = "the spec", given_target
+    each = concurrency / copies
     return ServiceLevels(
         memory_bound=bounds["memory"],
         tpot_bound=bounds["TPOT"],
         ttft_bound=bounds["TTFT"],
         binding=binding,
         concurrency=concurrency,
-        ttft_p90_s=step.ttft_p90_s(concurrency),
-        tpot_p90_ms=1000 * step.tpot_s(concurrency),
-        tokens_per_second=step.tokens_per_second(concurrency),
+        ttft_p90_s=step.ttft_p90_s(each),
+        tpot_p90_ms=1000 * step.tpot_s(each),
+        tokens_per_second=step.instance_tokens_per_second(concurrency),
         completion_p90_s=None,
         basis=basis,
-        **_ranges(step, concurrency),
+        copies=copies,
+        **_ranges(step, each),
     )
 
 
-def queued_levels(step: StepModel, *, backlog_per_instance: float, basis: str) -> ServiceLevels:
-    """An async tier keeps the backlog target's requests per instance, up to a full batch in
-    flight; the p90 request waits behind those beyond the batch, served a batch per average
-    request time, then writes its answer."""
-    batch = step.batch
-    in_flight = max(1.0, min(float(batch), backlog_per_instance))
-    waiting = max(0.0, backlog_per_instance - batch)
+def queued_levels(step: StepModel, *, backlog_per_instance: float | None, basis: str) -> ServiceLevels:
+    """An async tier keeps the backlog target's requests per instance (None: one full batch per
+    copy), up to a full batch in flight on each copy; the p90 request waits behind those beyond
+    the batches, served a batch per average request time, then writes its answer."""
+    batch, copies = step.batch, step.copies
+    backlog = float(batch) if backlog_per_instance is None else backlog_per_instance / copies
+    in_flight = max(1.0, min(float(batch), backlog))
+    waiting = max(0.0, backlog - batch)
     completion = waiting / batch * step.request_s(batch) + step.request_s(in_flight, step.p90_tokens_out)
     return ServiceLevels(
-        memory_bound=batch,
-        tpot_bound=batch,
-        ttft_bound=batch,
+        memory_bound=batch * copies,
+        tpot_bound=batch * copies,
+        ttft_bound=batch * copies,
         binding="the backlog",
-        concurrency=in_flight,
+        concurrency=in_flight * copies,
         ttft_p90_s=step.first_token_s(in_flight),
         tpot_p90_ms=1000 * step.tpot_s(in_flight),
-        tokens_per_second=step.tokens_per_second(in_flight),
+        tokens_per_second=step.tokens_per_second(in_flight) * copies,
         completion_p90_s=completion,
         basis=basis,
+        copies=copies,
         **_ranges(step, in_flight),
     )
 

@@ -16,10 +16,22 @@ KV heads must divide it or be divisible by it. Where the degree exceeds the KV h
 replicates each KV head degree/kv_heads times; an MLA latent cache has no heads to split, so
 every GPU holds all of it.
 
+Copies (data parallelism): an instance may run several model copies, each tensor parallel
+over `degree` of its GPUs, where `degree` divides the GPU count (layouts()). LMI does it by
+itself when option.tensor_parallel_degree is a number below the GPU count: "LMI will attempt
+to maximize the number of model workers based on available GPUs ... an instance with 4 gpus
+and a tensor parallel degree of 2 will result in 2 model copies, each using 2 gpus"
+(djl-serving serving/docs/lmi/deployment_guide/configurations.md, "Tensor Parallelism
+Configuration", unchanged from v0.36.0, the LMI v20 image's DJL Serving, to d21927c4 of
+2026-06-24; wlm ModelInfo.getLoadOnDevices starts one worker every `degree` GPUs for the
+Python engine that runs vLLM). A fit's GPU figures are one copy's, on its `degree` GPUs;
+with one copy that is the whole instance.
+
 Host: while loading, the weights pass through host memory; LMI asks for "at least N * model
 size" of CPU memory to load N copies in parallel (djl-serving configurations.md,
-option.parallel_loading). One copy plus room for the OS, the container and SageMaker's agents
-must fit the instance's RAM.
+option.parallel_loading, which the plan sets when an instance runs several copies). Every
+copy's weights plus room for the OS, the container and SageMaker's agents must fit the
+instance's RAM.
 """
 
 from __future__ import annotations
@@ -76,11 +88,13 @@ class Workload:
 
 @dataclass(frozen=True)
 class MemoryFit:
-    """How one model fills one instance. All figures in decimal GB for the whole instance."""
+    """How one model fills one instance: `copies` model copies, each on
+    `tensor_parallel_degree` GPUs. GPU figures in decimal GB for one copy (with one copy, the
+    whole instance); host figures for the whole instance."""
 
     instance_type: str
     tensor_parallel_degree: int
-    total_gb: float  # what the driver reports (the engine's share is taken of it)
+    total_gb: float  # what the driver reports for one copy's GPUs (the engine's share is taken of it)
     usable_gb: float
     weights_gb: float
     kv_cache_gb: float
@@ -93,6 +107,7 @@ class MemoryFit:
     host_gb: float
     host_required_gb: float
     problem: str | None  # why it does not fit; None when it fits
+    copies: int = 1  # model copies on the instance (data parallel), each its own engine and batch
 
     @property
     def required_gb(self) -> float:
@@ -106,6 +121,12 @@ class MemoryFit:
     @property
     def fits(self) -> bool:
         return self.problem is None
+
+    @property
+    def layout(self) -> str:
+        """How the instance runs the model: "tensor parallel 4", or "tensor parallel 1, 4 copies"."""
+        copies = f", {self.copies} copies" if self.copies > 1 else ""
+        return f"tensor parallel {self.tensor_parallel_degree}{copies}"
 
     def sequences(self, tokens_each: int) -> int:
         """How many sequences of `tokens_each` the memory left after weights and overhead
@@ -136,17 +157,36 @@ def overhead_gb(model: ModelSpec, degree: int, batched_tokens: int) -> float:
     return (BASE_OVERHEAD_GB_PER_GPU + activations_per_gpu) * degree
 
 
-def memory_fit(model: ModelSpec, instance: InstanceSpec, workload: Workload) -> MemoryFit:
-    """Fit `model` on all GPUs of `instance` (one model copy, tensor parallel over the GPUs)."""
-    degree = instance.gpu_count
+def layouts(model: ModelSpec, instance: InstanceSpec) -> list[int]:
+    """The tensor-parallel degrees an instance may run copies at: every divisor of its GPU
+    count that is a valid degree for the model, largest first (one copy over every GPU)."""
+    return [
+        degree
+        for degree in range(instance.gpu_count, 0, -1)
+        if instance.gpu_count % degree == 0
+        and (degree == instance.gpu_count or tensor_parallel_problem(model, degree) is None)
+    ]
+
+
+def memory_fit(
+    model: ModelSpec, instance: InstanceSpec, workload: Workload, *, degree: int | None = None
+) -> MemoryFit:
+    """Fit `model` on `instance` as copies tensor parallel over `degree` GPUs each (default:
+    one copy over all of them)."""
+    degree = degree or instance.gpu_count
+    if instance.gpu_count % degree:
+        raise ValueError(
+            f"degree: must divide the {instance.gpu_count} GPUs of {instance.name} (got {degree})"
+        )
+    copies = instance.gpu_count // degree
     replicas = kv_replicas(model, degree)
     per_token = model.kv_bytes_per_token * replicas / GB
     weights = model.weight_bytes / GB
     fit = MemoryFit(
         instance_type=instance.name,
         tensor_parallel_degree=degree,
-        total_gb=instance.driver_memory_gb,
-        usable_gb=instance.driver_memory_gb * workload.gpu_memory_utilization,
+        total_gb=instance.gpu.driver_gb * degree,
+        usable_gb=instance.gpu.driver_gb * degree * workload.gpu_memory_utilization,
         weights_gb=weights,
         kv_cache_gb=per_token * workload.kv_tokens,
         overhead_gb=overhead_gb(model, degree, workload.batched_tokens),
@@ -156,20 +196,23 @@ def memory_fit(model: ModelSpec, instance: InstanceSpec, workload: Workload) -> 
         kv_gb_per_token=per_token,
         batched_tokens=workload.batched_tokens,
         host_gb=instance.host_memory_gib * GIB / GB,
-        host_required_gb=weights + HOST_RESERVE_GB,
+        host_required_gb=copies * weights + HOST_RESERVE_GB,
         problem=None,
+        copies=copies,
     )
     problem = tensor_parallel_problem(model, degree)
     if problem is None and fit.free_gb < 0:
         problem = (
-            f"needs {fit.required_gb + fit.margin_gb:.1f} GB of GPU memory ({fit.weights_gb:.1f} weights + "
+            (f"each of {copies} copies on {degree} GPUs " if copies > 1 else "")
+            + f"needs {fit.required_gb + fit.margin_gb:.1f} GB of GPU memory ({fit.weights_gb:.1f} weights + "
             f"{fit.kv_cache_gb:.1f} KV cache + {fit.overhead_gb:.1f} overhead + {fit.margin_gb:.1f} safety "
             f"margin), has {fit.usable_gb:.1f} GB usable: {-fit.free_gb:.1f} GB missing"
         )
     if problem is None and fit.host_gb < fit.host_required_gb:
         problem = (
-            f"needs about {fit.host_required_gb:.1f} GB of host memory to load {fit.weights_gb:.1f} GB of "
-            f"weights (an estimate), has {fit.host_gb:.1f} GB: "
+            f"needs about {fit.host_required_gb:.1f} GB of host memory to load "
+            + (f"{copies} copies of " if copies > 1 else "")
+            + f"{fit.weights_gb:.1f} GB of weights (an estimate), has {fit.host_gb:.1f} GB: "
             f"{fit.host_required_gb - fit.host_gb:.1f} GB missing"
         )
     return dataclasses.replace(fit, problem=problem)
@@ -178,8 +221,9 @@ def memory_fit(model: ModelSpec, instance: InstanceSpec, workload: Workload) -> 
 def fitting_instances(
     model: ModelSpec, workload: Workload, price: Callable[[str], float | None]
 ) -> list[MemoryFit]:
-    """Every catalog instance that holds the model, cheapest first by `price` (USD an hour of
-    an instance type, None when unknown), then unpriced ones by size."""
+    """Every catalog instance that holds one copy of the model over all its GPUs, cheapest
+    first by `price` (USD an hour of an instance type, None when unknown), then unpriced ones
+    by size."""
 
     def price_order(fit: MemoryFit) -> tuple[bool, float, float, str]:
         usd = price(fit.instance_type)

@@ -126,22 +126,26 @@ def estimate_throughput(
     traffic: TrafficProfile | None,
 ) -> Throughput:
     """One instance at a full batch of `concurrency` requests of the traffic's (or default)
-    lengths: each request's `tokens_out` steps, plus one prefill per request admitted."""
+    lengths on each of its model copies (fit.copies, each on fit.tensor_parallel_degree GPUs):
+    each request's `tokens_out` steps, plus one prefill per request admitted."""
     tokens_in, tokens_out = lengths(traffic)
+    gpus = fit.tensor_parallel_degree
     step = _step_at(model, instance, fit, concurrency, context_tokens, tokens_in, tokens_out)
-    prefill = prefill_busy_seconds(
-        model, instance.gpu, instance.gpu_count, tokens_in, batched_tokens=fit.batched_tokens
-    )
+    prefill = prefill_busy_seconds(model, instance.gpu, gpus, tokens_in, batched_tokens=fit.batched_tokens)
     # Per `tokens_out` steps every one of the `concurrency` slots finishes and admits a request.
     cycle_s = tokens_out * step + concurrency * prefill
-    tokens_per_second = concurrency * tokens_out / cycle_s
+    tokens_per_second = fit.copies * concurrency * tokens_out / cycle_s
+    where = (
+        f"{instance.gpu_count} x {instance.gpu.name}"
+        if fit.copies == 1
+        else f"{fit.copies} copies, each on {gpus} x {instance.gpu.name}"
+    )
     return Throughput(
         tokens_per_second=tokens_per_second,
         requests_per_second=tokens_per_second / tokens_out,
         basis=(
             f"estimate: {concurrency} sequences, {tokens_in} tokens in / {tokens_out} out, "
-            f"{instance.gpu_count} x {instance.gpu.name}; a step model calibrated on vLLM and SGLang "
-            "measurements"
+            f"{where}; a step model calibrated on vLLM and SGLang measurements"
         ),
     )
 
@@ -209,7 +213,7 @@ def _step_at(
     return decode_step_seconds(
         model,
         instance.gpu,
-        instance.gpu_count,
+        fit.tensor_parallel_degree,
         batch=concurrency,
         context_tokens=min(context_tokens, tokens_in + tokens_out // 2),
         kv_replicas=fit.kv_replicas,

@@ -83,7 +83,10 @@ def test_lmi_env_comes_from_the_plan() -> None:
     env = t.versions[0].env
     assert env["HF_MODEL_ID"] == "deepseek-ai/DeepSeek-R1-Distill-Llama-70B"
     assert env["HF_REVISION"] == "abc123"
-    assert env["OPTION_TENSOR_PARALLEL_DEGREE"] == "8"
+    # Two copies of tensor parallel 4 write tokens cheaper than one over all 8 L40S.
+    assert (t.tensor_parallel_degree, t.copies) == (4, 2)
+    assert env["OPTION_TENSOR_PARALLEL_DEGREE"] == "4"
+    assert env["OPTION_PARALLEL_LOADING"] == "true"
     assert env["OPTION_MAX_MODEL_LEN"] == "16384"
     assert env["OPTION_MAX_ROLLING_BATCH_SIZE"] == "12"
     assert env["OPTION_GPU_MEMORY_UTILIZATION"] == "0.9"
@@ -189,6 +192,10 @@ def test_every_valid_spec_plans_to_a_fitting_instance_or_a_clear_error(tier: dic
     assert t.memory.required_gb <= t.memory.usable_gb
     assert t.capacity.min <= t.capacity.max
     assert all(v.min <= v.max for v in t.capacity.versions)
-    assert t.tensor_parallel_degree == t.gpu_count
+    # Every GPU serves: one copy over all of them, or several copies over an equal share each;
+    # several copies only where LMI starts them (not TGI, not inference components).
+    assert t.tensor_parallel_degree * t.copies == t.gpu_count
+    assert t.copies == 1 or (t.container == "lmi" and not t.endpoint.per_component)
+    assert t.memory.host_required_gb <= t.memory.host_gb
     assert 60 <= t.model_download_timeout_s <= 3600
     assert 60 <= t.startup_health_check_timeout_s <= 3600
