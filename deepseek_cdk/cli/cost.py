@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGION
+from deepseek_cdk.cli.audit import audit_lines, audit_report, capture_line, capture_report
 from deepseek_cdk.cli.money import money
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
 
@@ -17,6 +18,7 @@ MILLION = 1_000_000
 def cost_report(plan: Plan) -> dict[str, Any]:
     """The cost report as plain data (what `--json` prints)."""
     tiers = [_tier_report(tier, plan.price_home) for tier in plan.tiers]
+    captured = [t["captured_data"]["monthly"] for t in tiers if t["captured_data"]]
     priced = [t for t in tiers if t["price_per_hour"] is not None]
     expected = [t["monthly"]["expected"] for t in priced]
     return {
@@ -50,6 +52,8 @@ def cost_report(plan: Plan) -> dict[str, Any]:
             "at_max": sum(t["monthly"]["at_max"] for t in priced),
             "unpriced_tiers": [t["name"] for t in tiers if t["price_per_hour"] is None],
         },
+        # Beside the instances (not in the totals above): captured data, logs, metrics, alarms.
+        "audit": {**audit_report(plan), "captured_data": sum(captured), "lines": audit_lines(plan)},
         "budget_per_month": plan.monitoring.budget_usd_per_month,
     }
 
@@ -97,6 +101,8 @@ def _tier_report(tier: TierPlan, home: str) -> dict[str, Any]:
             "extra_at_min": versioning.extra_monthly_at_min,
             "extra_at_max": versioning.extra_monthly_at_max,
         },
+        "captured_data": capture_report(tier),
+        "captured_data_line": capture_line(tier) or None,
         "tokens_per_request": {"input": economics.input_tokens, "output": economics.output_tokens},
         "per_million_output_tokens": {
             "at_full_batch": economics.per_million_at_full_batch,
@@ -144,6 +150,7 @@ def render_cost(plan: Plan) -> str:
         f"Total: {money(total['at_min'])} at min, {money(total['expected'])} expected, "
         f"{money(total['at_max'])} at max"
         + (f"; no price for {', '.join(total['unpriced_tiers'])}" if total["unpriced_tiers"] else ""),
+        *report["audit"]["lines"],
     ]
     budget = report["budget_per_month"]
     if budget is not None and not [t for t in report["tiers"] if t["price_per_hour"] is not None]:
@@ -197,6 +204,8 @@ def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
             f"{money(versioning['extra_at_max'], cents=None)}/month more than one"
         )
     lines.append(f"  versioning: {'; '.join(extra)}")
+    if tier["captured_data_line"]:
+        lines.append(f"  {tier['captured_data_line']}")
     per_million, tokens = tier["per_million_output_tokens"], tier["tokens_per_request"]
     lines.append(
         f"  per million output tokens ({tokens['input']} in / {tokens['output']} out per request): "

@@ -8,6 +8,7 @@ from deepseek_cdk.catalog.storage import (
     STORAGE_PRICE_DATE,
     STORAGE_PRICE_REGION,
 )
+from deepseek_cdk.cli.audit import audit_lines, capture_line
 from deepseek_cdk.cli.money import money_range, money_span
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
 from deepseek_cdk.planning.versions import RetentionPlan
@@ -38,7 +39,7 @@ def render_plan(plan: Plan) -> str:
             ),
         ]
     lines += _render_router(plan)
-    lines += ["", _render_total(plan), *_render_monitoring(plan), _render_retention(plan)]
+    lines += ["", _render_total(plan), *audit_lines(plan), *_render_monitoring(plan), _render_retention(plan)]
     return "\n".join(lines)
 
 
@@ -459,7 +460,7 @@ def _render_versioning(tier: TierPlan, retention: RetentionPlan) -> list[str]:
     else:
         lines.append("weights from the Hub: nothing stored per version")
     if tier.data_capture:
-        lines.append("captured data: its volume follows the traffic; not priced here")
+        lines.append(capture_line(tier))
     extra = money_range(cost.extra_monthly_at_min, cost.extra_monthly_at_max)
     rollout = f", plus ~${cost.rollout_cost:,.0f} per rollout" if cost.rollout_cost is not None else ""
     if len(tier.versions) > 1:

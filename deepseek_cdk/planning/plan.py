@@ -15,6 +15,7 @@ from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.alarms import alarm_plan
 from deepseek_cdk.planning.answers import answer_limits
+from deepseek_cdk.planning.audit_bill import AuditBill, capture_bill, logs_bill, monitoring_bill
 from deepseek_cdk.planning.capacity import CapacityError, capacity_plan, weekly_share
 from deepseek_cdk.planning.checks import name_problems, unservable_rules
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
@@ -107,6 +108,13 @@ def build_plan(deployment: Deployment) -> Plan:
             ),
         ),
         api_prices=dict(deployment.api_prices),
+        audit=AuditBill(
+            logs=logs_bill([(t.name, t.demand) for t in tiers]) if deployment.router is not None else None,
+            monitoring=monitoring_bill(
+                [(t.name, t.endpoint, t.capacity, t.scaling.target.predefined_metric) for t in tiers],
+                routed=deployment.router is not None,
+            ),
+        ),
     )
 
 
@@ -333,6 +341,18 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) 
         data_capture=(
             DataCapturePlan(tier.data_capture.sample_percent, f"{CAPTURE_PREFIX}{tier.name}/")
             if tier.data_capture
+            else None
+        ),
+        capture_bill=(
+            capture_bill(
+                sample_percent=tier.data_capture.sample_percent,
+                shadow_percent=tier.shadow.sample_percent if tier.shadow else None,
+                demand=demand,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                retention=RetentionPlan(**deployment.retention.model_dump()),
+            )
+            if tier.data_capture and demand is not None
             else None
         ),
         versioning=versioning,

@@ -12,6 +12,7 @@ from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning.alarms import AlarmPlan
 from deepseek_cdk.planning.answers import AnswerLimits
+from deepseek_cdk.planning.audit_bill import AuditBill, CaptureBill
 from deepseek_cdk.planning.capacity import CapacityPlan
 from deepseek_cdk.planning.cost import CostRange
 from deepseek_cdk.planning.demand import DemandPlan
@@ -99,6 +100,7 @@ class TierPlan:
     rollout: RolloutPlan | None  # how an update reaches the instances (None: SageMaker's default)
     shadow_percent: float | None  # the share of requests copied to the shadow version
     data_capture: DataCapturePlan | None
+    capture_bill: CaptureBill | None  # the captured data a month at the traffic (None: no capture or traffic)
     versioning: VersioningCost
     registry_group: str  # the model package group that records every version
     warnings: tuple[str, ...]
@@ -134,6 +136,7 @@ class Plan:
     monitoring: MonitoringPlan
     retention: RetentionPlan
     api_prices: Mapping[str, ApiPrice]  # what the cost report compares the tiers with
+    audit: AuditBill  # the router's logs, the metrics and alarms: what runs beside the instances
 
     def tier(self, name: str) -> TierPlan:
         return next(t for t in self.tiers if t.name == name)
