@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from deepseek_cdk.catalog.prices import HOME_REGION, PriceTable, price_table
+from deepseek_cdk.money import per_hour
 from deepseek_cdk.ops.aws import AwsProblem, Clients, call
 
 PRICE_LIST_REGION = "us-east-1"  # the Price List API's own endpoint
@@ -125,7 +126,7 @@ def _changes(before: PriceTable, after: PriceTable) -> list[str]:
 
 
 def _usd(price: float | None) -> str:
-    return "no price" if price is None else f"${price:g}/h"
+    return "no price" if price is None else per_hour(price)
 
 
 def render_refresh(refresh: Refresh, path: str) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from deepseek_cdk.catalog import INSTANCES, ModelSpec
 from deepseek_cdk.catalog.prices import HOME_REGION, PriceTable
+from deepseek_cdk.money import per_hour
 from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning.container_env import batched_tokens
 from deepseek_cdk.planning.service_levels import (
@@ -238,12 +239,12 @@ def _alternative(c: Candidate, chosen: Candidate) -> Alternative:
     layout = f"as {c.fit.layout}: " if c.fit.copies > 1 or chosen.fit.copies > 1 else ""
     if c.misses:
         reason = f"misses {' and '.join(c.misses)} even with one request"
-    elif usd is None:
+    elif usd is None or c.usd_per_hour is None:
         reason = "no price in the catalog"
     elif best is not None:
         reason = (
             f"{usd / best:.2f}x the chosen's cost per token ({c.levels.tokens_per_second:.0f} tokens/s at "
-            f"{c.levels.concurrency:g} in flight, ${c.usd_per_hour:g}/h)"
+            f"{c.levels.concurrency:g} in flight, {per_hour(c.usd_per_hour)})"
         )
     else:
         reason = "priced, while the chosen is not"
@@ -294,7 +295,7 @@ def _listed(candidates: list[Candidate], region: str | None, prices: PriceTable)
         shown.append(
             f"{c.fit.instance_type} (price unknown)"
             if usd is None or price.usd_per_hour is None
-            else f"{c.fit.instance_type} (${price.usd_per_hour:g}/h, ${usd:.2f}/Mtok"
+            else f"{c.fit.instance_type} ({per_hour(price.usd_per_hour)}, ${usd:.2f}/Mtok"
             + (f", {note})" if note else ")")
         )
     return ", ".join(shown) or "none"

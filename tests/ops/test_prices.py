@@ -115,11 +115,11 @@ def test_hosting_prices_are_read_per_region_and_other_uses_ignored(price_list: P
     assert dict(table.regions["us-east-1"]) == {"ml.g6.2xlarge": 1.222, "ml.g6e.xlarge": 2.7}
     assert dict(table.regions["eu-west-1"]) == {"ml.g6.2xlarge": 1.36}
     dropped = {
-        f"{name} in us-east-1: ${price:g}/h -> no price"
+        f"{name} in us-east-1: ${price:,.3f}/h -> no price"
         for name, price in PRICES.regions["us-east-1"].items()
         if name not in TYPES and price is not None
     }
-    assert set(refresh.changed) == {"ml.g6e.xlarge in us-east-1: $2.61/h -> $2.7/h"} | dropped
+    assert set(refresh.changed) == {"ml.g6e.xlarge in us-east-1: $2.610/h -> $2.700/h"} | dropped
     assert list(refresh.changed) == sorted(refresh.changed)
 
 
@@ -169,7 +169,7 @@ def test_the_written_file_is_what_the_planner_reads(
     assert line.startswith(
         "tiers[0].instance_type: SageMaker hosting does not offer ml.g6e.xlarge in eu-west-1"
     )
-    assert "ml.g6.2xlarge ($1.36/h, $" in line  # the region's own price
+    assert "ml.g6.2xlarge ($1.360/h, $" in line  # the region's own price
     assert in_ireland.tiers[0].price == Price(1.36, "eu-west-1")
 
 
@@ -192,7 +192,7 @@ def test_the_report_names_the_file_the_regions_and_the_changes(price_list: Price
     assert (
         text.splitlines()[0] == "Wrote prices.json: 3 regions, read 2026-11-30 from the AWS Price List API."
     )
-    assert "  changed: ml.g6e.xlarge in us-east-1: $2.61/h -> $2.7/h" in text
+    assert "  changed: ml.g6e.xlarge in us-east-1: $2.610/h -> $2.700/h" in text
     assert (
         "  left out: ml.g6e.xlarge in ap-south-1: several hosting prices (2.9, 3.1); price left out" in text
     )

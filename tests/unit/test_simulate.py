@@ -14,7 +14,7 @@ import pytest
 from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning import build_plan
 from deepseek_cdk.planning.schedules import MINUTES_PER_WEEK, CapacityCalendar, CapacitySegment
-from deepseek_cdk.planning.simulate import Policy, Service, _fullest_batch, oracle, policy_of, simulate
+from deepseek_cdk.planning.simulate import Policy, Service, fullest_batch, oracle, policy_of, simulate
 from deepseek_cdk.planning.traces import Lengths, Request, TraceError, load_trace, scaled, scenario
 from deepseek_cdk.spec import parse_deployment
 
@@ -144,8 +144,8 @@ def test_the_oracle_provisions_the_minutes_work_as_full_as_the_slo_allows_withou
         service.times(Request(0, 100, 100), 8)[2],
     )
     strict = Objectives(ttft_p90_s=60, tpot_p90_ms=1000 * (tpot_alone + tpot_full) / 2)
-    assert 1 <= _fullest_batch(service, requests, strict) < 8
-    assert _fullest_batch(service, requests, tier.objectives) == 8
+    assert 1 <= fullest_batch(service, requests, strict) < 8
+    assert fullest_batch(service, requests, tier.objectives) == 8
 
 
 def test_scenarios_have_their_shapes() -> None:

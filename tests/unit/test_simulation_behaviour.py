@@ -14,7 +14,6 @@ import pytest
 from deepseek_cdk.planning import startup as startup_model
 from deepseek_cdk.planning.schedules import MINUTES_PER_WEEK, CapacityCalendar, CapacitySegment
 from deepseek_cdk.planning.simulate import (
-    ASYNC_REQUEST_TTL_S,
     FIRST_TOKEN_WAIT_S,
     IC_INSTANCE_LINGER_S,
     Service,
@@ -35,6 +34,7 @@ from deepseek_cdk.planning.traces import (
     week_offset_s,
 )
 from deepseek_cdk.runtime.router import streaming
+from deepseek_cdk.runtime.router.contract import ASYNC_REQUEST_TTL_S
 from tests.unit.test_simulate import flat, policy, tier_of
 
 

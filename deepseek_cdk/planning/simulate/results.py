@@ -1,0 +1,91 @@
+"""What a replay reports, minute by minute and in total, and how a minute is judged against
+the tier's objectives."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from deepseek_cdk.objectives import Objectives
+from deepseek_cdk.planning.simulate.service import Service
+from deepseek_cdk.planning.traces import Trace
+
+
+@dataclass(frozen=True)
+class MinuteStats:
+    minute: int
+    arrivals: int
+    in_service: int  # at the end of the minute
+    starting: int
+    queued: int
+    p90_s: float | None  # latency of the requests finished in the minute
+    ttft_p90_s: float | None  # their time to first token
+    tpot_p90_ms: float | None  # their time per output token
+    out_of_slo: bool  # a scaling miss (unmeetable minutes are not)
+    unmeetable: bool  # its requests would miss the objectives even alone
+    at_max_short: bool  # the scaling metric above its target with the tier at its max
+    rejected: int
+
+
+@dataclass(frozen=True)
+class SimResult:
+    minutes: tuple[MinuteStats, ...]
+    requests: int
+    finished: int
+    rejected: int  # failed for lack of capacity (inference components at zero)
+    timed_out: int  # given up while waiting for a slot (real-time) or expired in the queue (async)
+    refused: int  # longer than the tier's context: the router refuses them
+    p50_s: float | None
+    p90_s: float | None
+    ttft_p90_s: float | None
+    tpot_p90_ms: float | None
+    objectives: Objectives
+    minutes_out_of_slo: int
+    minutes_unmeetable: int
+    minutes_at_max_short: int
+    instance_hours: float
+    cost: float | None
+    startup_s: int | None  # None: the oracle starts nothing
+    billing: str
+
+    @property
+    def share_out_of_slo(self) -> float:
+        return self.minutes_out_of_slo / max(1, len(self.minutes))
+
+
+def alone_misses(service: Service, trace: Trace, indices: Sequence[int], objectives: Objectives) -> bool:
+    """Whether these requests' p90 misses the objectives even alone on an idle instance."""
+    alone = [service.times_of(trace.inputs[i], trace.outputs[i], 1) for i in indices]
+    first = quantile([a[0] if objectives.streamed else a[1] for a in alone], 0.9)
+    return misses(objectives, first, quantile([a[2] for a in alone], 0.9))
+
+
+def misses(objectives: Objectives, first: float | None, tpot: float | None) -> bool:
+    """Whether a p90 TTFT (async: completion time) or TPOT in seconds misses the objectives."""
+    if objectives.streamed:
+        return (first is not None and first > (objectives.ttft_p90_s or math.inf)) or (
+            tpot is not None and tpot * 1000 > (objectives.tpot_p90_ms or math.inf)
+        )
+    return first is not None and first > (objectives.completion_p90_s or math.inf)
+
+
+def duration_of(trace: Trace) -> float:
+    last = trace.arrivals[-1] if len(trace) else 0.0
+    return (int(last // 60) + 1) * 60
+
+
+def quantile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def to_ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
+
+
+def without_refused(values: Sequence[float], refused: int) -> Sequence[float]:
+    """The oracle's values without the refused requests' -1 (a copy only when there are any)."""
+    return [v for v in values if v >= 0] if refused else values
