@@ -72,14 +72,13 @@ lint: setup
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy deepseek_cdk app.py
 
-# The real CLI synth (cdk-nag packs included) of every shipped deployment into
-# cdk.out/<file>/, then cfn-lint (errors and warnings fail) and checkov (offline) on all.
+# Every shipped deployment synthesized by app.py (cdk-nag packs included) into
+# cdk.out/<file>/, in one process, then cfn-lint (errors and warnings fail) and checkov
+# (offline) on all. tests/test_app.py runs the app through the CDK CLI itself.
 DEPLOYMENTS := $(wildcard deployments/*.yaml deployments/examples/*.yaml)
 check-templates: setup $(TOOLS)/.installed
 	rm -rf cdk.out
-	for f in $(DEPLOYMENTS); do \
-	  npx cdk synth --quiet -c deployment=$$f -o cdk.out/$$(basename $$f .yaml) || exit 1; \
-	done
+	$(PY) scripts/synth-templates cdk.out $(DEPLOYMENTS)
 	$(VENV)/bin/cfn-lint --non-zero-exit-code warning cdk.out/*/*.template.json
 	$(TOOLS)/bin/checkov -d cdk.out --framework cloudformation --compact --quiet --skip-download
 

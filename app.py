@@ -23,21 +23,27 @@ def unknown_context(context: dict[str, object]) -> list[str]:
     return sorted(key for key in context if key not in APP_CONTEXT and key not in CDK_JSON and ":" not in key)
 
 
-app = cdk.App()
-source = app.node.try_get_context("deployment") or "deployments/default.yaml"
-unknown = unknown_context(app.node.get_all_context())
-if unknown:
-    print(
-        f"deepseek-cdk: unknown context key(s) {', '.join(unknown)}; this app reads: "
-        f"{', '.join(sorted(APP_CONTEXT))} (e.g. -c deployment=deployments/default.yaml)",
-        file=sys.stderr,
-    )
-    sys.exit(2)
-try:
-    plan = build_plan(load_deployment(source))
-    build_deployment(app, plan, env=environment(plan))
-except SpecError as err:
-    print(err.report(source), file=sys.stderr)
-    sys.exit(2)
-add_nag_packs(app)
-app.synth()
+def synthesize(app: cdk.App) -> None:
+    """Plan the deployment the app's context names, build its stacks with the four cdk-nag packs
+    and synthesize them; on a spec or context problem, the CLI's lines and exit status 2."""
+    source = app.node.try_get_context("deployment") or "deployments/default.yaml"
+    unknown = unknown_context(app.node.get_all_context())
+    if unknown:
+        print(
+            f"deepseek-cdk: unknown context key(s) {', '.join(unknown)}; this app reads: "
+            f"{', '.join(sorted(APP_CONTEXT))} (e.g. -c deployment=deployments/default.yaml)",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    try:
+        plan = build_plan(load_deployment(source))
+        build_deployment(app, plan, env=environment(plan))
+    except SpecError as err:
+        print(err.report(source), file=sys.stderr)
+        sys.exit(2)
+    add_nag_packs(app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    synthesize(cdk.App())

@@ -1,5 +1,7 @@
 """How much the deployment adds to a CDK synth: the default app against an empty CDK app,
-each in a new process (as `cdk synth` runs it), measured in the same run.
+each in a new process (as `cdk synth` runs it), measured in the same run; the milliseconds a
+synthesized resource costs above the empty app (goal: 45), and how that grows with the number
+of tiers (copies of the default's chat tier).
 
     python -m benchmarks.bench_synth [--runs N]
 """
@@ -16,31 +18,63 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 EMPTY_APP = "import aws_cdk as cdk\ncdk.App().synth()\n"
+TIER_COUNTS = (1, 2, 4)
 
 
-def median_seconds(args: list[str], runs: int) -> float:
+def median_seconds(args: list[str], runs: int, deployment: str | None = None) -> tuple[float, int]:
+    """The median synth time of `args` and the resources its templates hold."""
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    times = []
+    if deployment is not None:
+        context = {**context, "deployment": deployment}
+    times, resources = [], 0
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as outdir:
             env = {**os.environ, "CDK_OUTDIR": outdir, "CDK_CONTEXT_JSON": json.dumps(context)}
             start = time.perf_counter()
             subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True)
             times.append(time.perf_counter() - start)
-    return statistics.median(times)
+            resources = sum(
+                len(json.loads(t.read_text()).get("Resources", {}))
+                for t in Path(outdir).glob("*.template.json")
+            )
+    return statistics.median(times), resources
+
+
+def tiers_file(count: int, directory: Path) -> str:
+    """A deployment of `count` copies of the default's chat tier (and no router)."""
+    default = yaml.safe_load((ROOT / "deployments" / "default.yaml").read_text())
+    chat = next(t for t in default["tiers"] if t["name"] == "chat")
+    spec = {"name": f"bench{count}", "tiers": [{**chat, "name": f"chat{i}"} for i in range(count)]}
+    path = directory / f"tiers-{count}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return str(path)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     runs = parser.parse_args().runs
-    empty = median_seconds([sys.executable, "-c", EMPTY_APP], runs)
-    default = median_seconds([sys.executable, "app.py"], runs)
+    empty, _ = median_seconds([sys.executable, "-c", EMPTY_APP], runs)
+    default, resources = median_seconds([sys.executable, "app.py"], runs)
     print(f"empty CDK app synth: {empty:.2f} s (median of {runs})")
-    print(f"default deployment synth (2 stacks, 4 cdk-nag packs): {default:.2f} s (median of {runs})")
-    print(f"ratio default / empty: {default / empty:.2f}")
+    print(
+        f"default deployment synth (2 stacks, 4 cdk-nag packs): {default:.2f} s (median of {runs}), "
+        f"{resources} resources: {(default - empty) / resources * 1000:.0f} ms a resource above the "
+        "empty app (goal 45)"
+    )
+    with tempfile.TemporaryDirectory() as directory:
+        for count in TIER_COUNTS:
+            seconds, resources = median_seconds(
+                [sys.executable, "app.py"], runs, tiers_file(count, Path(directory))
+            )
+            print(
+                f"{count} real-time tier(s): {seconds:.2f} s, {resources} resources, "
+                f"{(seconds - empty) / resources * 1000:.0f} ms a resource above the empty app"
+            )
 
 
 if __name__ == "__main__":
