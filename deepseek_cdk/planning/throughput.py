@@ -46,8 +46,9 @@ from deepseek_cdk.spec import TrafficProfile
 # less), and 0.32 is the value whose worst of the three is least off: estimates 1.21, 0.95 and
 # 0.82 x measured. At the former 0.5, and with attention hidden behind the arithmetic, the
 # estimated time per token at full batch was 0.86, 0.76 and 0.73 x measured (throughput
-# 1.2-1.4x too high). A per-sequence scheduling cost was tried beside it and did not make the
-# whole set fit better (best 0.04 ms a sequence), so it is left out.
+# 1.2-1.4x too high). A per-sequence scheduling cost (0.04 ms a sequence at best) was tried
+# beside it: the worst distill point moved from 0.20 to 0.19 off only with STEP_OVERHEAD_S and
+# the attention's share of the bandwidth refitted too, so it is left out.
 MEMORY_EFFICIENCY = 0.75  # share of peak HBM bandwidth a decoding step sustains
 COMPUTE_EFFICIENCY = 0.32  # share of dense tensor TFLOPS a decoding step's multiplications sustain
 STEP_OVERHEAD_S = 0.0015  # per decoding step (vLLM 0.6's multi-step scheduling, SGLang)
