@@ -5,7 +5,12 @@ band's midpoint, planning.uncertainty).
 Two kinds of point:
 - decode: a time per output token (TPOT, the gap between two tokens of one request) at the
   batch the engine really decoded; `context_tokens` is the average number of tokens a
-  request holds while decoding (its input plus half its output);
+  request holds while decoding (its input plus half its output). Where the engine admitted
+  new requests while it decoded (a closed loop holding `concurrency` requests, or a run at
+  its full batch), the point also names a request's average `prompt_tokens` and
+  `output_tokens`, and the estimate counts the prefills that interrupt decoding, as the plan
+  does (planning.service_levels: each answer token carries batch x one prompt's prefill /
+  the average output);
 - first token: a time to first token (TTFT) with `prompt_tokens` prefilled in the pass that
   answers first and `concurrency` requests decoding beside it.
 The engine and its version are named on each point: they disagree (SGLang decodes full R1
@@ -30,18 +35,49 @@ Sources (the key each point names):
   DeepSeek-R1-0528 FP8 on 8 x H200, SGLang 0.5.7, TP 8, 1,024 input / 1,024 output tokens
   (context while decoding 1,024 + 512), closed loop at concurrency 8, 16, 32, 64: mean TPOT
   12.8 / 17.2 / 25.6 / 34.6 ms, mean TTFT 330.6 / 356.0 / 426.5 / 423.1 ms.
+- SGLANG060: sgl-project/sglang benchmark/benchmark_vllm_060/README.md (120affb9, read
+  2026-12-07), "Offline benchmark results": vLLM 0.6.0 (`--num-scheduler-steps 10`,
+  `--max_model_len 4096`), 5,000 ShareGPT prompts sent at once (sglang.bench_serving), bf16:
+  Llama-3.1-8B-Instruct on 1 x A100 80G 4,132.37 output tokens/s at 21.27 requests/s;
+  Llama-3.1-70B-Instruct on 4 x H100 80G (TP 4) 3,700.64 tokens/s at 19.04 requests/s, so
+  194 output tokens a request. These are the engine's full batch: vLLM 0.6's V0 engine runs
+  at most 256 sequences (vllm-project/vllm vllm/engine/arg_utils.py at 001999d2: max_num_seqs
+  256 unless V1), its KV cache holds far more of these short requests, and 5,000 prompts keep
+  it full for all but the tail. The time per output token a request sees is the batch over
+  the throughput (256 / 4,132.37 = 61.95 ms; 256 / 3,700.64 = 69.18 ms), prefills included.
+  The sampler's ShareGPT prompts average 224 tokens (448,102 input tokens for 2,000 prompts
+  of the same sglang.bench_serving ShareGPT sample: datacrunch-research/h200-benchmarks
+  sglang/outputs/llama_3_3_70b_offline_output.jsonl at c091ef53). SGLang 0.3.0's figures on
+  the same page state no batch and are not used.
+- SGLANG_COOKBOOK: sgl-project/sglang docs_new/cookbook/autoregressive/Llama/Llama3.1.mdx
+  (0fbab45d, read 2026-12-07), "Speed Benchmark": SGLang 0.5.6, Llama-3.1-70B bf16 on 8 x A100
+  (TP 8), sglang.bench_serving random prompts in a closed loop (`--max-concurrency` 1, 16, 100
+  and 1, 16, 64), lengths drawn uniformly up to 1,000 in / 1,000 out and 8,000 in / 1,000
+  out. The tool prints the mean number of requests in flight ("Concurrency"), taken as the
+  batch (rounded): 1.00, 13.47, 89.70 at 1K prompts with mean TPOT 18.63 / 26.09 / 47.19 ms;
+  1.00, 14.18, 60.01 at 8K prompts with 18.80 / 36.94 / 74.95 ms. Each point's average prompt
+  and output are its run's totals over its requests (e.g. 249,831 and 252,662 tokens for 500
+  requests at 100). The page does not say which A100: the 80 GB board is taken, since the
+  batch-1 TPOT of 18.6 ms is below what the model gives the 40 GB one (about 24 ms, against 20
+  for 80 GB). Llama-3.1-70B has Llama-3.3-70B's (and so Distill-Llama-70B's) architecture.
 
-Held out (not fitted; tests/unit/test_calibration.py checks it to the same tolerance):
+Held out (not fitted; tests/unit/test_calibration.py checks them to the same tolerance):
 - LAMBDA 70B on 8 x A100, 40 prompts (prompt_40/8xA100-80GB-SXM/Meta-Llama-3-70B-Instruct_
   tp8_len2000.json @ a9b42a5f): 422.7 tokens/s x 25.4 ms = batch 10.7, TPOT 25.4 ms.
+- SGLANG_COOKBOOK's three runs with 8K prompts (batch 1, 14 and 60): long contexts, whose KV
+  cache attention reads, and prefills of 4,000 tokens interrupting the batch.
 
 Not held to:
 - The same repository's bursts of 320 prompts: their TPOT is dominated by the prefill of the
   burst (3.7 s before the first gap), which a decode step model does not describe.
 - GPUSTACK's bursts of 1,000 prompts (TTFT 7-18 s): queueing, not the model.
-- A10G, L4 and L40S: nothing was found with the engine, the batch and TPOT all stated (a
-  2 x A10G vLLM run, github.com/arc53/llm-price-compass/issues/6, gives throughput only).
-  Tiers on these GPUs plan on the whole set's spread (planning.uncertainty).
+- SGLANG_COOKBOOK's TTFTs: the runs at 16 and more requests queue prompts behind each other's
+  prefills, which a first-token point does not describe.
+- A10G, L4 and L40S: nothing was found with the engine, the batch and TPOT all stated. A
+  2 x A10G vLLM run (github.com/arc53/llm-price-compass/issues/6) gives throughput only, and
+  llmperf's comparisons on g5 instances count tokens with the Llama-2 tokenizer, not the
+  model's, so their inter-token latency is not a TPOT. Tiers on these GPUs plan on the whole
+  set's spread (planning.uncertainty).
 """
 
 from __future__ import annotations
@@ -62,6 +98,10 @@ class Measurement:
     tpot_ms: float
     engine: str
     source: str
+    # A request's average prompt and output where prefills interrupted the measured decoding
+    # (closed loops and full batches); 0: none counted.
+    prompt_tokens: int = 0
+    output_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,6 +127,7 @@ _L70 = "deepseek-r1-distill-llama-70b"
 _R1 = "deepseek-r1-0528"
 _VLLM06 = "vLLM 0.6.0"
 _SGLANG = "SGLang 0.5.7"
+_SGLANG056 = "SGLang 0.5.6"
 
 
 def _lambda(model: str, gpu: str, gpus: int, batch: int, tpot_ms: float) -> Measurement:
@@ -103,6 +144,44 @@ def _lambda(model: str, gpu: str, gpus: int, batch: int, tpot_ms: float) -> Meas
         tpot_ms,
         _VLLM06,
         "LAMBDA",
+    )
+
+
+def _full_batch(model: str, gpu: str, gpus: int, tokens_per_second: float) -> Measurement:
+    """SGLANG060: vLLM 0.6.0 at its full batch of 256 ShareGPT requests (224 in, 194 out)."""
+    size = "8B" if model == _L8 else "70B"
+    board = "A100" if gpu == _A100 else "H100"
+    batch = 256
+    return Measurement(
+        f"Llama-{size} {gpus}x{board} full batch {batch}",
+        model,
+        gpu,
+        gpus,
+        batch,
+        224 + 194 // 2,
+        round(1000 * batch / tokens_per_second, 2),
+        _VLLM06,
+        "SGLANG060",
+        prompt_tokens=224,
+        output_tokens=194,
+    )
+
+
+def _cookbook(batch: int, tpot_ms: float, prompt: int, output: int) -> Measurement:
+    """SGLANG_COOKBOOK: Llama-70B on 8 x A100 in a closed loop of `batch` requests."""
+    long = prompt > 2000
+    return Measurement(
+        f"Llama-70B 8xA100 at {batch}{', 8K prompts' if long else ''}",
+        _L70,
+        _A100,
+        8,
+        batch,
+        prompt + output // 2,
+        tpot_ms,
+        _SGLANG056,
+        "SGLANG_COOKBOOK",
+        prompt_tokens=prompt,
+        output_tokens=output,
     )
 
 
@@ -131,6 +210,11 @@ MEASUREMENTS = (
     _lambda(_L70, _H100, 8, 11, 15.1),
     _lambda(_L70, _A100, 2, 10, 60.3),
     _lambda(_L70, _A100, 4, 10, 37.0),
+    _full_batch(_L8, _A100, 1, 4132.37),
+    _full_batch(_L70, _H100, 4, 3700.64),
+    _cookbook(1, 18.63, 610, 422),
+    _cookbook(13, 26.09, 496, 510),
+    _cookbook(90, 47.19, 500, 505),
 )
 
 
@@ -161,4 +245,9 @@ FIRST_TOKENS = (
     _burst(_L70, _A100, 2, 509.9),
 )
 
-HELD_OUT = (_lambda(_L70, _A100, 8, 11, 25.4),)
+HELD_OUT = (
+    _lambda(_L70, _A100, 8, 11, 25.4),
+    _cookbook(1, 18.80, 4194, 422),
+    _cookbook(14, 36.94, 3750, 521),
+    _cookbook(60, 74.95, 3981, 531),
+)

@@ -2,13 +2,20 @@
 published measurements (deepseek_cdk.catalog.calibration; tests/unit/test_calibration.py
 holds every point to its tolerance).
 
-One decoding step produces a token for each of `batch` sequences. It takes the longer of
-- memory time: the bytes the step reads (dense weights, for MoE the experts the batch's
-  tokens touch, and every sequence's KV cache) / (GPUs x bandwidth x MEMORY_EFFICIENCY);
-- compute time: 2 x active parameters x batch / (GPUs x dense TFLOPS x COMPUTE_EFFICIENCY);
+One decoding step produces a token for each of `batch` sequences. Its kernels run one after
+another, so their times add:
+- the matrix multiplications take the longer of reading the weights (dense weights, for MoE
+  the experts the batch's tokens touch) / (GPUs x bandwidth x MEMORY_EFFICIENCY) and their
+  arithmetic, 2 x active parameters x batch / (GPUs x dense TFLOPS x COMPUTE_EFFICIENCY): a
+  small batch waits on memory, a large one on the tensor cores;
+- attention reads every sequence's KV cache, at the same share of the bandwidth: it grows
+  with batch x context and is not hidden behind the multiplications' arithmetic;
 plus a fixed cost per step (kernel launches, sampling, scheduling) and, across several GPUs,
 two all-reduces per layer over the instance's interconnect (catalog.instances: NVLink or
-PCIe, a latency and the payload over the link).
+PCIe, a latency and the payload over the link). While the weights bound the step (every
+calibration point below batch 90) it is the memory time alone; past the batch where the
+arithmetic overtakes the weights (about 65 sequences for an 8B model on an A100, 50 on an
+A10G, 125 on an H100) each added sequence costs its arithmetic and its KV cache in full.
 
 Prefill (time to first token) runs the prompt through the model in passes of at most the
 engine's per-step token budget (the `batched_tokens` the plan gives the container): the
@@ -30,10 +37,20 @@ from deepseek_cdk.planning.container_env import LMI_BATCHED_TOKENS
 from deepseek_cdk.planning.sizing import MemoryFit, kv_replicas
 from deepseek_cdk.spec import TrafficProfile
 
-# Fitted to catalog.calibration (2026-12; every distill point within 30%, see the README's
-# table): the decode points are memory-bound, so COMPUTE_EFFICIENCY is untested by them.
+# Fitted to catalog.calibration (every distill point within 30%, see docs/sizing.md's table).
+# MEMORY_EFFICIENCY and STEP_OVERHEAD_S rest on the batch-1 to batch-12 points, which the
+# weights bound. COMPUTE_EFFICIENCY rests on the three points whose multiplications the
+# arithmetic bounds: vLLM 0.6.0 at its full batch of 256 (Llama-8B on one A100, Llama-70B on
+# four H100s, calibration's SGLANG060) and SGLang 0.5.6 at 90 requests (Llama-70B on eight
+# A100s, SGLANG_COOKBOOK). They pull apart (the A100 run at 256 wants more, the other two
+# less), and 0.32 is the value whose worst of the three is least off: estimates 1.21, 0.95 and
+# 0.82 x measured. At the former 0.5, and with attention hidden behind the arithmetic, the
+# estimated time per token at full batch was 0.86, 0.76 and 0.73 x measured (throughput
+# 1.2-1.4x too high). A per-sequence scheduling cost (0.04 ms a sequence at best) was tried
+# beside it: the worst distill point moved from 0.20 to 0.19 off only with STEP_OVERHEAD_S and
+# the attention's share of the bandwidth refitted too, so it is left out.
 MEMORY_EFFICIENCY = 0.75  # share of peak HBM bandwidth a decoding step sustains
-COMPUTE_EFFICIENCY = 0.5  # share of dense tensor TFLOPS a step sustains: untested
+COMPUTE_EFFICIENCY = 0.32  # share of dense tensor TFLOPS a decoding step's multiplications sustain
 STEP_OVERHEAD_S = 0.0015  # per decoding step (vLLM 0.6's multi-step scheduling, SGLang)
 ALL_REDUCES_PER_LAYER = 2  # after attention and after the MLP (or the experts)
 ACTIVATION_BYTES = 2  # bf16 activations in the all-reduces
@@ -70,13 +87,28 @@ def decode_step_seconds(
     context_tokens: int,
     kv_replicas: int,
 ) -> float:
-    """Seconds one decoding step takes for `batch` sequences holding `context_tokens` each."""
-    read = (
-        model.weight_bytes_per_step(batch) + batch * context_tokens * model.kv_bytes_per_token * kv_replicas
-    )
-    memory_s = read / (gpu_count * gpu.bandwidth_gb_s * 1e9 * MEMORY_EFFICIENCY)
+    """Seconds one decoding step takes for `batch` sequences holding `context_tokens` each:
+    the multiplications (weights or arithmetic, whichever is longer), then attention over the
+    KV cache, the fixed cost and the all-reduces."""
+    bandwidth = gpu_count * gpu.bandwidth_gb_s * 1e9 * MEMORY_EFFICIENCY
+    weights_s = model.weight_bytes_per_step(batch) / bandwidth
     compute_s = _compute_s(model, gpu, gpu_count, batch, COMPUTE_EFFICIENCY)
-    return max(memory_s, compute_s) + STEP_OVERHEAD_S + _all_reduces_s(model, gpu, gpu_count, batch)
+    attention_s = batch * context_tokens * model.kv_bytes_per_token * kv_replicas / bandwidth
+    return (
+        max(weights_s, compute_s)
+        + attention_s
+        + STEP_OVERHEAD_S
+        + _all_reduces_s(model, gpu, gpu_count, batch)
+    )
+
+
+def arithmetic_bound(model: ModelSpec, gpu: GpuModel, gpu_count: int, batch: int) -> bool:
+    """Whether a step of `batch` sequences waits on the tensor cores rather than on reading the
+    weights: the regime COMPUTE_EFFICIENCY describes."""
+    weights_s = model.weight_bytes_per_step(batch) / (
+        gpu_count * gpu.bandwidth_gb_s * 1e9 * MEMORY_EFFICIENCY
+    )
+    return _compute_s(model, gpu, gpu_count, batch, COMPUTE_EFFICIENCY) > weights_s
 
 
 def _compute_s(model: ModelSpec, gpu: GpuModel, gpu_count: int, tokens: int, efficiency: float) -> float:
@@ -151,16 +183,22 @@ def estimate_throughput(
 
 
 def estimated_tpot_ms(point: Measurement) -> float:
-    """The model's time per output token for a calibration point's model, GPUs and batch."""
-    model = MODELS[point.model]
-    return 1000 * decode_step_seconds(
+    """The model's time per output token for a calibration point's model, GPUs and batch: one
+    step, and where the point names its requests' lengths, the prefills that interrupt it
+    (planning.service_levels' tpot_s)."""
+    model, gpu = MODELS[point.model], GPUS[point.gpu]
+    step = decode_step_seconds(
         model,
-        GPUS[point.gpu],
+        gpu,
         point.gpu_count,
         batch=point.concurrency,
         context_tokens=point.context_tokens,
         kv_replicas=kv_replicas(model, point.gpu_count),
     )
+    if point.prompt_tokens:
+        prefill = prefill_busy_seconds(model, gpu, point.gpu_count, point.prompt_tokens)
+        step += point.concurrency * prefill / point.output_tokens
+    return 1000 * step
 
 
 def estimated_ttft_ms(point: FirstToken) -> float:

@@ -10,7 +10,15 @@ import pytest
 
 from deepseek_cdk.catalog import MODELS
 from deepseek_cdk.catalog.calibration import FIRST_TOKENS, HELD_OUT, MEASUREMENTS, FirstToken, Measurement
-from deepseek_cdk.planning.throughput import calibration_table, estimated_tpot_ms, estimated_ttft_ms
+from deepseek_cdk.catalog.instances import GPUS
+from deepseek_cdk.planning.throughput import (
+    MEMORY_EFFICIENCY,
+    arithmetic_bound,
+    calibration_table,
+    decode_step_seconds,
+    estimated_tpot_ms,
+    estimated_ttft_ms,
+)
 from deepseek_cdk.planning.uncertainty import tpot_band, ttft_band
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +73,28 @@ def test_the_worst_points_are_reported(capsys: pytest.CaptureFixture[str]) -> No
         f"worst calibration point: {worst.name}, error {error(worst):.2f} of {tolerance(worst):.2f} allowed"
     )
     assert worst.name in capsys.readouterr().out
+
+
+def test_the_set_holds_batches_the_arithmetic_bounds() -> None:
+    """COMPUTE_EFFICIENCY is tested: the set has points whose multiplications wait on the tensor
+    cores, up to an engine's full batch of 256, and they are held like every other."""
+    bound = [
+        p for p in MEASUREMENTS if arithmetic_bound(MODELS[p.model], GPUS[p.gpu], p.gpu_count, p.concurrency)
+    ]
+    assert len(bound) >= 3 and max(p.concurrency for p in bound) >= 256
+    assert all(error(p) <= tolerance(p) for p in bound)
+
+
+def test_attention_is_not_hidden_behind_the_arithmetic() -> None:
+    """At a batch the arithmetic bounds, a longer context still costs its KV cache's reading."""
+    model, gpu = MODELS["deepseek-r1-distill-llama-8b"], GPUS["NVIDIA A100 80GB"]
+    assert arithmetic_bound(model, gpu, 1, 256)
+
+    def step(context: int) -> float:
+        return decode_step_seconds(model, gpu, 1, batch=256, context_tokens=context, kv_replicas=1)
+
+    kv_read_s = 256 * 1000 * model.kv_bytes_per_token / (gpu.bandwidth_gb_s * 1e9 * MEMORY_EFFICIENCY)
+    assert abs(step(1300) - step(300) - kv_read_s) < 1e-9
 
 
 def test_full_r1_on_h200_has_a_band_wider_than_one_engine() -> None:
