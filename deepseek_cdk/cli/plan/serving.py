@@ -61,7 +61,7 @@ def render_service(tier: TierPlan) -> list[str]:
         f"p90 TTFT {_range(service.ttft_low_s, service.ttft_p90_s, '.2f')} s, "
         f"p90 TPOT {_range(service.tpot_low_ms, service.tpot_p90_ms, '.0f')} ms"
     )
-    rate = f"{service.tokens_per_second:,.0f} output tokens/s per {tier.capacity.unit.rstrip('s')}"
+    rate = f"{service.tokens_per_second:,.0f} output tokens/s per {tier.capacity.one}"
     if service.completion_p90_s is not None:
         return [
             f"p90 completion {service.completion_p90_s:,.0f} s at {service.concurrency:g} requests in flight "
@@ -84,11 +84,11 @@ def render_demand(tier: TierPlan) -> list[tuple[str, list[str]]]:
     """The tier's `traffic` against its capacity: what the peak needs, what the week averages."""
     demand = tier.demand
     assert demand is not None
-    unit = tier.capacity.unit
+    needed = tier.capacity.unit if demand.needed_at_peak != 1 else tier.capacity.one
     lines = [
         f"peak {demand.peak_rps:g} requests/s, {demand.pattern}: {demand.assumption} (assumed)",
-        f"one {unit.rstrip('s')} serves {demand.rate_per_instance:.2f} requests/s at {demand.rate_basis}",
-        f"the peak needs {demand.needed_at_peak} {unit}; expected {demand.average_instances:.2f} on "
+        f"one {tier.capacity.one} serves {demand.rate_per_instance:.2f} requests/s at {demand.rate_basis}",
+        f"the peak needs {demand.needed_at_peak} {needed}; expected {demand.average_instances:.2f} on "
         "average within the week's bounds",
     ]
     if demand.hours_short:
