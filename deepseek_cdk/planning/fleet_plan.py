@@ -125,6 +125,7 @@ class FleetPlan:
     monthly: FleetMonthly | None  # None: the instance type has no price
     separate: tuple[SeparateEndpoint, ...]
     local_nvme: bool
+    volume_size_gb: int | None  # EBS for every member's weights; None on local NVMe
     warnings: tuple[str, ...]
     limits: tuple[str, ...] = LIMITS
 
@@ -140,6 +141,7 @@ def plan_fleet(
     price: Price,
     traffic: Mapping[str, TrafficProfile],
     separate: Sequence[SeparateEndpoint],
+    volume_size_gb: int | None,
 ) -> FleetPlan:
     """The fleet's packings, instance range and cost (the module's docstring); PlanError names
     the field when the members' min or first copies cannot fit its max."""
@@ -224,6 +226,7 @@ def plan_fleet(
         monthly=week.monthly(price, members, separate),
         separate=tuple(separate),
         local_nvme=instance.local_nvme,
+        volume_size_gb=volume_size_gb,
         warnings=tuple(warnings),
     )
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from deepseek_cdk.catalog import INSTANCES
 from deepseek_cdk.catalog.prices import PriceTable
 from deepseek_cdk.names import endpoint_name
+from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.errors import PlanError
 from deepseek_cdk.planning.fleet_choice import (
     FleetChoice,
@@ -99,6 +101,10 @@ def plan_fleets(
                     price=prices.price(deployment.region, choice.instance_type),
                     traffic=deployment.traffic,
                     separate=_separate(deployment, name, alone),
+                    volume_size_gb=startup.volume_size_gb(
+                        INSTANCES[choice.instance_type],
+                        sum(t.memory.weights_gb for t in tiers if t.fleet == name),
+                    ),
                 )
             )
         except PlanError as err:

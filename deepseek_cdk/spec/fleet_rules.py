@@ -23,10 +23,11 @@ def fleet_problems(d: Deployment) -> list[str]:
                 f"{at}: a fleet's name is lowercase letters, digits and '-', starting with a letter, at "
                 f"most 20 characters (got {shown(name)})"
             )
-        if name in tier_names:
+        clash = next((t for t in sorted(tier_names) if t.replace("-", "") == name.replace("-", "")), None)
+        if clash is not None:
             problems.append(
-                f"{at}: a tier is named {name!r} too, and a fleet's endpoint is named like a tier's; "
-                "give the fleet another name"
+                f"{at}: a tier is named {clash!r}; a fleet's endpoint and resources are named like a "
+                "tier's, so give the fleet a name no tier has (even without its '-')"
             )
         members = [t for t in d.tiers if t.fleet == name]
         if not members:

@@ -88,7 +88,10 @@ def test_a_member_cannot_name_its_own_instance_type() -> None:
 def test_a_fleet_named_like_a_tier_is_refused() -> None:
     data = {"name": "f", "fleet": {"chat": {}}, "tiers": [member("chat", fleet="chat")]}
     (line,) = problems(data)
-    assert line.startswith("fleet.chat: a tier is named 'chat' too")
+    assert line.startswith("fleet.chat: a tier is named 'chat'; a fleet's endpoint and resources")
+    data = {"name": "f", "fleet": {"chat-1": {}}, "tiers": [member("chat1", fleet="chat-1")]}
+    (line,) = problems(data)
+    assert line.startswith("fleet.chat-1: a tier is named 'chat1'")
 
 
 def test_a_fleet_name_follows_the_name_rule() -> None:
