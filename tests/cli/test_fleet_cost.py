@@ -62,3 +62,35 @@ def test_simulate_on_a_fleet_member_says_it_replays_the_tier_alone(
     )
     assert main(["simulate", path, "--tier", "coder", "--scenario", "steady", "--json"]) == 0
     assert '"replayed": "alone"' in capsys.readouterr().out
+
+
+def fleet_section(output: str) -> str:
+    """From the line that starts with `Fleet ` to the next blank line."""
+    lines = output.splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith("Fleet "))
+    end = next((i for i in range(first, len(lines)) if not lines[i].strip()), len(lines))
+    return "".join(lines[first:end])
+
+
+@pytest.mark.parametrize(
+    ("page", "marker", "command"),
+    [
+        (
+            "cost.md",
+            "`deepseek-cdk cost deployments/examples/shared-fleet.yaml` ends with the fleet:",
+            "cost",
+        ),
+        (
+            "request-types.md",
+            "`deepseek-cdk plan deployments/examples/shared-fleet.yaml` prints the fleet:",
+            "plan",
+        ),
+    ],
+)
+def test_the_docs_show_the_fleet_as_the_cli_prints_it(
+    capsys: pytest.CaptureFixture[str], page: str, marker: str, command: str
+) -> None:
+    text = (ROOT / "docs" / page).read_text()
+    start = text.index(marker + "\n\n```\n") + len(marker + "\n\n```\n")
+    assert main([command, str(ROOT / "deployments/examples/shared-fleet.yaml")]) == 0
+    assert text[start : text.index("```", start)] == fleet_section(capsys.readouterr().out)
