@@ -97,6 +97,7 @@ def test_the_fleet_is_compared_with_each_member_on_an_endpoint_of_its_own(exampl
     assert expected is not None and apart is not None and expected < apart
     text = render_plan(example)
     assert "separate endpoints (chat on " in text and "(the fleet saves $" in text
+    assert "ml.p4d.24xlarge of fleet shared (the fleet's auto choice): a copy on 4 of its 8 x" in text
 
 
 def test_an_instance_too_small_for_a_member_names_the_tier_and_the_fleets_field() -> None:

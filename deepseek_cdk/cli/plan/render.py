@@ -161,7 +161,8 @@ def _render_tier(
             "throughput",
             [
                 f"~{tier.throughput.tokens_per_second:,.0f} tokens/s, "
-                f"{tier.throughput.requests_per_second:.2f} requests/s per instance ({tier.throughput.basis})"
+                f"{tier.throughput.requests_per_second:.2f} requests/s per "
+                f"{'copy' if tier.fleet else 'instance'} ({tier.throughput.basis})"
             ],
         ),
         ("objectives", render_objectives(tier)),
@@ -223,6 +224,7 @@ def _render_tier(
 def _instance(tier: TierPlan, chosen: str, storage: str) -> str:
     if tier.fleet is None:
         return f"{tier.instance_type} ({chosen}): {tier.gpu_count} x {tier.gpu}, {storage}"
+    chosen = "the fleet's auto choice" if tier.instance_chosen == "auto" else "the fleet's, explicit"
     return (
         f"{tier.instance_type} of fleet {tier.fleet} ({chosen}): a copy on {tier.tensor_parallel_degree} of "
         f"its {tier.gpu_count} x {tier.gpu}, {storage}"
