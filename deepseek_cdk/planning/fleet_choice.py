@@ -26,7 +26,7 @@ from deepseek_cdk.catalog.prices import Price, PriceTable
 from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning.capacity import most_capacity
 from deepseek_cdk.planning.errors import PlanError
-from deepseek_cdk.planning.instance_choice import Candidate, Lengths, judge_copy, workload_of
+from deepseek_cdk.planning.instance_choice import Alternative, Candidate, Lengths, judge_copy, workload_of
 from deepseek_cdk.planning.packing import CopyShape, Host, copy_memory_mb, pack
 from deepseek_cdk.planning.scaling import backlog_target
 from deepseek_cdk.planning.service_levels import objectives_of
@@ -94,20 +94,11 @@ class Seat:
 
 
 @dataclass(frozen=True)
-class FleetAlternative:
-    """An instance type `auto` did not take for a fleet, and why."""
-
-    instance_type: str
-    usd_per_million_tokens: float | None
-    reason: str
-
-
-@dataclass(frozen=True)
 class FleetChoice:
     instance_type: str
     seats: Mapping[str, Seat]  # per member tier
     usd_per_million_tokens: float | None  # every member at its most copies
-    alternatives: tuple[FleetAlternative, ...]
+    alternatives: tuple[Alternative, ...]
 
 
 class FleetChoiceError(PlanError):
@@ -211,7 +202,7 @@ def choose_fleet_instance(
     fits.sort(key=lambda f: (f[2] is None, f[2] or 0.0, INSTANCES[f[0]].driver_memory_gb, f[0]))
     name, chosen, best = fits[0]
     alternatives = tuple(
-        FleetAlternative(other, usd, _lost_on_price(usd, best))
+        Alternative(other, usd, _lost_on_price(usd, best))
         for other, _, usd in fits[1 : 1 + ALTERNATIVES_SHOWN]
     )
     return FleetChoice(name, chosen, best, alternatives)

@@ -38,7 +38,8 @@ from deepseek_cdk.planning.capacity import most_capacity
 from deepseek_cdk.planning.cost import CostRange
 from deepseek_cdk.planning.demand import demand_steps
 from deepseek_cdk.planning.errors import PlanError
-from deepseek_cdk.planning.fleet_choice import FleetAlternative, FleetChoice
+from deepseek_cdk.planning.fleet_choice import FleetChoice
+from deepseek_cdk.planning.instance_choice import Alternative
 from deepseek_cdk.planning.packing import CopyShape, Host, Packing, pack
 from deepseek_cdk.planning.schedules import MINUTES_PER_WEEK, week_time
 from deepseek_cdk.planning.units import HOURS_PER_MONTH
@@ -109,7 +110,7 @@ class FleetPlan:
     endpoint_name: str
     instance_type: str
     instance_chosen: str  # auto | explicit
-    alternatives: tuple[FleetAlternative, ...]
+    alternatives: tuple[Alternative, ...]  # auto: the next types, and why each lost
     usd_per_million_tokens: float | None  # every member at its most copies
     gpu: str
     host: Host  # what each instance offers copies

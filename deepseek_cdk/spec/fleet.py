@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from deepseek_cdk.spec.base import Strict, unknown_instance
+from deepseek_cdk.spec.base import Strict, instance_type_or_auto
 
 
 class Fleet(Strict):
@@ -26,6 +26,4 @@ class Fleet(Strict):
     @field_validator("instance_type")
     @classmethod
     def _known_instance(cls, value: str) -> str:
-        if value != "auto" and (problem := unknown_instance(value)):
-            raise ValueError(f"{problem}; or auto")
-        return value
+        return instance_type_or_auto(value)

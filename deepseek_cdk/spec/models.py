@@ -19,6 +19,7 @@ from deepseek_cdk.spec.base import (
     EMAIL,
     Strict,
     hub_revision,
+    instance_type_or_auto,
     known_model,
     past_date,
     time_zone,
@@ -276,9 +277,7 @@ class Tier(Strict):
     @field_validator("instance_type")
     @classmethod
     def _known_instance(cls, value: str) -> str:
-        if value != "auto" and (problem := unknown_instance(value)):
-            raise ValueError(f"{problem}; or auto")
-        return value
+        return instance_type_or_auto(value)
 
 
 class RuleCondition(Strict):

@@ -4,6 +4,7 @@ the instance range that follows, and its cost against separate endpoints for the
 
 from __future__ import annotations
 
+from deepseek_cdk.cli.plan.serving import render_alternatives
 from deepseek_cdk.money import money, money_span, per_hour
 from deepseek_cdk.planning import Plan
 from deepseek_cdk.planning.fleet_plan import FleetMonthly, FleetPlan
@@ -37,7 +38,7 @@ def render_fleet(fleet: FleetPlan, plan: Plan) -> list[str]:
                 f"{fleet.host.memory_mb / 1024:,.0f} GiB of host memory on each"
             ],
         ),
-        *_alternatives(fleet),
+        *render_alternatives(fleet.alternatives),
         ("members", _members(fleet, plan)),
         (
             "instances",
@@ -56,22 +57,6 @@ def render_fleet(fleet: FleetPlan, plan: Plan) -> list[str]:
     for key, values in rows:
         lines += [f"  {(key if i == 0 else '').ljust(width)}  {v}" for i, v in enumerate(values)]
     return lines
-
-
-def _alternatives(fleet: FleetPlan) -> list[tuple[str, list[str]]]:
-    if not fleet.alternatives:
-        return []
-    return [
-        (
-            "not chosen",
-            [
-                f"{a.instance_type}: "
-                + (f"${a.usd_per_million_tokens:.2f}/Mtok, " if a.usd_per_million_tokens is not None else "")
-                + a.reason
-                for a in fleet.alternatives
-            ],
-        )
-    ]
 
 
 def _members(fleet: FleetPlan, plan: Plan) -> list[str]:

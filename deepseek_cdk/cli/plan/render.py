@@ -133,7 +133,7 @@ def _render_tier(
         ("model", [f"{tier.model} ({tier.hf_id}), weights from {tier.weights_source}"]),
         ("container", [f"{tier.container}: {tier.image_repository}:{tier.image_tag}"]),
         ("instance", [_instance(tier, chosen, storage)]),
-        *render_alternatives(tier),
+        *render_alternatives(tier.alternatives),
         (
             "parallelism",
             [f"{memory.layout}, KV cache copies {memory.kv_replicas}"],

@@ -4,7 +4,10 @@ answer each route carries."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from deepseek_cdk.planning import TierPlan
+from deepseek_cdk.planning.instance_choice import Alternative
 from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
 
 
@@ -32,9 +35,9 @@ def render_workload(tier: TierPlan) -> list[str]:
     ]
 
 
-def render_alternatives(tier: TierPlan) -> list[tuple[str, list[str]]]:
-    """What `auto` did not take, and why."""
-    if not tier.alternatives:
+def render_alternatives(alternatives: Sequence[Alternative]) -> list[tuple[str, list[str]]]:
+    """What `auto` did not take (for a tier, or a fleet), and why."""
+    if not alternatives:
         return []
     return [
         (
@@ -43,7 +46,7 @@ def render_alternatives(tier: TierPlan) -> list[tuple[str, list[str]]]:
                 f"{a.instance_type}: "
                 + (f"${a.usd_per_million_tokens:.2f}/Mtok, " if a.usd_per_million_tokens is not None else "")
                 + a.reason
-                for a in tier.alternatives
+                for a in alternatives
             ],
         )
     ]
