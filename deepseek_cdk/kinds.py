@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The most inference components one endpoint hosts here: a tier's live versions, or every
+# member's on a shared fleet. No AWS page found states a per-endpoint maximum
+# (CreateInferenceComponent and the SageMaker quotas pages: NOT RETRIEVED, searched
+# 2026-12-07), so the project keeps to 10, the endpoint config's limit on production variants
+# (CreateEndpointConfig ProductionVariants, 1-10); a higher quota means a larger constant here.
+MAX_COMPONENTS_PER_ENDPOINT = 10
+
 
 class EndpointKind(StrEnum):
     """How a tier serves requests; the value is what a deployment spec writes."""
@@ -49,6 +56,6 @@ class EndpointKind(StrEnum):
     @property
     def versions_at_once(self) -> int:
         """How many versions a tier may hold: an async endpoint takes one variant; an endpoint
-        config takes at most 10 production variants (CreateEndpointConfig), and the
-        inference-component construct at most 10 components."""
-        return 1 if self.queued else 10
+        config takes at most 10 production variants (CreateEndpointConfig), and an endpoint
+        here at most MAX_COMPONENTS_PER_ENDPOINT components."""
+        return 1 if self.queued else MAX_COMPONENTS_PER_ENDPOINT

@@ -28,6 +28,7 @@ SYNTH_DEPLOYMENTS = {
     "chat-and-reasoning": "deployments/examples/chat-and-reasoning.yaml",
     "scale-to-zero": "deployments/examples/scale-to-zero.yaml",
     "canary-with-shadow": "deployments/examples/canary-with-shadow.yaml",
+    "shared-fleet": "deployments/examples/shared-fleet.yaml",
 }
 # Every (deployment, tier, kind) of the shipped specs, for tests that check each tier (read
 # from the specs; nothing is planned while tests are collected).
@@ -83,6 +84,20 @@ class Synthesized:
 
     def one_of_tier(self, resource_type: str, tier: str) -> dict[str, Any]:
         (props,) = self.of_tier(resource_type, tier)
+        return props
+
+    def of_endpoint(self, resource_type: str, tier: str) -> dict[str, Any]:
+        """Properties of the one resource of a type that the tier's endpoint has: the tier's
+        own, or its shared fleet's (tagged `fleet`)."""
+        fleet = self.plan.tier(tier).fleet
+        if fleet is None:
+            return self.one_of_tier(resource_type, tier)
+        props: dict[str, Any]
+        (props,) = [
+            r["Properties"]
+            for r in self.inference.find_resources(resource_type).values()
+            if {"Key": "fleet", "Value": fleet} in r["Properties"].get("Tags", [])
+        ]
         return props
 
 

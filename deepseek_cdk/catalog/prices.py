@@ -35,10 +35,16 @@ class Price:
     usd_per_hour: float | None  # None: no source gave one; never guessed
     region: str
     given: str | None = None  # the spec's `prices` entry: its source and date
+    # A fleet member's copy: which share of which instance's price this is (planning.fleet_choice).
+    share: str | None = None
 
     def note(self, wanted: str) -> str:
         """What a reader of a cost in `wanted` must know about this price: nothing when it
-        is that region's own, else whose it is, or why there is none."""
+        is that region's own, else whose it is, or why there is none; for a fleet member's
+        copy, first that it is a GPU share of an instance's price."""
+        if self.share is not None:
+            whole = replace(self, share=None).note(wanted)
+            return f"a copy's GPU share: {self.share}" + (f"; {whole}" if whole else "")
         if self.given is not None:
             return f"the spec's price: {self.given}"
         if self.usd_per_hour is None:

@@ -1,7 +1,8 @@
 """`deepseek-cdk cost`: what each tier and version costs a month (at the scheduled min, at
 the traffic, at the max), what its versions add, what an output token costs, and when
-self-hosting beats a hosted API. The text is a rendering of the JSON (`--json`), and both
-read the plan's numbers only: the plan, the cost report and the dashboard cannot disagree."""
+self-hosting beats a hosted API; each shared fleet against separate endpoints for its tiers.
+The text is a rendering of the JSON (`--json`), and both read the plan's numbers only: the
+plan, the cost report and the dashboard cannot disagree."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGIO
 from deepseek_cdk.cli.audit import audit_lines, audit_report, capture_line, capture_report
 from deepseek_cdk.money import money, per_hour
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
+from deepseek_cdk.planning.fleet_plan import FleetPlan
 
 MILLION = 1_000_000
 
@@ -19,8 +21,7 @@ def cost_report(plan: Plan) -> dict[str, Any]:
     """The cost report as plain data (what `--json` prints)."""
     tiers = [_tier_report(tier, plan.price_home) for tier in plan.tiers]
     captured = [t["captured_data"]["monthly"] for t in tiers if t["captured_data"]]
-    priced = [t for t in tiers if t["price_per_hour"] is not None]
-    expected = [t["monthly"]["expected"] for t in priced]
+    totals = plan.monthly_totals()  # a fleet whole, not its members' shares
     return {
         "deployment": plan.deployment,
         "region": plan.region,
@@ -46,11 +47,12 @@ def cost_report(plan: Plan) -> dict[str, Any]:
             for name, price in plan.api_prices.items()
         },
         "tiers": tiers,
+        "fleets": [fleet_report(fleet) for fleet in plan.fleets],
         "total": {
-            "at_min": sum(t["monthly"]["at_min"] for t in priced),
-            "expected": sum(expected) if priced and None not in expected else None,
-            "at_max": sum(t["monthly"]["at_max"] for t in priced),
-            "unpriced_tiers": [t["name"] for t in tiers if t["price_per_hour"] is None],
+            "at_min": totals.at_min,
+            "expected": totals.expected,
+            "at_max": totals.at_max,
+            "unpriced_tiers": list(totals.unpriced),
         },
         # Beside the instances (not in the totals above): captured data, logs, metrics, alarms.
         "audit": {**audit_report(plan), "captured_data": sum(captured), "lines": audit_lines(plan)},
@@ -133,6 +135,39 @@ def _tier_report(tier: TierPlan, home: str) -> dict[str, Any]:
     }
 
 
+def fleet_report(fleet: FleetPlan) -> dict[str, Any]:
+    """A fleet's month (at min, expected, at max): its instances, what its members' GPU shares
+    and its idle GPUs make of it, and the same tiers on endpoints of their own."""
+    monthly = fleet.monthly
+
+    def three(values: tuple[float, float | None, float] | None) -> dict[str, float | None]:
+        return dict(zip(("at_min", "expected", "at_max"), values or (None, None, None), strict=True))
+
+    separate = three(monthly.separate if monthly else None)
+    shared = three((monthly.at_min, monthly.expected, monthly.at_max) if monthly else None)
+    return {
+        "name": fleet.name,
+        "instance_type": fleet.instance_type,
+        "members": list(fleet.members),
+        "instances": [fleet.instances_min, fleet.instances_max],
+        "price_per_hour": fleet.price.usd_per_hour,
+        "monthly": shared,
+        "average_instances": three(monthly.average_instances if monthly else None),
+        "members_shares": three(monthly.shares if monthly else None),
+        "idle_gpus": three(monthly.idle if monthly else None),
+        "separate_endpoints": {
+            "tiers": {s.tier: s.instance_type for s in fleet.separate},
+            "monthly": separate,
+        },
+        # What sharing saves against the separate endpoints (negative: what it costs more).
+        "saving": {key: _difference(separate[key], shared[key]) for key in shared},
+    }
+
+
+def _difference(apart: float | None, shared: float | None) -> float | None:
+    return None if apart is None or shared is None else apart - shared
+
+
 def render_cost(plan: Plan) -> str:
     report = cost_report(plan)
     prices = report["instance_prices"]
@@ -144,6 +179,8 @@ def render_cost(plan: Plan) -> str:
     ]
     for tier in report["tiers"]:
         lines += ["", *_render_tier(tier, report["api_prices"])]
+    for fleet in report["fleets"]:
+        lines += ["", *_render_fleet(fleet)]
     total = report["total"]
     lines += [
         "",
@@ -240,6 +277,43 @@ def _render_tier(tier: dict[str, Any], api_prices: dict[str, Any]) -> list[str]:
             f"  vs {api['name']}{unlike} ({money(api['per_million_output_tokens'], cents=True)} per million "
             f"output tokens, input included, as of {as_of}): {verdict}{at_traffic}"
         )
+    return lines
+
+
+def _render_fleet(fleet: dict[str, Any]) -> list[str]:
+    """The fleet whole against the same tiers on endpoints of their own."""
+    head = (
+        f"Fleet {fleet['name']}: {', '.join(fleet['members'])} on {fleet['instance_type']}, "
+        f"{fleet['instances'][0]}-{fleet['instances'][1]} instances"
+    )
+    if fleet["price_per_hour"] is None:
+        return [head, f"  unknown: no price for {fleet['instance_type']}"]
+    apart = ", ".join(
+        f"{tier} on {kind or 'no plan'}" for tier, kind in fleet["separate_endpoints"]["tiers"].items()
+    )
+    rows = [
+        ("fleet (whole instances)", fleet["monthly"]),
+        ("  members' GPU shares", fleet["members_shares"]),
+        ("  idle GPUs", fleet["idle_gpus"]),
+        ("separate endpoints", fleet["separate_endpoints"]["monthly"]),
+    ]
+    lines = [
+        f"{head} ({per_hour(fleet['price_per_hour'])} each)",
+        f"  {'':<24}{'at min':>12}{'expected':>12}{'at max':>12}",
+        *(
+            f"  {label:<24}" + "".join(f"{money(v[k]):>12}" for k in ("at_min", "expected", "at_max"))
+            for label, v in rows
+        ),
+    ]
+    saving = fleet["saving"]
+    verdicts = [
+        f"{'saves' if value >= 0 else 'costs'} {money(abs(value))}{'' if value >= 0 else ' more'} {label}"
+        for key, label in (("at_min", "at min"), ("expected", "expected"), ("at_max", "at max"))
+        if (value := saving[key]) is not None
+    ]
+    lines.append(
+        f"  sharing {'; '.join(verdicts) or 'cannot be compared (no price apart)'} a month ({apart})"
+    )
     return lines
 
 

@@ -38,7 +38,7 @@ def run_loadtest(plan: Plan, args: argparse.Namespace) -> int:
     )
     print(
         f"{len(levels)} levels of {args.duration} s on {tier.endpoint_name}: expected cost {what} (the "
-        f"tier's max of {tier.capacity.instances_max} instance(s) for the whole test; the instances it "
+        f"tier's max of {lt.most_units(tier)} for the whole test; the instances it "
         "already runs bill anyway)",
         file=notes,
     )

@@ -95,7 +95,19 @@ def simulation_report(
     }
     if naive is not None:
         report["naive"] = summary(naive)
+    if tier.fleet is not None:
+        report["fleet"] = {"name": tier.fleet, "replayed": "alone", "note": fleet_note(tier)}
     return report
+
+
+def fleet_note(tier: TierPlan) -> str:
+    """What a fleet member's replay is, and what it is not."""
+    return (
+        f"{tier.name} shares fleet {tier.fleet}: replayed alone, its copies priced at their GPU share of "
+        f"{tier.instance_type}. A joint replay of the fleet's tiers, their copies competing for its "
+        f"{tier.capacity.instances_min}-{tier.capacity.instances_max} instances, is not built: here no "
+        "other member takes room, and the fleet's max does not bind"
+    )
 
 
 def render_simulation(report: dict[str, Any]) -> str:
@@ -144,6 +156,8 @@ def render_simulation(report: dict[str, Any]) -> str:
         f"  a new instance: {report['reaction_s']} s after its alarm, then serving after {startup}; billed "
         f"from the {'scale-out request' if plan['billing'] == 'request' else 'moment it is in service'}",
     ]
+    if "fleet" in report:
+        lines.append(f"  {report['fleet']['note']}")
     if plan["minutes_unmeetable"]:
         lines.append(
             f"  {plan['minutes_unmeetable']} minute(s) miss the objectives even on an idle instance: no "

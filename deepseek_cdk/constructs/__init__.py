@@ -5,18 +5,14 @@ from deepseek_cdk.alarm_settings import AlarmSettings
 from deepseek_cdk.constructs.artifact_store import ArtifactStore, Retention
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
 from deepseek_cdk.constructs.budget import DeploymentBudget
+from deepseek_cdk.constructs.component_monitoring import InferenceComponentMonitoring
 from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
 from deepseek_cdk.constructs.endpoint_props import BlueGreen, Hosting
 from deepseek_cdk.constructs.execution_role import ModelExecutionRole
 from deepseek_cdk.constructs.inference_component_endpoint import Component, InferenceComponentEndpoint
 from deepseek_cdk.constructs.llm_model import LlmModel
 from deepseek_cdk.constructs.model_registry import ModelRegistry
-from deepseek_cdk.constructs.monitoring import (
-    AsyncMonitoring,
-    EndpointMonitoring,
-    InferenceComponentMonitoring,
-    RealtimeMonitoring,
-)
+from deepseek_cdk.constructs.monitoring import AsyncMonitoring, EndpointMonitoring, RealtimeMonitoring
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.realtime_endpoint import DataCapture, RealtimeEndpoint, Variant
 from deepseek_cdk.constructs.request_router import RequestRouter

@@ -36,29 +36,35 @@ def production_variant(
     initial_instance_count: int | None = None,
     routing: bool = True,
     managed_instances: tuple[int, int] | None = None,
+    scale_in: str | None = None,
+    components: bool = False,
 ) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
     """A production variant on `hosting`, routed to the least busy instance when `routing`.
 
-    With `managed_instances` (min, max) SageMaker manages the instance count for inference
-    components; the variant then has no model, and start-up timeouts belong to the components.
+    A variant that hosts inference components (`components`, or `managed_instances`) has no
+    model, and start-up timeouts belong to the components. With `managed_instances` (min, max)
+    SageMaker manages its instance count, releasing instances per the `scale_in` strategy
+    (IDLE_RELEASE or CONSOLIDATION; None: SageMaker's default).
     """
+    components = components or managed_instances is not None
     return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
         variant_name=name,
         model_name=model_name,
         initial_variant_weight=weight,
         instance_type=hosting.instance_type,
         initial_instance_count=initial_instance_count or hosting.initial_instance_count,
-        model_data_download_timeout_in_seconds=None
-        if managed_instances
-        else hosting.model_download_timeout_s,
+        model_data_download_timeout_in_seconds=None if components else hosting.model_download_timeout_s,
         container_startup_health_check_timeout_in_seconds=(
-            None if managed_instances else hosting.startup_health_check_timeout_s
+            None if components else hosting.startup_health_check_timeout_s
         ),
         managed_instance_scaling=(
             sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
                 status="ENABLED",
                 min_instance_count=managed_instances[0],
                 max_instance_count=managed_instances[1],
+                scale_in_policy=(
+                    sagemaker.CfnEndpointConfig.ScaleInPolicyProperty(strategy=scale_in) if scale_in else None
+                ),
             )
             if managed_instances
             else None

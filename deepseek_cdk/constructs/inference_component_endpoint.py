@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from deepseek_cdk.constructs.endpoint_base import (
     INVOCATION_NAMESPACE,
@@ -28,37 +29,60 @@ from deepseek_cdk.constructs.scaling import (
     CapacityScaling,
     ScalableKind,
 )
-from deepseek_cdk.kinds import EndpointKind
+from deepseek_cdk.kinds import MAX_COMPONENTS_PER_ENDPOINT, EndpointKind
 from deepseek_cdk.names import SAGEMAKER, component_name
 
 VARIANT = "shared"  # the one variant whose managed instances host every component
+SCALE_IN = (None, "IDLE_RELEASE", "CONSOLIDATION")  # ProductionVariantManagedInstanceScalingScaleInPolicy
+PLACEMENT = (None, "BINPACK", "SPREAD")  # InferenceComponentSchedulingConfig PlacementStrategy
+
+
+@jsii.implements(IValidation)
+class _HasComponents:
+    """An endpoint of inference components hosts at least one at synth."""
+
+    def __init__(self, endpoint: InferenceComponentEndpoint) -> None:
+        self.endpoint = endpoint
+
+    def validate(self) -> list[str]:
+        return [] if self.endpoint.components else ["components: give at least one component"]
 
 
 @dataclass(frozen=True)
 class Component:
-    """One model served as an inference component: what a copy needs, and how many to start."""
+    """One model served as an inference component: what a copy needs, how many to start, and
+    its start-up timeouts (None: the endpoint's `Hosting`)."""
 
     name: str  # e.g. the version, v1
     model_name: str
     accelerators: int  # GPUs per copy (the tensor-parallel degree)
     memory_mb: int  # host memory per copy
     initial_copies: int = 1
+    model_download_timeout_s: int | None = None
+    startup_health_check_timeout_s: int | None = None
 
 
 class InferenceComponentEndpoint(SageMakerEndpoint):
-    """An endpoint whose instances are managed by SageMaker and shared by inference components.
+    """An endpoint whose instances are shared by inference components.
 
-    Creates an EndpointConfig with one variant and no model (ManagedInstanceScaling between
-    `min_instances` and `max_instances`, which may be 0), the Endpoint, and one
-    AWS::SageMaker::InferenceComponent per component, with its compute requirements and
-    start-up timeouts. The engine's env stays on the Model, which the component references
-    (an inference component's own container takes at most 16 env entries).
+    Creates an EndpointConfig with one variant and no model, the Endpoint, and one
+    AWS::SageMaker::InferenceComponent per component (`components`, or `add_component` later:
+    several tiers may put theirs on one endpoint), with its compute requirements and start-up
+    timeouts. The engine's env stays on the Model, which the component references (an
+    inference component's own container takes at most 16 env entries).
+
+    Instances: with `managed` (the default) SageMaker adds and removes them as copies need
+    them, between `min_instances` and `max_instances` (min may be 0), releasing them per
+    `scale_in` (IDLE_RELEASE: only instances that hold no copy; CONSOLIDATION: moves copies to
+    free instances; None: SageMaker's default). Without it the endpoint keeps a fixed count
+    (`min_instances` = `max_instances`). `placement` (BINPACK: copies on as few instances as
+    fit them; SPREAD: evenly; None: SageMaker's default) goes on every component.
 
     Scaling (`scale_copies`): target tracking on concurrent requests per copy, and, because
     requests at zero copies fail instead of queueing, a step policy on an alarm over
-    NoCapacityInvocationFailures to add a copy from zero. SageMaker adds and removes
-    instances as copies need them. This is the only way a real-time endpoint reaches zero
-    instances; the first request after that fails while a copy starts (minutes).
+    NoCapacityInvocationFailures to add a copy from zero. This is the only way a real-time
+    endpoint reaches zero instances; the first request after that fails while a copy starts
+    (minutes).
 
     Cost: instances bill per second while they exist; at zero copies the endpoint releases
     its instances after about 10-20 minutes and costs nothing.
@@ -71,34 +95,41 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
         scope: Construct,
         construct_id: str,
         *,
-        components: Sequence[Component],
+        components: Sequence[Component] = (),
         execution_role: iam.IRole,
         hosting: Hosting,
         min_instances: int,
         max_instances: int,
+        managed: bool = True,
+        scale_in: str | None = None,
+        placement: str | None = None,
         kms_key: kms.IKey | None = None,
         endpoint_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         validate_endpoint_name(endpoint_name)
-        require(1 <= len(components) <= 10, "components", f"give 1-10 components (got {len(components)})")
-        names = [c.name for c in components]
-        require(len(set(names)) == len(names), "components", f"component names must be unique (got {names})")
-        for c in components:
-            require(SAGEMAKER.fits(c.name), "components", f"component name {c.name!r}: letters, digits, '-'")
-            require(c.accelerators >= 1, "components", f"{c.name!r}: accelerators must be >= 1")
-            require(c.memory_mb >= 128, "components", f"{c.name!r}: memory_mb must be >= 128")
-            require(c.initial_copies >= 0, "components", f"{c.name!r}: initial_copies must be >= 0")
         require(
             0 <= min_instances <= max_instances, "min_instances", f"must be 0-{max_instances} (max_instances)"
         )
         require(max_instances >= 1, "max_instances", f"must be >= 1 (got {max_instances})")
-        hosting = hosting.validated()
         require(
-            hosting.initial_instance_count <= max_instances,
-            "hosting.initial_instance_count",
-            f"must be at most max_instances ({max_instances}) (got {hosting.initial_instance_count})",
+            managed or min_instances == max_instances,
+            "max_instances",
+            f"without managed instance scaling the count is fixed: give min_instances = max_instances "
+            f"(got {min_instances} and {max_instances})",
         )
+        require(scale_in in SCALE_IN, "scale_in", f"one of {SCALE_IN} (got {scale_in!r})")
+        require(managed or scale_in is None, "scale_in", "only with managed instance scaling")
+        require(placement in PLACEMENT, "placement", f"one of {PLACEMENT} (got {placement!r})")
+        self.hosting = hosting.validated()
+        require(
+            self.hosting.initial_instance_count <= max_instances,
+            "hosting.initial_instance_count",
+            f"must be at most max_instances ({max_instances}) (got {self.hosting.initial_instance_count})",
+        )
+        self.placement = placement
+        for i, c in enumerate(components):  # all of them, before any resource exists
+            self._check([d.name for d in components[:i]], c)
 
         self.variant_names = [VARIANT]
         self.endpoint_config = sagemaker.CfnEndpointConfig(
@@ -106,43 +137,88 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
             "Config",
             execution_role_arn=execution_role.role_arn,
             production_variants=[
-                production_variant(hosting, name=VARIANT, managed_instances=(min_instances, max_instances))
+                production_variant(
+                    self.hosting,
+                    name=VARIANT,
+                    managed_instances=(min_instances, max_instances) if managed else None,
+                    scale_in=scale_in,
+                    components=True,
+                )
             ],
-            kms_key_id=storage_key(hosting, kms_key),
+            kms_key_id=storage_key(self.hosting, kms_key),
         )
-        acknowledge_nvme_storage(self.endpoint_config, hosting)
+        acknowledge_nvme_storage(self.endpoint_config, self.hosting)
         self._create_endpoint(endpoint_name)
 
         self.components: dict[str, sagemaker.CfnInferenceComponent] = {}
         self.component_names: dict[str, str] = {}
+        self.from_zero_alarms: dict[str, cloudwatch.Alarm] = {}
         for c in components:
-            component_id = f"Component{pascal(c.name)}"
-            name = component_name(
-                endpoint_name or cdk.Names.unique_resource_name(self, max_length=48, separator="-"), c.name
-            )
-            self.component_names[c.name] = name
-            self.components[c.name] = sagemaker.CfnInferenceComponent(
-                self,
-                component_id,
-                endpoint_name=self.endpoint_name,
-                variant_name=VARIANT,
-                inference_component_name=name,
-                specification=sagemaker.CfnInferenceComponent.InferenceComponentSpecificationProperty(
-                    model_name=c.model_name,
-                    compute_resource_requirements=(
-                        sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
-                            number_of_accelerator_devices_required=c.accelerators,
-                            min_memory_required_in_mb=c.memory_mb,
-                        )
-                    ),
-                    startup_parameters=sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
-                        model_data_download_timeout_in_seconds=hosting.model_download_timeout_s,
-                        container_startup_health_check_timeout_in_seconds=hosting.startup_health_check_timeout_s,
-                    ),
+            self.add_component(c)
+        self.node.add_validation(_HasComponents(self))
+
+    def add_component(self, component: Component) -> sagemaker.CfnInferenceComponent:
+        """Host `component` on this endpoint's instances: an AWS::SageMaker::InferenceComponent
+        named `<endpoint>-<component name>`. At most MAX_COMPONENTS_PER_ENDPOINT."""
+        c = component
+        self._check([*self.components], c)
+        download = c.model_download_timeout_s or self.hosting.model_download_timeout_s
+        startup = c.startup_health_check_timeout_s or self.hosting.startup_health_check_timeout_s
+        name = component_name(
+            self.planned_name or cdk.Names.unique_resource_name(self, max_length=48, separator="-"), c.name
+        )
+        ic = sagemaker.CfnInferenceComponent
+        self.component_names[c.name] = name
+        self.components[c.name] = ic(
+            self,
+            f"Component{pascal(c.name)}",
+            endpoint_name=self.endpoint_name,
+            variant_name=VARIANT,
+            inference_component_name=name,
+            specification=ic.InferenceComponentSpecificationProperty(
+                model_name=c.model_name,
+                compute_resource_requirements=ic.InferenceComponentComputeResourceRequirementsProperty(
+                    number_of_accelerator_devices_required=c.accelerators,
+                    min_memory_required_in_mb=c.memory_mb,
                 ),
-                runtime_config=sagemaker.CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(
-                    copy_count=c.initial_copies
+                startup_parameters=ic.InferenceComponentStartupParametersProperty(
+                    model_data_download_timeout_in_seconds=download,
+                    container_startup_health_check_timeout_in_seconds=startup,
                 ),
+                scheduling_config=(
+                    ic.InferenceComponentSchedulingConfigProperty(
+                        placement_strategy=self.placement,
+                        # Required beside a strategy (CDK 2.275's type of the schema); the most
+                        # imbalance SageMaker allows (0-100, InferenceComponentAvailabilityZoneBalance,
+                        # read 2026-12-07): placement is the strategy's alone.
+                        availability_zone_balance=ic.InferenceComponentAvailabilityZoneBalanceProperty(
+                            enforcement_mode="PERMISSIVE", max_imbalance=100
+                        ),
+                    )
+                    if self.placement
+                    else None
+                ),
+            ),
+            runtime_config=ic.InferenceComponentRuntimeConfigProperty(copy_count=c.initial_copies),
+        )
+        return self.components[c.name]
+
+    def _check(self, names: list[str], c: Component) -> None:
+        """`c` may join the components already `names`d; ValueError names what is wrong."""
+        require(
+            len(names) < MAX_COMPONENTS_PER_ENDPOINT,
+            "components",
+            f"an endpoint here hosts at most {MAX_COMPONENTS_PER_ENDPOINT} components",
+        )
+        require(c.name not in names, "components", f"component names must be unique (got {c.name!r})")
+        require(SAGEMAKER.fits(c.name), "components", f"component name {c.name!r}: letters, digits, '-'")
+        require(c.accelerators >= 1, "components", f"{c.name!r}: accelerators must be >= 1")
+        require(c.memory_mb >= 128, "components", f"{c.name!r}: memory_mb must be >= 128")
+        require(c.initial_copies >= 0, "components", f"{c.name!r}: initial_copies must be >= 0")
+        for prop in ("model_download_timeout_s", "startup_health_check_timeout_s"):
+            seconds = getattr(c, prop) or getattr(self.hosting, prop)
+            require(
+                60 <= seconds <= 3600, "components", f"{c.name!r}: {prop} must be 60-3600 (got {seconds})"
             )
 
     def _component_names(self) -> list[str]:
@@ -243,6 +319,7 @@ class InferenceComponentEndpoint(SageMakerEndpoint):
                 alarm_description="A request failed because no copy was running: start one",
             )
             scaling.scale_on_alarm("ScaleOutFromZero", no_capacity, adjustment=1, cooldown=cold_start)
+            self.from_zero_alarms[component] = no_capacity
         return scaling
 
     def metric_component(

@@ -1,6 +1,7 @@
 """Monitoring per endpoint kind: the alarms that fit it and the dashboard graphs that show it,
-together in one class per kind (RealtimeMonitoring, AsyncMonitoring,
-InferenceComponentMonitoring), with the shared defaults in the base class."""
+together in one class per kind (RealtimeMonitoring, AsyncMonitoring here,
+InferenceComponentMonitoring in component_monitoring.py), with the shared defaults in the
+base class."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from constructs import Construct
 from deepseek_cdk.alarm_settings import AlarmSettings
 from deepseek_cdk.constructs.async_endpoint import AsyncEndpoint
 from deepseek_cdk.constructs.endpoint_base import SageMakerEndpoint
-from deepseek_cdk.constructs.inference_component_endpoint import InferenceComponentEndpoint
 from deepseek_cdk.constructs.naming import pascal, require
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.realtime_endpoint import RealtimeEndpoint
@@ -200,7 +200,7 @@ def notifying_alarm(
     return alarm
 
 
-class _TrackedMetricMonitoring(EndpointMonitoring[E]):
+class TrackedMetricMonitoring(EndpointMonitoring[E]):
     """Monitoring of a kind that scales on concurrency or invocations (`tracked`): its
     at-max alarm follows the same metric."""
 
@@ -231,7 +231,7 @@ class _TrackedMetricMonitoring(EndpointMonitoring[E]):
         )
 
 
-class RealtimeMonitoring(_TrackedMetricMonitoring[RealtimeEndpoint]):
+class RealtimeMonitoring(TrackedMetricMonitoring[RealtimeEndpoint]):
     """Per variant: ModelLatency p90 (µs), 5XX and 4XX error rates, disk; at max on the
     tracked metric (`tracked`: "concurrency", the default, or "invocations").
 
@@ -389,59 +389,6 @@ class AsyncMonitoring(EndpointMonitoring[AsyncEndpoint]):
                 endpoint.metric_gpu_utilization(),
                 endpoint.metric_gpu_memory_utilization(),
             ),
-        ]
-
-
-class InferenceComponentMonitoring(_TrackedMetricMonitoring[InferenceComponentEndpoint]):
-    """Per component (their invocation metrics carry the component's name, not the
-    variant's): ModelLatency p90, 5XX and 4XX rates, requests failing for lack of a copy for
-    longer than a cold start; at max on the tracked metric (`tracked`: "concurrency", the
-    default, or "invocations")."""
-
-    def _alarms(self) -> list[cloudwatch.Alarm]:
-        endpoint, settings = self.endpoint, self.settings
-        critical = []
-        for component in endpoint.components:
-            critical += self._invocations(
-                component,
-                latency=endpoint.metric_component(component, "ModelLatency", statistic="p90"),
-                errors_5xx=endpoint.metric_component(component, "Invocation5XXErrors", statistic="Average"),
-                errors_4xx=endpoint.metric_component(component, "Invocation4XXErrors", statistic="Average"),
-            )
-            critical.append(
-                self._add(
-                    f"NoCapacity{pascal(component)}",
-                    endpoint.metric_no_capacity_failures(component),
-                    0,
-                    periods=settings.no_capacity_minutes,  # longer than a whole cold start
-                    description=(
-                        f"{component}: requests failed for lack of a copy for {settings.no_capacity_minutes} "
-                        "minutes, longer than a cold start may take"
-                    ),
-                )
-            )
-        return critical
-
-    def _tracked(self) -> dict[str, cloudwatch.IMetric]:
-        metric = (
-            self.endpoint.metric_concurrent_requests_per_copy
-            if self._tracked_metric == "concurrency"
-            else self.endpoint.metric_invocations_per_copy
-        )
-        return {c: metric(c) for c in self.endpoint.components}
-
-    def graphs(self) -> Sequence[cloudwatch.IWidget]:
-        endpoint = self.endpoint
-        return [
-            graph(
-                f"{c}: requests per copy",
-                endpoint.metric_concurrent_requests_per_copy(c),
-                endpoint.metric_component_invocations(c),
-            )
-            for c in endpoint.components
-        ] + [
-            graph(f"{c}: no-capacity failures", endpoint.metric_no_capacity_failures(c))
-            for c in endpoint.components
         ]
 
 

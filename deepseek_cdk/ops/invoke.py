@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from deepseek_cdk.names import ROUTER_URL_OUTPUT, artifacts_bucket_name, component_name, stack_names
+from deepseek_cdk.names import ROUTER_URL_OUTPUT, artifacts_bucket_name, stack_names
 from deepseek_cdk.ops.aws import AwsProblem, Clients, aws_call, aws_problem, call
 from deepseek_cdk.planning import Plan, TierPlan
 from deepseek_cdk.runtime.router.contract import (
@@ -123,7 +123,7 @@ def stream_target(tier: TierPlan) -> dict[str, str]:
     target = {"EndpointName": tier.endpoint_name}
     if tier.endpoint.per_component:
         live = [v for v in tier.capacity.live if v.slot is not None]
-        target["InferenceComponentName"] = component_name(tier.endpoint_name, str(live[0].slot))
+        target["InferenceComponentName"] = tier.component_name(str(live[0].slot))
     return target
 
 

@@ -216,12 +216,21 @@ def max_rps(levels: Sequence[Level], objectives: Objectives) -> float | None:
     return best.requests_per_second / max(1, best.instances) if best else None
 
 
+def most_units(tier: TierPlan) -> str:
+    """What the tier may scale out to under the test: its endpoint's max instances, or on a
+    shared fleet its max copies (priced at their GPU share; the fleet's instances bill anyway)."""
+    if tier.fleet is not None:
+        return f"{tier.capacity.max} copies on fleet {tier.fleet}"
+    return f"{tier.capacity.instances_max} instance(s)"
+
+
 def expected_cost(tier: TierPlan, levels: int, duration: float) -> float | None:
-    """At most: the tier's max instances for the whole test (it may scale out under load);
+    """At most: the tier's max (most_units) for the whole test (it may scale out under load);
     None when the instance has no price."""
     if tier.cost is None:
         return None
-    return tier.capacity.instances_max * tier.cost.price_per_hour * levels * duration / 3600
+    most = tier.capacity.max if tier.fleet is not None else tier.capacity.instances_max
+    return most * tier.cost.price_per_hour * levels * duration / 3600
 
 
 def level_report(level: Level, objectives: Objectives) -> dict[str, Any]:

@@ -113,10 +113,17 @@ def _api_gateway_role(plan: Plan, clients: Clients) -> Check:
 
 def needed_instances(plan: Plan) -> dict[str, tuple[int, int]]:
     """Per instance type: the most instances the tiers run at once, and that plus the second
-    fleet of blue/green rollouts at the tiers' max."""
+    fleet of blue/green rollouts at the tiers' max. A shared fleet counts once, at its max;
+    its members' rolling updates add copies, counted as an instance each (at most)."""
     needed: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for fleet in plan.fleets:
+        needed[fleet.instance_type][0] += fleet.instances_max
+        needed[fleet.instance_type][1] += fleet.instances_max
     for tier in plan.tiers:
         capacity = tier.capacity
+        if tier.fleet is not None:
+            needed[tier.instance_type][1] += tier.rollout.extra_instances_at_max if tier.rollout else 0
+            continue
         most = capacity.instances_max if tier.endpoint.per_component else capacity.max
         most += capacity.shadow.max if capacity.shadow else 0
         rollout = tier.rollout.extra_instances_at_max if tier.rollout else 0

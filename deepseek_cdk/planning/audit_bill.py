@@ -200,7 +200,7 @@ def _rest_requests_usd(requests: float) -> float:
 
 
 def tier_alarms(kind: EndpointKind, capacity: CapacityPlan, *, predefined_metric: str | None) -> TierAlarms:
-    """The alarms the stacks create for one tier, router's aside (stacks.tiers and
+    """The alarms the stacks create for one tier, router's aside (stacks.tiers, stacks.component_tier and
     constructs.monitoring): per variant or component its own, one composite, and two per
     target-tracking policy."""
     live = list(capacity.live)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.spec import Schedule
@@ -86,6 +87,11 @@ class CapacityPlan:
     instances_min: int
     instances_max: int
     initial_instances: int
+
+    @property
+    def one(self) -> str:
+        """The unit of one: "copy" or "instance"."""
+        return "copy" if self.unit == "copies" else "instance"
 
     @property
     def live(self) -> tuple[VersionCapacity, ...]:
@@ -179,11 +185,24 @@ def capacity_plan(
         max=max_total,
         versions=tuple(entries),
         instances_min=min_total,
-        instances_max=max(
-            [max_total, *(bound for s in schedules for bound in (s.min, s.max) if bound is not None)]
-        ),
+        instances_max=most_capacity(max_total, schedules),
         initial_instances=max(1, sum(e.initial for e in entries)),
     )
+
+
+class Bounds(Protocol):
+    """A schedule's bounds, as the spec writes them or the plan renders them."""
+
+    @property
+    def min(self) -> int | None: ...
+
+    @property
+    def max(self) -> int | None: ...
+
+
+def most_capacity(max_total: int, schedules: Sequence[Bounds]) -> int:
+    """The most instances (copies) the tier's max and its schedules allow at any moment."""
+    return max([max_total, *(bound for s in schedules for bound in (s.min, s.max) if bound is not None)])
 
 
 def weekly_share(share: VersionCapacity, weekly: list[Schedule]) -> VersionCapacity:

@@ -1,5 +1,5 @@
 """What the pipeline checks across tiers once each is planned: every name the plan gives an AWS
-resource (the artifacts bucket, the stacks, each tier's endpoint and model package group)
+resource (the artifacts bucket, the stacks, each tier's or fleet's endpoint, each model package group)
 against that service's rules (deepseek_cdk.names), and router rules no tier could serve."""
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from deepseek_cdk.names import (
     artifacts_bucket_name,
     stack_names,
 )
+from deepseek_cdk.planning.fleet_plan import FleetPlan
 from deepseek_cdk.planning.records import TierPlan
 from deepseek_cdk.runtime.router.contract import estimated_prompt_tokens
 from deepseek_cdk.spec import Deployment, Router
+from deepseek_cdk.spec.wording import field_path
 
 
-def name_problems(deployment: Deployment, tiers: list[TierPlan]) -> list[str]:
+def name_problems(deployment: Deployment, tiers: list[TierPlan], fleets: list[FleetPlan]) -> list[str]:
     """Every name the deployment gives an AWS resource, checked against that service's rules
     (names.py), so that what the plan accepts deploys; each problem names the spec field."""
     bucket = artifacts_bucket_name(
@@ -30,10 +32,10 @@ def name_problems(deployment: Deployment, tiers: list[TierPlan]) -> list[str]:
     named: list[tuple[str, NamingRule, str]] = [("name", S3_BUCKET, bucket)]
     named += [("name", STACK, stack) for stack in stack_names(deployment.name)]
     for i, tier in enumerate(tiers):
-        named += [
-            (f"tiers[{i}].name", SAGEMAKER, tier.endpoint_name),
-            (f"tiers[{i}].name", SAGEMAKER, tier.registry_group),
-        ]
+        named.append((f"tiers[{i}].name", SAGEMAKER, tier.registry_group))
+        if tier.fleet is None:  # a member's endpoint is its fleet's, checked below
+            named.append((f"tiers[{i}].name", SAGEMAKER, tier.endpoint_name))
+    named += [(field_path(("fleet", f.name)), SAGEMAKER, f.endpoint_name) for f in fleets]
     return [
         f"{field}: makes the {rule.what} {name!r}, which AWS refuses: {'; '.join(found)}"
         for field, rule, name in named

@@ -58,12 +58,22 @@ def share_of_peak(pattern: str, local_minute_of_week: int) -> float:
     return 1.0 if day in days and minute // 60 in hours else otherwise
 
 
-def demand_plan(
-    traffic: TrafficProfile, calendar: CapacityCalendar, *, rate: float, rate_basis: str
-) -> DemandPlan:
-    """Replay the week: between every change of the pattern's share (hour boundaries, local)
-    and of the calendar's bounds (segment boundaries, UTC), hold the instances the demand
-    needs within the bounds."""
+@dataclass(frozen=True)
+class DemandStep:
+    """From `start` to `end` (minutes after Monday 00:00 UTC): the requests/s, the instances
+    (copies) they need, and those held within the capacity calendar's bounds."""
+
+    start: int
+    end: int
+    rps: float
+    needed: int
+    held: int
+
+
+def demand_steps(traffic: TrafficProfile, calendar: CapacityCalendar, *, rate: float) -> list[DemandStep]:
+    """The week in steps: between every change of the pattern's share (hour boundaries,
+    local) and of the calendar's bounds (segment boundaries, UTC), the requests/s and the
+    instances (copies) the demand needs, held within the bounds."""
     offset = REFERENCE_MONDAY.astimezone(ZoneInfo(traffic.timezone)).utcoffset() or timedelta()
     offset_minutes = int(offset.total_seconds() // 60)
     boundaries = sorted(
@@ -71,16 +81,24 @@ def demand_plan(
         | {segment.start for segment in calendar.segments}
         | {0, MINUTES_PER_WEEK}
     )
-    instance_minutes = 0.0
-    request_minutes = 0.0
-    short_minutes = 0
+    steps = []
     for start, end in itertools.pairwise(boundaries):
         segment = next(s for s in calendar.segments if s.start <= start < s.end)
         demand = traffic.peak_rps * share_of_peak(traffic.daily_pattern, start + offset_minutes)
         needed = math.ceil(demand / rate)
-        request_minutes += (end - start) * demand
-        instance_minutes += (end - start) * min(max(needed, segment.min), segment.max)
-        short_minutes += (end - start) if needed > segment.max else 0
+        steps.append(DemandStep(start, end, demand, needed, min(max(needed, segment.min), segment.max)))
+    return steps
+
+
+def demand_plan(
+    traffic: TrafficProfile, calendar: CapacityCalendar, *, rate: float, rate_basis: str
+) -> DemandPlan:
+    """Replay the week (demand_steps) and hold the instances the demand needs within the
+    calendar's bounds; sum what that keeps busy, and when the max binds."""
+    steps = demand_steps(traffic, calendar, rate=rate)
+    request_minutes = sum((s.end - s.start) * s.rps for s in steps)
+    instance_minutes = sum((s.end - s.start) * s.held for s in steps)
+    short_minutes = sum(s.end - s.start for s in steps if s.needed > s.held)
     days, hours, otherwise = PATTERNS[traffic.daily_pattern]
     assumption = (
         "the peak all week"

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deepseek_cdk.catalog import INSTANCES, ModelSpec
+from deepseek_cdk.catalog import INSTANCES, InstanceSpec, ModelSpec
 from deepseek_cdk.catalog.prices import HOME_REGION, PriceTable
 from deepseek_cdk.money import per_hour
 from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning.container_env import batched_tokens
+from deepseek_cdk.planning.errors import PlanError
 from deepseek_cdk.planning.service_levels import (
     ServiceLevels,
     StepModel,
@@ -34,7 +35,7 @@ from deepseek_cdk.planning.service_levels import (
 from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, layouts, memory_fit
 from deepseek_cdk.planning.throughput import lengths
 from deepseek_cdk.planning.uncertainty import tpot_band, ttft_band
-from deepseek_cdk.spec import SpecError, Tier, TrafficProfile
+from deepseek_cdk.spec import Tier, TrafficProfile
 
 ALTERNATIVES_SHOWN = 3
 ESTIMATE = "estimate: the step model calibrated on vLLM measurements (planning.service_levels)"
@@ -83,7 +84,7 @@ class InstanceChoice:
     alternatives: tuple[Alternative, ...]
 
 
-class ChoiceError(SpecError):
+class ChoiceError(PlanError):
     """No instance can serve the tier as the spec asks."""
 
 
@@ -124,31 +125,18 @@ def choose_instance(
 
     def judge(fit: MemoryFit) -> Candidate:
         """`fit`'s instance with its service levels at the objectives, its price and misses."""
-        instance = INSTANCES[fit.instance_type]
-        tpot, ttft = tpot_band(model, instance.gpu.name), ttft_band(model, instance.gpu.name)
-        step = StepModel.of(
+        return judge_copy(
             model,
-            instance,
+            INSTANCES[fit.instance_type],
             fit,
-            batch=workload.concurrency,
-            context_tokens=lengths.context_tokens,
-            tokens_in=lengths.tokens_in,
-            tokens_out=lengths.tokens_out,
-            p90_tokens_out=lengths.p90_tokens_out,
-            ttft_band=(ttft.low, ttft.high),
-            tpot_band=(tpot.low, tpot.high),
+            workload=workload,
+            lengths=lengths,
+            objectives=objectives,
+            utilization=utilization,
+            given_target=given_target,
+            backlog_per_instance=backlog_per_instance,
+            usd_per_hour=prices.price(region, fit.instance_type).usd_per_hour,
         )
-        basis = f"{ESTIMATE}; planned at the slow end of its band ({tpot.basis}; {ttft.basis})"
-        if objectives.streamed:
-            levels = streamed_levels(
-                step, objectives, utilization=utilization, given_target=given_target, basis=basis
-            )
-            misses = unmeetable(levels, objectives)
-        else:
-            levels = queued_levels(step, backlog_per_instance=backlog_per_instance, basis=basis)
-            alone = queued_levels(step, backlog_per_instance=1, basis=basis)
-            misses = tuple(alone.misses(objectives))
-        return Candidate(fit, step, levels, prices.price(region, fit.instance_type).usd_per_hour, misses)
 
     def layouts_of(name: str) -> tuple[MemoryFit, list[Candidate]]:
         """One copy over every GPU of instance `name` (what its memory error names), and every
@@ -217,6 +205,47 @@ def choose_instance(
         best.usd_per_million_tokens,
         tuple(_alternative(c, best) for c in sorted(own, key=_losing_order) if c is not best),
     )
+
+
+def judge_copy(
+    model: ModelSpec,
+    instance: InstanceSpec,
+    fit: MemoryFit,
+    *,
+    workload: Workload,
+    lengths: Lengths,
+    objectives: Objectives,
+    utilization: float,
+    given_target: float | None,
+    backlog_per_instance: float | None,
+    usd_per_hour: float | None,
+) -> Candidate:
+    """`fit` on `instance` (a catalog instance, or a fleet's instance cut to the GPUs one copy
+    takes there): its service levels at the objectives, its price an hour and its misses."""
+    tpot, ttft = tpot_band(model, instance.gpu.name), ttft_band(model, instance.gpu.name)
+    step = StepModel.of(
+        model,
+        instance,
+        fit,
+        batch=workload.concurrency,
+        context_tokens=lengths.context_tokens,
+        tokens_in=lengths.tokens_in,
+        tokens_out=lengths.tokens_out,
+        p90_tokens_out=lengths.p90_tokens_out,
+        ttft_band=(ttft.low, ttft.high),
+        tpot_band=(tpot.low, tpot.high),
+    )
+    basis = f"{ESTIMATE}; planned at the slow end of its band ({tpot.basis}; {ttft.basis})"
+    if objectives.streamed:
+        levels = streamed_levels(
+            step, objectives, utilization=utilization, given_target=given_target, basis=basis
+        )
+        misses = unmeetable(levels, objectives)
+    else:
+        levels = queued_levels(step, backlog_per_instance=backlog_per_instance, basis=basis)
+        alone = queued_levels(step, backlog_per_instance=1, basis=basis)
+        misses = tuple(alone.misses(objectives))
+    return Candidate(fit, step, levels, usd_per_hour, misses)
 
 
 def _cost_order(c: Candidate) -> tuple[bool, float, float, str, int]:

@@ -11,7 +11,6 @@ from dataclasses import replace
 from deepseek_cdk.catalog import CONTAINERS, INSTANCES, MODELS
 from deepseek_cdk.catalog.prices import HOME_REGION, PRICES, Price, PriceTable
 from deepseek_cdk.names import endpoint_name
-from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning import startup
 from deepseek_cdk.planning.alarms import alarm_plan
 from deepseek_cdk.planning.answers import answer_limits
@@ -23,13 +22,10 @@ from deepseek_cdk.planning.cost import tier_cost
 from deepseek_cdk.planning.demand import demand_plan
 from deepseek_cdk.planning.economics import token_economics
 from deepseek_cdk.planning.errors import PlanError
-from deepseek_cdk.planning.instance_choice import (
-    ChoiceError,
-    InstanceChoice,
-    Lengths,
-    choose_instance,
-    workload_of,
-)
+from deepseek_cdk.planning.fleet_choice import copy_request
+from deepseek_cdk.planning.fleet_plan import FleetPlan
+from deepseek_cdk.planning.fleets import FleetSeat, choose_fleets, fleet_seat, plan_fleets
+from deepseek_cdk.planning.instance_choice import InstanceChoice, choose_instance
 from deepseek_cdk.planning.measured import far_from_estimate, measured_levels, measured_throughput
 from deepseek_cdk.planning.records import (
     DataCapturePlan,
@@ -40,10 +36,9 @@ from deepseek_cdk.planning.records import (
     queue_prefixes,
 )
 from deepseek_cdk.planning.rollout import RolloutError, rollout_plan
-from deepseek_cdk.planning.scaling import backlog_target, rate_at_target, scaling_plan
-from deepseek_cdk.planning.service_levels import measured_by, objectives_of
-from deepseek_cdk.planning.sizing import Workload
-from deepseek_cdk.planning.throughput import estimate_throughput, lengths, p90_output_tokens
+from deepseek_cdk.planning.scaling import rate_at_target, scaling_plan
+from deepseek_cdk.planning.service_levels import measured_by
+from deepseek_cdk.planning.throughput import estimate_throughput, lengths
 from deepseek_cdk.planning.units import HOURS_PER_MONTH
 from deepseek_cdk.planning.versions import (
     CAPTURE_PREFIX,
@@ -55,26 +50,37 @@ from deepseek_cdk.planning.versions import (
     version_monthly,
     versioning_cost,
 )
-from deepseek_cdk.spec import Deployment, Tier, TrafficProfile
+from deepseek_cdk.spec import Deployment, Tier
 
-DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
-# An inference component's copy uses all the instance's GPUs (the planner gives such tiers one
-# model copy per instance); it reserves half the host memory and leaves the rest to the OS and
-# SageMaker's agents.
+# An inference component's copy on an endpoint of its own uses all the instance's GPUs (the
+# planner gives such tiers one model copy per instance); it reserves half the host memory and
+# leaves the rest to the OS and SageMaker's agents. On a shared fleet, planning.packing sizes it.
 COPY_HOST_MEMORY_SHARE = 0.5
 
 
 def build_plan(deployment: Deployment) -> Plan:
-    """Resolve every tier; all tiers' problems are reported together as one PlanError."""
+    """Resolve every fleet's instance type, then every tier (a fleet's members on it), then
+    each fleet's packing and cost; all problems are reported together as one PlanError."""
     tiers: list[TierPlan] = []
-    problems: list[str] = []
     prices = prices_of(deployment)
+    choices, problems = choose_fleets(deployment, prices)
     for i, tier in enumerate(deployment.tiers):
+        if tier.fleet is not None and tier.fleet not in choices:
+            continue  # the fleet's own problem names it
+        seat = fleet_seat(deployment, tier, choices[tier.fleet]) if tier.fleet is not None else None
         try:
-            tiers.append(_plan_tier(f"tiers[{i}]", tier, deployment, prices))
+            tiers.append(_plan_tier(f"tiers[{i}]", tier, deployment, prices, seat=seat))
         except PlanError as err:
             problems += err.problems
-    problems += name_problems(deployment, tiers)
+    fleets: list[FleetPlan] = []
+    if deployment.fleet and not problems:
+        try:
+            fleets, tiers = plan_fleets(
+                deployment, tiers, choices, prices, lambda at, t: _plan_tier(at, t, deployment, prices)
+            )
+        except PlanError as err:
+            problems += err.problems
+    problems += name_problems(deployment, tiers, fleets)
     if deployment.router is not None and not problems:
         problems += unservable_rules(deployment.router, {t.name: t for t in tiers})
     if problems:
@@ -87,6 +93,7 @@ def build_plan(deployment: Deployment) -> Plan:
         price_date=PRICES.read,
         offerings_known=PRICES.knows(deployment.region),
         tiers=tuple(tiers),
+        fleets=tuple(fleets),
         router=(
             RouterPlan(
                 default_tier=deployment.router.default_tier,
@@ -132,19 +139,40 @@ def prices_of(deployment: Deployment) -> PriceTable:
     )
 
 
-def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) -> TierPlan:
+def _plan_tier(
+    at: str, tier: Tier, deployment: Deployment, prices: PriceTable, *, seat: FleetSeat | None = None
+) -> TierPlan:
+    """One tier; a fleet's member (`seat`) runs its copies on some of the fleet's GPUs: its
+    estimates run on those, its price is their share of the instance's."""
     refused = unproven_combination(at, tier)
     if refused:
         raise PlanError(refused)
     model = MODELS[tier.model]
-    context = tier.max_context_tokens or min(DEFAULT_CONTEXT_TOKENS, model.max_context)
     traffic = deployment.traffic.get(tier.name)
-    workload = workload_of(tier, context, traffic)
-    objectives = objectives_of(tier)
-    choice = _choose(at, tier, workload, objectives, traffic, context, deployment.region, prices)
+    request = copy_request(tier, traffic)
+    context, workload, objectives = request.lengths.context_tokens, request.workload, request.objectives
+    if seat is None:
+        choice = choose_instance(
+            at,
+            model,
+            tier.instance_type,
+            workload=workload,
+            lengths=request.lengths,
+            objectives=objectives,
+            utilization=request.utilization,
+            given_target=request.given_target,
+            backlog_per_instance=request.backlog_per_instance,
+            region=deployment.region,
+            prices=prices,
+            copies=tier.container == "lmi" and not tier.endpoint.per_component,
+        )
+        instance = INSTANCES[choice.fit.instance_type]
+        price = prices.price(deployment.region, choice.fit.instance_type)
+    else:
+        placed = seat.seat.candidate
+        choice = InstanceChoice(placed.fit, placed.step, placed.levels, placed.usd_per_million_tokens, ())
+        instance, price = seat.seat.instance, seat.seat.price
     fit = choice.fit
-    instance = INSTANCES[fit.instance_type]
-    price = prices.price(deployment.region, fit.instance_type)
     container = CONTAINERS[tier.container]
     from_hub = tier.weights.source == "hub"
     startup_s = startup.startup_health_check_timeout(fit.weights_gb, from_hub=from_hub)
@@ -276,7 +304,9 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) 
     return TierPlan(
         name=tier.name,
         endpoint=tier.endpoint,
-        endpoint_name=endpoint_name(
+        endpoint_name=seat.endpoint_name
+        if seat
+        else endpoint_name(
             deployment.name,
             tier.name,
             instance.name,
@@ -289,13 +319,19 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) 
         image_repository=container.repository,
         image_tag=container.tag,
         instance_type=instance.name,
-        instance_chosen="auto" if tier.instance_type == "auto" else "explicit",
+        instance_chosen=seat.instance_chosen
+        if seat
+        else "auto"
+        if tier.instance_type == "auto"
+        else "explicit",
         alternatives=choice.alternatives,
         gpu=f"{instance.gpu.name} {instance.gpu.memory_gb:g} GB",
-        gpu_count=instance.gpu_count,
+        gpu_count=seat.seat.host.gpu_count if seat else instance.gpu_count,
         tensor_parallel_degree=fit.tensor_parallel_degree,
         copies=fit.copies,
-        copy_memory_mb=int(instance.host_memory_gib * 1024 * COPY_HOST_MEMORY_SHARE),
+        copy_memory_mb=seat.seat.memory_mb
+        if seat
+        else int(instance.host_memory_gib * 1024 * COPY_HOST_MEMORY_SHARE),
         max_context_tokens=context,
         max_concurrency=tier.max_concurrency,
         gpu_memory_utilization=tier.gpu_memory_utilization,
@@ -358,40 +394,5 @@ def _plan_tier(at: str, tier: Tier, deployment: Deployment, prices: PriceTable) 
         versioning=versioning,
         registry_group=f"{deployment.name}-{tier.name}",
         warnings=tuple(warnings + revision_warnings(versions, from_hub=from_hub)),
+        fleet=seat.fleet if seat else None,
     )
-
-
-def _choose(
-    at: str,
-    tier: Tier,
-    workload: Workload,
-    objectives: Objectives,
-    traffic: TrafficProfile | None,
-    context: int,
-    region: str | None,
-    prices: PriceTable,
-) -> InstanceChoice:
-    tokens_in, tokens_out = lengths(traffic)
-    spec_scaling = tier.scaling
-    given = (
-        spec_scaling.target
-        if spec_scaling.metric == "concurrency" and spec_scaling.target != "auto"
-        else None
-    )
-    try:
-        return choose_instance(
-            at,
-            MODELS[tier.model],
-            tier.instance_type,
-            workload=workload,
-            lengths=Lengths(context, tokens_in, tokens_out, p90_output_tokens(traffic, context)),
-            objectives=objectives,
-            utilization=spec_scaling.target_utilization,
-            given_target=given,
-            backlog_per_instance=backlog_target(tier),
-            region=region,
-            prices=prices,
-            copies=tier.container == "lmi" and not tier.endpoint.per_component,
-        )
-    except ChoiceError as err:
-        raise PlanError(err.problems) from None

@@ -9,6 +9,7 @@ from typing import Any
 
 from deepseek_cdk.catalog.prices import HOME_REGION, Price
 from deepseek_cdk.kinds import EndpointKind
+from deepseek_cdk.names import component_name
 from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning.alarms import AlarmPlan
 from deepseek_cdk.planning.answers import AnswerLimits
@@ -17,6 +18,7 @@ from deepseek_cdk.planning.capacity import CapacityPlan
 from deepseek_cdk.planning.cost import CostRange
 from deepseek_cdk.planning.demand import DemandPlan
 from deepseek_cdk.planning.economics import TokenEconomics
+from deepseek_cdk.planning.fleet_plan import FleetPlan
 from deepseek_cdk.planning.instance_choice import Alternative
 from deepseek_cdk.planning.rollout import RolloutPlan
 from deepseek_cdk.planning.scaling import ScalingPlan
@@ -104,6 +106,19 @@ class TierPlan:
     versioning: VersioningCost
     registry_group: str  # the model package group that records every version
     warnings: tuple[str, ...]
+    # The shared fleet whose endpoint hosts this inference-components tier's copies: then
+    # `endpoint_name` is the fleet's, `price` a copy's GPU share of an instance, `cost` what
+    # its copies' shares come to, and `capacity`'s instances are the fleet's.
+    fleet: str | None = None
+
+    def component(self, slot: str) -> str:
+        """The key of the inference component serving the version in `slot`: the slot, or on a
+        fleet `<tier>-<slot>`, unique among every member's components."""
+        return slot if self.fleet is None else f"{self.name}-{slot}"
+
+    def component_name(self, slot: str) -> str:
+        """The InferenceComponentName of the component serving the version in `slot`."""
+        return component_name(self.endpoint_name, self.component(slot))
 
 
 @dataclass(frozen=True)
@@ -124,6 +139,17 @@ class RouterPlan:
 
 
 @dataclass(frozen=True)
+class MonthlyTotals:
+    """The deployment's instances a month: each tier on an endpoint of its own, and each fleet
+    whole (its members' GPU shares and its idle GPUs), at the scheduled min, expected, at max."""
+
+    at_min: float
+    expected: float | None  # None when a priced tier or fleet has no expected figure
+    at_max: float
+    unpriced: tuple[str, ...]  # tiers and fleets without a price, left out of the sums
+
+
+@dataclass(frozen=True)
 class Plan:
     deployment: str
     region: str | None
@@ -137,9 +163,31 @@ class Plan:
     retention: RetentionPlan
     api_prices: Mapping[str, ApiPrice]  # what the cost report compares the tiers with
     audit: AuditBill  # the router's logs, the metrics and alarms: what runs beside the instances
+    fleets: tuple[FleetPlan, ...] = ()  # shared endpoints of inference-components tiers
 
     def tier(self, name: str) -> TierPlan:
         return next(t for t in self.tiers if t.name == name)
+
+    def fleet(self, name: str) -> FleetPlan:
+        return next(f for f in self.fleets if f.name == name)
+
+    def monthly_totals(self) -> MonthlyTotals:
+        """What the deployment's instances cost a month: the tiers on endpoints of their own,
+        plus every fleet's instances (not its members' shares, which leave out idle GPUs)."""
+        own = [t for t in self.tiers if t.fleet is None]
+        parts = [
+            (t.cost.monthly_at_min, t.cost.monthly_expected, t.cost.monthly_at_max) for t in own if t.cost
+        ]
+        parts += [(f.monthly.at_min, f.monthly.expected, f.monthly.at_max) for f in self.fleets if f.monthly]
+        unpriced = [f"{t.name} ({t.instance_type})" for t in own if t.cost is None]
+        unpriced += [f"fleet {f.name} ({f.instance_type})" for f in self.fleets if f.monthly is None]
+        expected = [e for _, e, _ in parts]
+        return MonthlyTotals(
+            at_min=sum(low for low, _, _ in parts),
+            expected=None if not parts or None in expected else sum(e or 0.0 for e in expected),
+            at_max=sum(high for _, _, high in parts),
+            unpriced=tuple(unpriced),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -38,8 +38,8 @@ class CapacitySegment:
     max: int
 
     def describe(self) -> str:
-        end = "Sun 24:00" if self.end == MINUTES_PER_WEEK else _when(self.end)
-        return f"{_when(self.start)}-{end}: {self.min}-{self.max}"
+        end = "Sun 24:00" if self.end == MINUTES_PER_WEEK else week_time(self.end)
+        return f"{week_time(self.start)}-{end}: {self.min}-{self.max}"
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def capacity_calendar(
         if current[0] > current[1]:
             raise ScheduleConflict(
                 f"{at}.schedules[{index}]: {schedule.name!r} leaves min {current[0]} above max "
-                f"{current[1]} at {_when(_minute(when))} UTC; set max in the same schedule"
+                f"{current[1]} at {week_time(_minute(when))} UTC; set max in the same schedule"
             )
         if when >= week_two:
             boundaries.append((_minute(when) - MINUTES_PER_WEEK, *current))
@@ -159,7 +159,7 @@ def _minute(when: datetime) -> int:
     return int((when - REFERENCE_MONDAY).total_seconds() // 60)
 
 
-def _when(minute: int) -> str:
+def week_time(minute: int) -> str:
     """`Mon 08:00` for a minute of the week; the week's end reads as the next Monday."""
     day, rest = divmod(minute % MINUTES_PER_WEEK, 24 * 60)
     return f"{DAYS[day]} {rest // 60:02d}:{rest % 60:02d}"

@@ -9,6 +9,7 @@ works as it did when this was one module.
 """
 
 from deepseek_cdk.spec.base import COMMIT, EMAIL
+from deepseek_cdk.spec.fleet import Fleet
 from deepseek_cdk.spec.loading import (
     DEFAULT_DEPLOYMENT,
     MAX_DEPTH,
@@ -63,6 +64,7 @@ __all__ = [
     "ApiPrice",
     "DataCapture",
     "Deployment",
+    "Fleet",
     "InstancePrice",
     "Measured",
     "Retention",

@@ -125,6 +125,13 @@ def unknown_instance(value: str) -> str | None:
     return f"unknown instance type; {close}catalog types: {', '.join(INSTANCES)}"
 
 
+def instance_type_or_auto(value: str) -> str:
+    """`auto`, or an instance type of the catalog (a tier's or a fleet's)."""
+    if value != "auto" and (problem := unknown_instance(value)):
+        raise ValueError(f"{problem}; or auto")
+    return value
+
+
 def known_model(value: str) -> str:
     """A model the catalog knows (a tier's, or the one a hosted API serves)."""
     if value not in MODELS:

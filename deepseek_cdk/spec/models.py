@@ -1,6 +1,6 @@
 """The spec's models: a Deployment of tiers (model, endpoint, scaling, versions, alarms), its
-router, traffic, retention and prices. Pydantic checks each field; spec.rules checks what
-spans fields.
+shared fleets (spec.fleet), router, traffic, retention and prices. Pydantic checks each field;
+spec.rules checks what spans fields.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from deepseek_cdk.spec.base import (
     EMAIL,
     Strict,
     hub_revision,
+    instance_type_or_auto,
     known_model,
     past_date,
     time_zone,
     unknown_instance,
 )
+from deepseek_cdk.spec.fleet import Fleet
 from deepseek_cdk.spec.wording import ACCOUNT_PATTERN, DATE_PATTERN, NAME_PATTERN, shown
 
 
@@ -265,6 +267,7 @@ class Tier(Strict):
     rollout: Rollout | None = None
     data_capture: DataCapture | None = None
     measured: Measured | None = None
+    fleet: str | None = None  # inference-components tiers: the shared fleet that hosts its copies
 
     @field_validator("model")
     @classmethod
@@ -274,9 +277,7 @@ class Tier(Strict):
     @field_validator("instance_type")
     @classmethod
     def _known_instance(cls, value: str) -> str:
-        if value != "auto" and (problem := unknown_instance(value)):
-            raise ValueError(f"{problem}; or auto")
-        return value
+        return instance_type_or_auto(value)
 
 
 class RuleCondition(Strict):
@@ -384,6 +385,7 @@ class Deployment(Strict):
     alarm_email: str | None = None
     budget_usd_per_month: float | None = Field(default=None, ge=1, le=1_000_000_000)
     tiers: list[Tier] = Field(min_length=1, max_length=10)
+    fleet: dict[str, Fleet] = Field(default={}, max_length=5)  # shared endpoints, by name
     router: Router | None = None
     traffic: dict[str, TrafficProfile] = Field(default={})
     retention: Retention = Retention()

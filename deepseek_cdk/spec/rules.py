@@ -11,6 +11,7 @@ from deepseek_cdk.catalog import MODELS
 from deepseek_cdk.cron import parse_at, parse_cron
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.names import s3_prefix_problem
+from deepseek_cdk.spec.fleet_rules import fleet_problems
 from deepseek_cdk.spec.models import Deployment, RuleCondition, Schedule, Tier, TrafficProfile
 from deepseek_cdk.spec.wording import did_you_mean, field_path, shown
 
@@ -27,6 +28,7 @@ def semantic_problems(d: Deployment) -> list[str]:
         problems.append(f"tiers: {clash} differ only by '-'; their resources would share a name")
     for i, tier in enumerate(d.tiers):
         problems += _tier_problems(f"tiers[{i}]", tier)
+    problems += fleet_problems(d)
     if d.router is not None:
         if d.router.default_tier not in tier_names:
             problems.append(_unknown_tier("router.default_tier", d.router.default_tier, tier_names))

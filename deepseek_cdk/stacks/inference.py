@@ -12,15 +12,19 @@ from constructs import Construct
 from deepseek_cdk.constructs.budget import DeploymentBudget
 from deepseek_cdk.constructs.dashboard import DashboardTier, DeploymentDashboard
 from deepseek_cdk.constructs.model_registry import ModelRegistry
+from deepseek_cdk.constructs.naming import pascal
 from deepseek_cdk.constructs.notifications import Notifications
 from deepseek_cdk.constructs.request_router import RequestRouter
 from deepseek_cdk.names import ROUTER_URL_OUTPUT
 from deepseek_cdk.planning import Plan
-from deepseek_cdk.stacks.tiers import TierResources, build_tier, tier_summary
+from deepseek_cdk.stacks.fleets import FleetResources, fleet_summary
+from deepseek_cdk.stacks.tier_base import TierResources, tier_summary
+from deepseek_cdk.stacks.tiers import build_tier
 
 
 class InferenceStack(cdk.Stack):
-    """One construct per tier (an execution role, a model per version, the endpoint and its
+    """One construct per shared fleet (its endpoint, stacks.fleets), one per tier (an execution
+    role, a model per version, the endpoint, or its components on its fleet's, and its
     scaling) and, when the deployment has a router section, the RequestRouter in front and
     alarms on what it measures of each tier (RouterMonitoring, at the plan's objectives).
 
@@ -46,6 +50,13 @@ class InferenceStack(cdk.Stack):
         self.notifications = Notifications(
             self, "Notifications", kms_key=key, email=plan.monitoring.alarm_email
         )
+        # A fleet's endpoint first: its members put their components on it.
+        self.fleets = {
+            fleet.name: FleetResources(
+                self, pascal(fleet.name), fleet=fleet, members=[plan.tier(m) for m in fleet.members], key=key
+            )
+            for fleet in plan.fleets
+        }
         self.tiers: dict[str, TierResources] = {
             tier.name: build_tier(
                 self,
@@ -55,13 +66,17 @@ class InferenceStack(cdk.Stack):
                 notifications=self.notifications,
                 registry=(registries or {}).get(tier.name),
                 router_deployment=plan.deployment if plan.router is not None else None,
+                fleet=self.fleets[tier.fleet] if tier.fleet else None,
             )
             for tier in plan.tiers
         }
         self.dashboard = DeploymentDashboard(
             self,
             "Dashboard",
-            tiers=[DashboardTier(t.name, tier_summary(t), self.tiers[t.name].graphs()) for t in plan.tiers],
+            tiers=[
+                *(DashboardTier(f.name, fleet_summary(f), []) for f in plan.fleets),
+                *(DashboardTier(t.name, tier_summary(t), self.tiers[t.name].graphs()) for t in plan.tiers),
+            ],
         )
         if plan.monitoring.budget_usd_per_month is not None:
             DeploymentBudget(

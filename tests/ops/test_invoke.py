@@ -141,6 +141,17 @@ def test_an_inference_component_tier_is_asked_through_its_first_live_component(a
     assert aws.runtime.sent[0]["InferenceComponentName"] == component_name(tier.endpoint_name, "live-1")
 
 
+def test_a_fleet_member_is_asked_through_its_own_component_on_the_fleets_endpoint(aws: Aws) -> None:
+    plan = build_plan(load_deployment(ROOT / "deployments" / "examples" / "shared-fleet.yaml"))
+    coder = plan.tier("coder")
+    aws.in_service(coder.endpoint_name)
+    code, _, _ = run(plan, "coder", aws)
+    assert code == 0
+    sent = aws.runtime.sent[0]
+    assert sent["EndpointName"] == plan.fleets[0].endpoint_name
+    assert sent["InferenceComponentName"] == component_name(coder.endpoint_name, "coder-live-1")
+
+
 @pytest.mark.parametrize("status", ["Creating", "Updating", "Failed"])
 def test_an_endpoint_not_in_service_is_one_line_and_nothing_is_sent(aws: Aws, status: str) -> None:
     aws.in_service(PLAN.tier("chat").endpoint_name, status=status)

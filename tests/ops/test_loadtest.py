@@ -652,3 +652,11 @@ def test_an_inference_component_tier_is_driven_and_measured_per_copy() -> None:
     chat["measured"] = readable(measured["measured"])
     target = build_plan(parse_deployment(spec)).tier("chat").scaling.target
     assert (target.predefined_metric, target.target) == ("SageMakerInferenceComponentInvocationsPerCopy", 30)
+
+
+def test_a_fleet_members_test_costs_its_copies_at_their_gpu_share() -> None:
+    root = Path(__file__).resolve().parents[2]
+    coder = build_plan(load_deployment(root / "deployments/examples/shared-fleet.yaml")).tier("coder")
+    assert lt.most_units(coder) == "2 copies on fleet shared"
+    assert coder.cost is not None
+    assert lt.expected_cost(coder, 1, 3600) == pytest.approx(2 * coder.cost.price_per_hour)

@@ -4,6 +4,7 @@ calls AWS."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,7 +16,9 @@ from deepseek_cdk.catalog import CONTAINERS
 from deepseek_cdk.ops.aws import AwsProblem, Clients
 from deepseek_cdk.ops.preflight import needed_instances, preflight, render_checks
 from deepseek_cdk.planning import build_plan
-from deepseek_cdk.spec import parse_deployment
+from deepseek_cdk.spec import load_deployment, parse_deployment
+
+ROOT = Path(__file__).resolve().parents[2]
 
 REGION = "us-east-1"
 S3_URI = "s3://my-models/models/chat/v1/"
@@ -296,3 +299,9 @@ def test_another_ecr_error_leaves_the_image_unchecked(stubs: Stubs) -> None:
         "warn",
         "not checked (ECR answered ServerException)",
     )
+
+
+def test_a_shared_fleet_needs_its_max_once_whatever_its_members_copies() -> None:
+    plan = build_plan(load_deployment(ROOT / "deployments" / "examples" / "shared-fleet.yaml"))
+    (fleet,) = plan.fleets
+    assert needed_instances(plan) == {fleet.instance_type: (fleet.instances_max, fleet.instances_max)}

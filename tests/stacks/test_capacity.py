@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from deepseek_cdk.planning import HOURS_PER_MONTH, TierPlan, build_plan
+from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan, build_plan
+from deepseek_cdk.planning.fleet_plan import FleetPlan
+from deepseek_cdk.planning.packing import pack
 from deepseek_cdk.planning.schedules import capacity_calendar
 from deepseek_cdk.spec import Schedule, load_deployment, parse_deployment
 from deepseek_cdk.stacks import build_deployment
@@ -134,10 +136,12 @@ def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[S
     least, most = sum(t["MinCapacity"] for t in live), sum(t["MaxCapacity"] for t in live)
     assert (least, most) == (capacity.min, capacity.max)
     assert rendered.scheduled() == {s.name: (s.min, s.max) for s in schedules}
-    (config,) = rendered.of("AWS::SageMaker::EndpointConfig")
-    variants = config["ProductionVariants"]
-    if tier.endpoint == "inference-components":
-        (variant,) = variants
+    configs = rendered.of("AWS::SageMaker::EndpointConfig")
+    config: dict[str, Any] = configs[0] if configs else {}
+    if tier.fleet is not None:  # the endpoint is the fleet's: assert_fleet_agrees
+        assert configs == []
+    elif tier.endpoint == "inference-components":
+        (variant,) = config["ProductionVariants"]
         managed = variant["ManagedInstanceScaling"]
         assert (managed["MinInstanceCount"], managed["MaxInstanceCount"]) == (
             capacity.instances_min,
@@ -150,11 +154,14 @@ def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[S
         copies = [c["RuntimeConfig"]["CopyCount"] for c in rendered.of("AWS::SageMaker::InferenceComponent")]
         assert sum(copies) == capacity.initial <= capacity.initial_instances
     else:
+        (config,) = configs
+        variants = config["ProductionVariants"]
         assert [v["VariantName"] for v in variants] == [v.slot for v in capacity.live]
         shadows = config.get("ShadowProductionVariants", [])
         assert [v["VariantName"] for v in shadows] == ([capacity.shadow.slot] if capacity.shadow else [])
         assert sum(v["InitialInstanceCount"] for v in [*variants, *shadows]) == capacity.initial
-    # The plan's cost is the template's capacity, through the same weekly calendar, x the price.
+    # The plan's cost is the template's capacity, through the same weekly calendar, x the price
+    # (a fleet member's: its copies x their GPU share of the instance's price).
     if tier.cost is not None:
         calendar = capacity_calendar(
             least,
@@ -174,6 +181,55 @@ def assert_capacity_agrees(template: Template, tier: TierPlan, schedules: list[S
         assert tier.cost.monthly_at_max == pytest.approx(price * high * HOURS_PER_MONTH)
 
 
+def assert_fleet_agrees(template: Template, plan: Plan, fleet: FleetPlan) -> None:
+    """The fleet's endpoint runs the planned instance range, and every member's components ask
+    for the GPUs and memory the plan packs and start with the planned copies."""
+    (config,) = [
+        r["Properties"]
+        for r in template.find_resources("AWS::SageMaker::EndpointConfig").values()
+        if {"Key": "fleet", "Value": fleet.name} in r["Properties"]["Tags"]
+    ]
+    (variant,) = config["ProductionVariants"]
+    assert variant["InstanceType"] == fleet.instance_type
+    assert variant["InitialInstanceCount"] == fleet.initial_instances
+    if fleet.managed_instance_scaling:
+        managed = variant["ManagedInstanceScaling"]
+        assert (managed["MinInstanceCount"], managed["MaxInstanceCount"]) == (
+            fleet.instances_min,
+            fleet.instances_max,
+        )
+        assert managed["ScaleInPolicy"] == {"Strategy": "IDLE_RELEASE"}
+    else:
+        assert "ManagedInstanceScaling" not in variant
+        assert fleet.instances_min == fleet.instances_max == variant["InitialInstanceCount"]
+    first: dict[str, int] = {}
+    for member in fleet.members:
+        tier = plan.tier(member)
+        assert (tier.capacity.instances_min, tier.capacity.instances_max) == (
+            fleet.instances_min,
+            fleet.instances_max,
+        )
+        components = {
+            c["InferenceComponentName"]: c
+            for c in Rendered(template, member).of("AWS::SageMaker::InferenceComponent")
+        }
+        assert set(components) == {tier.component_name(str(v.slot)) for v in tier.capacity.live}
+        for v in tier.capacity.live:
+            component = components[tier.component_name(str(v.slot))]
+            needs = component["Specification"]["ComputeResourceRequirements"]
+            shape = fleet.shapes[member]
+            assert (needs["NumberOfAcceleratorDevicesRequired"], needs["MinMemoryRequiredInMb"]) == (
+                shape.gpus,
+                shape.memory_mb,
+            )
+            assert component["RuntimeConfig"]["CopyCount"] == v.initial
+            assert component["Specification"]["SchedulingConfig"]["PlacementStrategy"] == "BINPACK"
+        first[member] = sum(v.initial for v in tier.capacity.live)
+    # The copies a deploy starts fit the instances it starts with, as the plan packs them.
+    started = pack([(fleet.shapes[m], first[m]) for m in fleet.members], fleet.host)
+    assert started.count <= variant["InitialInstanceCount"] and not started.unplaced
+
+
 @pytest.mark.parametrize("name", SYNTH_DEPLOYMENTS)
 def test_every_shipped_deployment_deploys_the_planned_capacity(
     synthesized: dict[str, Synthesized], name: str
@@ -182,6 +238,8 @@ def test_every_shipped_deployment_deploys_the_planned_capacity(
     deployment = load_deployment(ROOT / SYNTH_DEPLOYMENTS[name])
     for tier in deployment.tiers:
         assert_capacity_agrees(s.inference, s.plan.tier(tier.name), list(tier.scaling.schedules))
+    for fleet in s.plan.fleets:
+        assert_fleet_agrees(s.inference, s.plan, fleet)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ def test_endpoint_config_follows_the_plan(
 ) -> None:
     s = synthesized[name]
     tier = s.plan.tier(tier_name)
-    variants = s.one_of_tier("AWS::SageMaker::EndpointConfig", tier_name)["ProductionVariants"]
+    variants = s.of_endpoint("AWS::SageMaker::EndpointConfig", tier_name)["ProductionVariants"]
     if tier.endpoint == "inference-components":
         (variant,) = variants  # one shared variant; timeouts sit on the components
         assert variant["ManagedInstanceScaling"]["Status"] == "ENABLED"
@@ -64,7 +64,7 @@ def test_no_kms_key_on_nvme_instances_and_the_rule_is_acknowledged(
     synthesized: dict[str, Synthesized], name: str, tier_name: str
 ) -> None:
     s = synthesized[name]
-    assert "KmsKeyId" not in s.one_of_tier("AWS::SageMaker::EndpointConfig", tier_name)
+    assert "KmsKeyId" not in s.of_endpoint("AWS::SageMaker::EndpointConfig", tier_name)
     config = s.stacks.inference.tiers[tier_name].endpoint.endpoint_config
     metadata = json.dumps([entry.data for entry in config.node.metadata], default=str)
     for pack in COMPLIANCE_PACKS:
@@ -78,7 +78,7 @@ def test_endpoint_name_carries_the_instance_type(
 ) -> None:
     s = synthesized[name]
     tier = s.plan.tier(tier_name)
-    assert s.one_of_tier("AWS::SageMaker::Endpoint", tier_name)["EndpointName"] == tier.endpoint_name
+    assert s.of_endpoint("AWS::SageMaker::Endpoint", tier_name)["EndpointName"] == tier.endpoint_name
     instance = tier.instance_type.removeprefix("ml.").replace(".", "-")
     # ... then, unless it hosts inference components, its variant count (`s`: and a shadow).
     shadow = "s" if tier.capacity.shadow else ""
@@ -86,7 +86,7 @@ def test_endpoint_name_carries_the_instance_type(
     assert tier.endpoint_name.endswith(instance + suffix)
     # Model and EndpointConfig are replace-only: they must never carry a physical name.
     assert all("ModelName" not in m for m in s.of_tier("AWS::SageMaker::Model", tier_name))
-    assert "EndpointConfigName" not in s.one_of_tier("AWS::SageMaker::EndpointConfig", tier_name)
+    assert "EndpointConfigName" not in s.of_endpoint("AWS::SageMaker::EndpointConfig", tier_name)
 
 
 @pytest.mark.parametrize(("name", "tier_name"), TIERS)

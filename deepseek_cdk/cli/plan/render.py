@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGION
 from deepseek_cdk.cli.audit import audit_lines
+from deepseek_cdk.cli.plan.fleet import render_fleets
 from deepseek_cdk.cli.plan.scaling import bounds, render_alarms, render_job_notices, render_on_deploy
 from deepseek_cdk.cli.plan.serving import (
     render_alternatives,
@@ -50,6 +51,7 @@ def render_plan(plan: Plan) -> str:
                 email=plan.monitoring.alarm_email,
             ),
         ]
+    lines += render_fleets(plan)
     lines += _render_router(plan)
     lines += ["", _render_total(plan), *audit_lines(plan), *_render_monitoring(plan), _render_retention(plan)]
     return "\n".join(lines)
@@ -130,8 +132,8 @@ def _render_tier(
         ("endpoint", [tier.endpoint_name]),
         ("model", [f"{tier.model} ({tier.hf_id}), weights from {tier.weights_source}"]),
         ("container", [f"{tier.container}: {tier.image_repository}:{tier.image_tag}"]),
-        ("instance", [f"{tier.instance_type} ({chosen}): {tier.gpu_count} x {tier.gpu}, {storage}"]),
-        *render_alternatives(tier),
+        ("instance", [_instance(tier, chosen, storage)]),
+        *render_alternatives(tier.alternatives),
         (
             "parallelism",
             [f"{memory.layout}, KV cache copies {memory.kv_replicas}"],
@@ -159,7 +161,8 @@ def _render_tier(
             "throughput",
             [
                 f"~{tier.throughput.tokens_per_second:,.0f} tokens/s, "
-                f"{tier.throughput.requests_per_second:.2f} requests/s per instance ({tier.throughput.basis})"
+                f"{tier.throughput.requests_per_second:.2f} requests/s per "
+                f"{'copy' if tier.fleet else 'instance'} ({tier.throughput.basis})"
             ],
         ),
         ("objectives", render_objectives(tier)),
@@ -218,14 +221,25 @@ def _render_tier(
     return lines
 
 
+def _instance(tier: TierPlan, chosen: str, storage: str) -> str:
+    if tier.fleet is None:
+        return f"{tier.instance_type} ({chosen}): {tier.gpu_count} x {tier.gpu}, {storage}"
+    chosen = "the fleet's auto choice" if tier.instance_chosen == "auto" else "the fleet's, explicit"
+    return (
+        f"{tier.instance_type} of fleet {tier.fleet} ({chosen}): a copy on {tier.tensor_parallel_degree} of "
+        f"its {tier.gpu_count} x {tier.gpu}, {storage}"
+    )
+
+
 def _render_total(plan: Plan) -> str:
-    priced = [tier.cost for tier in plan.tiers if tier.cost is not None]
-    low = sum(c.monthly_at_min for c in priced)
-    high = sum(c.monthly_at_max for c in priced)
-    unknown = [f"{tier.name} ({tier.instance_type})" for tier in plan.tiers if tier.cost is None]
-    if not priced:
-        return f"Total: unknown: the catalog has no price for {', '.join(unknown)}"
-    total = f"Total: {money_span(low, high)}/month for instances"
+    """Tiers on endpoints of their own, and each fleet whole (its idle GPUs too)."""
+    totals = plan.monthly_totals()
+    unknown = ", ".join(totals.unpriced)
+    if len(totals.unpriced) == len(plan.fleets) + len([t for t in plan.tiers if t.fleet is None]):
+        return f"Total: unknown: the catalog has no price for {unknown}"
+    total = f"Total: {money_span(totals.at_min, totals.at_max)}/month for instances"
+    if plan.fleets:
+        total += " (each fleet whole)"
     if unknown:
-        total += f", plus tiers the catalog has no price for: {', '.join(unknown)}"
+        total += f", plus what the catalog has no price for: {unknown}"
     return total

@@ -4,7 +4,10 @@ answer each route carries."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from deepseek_cdk.planning import TierPlan
+from deepseek_cdk.planning.instance_choice import Alternative
 from deepseek_cdk.runtime.router.contract import INVOKE_ROUTE, STREAM_ROUTE
 
 
@@ -32,9 +35,9 @@ def render_workload(tier: TierPlan) -> list[str]:
     ]
 
 
-def render_alternatives(tier: TierPlan) -> list[tuple[str, list[str]]]:
-    """What `auto` did not take, and why."""
-    if not tier.alternatives:
+def render_alternatives(alternatives: Sequence[Alternative]) -> list[tuple[str, list[str]]]:
+    """What `auto` did not take (for a tier, or a fleet), and why."""
+    if not alternatives:
         return []
     return [
         (
@@ -43,7 +46,7 @@ def render_alternatives(tier: TierPlan) -> list[tuple[str, list[str]]]:
                 f"{a.instance_type}: "
                 + (f"${a.usd_per_million_tokens:.2f}/Mtok, " if a.usd_per_million_tokens is not None else "")
                 + a.reason
-                for a in tier.alternatives
+                for a in alternatives
             ],
         )
     ]
@@ -61,7 +64,7 @@ def render_service(tier: TierPlan) -> list[str]:
         f"p90 TTFT {_range(service.ttft_low_s, service.ttft_p90_s, '.2f')} s, "
         f"p90 TPOT {_range(service.tpot_low_ms, service.tpot_p90_ms, '.0f')} ms"
     )
-    rate = f"{service.tokens_per_second:,.0f} output tokens/s per {tier.capacity.unit.rstrip('s')}"
+    rate = f"{service.tokens_per_second:,.0f} output tokens/s per {tier.capacity.one}"
     if service.completion_p90_s is not None:
         return [
             f"p90 completion {service.completion_p90_s:,.0f} s at {service.concurrency:g} requests in flight "
@@ -84,11 +87,11 @@ def render_demand(tier: TierPlan) -> list[tuple[str, list[str]]]:
     """The tier's `traffic` against its capacity: what the peak needs, what the week averages."""
     demand = tier.demand
     assert demand is not None
-    unit = tier.capacity.unit
+    needed = tier.capacity.unit if demand.needed_at_peak != 1 else tier.capacity.one
     lines = [
         f"peak {demand.peak_rps:g} requests/s, {demand.pattern}: {demand.assumption} (assumed)",
-        f"one {unit.rstrip('s')} serves {demand.rate_per_instance:.2f} requests/s at {demand.rate_basis}",
-        f"the peak needs {demand.needed_at_peak} {unit}; expected {demand.average_instances:.2f} on "
+        f"one {tier.capacity.one} serves {demand.rate_per_instance:.2f} requests/s at {demand.rate_basis}",
+        f"the peak needs {demand.needed_at_peak} {needed}; expected {demand.average_instances:.2f} on "
         "average within the week's bounds",
     ]
     if demand.hours_short:

@@ -104,10 +104,11 @@ def render_cost(tier: TierPlan, region: str) -> str:
     cal = tier.scaling.calendar
     shadow = tier.capacity.shadow
     elsewhere = f" ({note})" if note else ""
+    unit = ("copy", "copies") if tier.fleet else ("instance", "instances")
     return (
-        f"{per_hour(cost.price_per_hour)} per instance{elsewhere}; "
+        f"{per_hour(cost.price_per_hour)} per {unit[0]}{elsewhere}; "
         f"{money_span(cost.monthly_at_min, cost.monthly_at_max)}/month "
-        f"(scheduled min-max: {cal.average_min:.2f}-{cal.average_max:.2f} instances on average"
+        f"(scheduled min-max: {cal.average_min:.2f}-{cal.average_max:.2f} {unit[1]} on average"
         + (f", and the shadow's {shadow.min}-{shadow.max}" if shadow else "")
         + ")"
         + (
