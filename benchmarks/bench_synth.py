@@ -1,7 +1,7 @@
 """How much the deployment adds to a CDK synth: the default app against an empty CDK app,
 each in a new process (as `cdk synth` runs it), measured in the same run; the milliseconds a
 synthesized resource costs above the empty app (goal: 45), and how that grows with the number
-of tiers (copies of the default's chat tier).
+of tiers (copies of the default's chat tier): the time one more tier adds.
 
     python -m benchmarks.bench_synth [--runs N]
 """
@@ -67,14 +67,19 @@ def main() -> None:
         "empty app (goal 45)"
     )
     with tempfile.TemporaryDirectory() as directory:
-        for count in TIER_COUNTS:
-            seconds, resources = median_seconds(
-                [sys.executable, "app.py"], runs, tiers_file(count, Path(directory))
-            )
-            print(
-                f"{count} real-time tier(s): {seconds:.2f} s, {resources} resources, "
-                f"{(seconds - empty) / resources * 1000:.0f} ms a resource above the empty app"
-            )
+        measured = [
+            (count, *median_seconds([sys.executable, "app.py"], runs, tiers_file(count, Path(directory))))
+            for count in TIER_COUNTS
+        ]
+    for count, seconds, resources in measured:
+        print(f"{count} real-time tier(s): {seconds:.2f} s, {resources} resources")
+    (first, first_s, first_r), (last, last_s, last_r) = measured[0], measured[-1]
+    per_tier_s = (last_s - first_s) / (last - first)
+    per_resource_ms = (last_s - first_s) / (last_r - first_r) * 1000
+    print(
+        f"each added tier: {per_tier_s * 1000:.0f} ms and {(last_r - first_r) // (last - first)} resources "
+        f"({per_resource_ms:.0f} ms a resource; {first} to {last} tiers)"
+    )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ default), and where they are measured once deployed (measured_by).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -224,6 +225,7 @@ def erlang_c(servers: int, load: float) -> float:
     return servers * blocking / (servers - load * (1 - blocking))
 
 
+@functools.lru_cache(maxsize=4096)  # the plan asks the same few dozen questions many times
 def offered_load(servers: int, in_system: float) -> float:
     """The offered load at which an M/M/k queue holds `in_system` requests on average, served
     and waiting: L = a + C(k, a) x a / (k - a), solved for a by bisection."""

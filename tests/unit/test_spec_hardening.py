@@ -283,6 +283,17 @@ def test_time_zones_must_be_iana_names_not_files_on_this_machine(zone: str) -> N
     assert line.startswith("tiers[0].scaling.schedules[0].timezone: not an IANA time zone name")
 
 
+def test_every_zone_the_tz_database_lists_is_a_time_zone_and_nothing_else_is() -> None:
+    """The check loads a name instead of listing every zone; it accepts what the listing holds."""
+    from zoneinfo import available_timezones
+
+    from deepseek_cdk.spec.base import is_time_zone
+
+    listed = available_timezones()
+    assert listed and all(is_time_zone(name) for name in listed - {"Factory", "localtime", "posixrules"})
+    assert not any(is_time_zone(name) for name in ("Europe", "europe/berlin", "posix/UTC", "zone.tab", ""))
+
+
 @pytest.mark.parametrize(
     "cron", ["0 7 30 2 ? *", "0 7 31 4 ? *", "0 7 1 1 ? 2020", "0 7 ? * MON 2021-2023", "0 7 29 2 ? 2027"]
 )
