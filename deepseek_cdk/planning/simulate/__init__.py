@@ -49,6 +49,14 @@ buckets: time grows with the number of requests, not with requests x instances.
 
 from __future__ import annotations
 
+from deepseek_cdk.planning.simulate.fleet import IDLE_RELEASE_S, INSTANCE_LAUNCH_S, FleetPool
+from deepseek_cdk.planning.simulate.joint import (
+    FleetMinute,
+    FleetResult,
+    aligned,
+    fleet_lower_bound,
+    simulate_fleet,
+)
 from deepseek_cdk.planning.simulate.oracle import fullest_batch, oracle
 from deepseek_cdk.planning.simulate.policy import (
     BILLING,
@@ -74,19 +82,27 @@ __all__ = [
     "FROM_ZERO_DATAPOINTS",
     "FROM_ZERO_PERIOD_S",
     "IC_INSTANCE_LINGER_S",
+    "IDLE_RELEASE_S",
+    "INSTANCE_LAUNCH_S",
     "NAIVE_TARGET",
     "REACTION_S",
     "SCALE_IN_MARGIN",
     "SCALE_IN_SECONDS",
     "SCALE_OUT_DATAPOINTS",
     "TICK_S",
+    "FleetMinute",
+    "FleetPool",
+    "FleetResult",
     "MinuteStats",
     "Policy",
     "Service",
     "SimResult",
+    "aligned",
+    "fleet_lower_bound",
     "fullest_batch",
     "naive_policy",
     "oracle",
     "policy_of",
     "simulate",
+    "simulate_fleet",
 ]
