@@ -107,3 +107,14 @@ def test_a_missing_member_trace_file_names_the_file(capsys: pytest.CaptureFixtur
     assert main(["simulate", FLEET, "--fleet", "shared", "--trace", "chat=/no/such.csv"]) == 2
     err = capsys.readouterr().err
     assert "/no/such.csv" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_docs_show_the_fleets_replay_as_the_cli_prints_it(capsys: pytest.CaptureFixture[str]) -> None:
+    marker = (
+        "`deepseek-cdk simulate deployments/examples/shared-fleet.yaml --fleet shared --scenario diurnal` "
+        "prints:\n\n```\n"
+    )
+    text = (ROOT / "docs/simulation.md").read_text()
+    start = text.index(marker) + len(marker)
+    assert main(["simulate", FLEET, "--fleet", "shared", "--scenario", "diurnal"]) == 0
+    assert text[start : text.index("```", start)] == capsys.readouterr().out
