@@ -42,6 +42,10 @@ instances (the best any routing does) that the p90 wait for one keeps the TTFT o
 no start-up; at least the tier's scheduled min (an availability choice); its max does not
 bind. A lower bound on the cost of any capacity that meets the objectives.
 
+A shared fleet's members replay together (.joint): each its own replay, stepped to every tick
+together, its copies placed on the fleet's instances (.fleet), which the fleet bills; each
+member pays its copies' GPU share.
+
 The event loop keeps arrivals in their arrays and only finishes, ticks and starting
 instances in its heap, and routes a request to the least-loaded instance through per-load
 buckets: time grows with the number of requests, not with requests x instances.

@@ -111,9 +111,8 @@ class Replay:
     def add(self, count: int, now: float, startup_s: float, reaction_s: float = 0.0) -> None:
         for _ in range(count):
             requested = now + reaction_s
-            if (
-                self.lingering and self.lingers
-            ):  # a copy on an instance still billing since its last copy went
+            # A copy on an instance still billing since its last copy went.
+            if self.lingering and self.lingers:
                 self.billed_s += min(IC_INSTANCE_LINGER_S, requested - self.lingering.popleft())
             ready_at, seat = requested + startup_s, None
             if self.seats is not None:
