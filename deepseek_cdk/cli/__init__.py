@@ -8,6 +8,9 @@
     deepseek-cdk simulate [FILE] --tier NAME (--trace CSV | --scenario NAME)
                  [--scale X] [--startup-seconds N] [--plot PNG] [--json]
                                           replay traffic through the tier's scaling rules
+    deepseek-cdk simulate [FILE] --fleet NAME (--trace TIER=CSV ... | --scenario NAME)
+                                          replay a shared fleet's members together, their
+                                          copies competing for its instances
     deepseek-cdk invoke [FILE] --tier NAME "PROMPT" [--max-tokens N] [--wait SECONDS]
                  [--via endpoint|router]  one request to the tier (its endpoint, or the router
                                           API signed with SigV4): the answer streamed, or an
@@ -46,6 +49,7 @@ from deepseek_cdk.cli.cost import cost_report, render_cost
 from deepseek_cdk.cli.invoke import run_invoke
 from deepseek_cdk.cli.loadtest import run_loadtest
 from deepseek_cdk.cli.plan import render_plan
+from deepseek_cdk.cli.simulate_fleet import fleet_problem, fleet_report, render_fleet
 from deepseek_cdk.ops.loadtest import COST_CONFIRM_USD
 from deepseek_cdk.planning import Plan, build_plan
 from deepseek_cdk.planning.simulate import BILLING
@@ -85,12 +89,18 @@ def _main(argv: Sequence[str] | None = None) -> int:
     check = commands.add_parser("preflight", help="check quotas, bootstrap and weights before a deploy")
     check.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml here)")
     replay = commands.add_parser(
-        "simulate", help="replay traffic through a tier's scaling rules and an oracle"
+        "simulate", help="replay traffic through a tier's (or a shared fleet's) scaling rules and an oracle"
     )
     replay.add_argument("file", nargs="?", help="deployment YAML (default: deployments/default.yaml here)")
-    replay.add_argument("--tier", required=True, help="the tier to replay")
+    replay.add_argument("--tier", help="the tier to replay")
+    replay.add_argument("--fleet", help="the shared fleet whose members to replay together")
     traffic = replay.add_mutually_exclusive_group(required=True)
-    traffic.add_argument("--trace", help="CSV: TIMESTAMP,ContextTokens,GeneratedTokens or minute,requests")
+    traffic.add_argument(
+        "--trace",
+        action="append",
+        help="CSV: TIMESTAMP,ContextTokens,GeneratedTokens or minute,requests; with --fleet TIER=CSV, "
+        "once per member",
+    )
     traffic.add_argument("--scenario", choices=SCENARIOS, help="one built-in day of traffic")
     replay.add_argument("--scale", type=float, default=1.0, help="multiply the requests (default 1)")
     startup = replay.add_mutually_exclusive_group()
@@ -198,19 +208,23 @@ def _start(text: str | None) -> datetime | None:
 
 
 def _simulate(plan: Plan, args: argparse.Namespace) -> int:
-    if problem := unknown_tier(plan, args.tier):
+    if problem := _replay_problem(plan, args):
         print(f"deepseek-cdk: {problem}", file=sys.stderr)
         return EXIT_SPEC_ERROR
-    if args.startup_seconds is not None and not 0 <= args.startup_seconds <= 7200:
-        print(
-            f"deepseek-cdk: --startup-seconds: must be 0-7200 (got {args.startup_seconds})", file=sys.stderr
-        )
-        return EXIT_SPEC_ERROR
+    if args.fleet is not None:
+        try:
+            report = fleet_report(plan, args, _start(args.start))
+        except TraceError as err:
+            print(f"deepseek-cdk: {err}", file=sys.stderr)
+            return EXIT_SPEC_ERROR
+        print(json.dumps(report, indent=2) if args.json else render_fleet(report))
+        return 0
     tier = plan.tier(args.tier)
     try:
         start = _start(args.start)
+        trace = args.trace[0] if args.trace else None
         requests = simulation.requests_for(
-            tier, trace=args.trace, scenario_name=args.scenario, scale=args.scale, start=start
+            tier, trace=trace, scenario_name=args.scenario, scale=args.scale, start=start
         )
         startup_s = tier.cold_start_s if args.worst_case_startup else args.startup_seconds
         replay, best, naive = simulation.run_simulation(
@@ -220,7 +234,7 @@ def _simulate(plan: Plan, args: argparse.Namespace) -> int:
             billing=args.billing_from,
             compare_naive=args.compare == "naive",
         )
-        source = f"trace {args.trace}" if args.trace else f"scenario {args.scenario}"
+        source = f"trace {trace}" if trace else f"scenario {args.scenario}"
         if args.scale != 1:
             source += f" x {args.scale:g}"
         report = simulation.simulation_report(tier, replay, best, source, naive, requests.start)
@@ -231,6 +245,21 @@ def _simulate(plan: Plan, args: argparse.Namespace) -> int:
         return EXIT_SPEC_ERROR
     print(json.dumps(report, indent=2) if args.json else simulation.render_simulation(report))
     return 0
+
+
+def _replay_problem(plan: Plan, args: argparse.Namespace) -> str | None:
+    """What is wrong with `simulate`'s flags, in one line naming the flag."""
+    if args.tier is not None and args.fleet is not None:
+        return "--fleet: give --tier NAME (one tier) or --fleet NAME (a shared fleet's members), not both"
+    if args.tier is None and args.fleet is None:
+        return "--tier or --fleet: give the tier to replay, or the shared fleet whose members to replay"
+    if args.startup_seconds is not None and not 0 <= args.startup_seconds <= 7200:
+        return f"--startup-seconds: must be 0-7200 (got {args.startup_seconds})"
+    if args.fleet is not None:
+        return fleet_problem(plan, args)
+    if args.trace and len(args.trace) > 1:
+        return f"--trace: one CSV with --tier (got {len(args.trace)}); TIER=CSV per member is for --fleet"
+    return unknown_tier(plan, args.tier)
 
 
 def _refresh_prices(path: str) -> int:

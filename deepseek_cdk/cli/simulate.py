@@ -74,39 +74,41 @@ def simulation_report(
     naive: SimResult | None = None,
     start: datetime = MONDAY,
 ) -> dict[str, Any]:
-    def summary(result: SimResult) -> dict[str, Any]:
-        data = asdict(result)
-        data.pop("minutes")
-        data["share_out_of_slo"] = result.share_out_of_slo
-        data["cost_ratio_to_oracle"] = (result.cost / best.cost) if result.cost and best.cost else None
-        return data
-
     report = {
         "tier": tier.name,
         "traffic": source,
         "start": start.isoformat() + "Z",
         "minutes": len(replay.minutes),
         "reaction_s": REACTION_S,
-        "plan": summary(replay),
-        "oracle": summary(best),
+        "plan": result_summary(replay, best),
+        "oracle": result_summary(best, best),
         "cost_ratio_to_oracle": (replay.cost / best.cost) if replay.cost and best.cost else None,
         "per_minute": [asdict(m) for m in replay.minutes],
         "oracle_per_minute": [asdict(m) for m in best.minutes],
     }
     if naive is not None:
-        report["naive"] = summary(naive)
+        report["naive"] = result_summary(naive, best)
     if tier.fleet is not None:
         report["fleet"] = {"name": tier.fleet, "replayed": "alone", "note": fleet_note(tier)}
     return report
 
 
+def result_summary(result: SimResult, best: SimResult) -> dict[str, Any]:
+    """A replay's totals, without its minutes, and its cost against the oracle's (`best`)."""
+    data = asdict(result)
+    data.pop("minutes")
+    data["share_out_of_slo"] = result.share_out_of_slo
+    data["cost_ratio_to_oracle"] = (result.cost / best.cost) if result.cost and best.cost else None
+    return data
+
+
 def fleet_note(tier: TierPlan) -> str:
-    """What a fleet member's replay is, and what it is not."""
+    """What a fleet member's replay is, and where the fleet's joint replay is."""
     return (
         f"{tier.name} shares fleet {tier.fleet}: replayed alone, its copies priced at their GPU share of "
-        f"{tier.instance_type}. A joint replay of the fleet's tiers, their copies competing for its "
-        f"{tier.capacity.instances_min}-{tier.capacity.instances_max} instances, is not built: here no "
-        "other member takes room, and the fleet's max does not bind"
+        f"{tier.instance_type}; no other member takes room, and the fleet's "
+        f"{tier.capacity.instances_min}-{tier.capacity.instances_max} instances do not bind. Replay the "
+        f"members together, their copies competing for the instances: --fleet {tier.fleet}"
     )
 
 
@@ -131,10 +133,10 @@ def render_simulation(report: dict[str, Any]) -> str:
         return f"  {label:<30}" + "".join(f"{cell(result):>14}" for _, result in columns)
 
     lines += [
-        row("p50 latency (s)", lambda r: _num(r["p50_s"])),
-        row("p90 latency (s)", lambda r: _num(r["p90_s"])),
-        row("p90 first token (s)", lambda r: _num(r["ttft_p90_s"])),
-        row("p90 time per token (ms)", lambda r: _num(r["tpot_p90_ms"])),
+        row("p50 latency (s)", lambda r: number(r["p50_s"])),
+        row("p90 latency (s)", lambda r: number(r["p90_s"])),
+        row("p90 first token (s)", lambda r: number(r["ttft_p90_s"])),
+        row("p90 time per token (ms)", lambda r: number(r["tpot_p90_ms"])),
         row(
             "minutes out of objectives", lambda r: f"{r['minutes_out_of_slo']} ({r['share_out_of_slo']:.1%})"
         ),
@@ -144,7 +146,7 @@ def render_simulation(report: dict[str, Any]) -> str:
         row("timed out waiting", lambda r: str(r["timed_out"])),
         row("refused (past the context)", lambda r: str(r["refused"])),
         row("instance-hours", lambda r: f"{r['instance_hours']:,.1f}"),
-        row("cost", lambda r: _money(r["cost"])),
+        row("cost", lambda r: money_or_unknown(r["cost"])),
         row(
             "cost / oracle",
             lambda r: "-" if r["cost_ratio_to_oracle"] is None else f"{r['cost_ratio_to_oracle']:.2f}",
@@ -174,8 +176,8 @@ def render_simulation(report: dict[str, Any]) -> str:
             f"  {start // 60:>4}  {sum(m['arrivals'] for m in hour) / len(hour):>12.1f}"
             f"  {sum(m['in_service'] for m in hour) / len(hour):>10.1f}"
             f"  {max(m['starting'] for m in hour):>8}  {max(m['queued'] for m in hour):>12}"
-            f"  {_num(max(firsts) if firsts else None):>{len(first)}}"
-            f"  {_num(max(tpots) if tpots else None):>18}"
+            f"  {number(max(firsts) if firsts else None):>{len(first)}}"
+            f"  {number(max(tpots) if tpots else None):>18}"
         )
     lines.append("Estimates: the plan's throughput model and AWS's typical start-up (planning.startup).")
     return "\n".join(lines)
@@ -231,9 +233,11 @@ def _progress(share: float) -> None:
     print(f"\rreplaying: {share:.0%}", end="" if share < 1 else "\n", file=sys.stderr, flush=True)
 
 
-def _num(value: float | None) -> str:
+def number(value: float | None) -> str:
+    """A figure for a report's table, "-" when there is none."""
     return "-" if value is None else f"{value:,.1f}"
 
 
-def _money(value: float | None) -> str:
+def money_or_unknown(value: float | None) -> str:
+    """Dollars and cents, "unknown" without a price."""
     return "unknown" if value is None else money(value, cents=True)

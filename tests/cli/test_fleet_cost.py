@@ -49,17 +49,15 @@ def test_the_text_says_what_sharing_saves_and_what_it_costs_more(plan: Plan) -> 
     assert "(chat on ml.g5.12xlarge, coder on ml.p4d.24xlarge, reasoning on ml.p4d.24xlarge)" in line
 
 
-def test_simulate_on_a_fleet_member_says_it_replays_the_tier_alone(
+def test_simulate_on_a_fleet_member_says_it_replays_the_tier_alone_and_points_to_the_fleet(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = str(ROOT / "deployments/examples/shared-fleet.yaml")
     assert main(["simulate", path, "--tier", "coder", "--scenario", "steady"]) == 0
     out = capsys.readouterr().out
     assert "coder shares fleet shared: replayed alone" in out
-    assert (
-        "A joint replay of the fleet's tiers, their copies competing for its 1-2 instances, is not built"
-        in out
-    )
+    assert "the fleet's 1-2 instances do not bind. Replay the members together" in out
+    assert "--fleet shared" in out
     assert main(["simulate", path, "--tier", "coder", "--scenario", "steady", "--json"]) == 0
     assert '"replayed": "alone"' in capsys.readouterr().out
 

@@ -42,6 +42,10 @@ instances (the best any routing does) that the p90 wait for one keeps the TTFT o
 no start-up; at least the tier's scheduled min (an availability choice); its max does not
 bind. A lower bound on the cost of any capacity that meets the objectives.
 
+A shared fleet's members replay together (.joint): each its own replay, stepped to every tick
+together, its copies placed on the fleet's instances (.fleet), which the fleet bills; each
+member pays its copies' GPU share.
+
 The event loop keeps arrivals in their arrays and only finishes, ticks and starting
 instances in its heap, and routes a request to the least-loaded instance through per-load
 buckets: time grows with the number of requests, not with requests x instances.
@@ -49,6 +53,14 @@ buckets: time grows with the number of requests, not with requests x instances.
 
 from __future__ import annotations
 
+from deepseek_cdk.planning.simulate.fleet import IDLE_RELEASE_S, INSTANCE_LAUNCH_S, FleetPool
+from deepseek_cdk.planning.simulate.joint import (
+    FleetMinute,
+    FleetResult,
+    aligned,
+    fleet_lower_bound,
+    simulate_fleet,
+)
 from deepseek_cdk.planning.simulate.oracle import fullest_batch, oracle
 from deepseek_cdk.planning.simulate.policy import (
     BILLING,
@@ -74,19 +86,27 @@ __all__ = [
     "FROM_ZERO_DATAPOINTS",
     "FROM_ZERO_PERIOD_S",
     "IC_INSTANCE_LINGER_S",
+    "IDLE_RELEASE_S",
+    "INSTANCE_LAUNCH_S",
     "NAIVE_TARGET",
     "REACTION_S",
     "SCALE_IN_MARGIN",
     "SCALE_IN_SECONDS",
     "SCALE_OUT_DATAPOINTS",
     "TICK_S",
+    "FleetMinute",
+    "FleetPool",
+    "FleetResult",
     "MinuteStats",
     "Policy",
     "Service",
     "SimResult",
+    "aligned",
+    "fleet_lower_bound",
     "fullest_batch",
     "naive_policy",
     "oracle",
     "policy_of",
     "simulate",
+    "simulate_fleet",
 ]

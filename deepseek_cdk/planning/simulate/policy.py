@@ -29,6 +29,12 @@ REACTION_S = 120
 BILLING = ("request", "in-service")  # when a new instance starts to bill; AWS does not say
 
 
+def check_billing(billing: str) -> None:
+    """ValueError unless `billing` is one of BILLING."""
+    if billing not in BILLING:
+        raise ValueError(f"billing: one of {', '.join(BILLING)} (got {billing!r})")
+
+
 @dataclass(frozen=True)
 class Policy:
     """The scaling rules a replay applies: the plan's (`policy_of`), the naive one, or any other."""

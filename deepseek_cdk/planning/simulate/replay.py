@@ -3,23 +3,22 @@ instances ready and 10-second ticks (the package docstring says what it models).
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 from array import array
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from deepseek_cdk.planning.records import TierPlan
-from deepseek_cdk.planning.simulate.policy import BILLING, TICK_S, Policy, bounds_at
+from deepseek_cdk.planning.simulate.policy import TICK_S, Policy, bounds_at, check_billing
 from deepseek_cdk.planning.simulate.results import (
-    MinuteStats,
     SimResult,
     alone_misses,
     duration_of,
     misses,
     quantile,
-    to_ms,
+    replay_result,
 )
 from deepseek_cdk.planning.simulate.service import Service
 from deepseek_cdk.planning.simulate.target_tracking import ScalingState
@@ -34,11 +33,22 @@ FIRST_TOKEN_WAIT_S = 120
 IC_INSTANCE_LINGER_S = 600
 
 
-class _Instance:
-    __slots__ = ("billed_from", "draining", "queue", "ready", "ready_at", "running")
+class Seats(Protocol):
+    """Where a shared fleet's member places its copies: on the fleet's instances
+    (planning.simulate.fleet), which bill for them."""
 
-    def __init__(self, ready_at: float, billed_from: float) -> None:
-        self.ready_at, self.billed_from = ready_at, billed_from
+    def seat(self, requested: float, startup_s: float) -> tuple[object, float] | None:
+        """A place for a copy asked for at `requested`, and when it serves; None: no room."""
+
+    def vacate(self, seat: object, now: float) -> None:
+        """The copy in `seat` is gone at `now`."""
+
+
+class _Instance:
+    __slots__ = ("billed_from", "draining", "queue", "ready", "ready_at", "running", "seat")
+
+    def __init__(self, ready_at: float, billed_from: float, seat: object = None) -> None:
+        self.ready_at, self.billed_from, self.seat = ready_at, billed_from, seat
         self.running = 0
         self.queue: deque[tuple[int, float]] = deque()  # (request index, arrival)
         self.draining = False
@@ -50,13 +60,17 @@ class _Instance:
 
 
 READY, TICK, FINISH = 0, 1, 2  # at one moment: instances ready first, then the tick that counts them
+ARRIVAL = 3  # and arrivals after every event of their moment
 
 
 class Replay:
     """The event loop: arrivals (from the trace's arrays), finishes, instances ready and
-    10-second ticks, in time order."""
+    10-second ticks, in time order. A shared fleet's member places its copies on the fleet's
+    `seats`, which bill the instances: the member bills its copies' own seconds."""
 
-    def __init__(self, tier: TierPlan, trace: Trace, duration_s: float, billing: str) -> None:
+    def __init__(
+        self, tier: TierPlan, trace: Trace, duration_s: float, billing: str, seats: Seats | None = None
+    ) -> None:
         self.tier, self.trace, self.service = tier, trace, Service(tier)
         self.batch = self.service.batch
         self.duration = duration_s
@@ -71,6 +85,8 @@ class Replay:
         self.events: list[tuple[float, int, int, object]] = []
         self.sequence = 0
         self.billed_s = 0.0
+        self.seats = seats
+        self.lingers = tier.endpoint.per_component and seats is None
         self.lingering: deque[float] = deque()  # inference components: instances left by copies
         self.waiting = 0  # queued at instances and in the backlog
         # Per finish: latency, TTFT, TPOT; alone on an idle instance: TTFT, TPOT (or latency).
@@ -83,6 +99,7 @@ class Replay:
         self.refused = 0
         # Per minute: in service, starting, queued, the oldest wait, and at max with load above target.
         self.snapshots: list[tuple[int, int, int, float, bool]] = []
+        self.next_index = 0  # the next arrival
 
     # -- capacity
     def desired(self) -> int:
@@ -94,11 +111,16 @@ class Replay:
     def add(self, count: int, now: float, startup_s: float, reaction_s: float = 0.0) -> None:
         for _ in range(count):
             requested = now + reaction_s
-            reused = bool(self.lingering) and self.tier.endpoint.per_component
-            if reused:  # a copy on an instance still billing since its last copy went
+            # A copy on an instance still billing since its last copy went.
+            if self.lingering and self.lingers:
                 self.billed_s += min(IC_INSTANCE_LINGER_S, requested - self.lingering.popleft())
-            ready_at = requested + startup_s
-            instance = _Instance(ready_at, requested if self.billing == "request" else ready_at)
+            ready_at, seat = requested + startup_s, None
+            if self.seats is not None:
+                placed = self.seats.seat(requested, startup_s)
+                if placed is None:  # no room on the fleet: the copy is not added
+                    continue
+                seat, ready_at = placed
+            instance = _Instance(ready_at, requested if self.billing == "request" else ready_at, seat)
             self.instances.append(instance)
             self.push(ready_at, READY, instance)
 
@@ -121,7 +143,9 @@ class Replay:
     def _retire(self, instance: _Instance, now: float) -> None:
         self.instances.remove(instance)
         self.billed_s += max(0.0, min(now, self.duration) - min(instance.billed_from, self.duration))
-        if self.tier.endpoint.per_component:
+        if self.seats is not None:
+            self.seats.vacate(instance.seat, now)
+        elif self.lingers:
             self.lingering.append(min(now, self.duration))
 
     def _enter(self, instance: _Instance) -> None:
@@ -261,14 +285,31 @@ class Replay:
 
     # -- the loop
     def run(self, on_tick: Callable[[float], None], progress: Callable[[float], None] | None = None) -> None:
-        duration = self.duration
-        for tick in range(TICK_S, int(duration) + TICK_S, TICK_S):
+        """The whole replay, its own ticks in the event heap."""
+        for tick in range(TICK_S, int(self.duration) + TICK_S, TICK_S):
             self.push(float(tick), TICK, None)
+        self.advance(math.inf, ARRIVAL, on_tick, progress)
+        self.close()
+
+    def advance(
+        self,
+        until: float,
+        before: int,
+        on_tick: Callable[[float], None] = lambda now: None,
+        progress: Callable[[float], None] | None = None,
+    ) -> None:
+        """Handle events and arrivals in time order, up to those at `until` of kind `before`
+        and later (an arrival is the last kind of its moment): a joint replay steps its
+        members to each tick this way and ticks them itself."""
         arrivals, inputs, events = self.trace.arrivals, self.trace.inputs, self.events
-        count, index = len(arrivals), 0
-        next_arrival = arrivals[0] if count else math.inf
+        duration = self.duration
+        count, index = len(arrivals), self.next_index
+        next_arrival = arrivals[index] if index < count else math.inf
         while events or index < count:
             if events and events[0][0] <= next_arrival:
+                when, kind = events[0][0], events[0][1]
+                if when > until or (when == until and kind >= before):
+                    break
                 now, kind, _, payload = heapq.heappop(events)
                 if kind == FINISH:
                     self.finish(payload, now)  # type: ignore[arg-type]
@@ -282,6 +323,8 @@ class Replay:
                 elif now <= duration:
                     self.tick(now, on_tick, progress)
                 continue
+            if next_arrival > until or (next_arrival == until and before <= ARRIVAL):
+                break
             now = next_arrival
             if self.service.refuses(inputs[index]):
                 self.refused += 1
@@ -289,6 +332,11 @@ class Replay:
                 self.route(index, now, now)
             index += 1
             next_arrival = arrivals[index] if index < count else math.inf
+        self.next_index = index
+
+    def close(self) -> None:
+        """The end of the replay: the last minute's figures, what still waits, and the bill."""
+        duration = self.duration
         self.flush()
         # Still waiting at the end, and older than the router or the queue would wait.
         limit = ASYNC_REQUEST_TTL_S if self.queued_kind else FIRST_TOKEN_WAIT_S
@@ -296,7 +344,7 @@ class Replay:
         self.timed_out += sum(1 for _, arrived in waiting if duration - arrived > limit)
         for instance in list(self.instances):
             self.billed_s += max(0.0, duration - min(instance.billed_from, duration))
-        if self.tier.endpoint.per_component:
+        if self.lingers:
             self.billed_s += sum(min(IC_INSTANCE_LINGER_S, duration - since) for since in self.lingering)
 
     def tick(
@@ -317,61 +365,6 @@ class Replay:
 
     at_max_short = False  # set by the scaling state each tick
 
-    def result(self, price_per_hour: float | None, startup_s: int | None) -> SimResult:
-        minutes = []
-        out = unmeetable_minutes = short = 0
-        objectives = self.objectives
-        arrivals = self.trace.arrivals
-        for minute, (ready, starting, queued, oldest_wait, at_max) in enumerate(self.snapshots):
-            p90, ttft, tpot, unmeetable = self.minute_stats.get(minute, (None, None, None, False))
-            rejected = self.rejected_by_minute.get(minute, 0)
-            wait_limit = (
-                objectives.ttft_p90_s if objectives.streamed else objectives.completion_p90_s
-            ) or math.inf
-            late = misses(objectives, ttft if objectives.streamed else p90, tpot) or oldest_wait > wait_limit
-            missed = bool(rejected) or (late and not unmeetable)
-            out += missed
-            unmeetable_minutes += unmeetable
-            short += at_max
-            minutes.append(
-                MinuteStats(
-                    minute,
-                    bisect.bisect_left(arrivals, 60 * (minute + 1))
-                    - bisect.bisect_left(arrivals, 60 * minute),
-                    ready,
-                    starting,
-                    queued,
-                    p90,
-                    ttft,
-                    None if tpot is None else tpot * 1000,
-                    missed,
-                    unmeetable,
-                    at_max,
-                    rejected,
-                )
-            )
-        hours = self.billed_s / 3600
-        return SimResult(
-            minutes=tuple(minutes),
-            requests=len(self.trace),
-            finished=len(self.latencies),
-            rejected=sum(self.rejected_by_minute.values()),
-            timed_out=self.timed_out,
-            refused=self.refused,
-            p50_s=quantile(self.latencies, 0.5),
-            p90_s=quantile(self.latencies, 0.9),
-            ttft_p90_s=quantile(self.ttfts, 0.9),
-            tpot_p90_ms=to_ms(quantile(self.tpots, 0.9)),
-            objectives=objectives,
-            minutes_out_of_slo=out,
-            minutes_unmeetable=unmeetable_minutes,
-            minutes_at_max_short=short,
-            instance_hours=hours,
-            cost=None if price_per_hour is None else hours * price_per_hour,
-            startup_s=startup_s,
-            billing=self.billing,
-        )
-
 
 def simulate(
     tier: TierPlan,
@@ -384,9 +377,18 @@ def simulate(
     """Replay `requests` through `policy` on the tier's instances, on the week of the trace's
     first request; `progress` hears the share done every simulated hour."""
     trace = Trace.of(requests)
-    if policy.billing not in BILLING:
-        raise ValueError(f"billing: one of {', '.join(BILLING)} (got {policy.billing!r})")
-    replay = Replay(tier, trace, duration_s if duration_s is not None else duration_of(trace), policy.billing)
+    replay, tick = deployed(tier, trace, policy, duration_s if duration_s is not None else duration_of(trace))
+    replay.run(tick, progress)
+    return replay_result(replay, tier.cost.price_per_hour if tier.cost else None, policy.startup_s)
+
+
+def deployed(
+    tier: TierPlan, trace: Trace, policy: Policy, duration_s: float, seats: Seats | None = None
+) -> tuple[Replay, Callable[[float], None]]:
+    """A replay of `trace` with the capacity a deploy starts (the schedule's min at the trace's
+    start, at least one per live version), billed from the start, and its scaling's tick."""
+    check_billing(policy.billing)
+    replay = Replay(tier, trace, duration_s, policy.billing, seats)
     bounds = bounds_at(policy.calendar, week_offset_s(trace.start))
     first_min, _ = bounds(0.0)
     initial = max(first_min, sum(v.initial for v in tier.capacity.live))
@@ -398,5 +400,4 @@ def simulate(
     def tick(now: float) -> None:
         state.tick(replay, now, bounds)
 
-    replay.run(tick, progress)
-    return replay.result(tier.cost.price_per_hour if tier.cost else None, policy.startup_s)
+    return replay, tick

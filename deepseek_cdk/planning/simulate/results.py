@@ -3,13 +3,18 @@ the tier's objectives."""
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning.simulate.service import Service
 from deepseek_cdk.planning.traces import Trace
+
+if TYPE_CHECKING:
+    from deepseek_cdk.planning.simulate.replay import Replay
 
 
 @dataclass(frozen=True)
@@ -89,3 +94,59 @@ def to_ms(seconds: float | None) -> float | None:
 def without_refused(values: Sequence[float], refused: int) -> Sequence[float]:
     """The oracle's values without the refused requests' -1 (a copy only when there are any)."""
     return [v for v in values if v >= 0] if refused else values
+
+
+def replay_result(replay: Replay, price_per_hour: float | None, startup_s: int | None) -> SimResult:
+    """What a replay found, minute by minute and in total; its cost at `price_per_hour`."""
+    minutes = []
+    out = unmeetable_minutes = short = 0
+    objectives = replay.objectives
+    arrivals = replay.trace.arrivals
+    for minute, (ready, starting, queued, oldest_wait, at_max) in enumerate(replay.snapshots):
+        p90, ttft, tpot, unmeetable = replay.minute_stats.get(minute, (None, None, None, False))
+        rejected = replay.rejected_by_minute.get(minute, 0)
+        wait_limit = (
+            objectives.ttft_p90_s if objectives.streamed else objectives.completion_p90_s
+        ) or math.inf
+        late = misses(objectives, ttft if objectives.streamed else p90, tpot) or oldest_wait > wait_limit
+        missed = bool(rejected) or (late and not unmeetable)
+        out += missed
+        unmeetable_minutes += unmeetable
+        short += at_max
+        minutes.append(
+            MinuteStats(
+                minute,
+                bisect.bisect_left(arrivals, 60 * (minute + 1)) - bisect.bisect_left(arrivals, 60 * minute),
+                ready,
+                starting,
+                queued,
+                p90,
+                ttft,
+                None if tpot is None else tpot * 1000,
+                missed,
+                unmeetable,
+                at_max,
+                rejected,
+            )
+        )
+    hours = replay.billed_s / 3600
+    return SimResult(
+        minutes=tuple(minutes),
+        requests=len(replay.trace),
+        finished=len(replay.latencies),
+        rejected=sum(replay.rejected_by_minute.values()),
+        timed_out=replay.timed_out,
+        refused=replay.refused,
+        p50_s=quantile(replay.latencies, 0.5),
+        p90_s=quantile(replay.latencies, 0.9),
+        ttft_p90_s=quantile(replay.ttfts, 0.9),
+        tpot_p90_ms=to_ms(quantile(replay.tpots, 0.9)),
+        objectives=objectives,
+        minutes_out_of_slo=out,
+        minutes_unmeetable=unmeetable_minutes,
+        minutes_at_max_short=short,
+        instance_hours=hours,
+        cost=None if price_per_hour is None else hours * price_per_hour,
+        startup_s=startup_s,
+        billing=replay.billing,
+    )
