@@ -28,6 +28,17 @@ def run_app(outdir: Path, deployment: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_two_synths_write_byte_identical_templates(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for outdir in (first, second):
+        result = run_app(outdir, "deployments/default.yaml")
+        assert result.returncode == 0, result.stderr
+    templates = sorted(p.name for p in first.glob("*.template.json"))
+    assert templates == ["deepseek-inference.template.json", "deepseek-stateful.template.json"]
+    for name in templates:
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+
+
 def test_spec_error_stops_synth_with_the_cli_message(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\ntiers:\n  - {name: a, model: deepseek-r9}\n")
@@ -59,26 +70,23 @@ def test_a_context_key_the_app_does_not_read_is_an_error(tmp_path: Path) -> None
     assert not list(tmp_path.glob("*.template.json"))
 
 
-def test_cdk_json_runs_the_app_from_a_bare_shell_and_synths_are_byte_identical(tmp_path: Path) -> None:
-    """What `npx cdk ...` does: run cdk.json's app command from the repository root, here with
-    a PATH that has neither the venv nor the pinned Node on it; its templates are byte for byte
-    those of another synth in another process (app.py run directly)."""
-    direct, via_cdk_json = tmp_path / "direct", tmp_path / "cdk-json"
-    result = run_app(direct, "deployments/default.yaml")
-    assert result.returncode == 0, result.stderr
+def test_cdk_json_runs_the_app_with_the_project_venv_from_any_shell(tmp_path: Path) -> None:
+    """What `npx cdk ...` does: run cdk.json's app command from the repository root, here
+    with a PATH that has neither the venv nor the pinned Node on it."""
     app_command = json.loads((ROOT / "cdk.json").read_text())["app"]
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": os.environ.get("HOME", str(tmp_path)),  # keeps the jsii cache
-        "CDK_OUTDIR": str(via_cdk_json),
-        "CDK_CONTEXT_JSON": json.dumps({**CDK_CONTEXT, "deployment": "deployments/default.yaml"}),
+        "CDK_OUTDIR": str(tmp_path),
+        "CDK_CONTEXT_JSON": json.dumps(
+            {**CDK_CONTEXT, "deployment": "deployments/examples/scheduled-chat.yaml"}
+        ),
     }
     result = subprocess.run(
         shlex.split(app_command), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    templates = sorted(p.name for p in direct.glob("*.template.json"))
-    assert templates == ["deepseek-inference.template.json", "deepseek-stateful.template.json"]
-    assert sorted(p.name for p in via_cdk_json.glob("*.template.json")) == templates
-    for name in templates:
-        assert (direct / name).read_bytes() == (via_cdk_json / name).read_bytes()
+    assert sorted(p.name for p in tmp_path.glob("*.template.json")) == [
+        "schedchat-inference.template.json",
+        "schedchat-stateful.template.json",
+    ]
