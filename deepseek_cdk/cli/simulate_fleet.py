@@ -107,8 +107,8 @@ def fleet_report(plan: Plan, args: argparse.Namespace, start: datetime | None) -
         "members": {
             name: {
                 "traffic": _member_source(name, args, paths),
-                "plan": result_summary(replay, oracles[name]),
-                "oracle": result_summary(oracles[name], oracles[name]),
+                "plan": _copies(result_summary(replay, oracles[name])),
+                "oracle": _copies(result_summary(oracles[name], oracles[name])),
                 "copies_without_room": result.no_room[name],
             }
             for name, replay in result.members.items()
@@ -161,7 +161,7 @@ def render_fleet(report: dict[str, Any]) -> str:
         row("failed (no capacity)", lambda m: str(m["plan"]["rejected"])),
         row("timed out waiting", lambda m: str(m["plan"]["timed_out"])),
         row("copies that found no room", lambda m: str(m["copies_without_room"])),
-        row("copy-hours", lambda m: f"{m['plan']['instance_hours']:,.1f}"),
+        row("copy-hours", lambda m: f"{m['plan']['copy_hours']:,.1f}"),
         row("cost (GPU share)", lambda m: money_or_unknown(m["plan"]["cost"])),
         row("oracle cost (GPU share)", lambda m: money_or_unknown(m["oracle"]["cost"])),
     ]
@@ -206,3 +206,10 @@ def _growth(report: dict[str, Any]) -> str:
         f"copy's start-up; at the max, not placed. An instance without copies is released "
         f"{report['release_s']:g} s after its last copy went"
     )
+
+
+def _copies(summary: dict[str, Any]) -> dict[str, Any]:
+    """A member's summary, its hours named for what they count: its copies' (a tier's summary
+    calls them instance-hours)."""
+    hours = summary.pop("instance_hours")
+    return {**summary, "copy_hours": hours}

@@ -38,6 +38,11 @@ def test_the_json_report_bills_the_fleets_instances_and_each_members_gpu_share(
     assert totals["idle_gpus"] == pytest.approx(totals["cost"] - shares)
     assert totals["lower_bound"]["cost"] <= totals["cost"]
     assert set(report["members"]) == {"chat", "coder", "reasoning"}
+    plan = build_plan(load_deployment(Path(FLEET)))
+    for name, member in report["members"].items():  # hours named for what they count: copies
+        assert "instance_hours" not in member["plan"]
+        share = plan.tier(name).price.usd_per_hour
+        assert member["plan"]["cost"] == pytest.approx(member["plan"]["copy_hours"] * share)
     assert len(report["per_minute"]) == report["minutes"] == 1440
     assert max(m["in_service"] + m["launching"] for m in report["per_minute"]) <= 2
 
