@@ -12,7 +12,7 @@ DEPLOYMENT ?= deployments/default.yaml
 # venv's python3 is the one cdk.json's "python3 app.py" runs.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test test-lowest lint docs plan readme check-templates bench clean diff deploy destroy lock integ
+.PHONY: setup synth test test-lowest lint docs plan readme check-templates cfn-lint-templates checkov-templates bench clean diff deploy destroy lock integ
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -79,7 +79,11 @@ DEPLOYMENTS := $(wildcard deployments/*.yaml deployments/examples/*.yaml)
 check-templates: setup $(TOOLS)/.installed
 	rm -rf cdk.out
 	$(PY) scripts/synth-templates cdk.out $(DEPLOYMENTS)
+	$(MAKE) --no-print-directory -j2 cfn-lint-templates checkov-templates
+# The two scanners of check-templates, side by side (each is single-threaded).
+cfn-lint-templates:
 	$(VENV)/bin/cfn-lint --non-zero-exit-code warning cdk.out/*/*.template.json
+checkov-templates:
 	$(TOOLS)/bin/checkov -d cdk.out --framework cloudformation --compact --quiet --skip-download
 
 # The documentation site (mkdocs.yml): docs/ into site/; --strict fails on any warning, such as
