@@ -13,21 +13,14 @@ from deepseek_cdk.cli.plan import render_plan
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, PlanError, build_plan
 from deepseek_cdk.planning.fleet_choice import choose_fleet_instance, copy_request
 from deepseek_cdk.spec import load_deployment, parse_deployment
+from tests.unit.test_fleet_spec import member as spec_member
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMIT = "916b56a44061fd5cd7d6a8fb632557ed4f724f60"
 
 
 def member(name: str, model: str = "deepseek-r1-distill-qwen-7b", **settings: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "model": model,
-        "endpoint": "inference-components",
-        "fleet": "shared",
-        "max_context_tokens": 8192,
-        "versions": [{"name": "v1", "revision": COMMIT}],
-        **settings,
-    }
+    """A fleet member (tests.unit.test_fleet_spec's) with an 8K context unless told otherwise."""
+    return spec_member(name, model, **{"max_context_tokens": 8192, **settings})
 
 
 def two_members(**fleet: Any) -> dict[str, Any]:
