@@ -6,15 +6,28 @@ plan, the cost report and the dashboard cannot disagree."""
 
 from __future__ import annotations
 
+import argparse
+import json
 from typing import Any
 
 from deepseek_cdk.catalog.storage import STORAGE_PRICE_DATE, STORAGE_PRICE_REGION
 from deepseek_cdk.cli.audit import audit_lines, audit_report, capture_line, capture_report
+from deepseek_cdk.cli.common import add_file
 from deepseek_cdk.money import money, per_hour
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, TierPlan
 from deepseek_cdk.planning.fleet_plan import FleetPlan
 
 MILLION = 1_000_000
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_file(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def run(plan: Plan, args: argparse.Namespace) -> int:
+    print(json.dumps(cost_report(plan), indent=2) if args.json else render_cost(plan))
+    return 0
 
 
 def cost_report(plan: Plan) -> dict[str, Any]:

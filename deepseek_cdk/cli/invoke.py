@@ -6,11 +6,25 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deepseek_cdk.cli.common import EXIT_FAILED, EXIT_SPEC_ERROR, unknown_tier
+from deepseek_cdk.cli.common import EXIT_FAILED, EXIT_SPEC_ERROR, add_file, unknown_tier
 from deepseek_cdk.planning import Plan
 
 
-def run_invoke(plan: Plan, args: argparse.Namespace) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_file(parser)
+    parser.add_argument("--tier", required=True, help="the tier to ask")
+    parser.add_argument("prompt", help="the user message")
+    parser.add_argument("--max-tokens", type=int, default=512, help="the longest answer (default 512)")
+    parser.add_argument("--wait", type=int, default=3600, help="async: seconds to wait for the result")
+    parser.add_argument(
+        "--via",
+        choices=["endpoint", "router"],
+        default="endpoint",
+        help="straight to the endpoint (default), or through the router's API (SigV4)",
+    )
+
+
+def run(plan: Plan, args: argparse.Namespace) -> int:
     from deepseek_cdk.ops.aws import AwsProblem, Clients
     from deepseek_cdk.ops.invoke import (
         BadRequest,

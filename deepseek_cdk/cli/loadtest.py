@@ -8,14 +8,26 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from deepseek_cdk.cli.common import EXIT_FAILED, EXIT_SPEC_ERROR, unknown_tier
+from deepseek_cdk.cli.common import EXIT_FAILED, EXIT_SPEC_ERROR, add_file, unknown_tier
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.money import money
-from deepseek_cdk.ops.loadtest import Level
+from deepseek_cdk.ops.loadtest import COST_CONFIRM_USD, Level
 from deepseek_cdk.planning import Plan, TierPlan
 
 
-def run_loadtest(plan: Plan, args: argparse.Namespace) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_file(parser)
+    parser.add_argument("--tier", required=True, help="the real-time or inference-component tier to drive")
+    parser.add_argument("--concurrency", default="1,4,16", help="clients per level, e.g. 1,4,16")
+    parser.add_argument("--duration", type=int, default=60, help="seconds per level (default 60)")
+    parser.add_argument("--max-tokens", type=int, default=256, help="answer length per request")
+    parser.add_argument(
+        "--yes", action="store_true", help=f"run even when it may cost over ${COST_CONFIRM_USD:g}"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def run(plan: Plan, args: argparse.Namespace) -> int:
     """Drive the tier level by level, judged by the plan's objectives for it (never the
     spec's). With --json, stdout is one JSON document and everything else goes to stderr."""
     from deepseek_cdk.ops import loadtest as lt

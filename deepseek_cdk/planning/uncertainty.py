@@ -14,6 +14,7 @@ calibration test holds every point to its band.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from deepseek_cdk.catalog import MODELS, ModelSpec
 from deepseek_cdk.catalog.calibration import FIRST_TOKENS, MEASUREMENTS
@@ -59,11 +60,13 @@ def _band(kind: str, ratios: list[tuple[ModelSpec, str, float]], model: ModelSpe
     )
 
 
+@cache  # the points are constants: each band is worked out once a process
 def tpot_band(model: ModelSpec, gpu: str) -> Band:
     ratios = [(MODELS[p.model], p.gpu, p.tpot_ms / estimated_tpot_ms(p)) for p in MEASUREMENTS]
     return _band("TPOT", ratios, model, gpu)
 
 
+@cache
 def ttft_band(model: ModelSpec, gpu: str) -> Band:
     ratios = [(MODELS[p.model], p.gpu, p.ttft_ms / estimated_ttft_ms(p)) for p in FIRST_TOKENS]
     return _band("TTFT", ratios, model, gpu)

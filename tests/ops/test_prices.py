@@ -450,3 +450,15 @@ def test_a_broken_shipped_price_file_stops_the_cli_with_one_line(tmp_path: Path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("deepseek-cdk: ") and "prices.json: not valid JSON" in result.stderr
+
+
+def test_the_command_refuses_to_rewrite_an_installed_package_without_output(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    installed = tmp_path / "lib" / "site-packages" / "deepseek_cdk" / "catalog" / "prices.json"
+    monkeypatch.setattr("deepseek_cdk.cli.prices.PRICES_FILE", installed)
+    monkeypatch.setattr("deepseek_cdk.ops.aws.boto3_client", lambda *_: pytest.fail("AWS called"))
+    assert main(["prices", "refresh"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("deepseek-cdk: --output: the installed package's price file is not yours")
+    assert not installed.exists()

@@ -1,6 +1,6 @@
-"""`deepseek-cdk simulate`: replay traffic through a tier's scaling rules, an oracle and, on
-request, the naive configuration, and report TTFT and TPOT, minutes out of the objectives,
-capacity over time and cost (planning.simulate)."""
+"""`deepseek-cdk simulate --tier NAME`: replay traffic through a tier's scaling rules, an
+oracle and, on request, the naive configuration, and report TTFT and TPOT, minutes out of the
+objectives, capacity over time and cost (planning.simulate)."""
 
 from __future__ import annotations
 

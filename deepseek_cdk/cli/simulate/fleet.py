@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from deepseek_cdk.cli.simulate import money_or_unknown, number, requests_for, result_summary
+from deepseek_cdk.cli.simulate.tier import money_or_unknown, number, requests_for, result_summary
 from deepseek_cdk.planning import Plan
 from deepseek_cdk.planning.fleet_plan import FleetPlan
 from deepseek_cdk.planning.simulate import (
