@@ -2,6 +2,6 @@
 
 import sys
 
-from deepseek_cdk.cli import main
+from deepseek_cdk.cli import command_line
 
-sys.exit(main())
+sys.exit(command_line())
