@@ -10,6 +10,9 @@ from deepseek_cdk.runtime.router import async_jobs, calls
 
 JOB_KEY_SECRET = "arn:aws:secretsmanager:us-east-1:111111111111:secret:router-job-key"  # noqa: S105 - an ARN
 JOB_KEY = b"k" * 64  # what the secret holds in these tests
+# How often a local server's loop looks for shutdown() (socketserver's default is 0.5 s,
+# which every test would wait at its end).
+POLL_S = 0.01
 
 CONFIG = {
     "deployment": "d",

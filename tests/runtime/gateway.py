@@ -33,6 +33,7 @@ from botocore.response import StreamingBody
 
 from deepseek_cdk.constructs.router_api import GATEWAY_ERRORS, gateway_error
 from deepseek_cdk.runtime.router import calls, contract, handler, streaming
+from tests.runtime.conftest import POLL_S
 
 STAGE = "v1"
 REGION = "us-east-1"
@@ -200,7 +201,7 @@ class LocalGateway:
     def __enter__(self) -> LocalGateway:
         self._saved_config = os.environ.get("ROUTER_CONFIG")
         os.environ["ROUTER_CONFIG"] = self.config  # what handler.handler reads
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(POLL_S,), daemon=True).start()
         self.watchdog = threading.Timer(LIFETIME_S, self.server.shutdown)
         self.watchdog.daemon = True
         self.watchdog.start()

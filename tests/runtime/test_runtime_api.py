@@ -27,7 +27,7 @@ import pytest
 from botocore.exceptions import EventStreamError
 
 from deepseek_cdk.runtime.router import handler, lambda_runtime, streaming
-from tests.runtime.conftest import CONFIG
+from tests.runtime.conftest import CONFIG, POLL_S
 from tests.runtime.test_streaming import LMI_STREAM, FakeRuntime, parts, runtime, split_answer
 
 __all__ = ["runtime"]  # the fixture, imported for these tests
@@ -109,7 +109,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
     sleeps: list[float] = []
     monkeypatch.setattr(lambda_runtime.time, "sleep", sleeps.append)  # any sleep fails the test below
     server = Server(("127.0.0.1", 0), RuntimeApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True).start()
     host, port = server.server_address[0], server.server_address[1]
     monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", f"{host}:{port}")
     monkeypatch.setenv("ROUTER_CONFIG", json.dumps(CONFIG))

@@ -25,7 +25,7 @@ import urllib3
 from botocore.exceptions import ClientError, EventStreamError
 
 from deepseek_cdk.runtime.router import calls, handler, lambda_runtime, streaming
-from tests.runtime.conftest import CONFIG, Clock
+from tests.runtime.conftest import CONFIG, POLL_S, Clock
 
 SHAPES = Path(__file__).parent / "shapes"
 LMI_STREAM = (SHAPES / "lmi_chat_stream.jsonl").read_bytes()
@@ -307,7 +307,7 @@ class FakeRuntimeApi(http.server.BaseHTTPRequestHandler):
 def runtime_api() -> Iterator[tuple[str, int]]:
     FakeRuntimeApi.posted = {}
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeRuntimeApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
     thread.start()
     yield server.server_address[0], server.server_address[1]
     server.shutdown()
