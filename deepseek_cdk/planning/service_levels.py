@@ -12,8 +12,9 @@ The step model (planning.throughput) gives both figures:
   (Poisson) and hold a slot for the whole answer, so the wait is an M/M/k queue's: k slots,
   the offered load at which c requests are in the system (SageMaker's concurrency metric
   counts the waiting ones too), Erlang C's probability of waiting, and its exponential tail
-  for the 90th percentile. A single instance's queue: SageMaker's least-outstanding-requests routing
-  across several instances only shortens the wait, so the bound is pessimistic.
+  for the 90th percentile (planning.queueing). A single instance's queue: SageMaker's
+  least-outstanding-requests routing across several instances only shortens the wait, so the
+  bound is pessimistic.
 
 The concurrency target is the smallest of three bounds, times the spec's target utilization:
 - memory: max_concurrency, the batch the KV cache is sized for (planning.sizing);
@@ -36,9 +37,6 @@ default), and where they are measured once deployed (measured_by).
 
 from __future__ import annotations
 
-import functools
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from deepseek_cdk.catalog import InstanceSpec, ModelSpec
@@ -50,6 +48,7 @@ from deepseek_cdk.objectives import (
     Objectives,
 )
 from deepseek_cdk.planning.container_env import LMI_BATCHED_TOKENS
+from deepseek_cdk.planning.queueing import WAIT_QUANTILE, largest_within, offered_load, slot_wait_s
 from deepseek_cdk.planning.sizing import MemoryFit
 from deepseek_cdk.planning.throughput import (
     decode_step_seconds,
@@ -59,7 +58,6 @@ from deepseek_cdk.planning.throughput import (
 )
 from deepseek_cdk.spec import Measured, Tier
 
-WAIT_QUANTILE = 0.9  # the share of arrivals whose wait the TTFT objective bounds
 TTFT_STEP = 0.1  # the TTFT bound's resolution, in requests in flight
 
 
@@ -210,54 +208,6 @@ class StepModel:
                 "low_tpot_scale": tpot,
             }
         )
-
-
-def erlang_c(servers: int, load: float) -> float:
-    """The probability that an arrival waits in an M/M/k queue of `servers` with offered
-    load `load` (arrival rate x service time); 1 at or beyond saturation."""
-    if load >= servers:
-        return 1.0
-    if load <= 0:
-        return 0.0
-    blocking = 1.0  # Erlang B, by its recurrence over the number of servers
-    for k in range(1, servers + 1):
-        blocking = load * blocking / (k + load * blocking)
-    return servers * blocking / (servers - load * (1 - blocking))
-
-
-@functools.lru_cache(maxsize=4096)  # the plan asks the same few dozen questions many times
-def offered_load(servers: int, in_system: float) -> float:
-    """The offered load at which an M/M/k queue holds `in_system` requests on average, served
-    and waiting: L = a + C(k, a) x a / (k - a), solved for a by bisection."""
-    low, high = 0.0, float(servers)
-    for _ in range(60):
-        load = (low + high) / 2
-        waiting = erlang_c(servers, load) * load / (servers - load) if load < servers else math.inf
-        low, high = (load, high) if load + waiting < in_system else (low, load)
-    return low
-
-
-def slot_wait_s(servers: int, load: float, service_s: float, quantile: float) -> float:
-    """The `quantile` of the wait for a slot: P(wait > t) = C x exp(-(k - a) t / S)."""
-    waits = erlang_c(servers, load)
-    if waits <= 1 - quantile:
-        return 0.0
-    if load >= servers:
-        return math.inf
-    return math.log(waits / (1 - quantile)) * service_s / (servers - load)
-
-
-def largest_within(limit: float, value_at: Callable[[float], float], most: int, step: float = 1) -> float:
-    """The largest multiple of `step` up to `most` with value_at(it) <= limit (0 when `step`
-    itself misses); value_at grows with its argument."""
-    low, high = 0, round(most / step)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if value_at(middle * step) <= limit:
-            low = middle
-        else:
-            high = middle - 1
-    return round(low * step, 6)
 
 
 @dataclass(frozen=True)

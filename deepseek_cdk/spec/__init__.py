@@ -1,6 +1,6 @@
 """The deployment spec: what a user writes in deployments/*.yaml, typed and validated.
 
-Pydantic checks the shape (types, ranges, unknown keys: spec.models on spec.base); spec.rules
+Pydantic checks the shape (types, ranges, unknown keys: spec.models and its parts on spec.base); spec.rules
 checks what spans fields (min <= max, weights summing to 100, references between tiers).
 Every problem becomes one line `path: what is wrong (got value)` (spec.wording), and all of
 them are reported together; spec.loading reads a file within its bounds. No AWS or CDK
@@ -21,19 +21,13 @@ from deepseek_cdk.spec.loading import (
     read_yaml,
 )
 from deepseek_cdk.spec.models import (
-    DEFAULT_API_PRICES,
     MAX_FIRINGS_PER_DAY,
     AlarmThresholds,
-    ApiPrice,
     DataCapture,
     Deployment,
-    InstancePrice,
     Measured,
     Retention,
     Rollout,
-    Router,
-    RouterRule,
-    RuleCondition,
     Scaling,
     Schedule,
     Shadow,
@@ -43,6 +37,8 @@ from deepseek_cdk.spec.models import (
     Version,
     Weights,
 )
+from deepseek_cdk.spec.prices import DEFAULT_API_PRICES, ApiPrice, InstancePrice
+from deepseek_cdk.spec.router import Router, RouterRule, RuleCondition
 from deepseek_cdk.spec.rules import MAX_YEARS_AHEAD
 from deepseek_cdk.spec.wording import MAX_SHOWN, MAX_WHOLE_NUMBER, NAME_PATTERN, SpecError, unshowable
 

@@ -1,20 +1,17 @@
 """The spec's models: a Deployment of tiers (model, endpoint, scaling, versions, alarms), its
-shared fleets (spec.fleet), router, traffic, retention and prices. Pydantic checks each field;
-spec.rules checks what spans fields.
+shared fleets (spec.fleet), router (spec.router), traffic, retention and prices (spec.prices).
+Pydantic checks each field; spec.rules checks what spans fields.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from deepseek_cdk.catalog.api_prices import API_PRICES
 from deepseek_cdk.catalog.regions import DLC_REGIONS
 from deepseek_cdk.cron import parse_at, parse_cron
 from deepseek_cdk.kinds import EndpointKind
-from deepseek_cdk.runtime.router.patterns import pattern_problem
 from deepseek_cdk.spec.base import (
     EMAIL,
     Strict,
@@ -26,6 +23,8 @@ from deepseek_cdk.spec.base import (
     unknown_instance,
 )
 from deepseek_cdk.spec.fleet import Fleet
+from deepseek_cdk.spec.prices import DEFAULT_API_PRICES, ApiPrice, InstancePrice
+from deepseek_cdk.spec.router import Router
 from deepseek_cdk.spec.wording import ACCOUNT_PATTERN, DATE_PATTERN, NAME_PATTERN, shown
 
 
@@ -280,40 +279,6 @@ class Tier(Strict):
         return instance_type_or_auto(value)
 
 
-class RuleCondition(Strict):
-    max_tokens_at_least: int | None = Field(default=None, ge=1, le=10_000_000)
-    prompt_chars_at_least: int | None = Field(default=None, ge=1, le=100_000_000)
-    prompt_matches: str | None = None
-
-    @field_validator("prompt_matches")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None and (problem := pattern_problem(value)):
-            raise ValueError(problem)
-        return value
-
-    def covers(self, other: RuleCondition) -> bool:
-        """Whether every request `other` matches, this condition matches too."""
-        return (
-            (self.max_tokens_at_least is None or (other.max_tokens_at_least or 0) >= self.max_tokens_at_least)
-            and (
-                self.prompt_chars_at_least is None
-                or (other.prompt_chars_at_least or 0) >= self.prompt_chars_at_least
-            )
-            and self.prompt_matches in (None, other.prompt_matches)
-        )
-
-
-class RouterRule(Strict):
-    tier: str
-    when: RuleCondition
-
-
-class Router(Strict):
-    default_tier: str
-    rules: list[RouterRule] = Field(default=[])
-
-
 class TrafficProfile(Strict):
     """A tier's expected requests: the peak rate, its shape over the week (in `timezone`;
     planning.demand says what each pattern assumes), the average request's lengths and the
@@ -332,48 +297,6 @@ class TrafficProfile(Strict):
     @classmethod
     def _timezone(cls, value: str) -> str:
         return time_zone(value)
-
-
-class ApiPrice(Strict):
-    """What a hosted API charges for the same model, per million tokens, and where that
-    price was read: `deepseek-cdk cost` prices the tiers against it."""
-
-    input_usd_per_million: float = Field(ge=0.0001, le=10_000)
-    output_usd_per_million: float = Field(ge=0.0001, le=10_000)
-    as_of: str = Field(pattern=DATE_PATTERN)  # the date the price was read
-
-    @field_validator("as_of")
-    @classmethod
-    def _date(cls, value: str) -> str:
-        return past_date(value, "price was read")
-
-    source: str = Field(min_length=1, max_length=500)
-    # The model the API serves: a tier of another model is compared with it as unlike.
-    model: str = "deepseek-r1"
-
-    @field_validator("model")
-    @classmethod
-    def _known_model(cls, value: str) -> str:
-        return known_model(value)
-
-
-# The catalog's dated, sourced prices (catalog.api_prices). A spec's `api_prices` replaces them
-# all (repeat a default to keep it beside your own).
-DEFAULT_API_PRICES = {name: ApiPrice(**asdict(price)) for name, price in API_PRICES.items()}
-
-
-class InstancePrice(Strict):
-    """What the user pays for an instance type an hour (a private rate, or a type the price
-    file has no price for, such as ml.p5e/p5en.48xlarge for full R1), and where it was read."""
-
-    usd_per_hour: float = Field(ge=0.01, le=1000)
-    source: str = Field(min_length=1, max_length=200)
-    as_of: str = Field(pattern=DATE_PATTERN)
-
-    @field_validator("as_of")
-    @classmethod
-    def _date(cls, value: str) -> str:
-        return past_date(value, "price was read")
 
 
 class Deployment(Strict):

@@ -12,7 +12,8 @@ from deepseek_cdk.cron import parse_at, parse_cron
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.names import s3_prefix_problem
 from deepseek_cdk.spec.fleet_rules import fleet_problems
-from deepseek_cdk.spec.models import Deployment, RuleCondition, Schedule, Tier, TrafficProfile
+from deepseek_cdk.spec.models import Deployment, Schedule, Tier, TrafficProfile
+from deepseek_cdk.spec.router import RuleCondition
 from deepseek_cdk.spec.wording import did_you_mean, field_path, shown
 
 

@@ -9,13 +9,8 @@ import pytest
 from deepseek_cdk.catalog import INSTANCES, MODELS
 from deepseek_cdk.objectives import DEFAULT_TPOT_P90_MS, DEFAULT_TTFT_P90_S
 from deepseek_cdk.planning import PlanError, build_plan
-from deepseek_cdk.planning.service_levels import (
-    StepModel,
-    erlang_c,
-    largest_within,
-    offered_load,
-    slot_wait_s,
-)
+from deepseek_cdk.planning.queueing import erlang_c, largest_within, offered_load, slot_wait_s
+from deepseek_cdk.planning.service_levels import StepModel
 from deepseek_cdk.planning.sizing import Workload, memory_fit
 from deepseek_cdk.planning.uncertainty import tpot_band, ttft_band
 from deepseek_cdk.spec import SpecError, parse_deployment

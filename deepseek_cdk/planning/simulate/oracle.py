@@ -9,8 +9,8 @@ from array import array
 from collections.abc import Sequence
 
 from deepseek_cdk.objectives import Objectives
+from deepseek_cdk.planning.queueing import WAIT_QUANTILE, slot_wait_s
 from deepseek_cdk.planning.records import TierPlan
-from deepseek_cdk.planning.service_levels import WAIT_QUANTILE, slot_wait_s
 from deepseek_cdk.planning.simulate.policy import bounds_at
 from deepseek_cdk.planning.simulate.results import (
     MinuteStats,
