@@ -81,9 +81,9 @@ class Command(Protocol):
 
 def command_line() -> int:
     """`deepseek-cdk` in a process of its own: `main`, then what it built is left out of the
-    collection Python runs at exit (gc.freeze), which would find nothing to free and costs a
-    `plan` about a tenth of its CPU. Output is flushed at exit either way, and files are
-    closed where they are written."""
+    collection Python runs at exit (gc.freeze): the process is ending and its memory goes back
+    whole, while that collection would cost a `plan` about a tenth of its CPU. Output is
+    flushed at exit either way, and every file is closed where it is written."""
     code = main()
     gc.freeze()
     return code
