@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class AlarmSettings:
+    """The thresholds of a tier's alarms, in the units of the metrics they watch."""
+
     latency_p90_us: int = 60_000_000  # ModelLatency is in microseconds: 60 s
     error_5xx_rate: float = 0.01  # the Average of Invocation5XXErrors is the share that failed
     error_4xx_rate: float = 0.05

@@ -29,6 +29,8 @@ MAX_LISTED_VALUES = 31
 
 @dataclass(frozen=True)
 class Field:
+    """One field of a cron expression: its name, its range, and the names it takes for numbers."""
+
     name: str
     low: int
     high: int

@@ -19,6 +19,8 @@ from deepseek_cdk.catalog.regions import DLC_REGIONS
 
 @dataclass(frozen=True)
 class NamingRule:
+    """What a service allows in one kind of name: its pattern, its length, and where AWS says so."""
+
     what: str
     pattern: re.Pattern[str]  # the whole name must match
     max_length: int

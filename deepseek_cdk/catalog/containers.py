@@ -24,6 +24,8 @@ ContainerKey = Literal["lmi", "tgi"]
 
 @dataclass(frozen=True)
 class ContainerSpec:
+    """A serving container: its image (repository and tag) and what it is."""
+
     key: ContainerKey
     description: str
     repository: str

@@ -66,6 +66,8 @@ PCIE5 = Interconnect("PCIe Gen5 x16", 64, 60e-6)
 
 @dataclass(frozen=True)
 class GpuModel:
+    """A GPU model: its memory, bandwidth and tensor throughput, as its maker publishes them."""
+
     name: str
     memory_gb: float  # the marketed size (its name)
     bandwidth_gb_s: float

@@ -56,6 +56,8 @@ class Price:
 
 @dataclass(frozen=True)
 class PriceTable:
+    """Hosting prices an hour by region and instance type, with where and when they were read."""
+
     read: str  # the date the prices were read
     source: str
     complete: bool

@@ -18,6 +18,8 @@ from deepseek_cdk.runtime.router.contract import BUFFERED_SECONDS, STREAM_SECOND
 
 @dataclass(frozen=True)
 class AnswerLimits:
+    """The longest answer each router route takes on a tier, and how it follows from the TPOT."""
+
     tokens_per_second_per_sequence: float  # at the TPOT objective
     buffered_max_tokens: int  # POST /invoke refuses longer answers on this tier
     stream_max_tokens: int  # POST /stream refuses longer answers on this tier

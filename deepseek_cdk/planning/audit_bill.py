@@ -137,6 +137,8 @@ class MonitoringBill:
 
 @dataclass(frozen=True)
 class AuditBill:
+    """What the audit trail costs a month: the router's logs and the custom metrics and alarms."""
+
     logs: LogsBill | None  # None: no router
     monitoring: MonitoringBill
 

@@ -77,6 +77,8 @@ class VersionCapacity:
 
 @dataclass(frozen=True)
 class CapacityPlan:
+    """A tier's capacity bounds, and each version's share of them and of its schedules."""
+
     unit: str  # instances | copies
     min: int  # the tier's totals
     max: int

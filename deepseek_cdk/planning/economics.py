@@ -27,6 +27,8 @@ MILLION = 1_000_000
 
 @dataclass(frozen=True)
 class ApiComparison:
+    """A hosted API's price against the tier's, and the volume at which self-hosting wins."""
+
     name: str
     as_of: str
     source: str
@@ -38,6 +40,8 @@ class ApiComparison:
 
 @dataclass(frozen=True)
 class TokenEconomics:
+    """What a tier's output tokens cost, at full batch and at its target, and against hosted APIs."""
+
     input_tokens: int  # per request, the traffic's averages (or the planner's defaults)
     output_tokens: int
     per_million_at_full_batch: float | None  # None: no instance price

@@ -95,6 +95,8 @@ class Seat:
 
 @dataclass(frozen=True)
 class FleetChoice:
+    """A shared fleet's instance type, each member's seat on it, and the types it beat."""
+
     instance_type: str
     seats: Mapping[str, Seat]  # per member tier
     usd_per_million_tokens: float | None  # every member at its most copies

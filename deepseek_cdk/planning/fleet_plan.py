@@ -106,6 +106,8 @@ class FleetMonthly:
 
 @dataclass(frozen=True)
 class FleetPlan:
+    """A shared fleet resolved: its instances, its members' copies packed on them, and its cost."""
+
     name: str
     endpoint_name: str
     instance_type: str

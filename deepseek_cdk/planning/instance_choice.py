@@ -62,6 +62,8 @@ class Alternative:
 
 @dataclass(frozen=True)
 class Candidate:
+    """One layout on one instance, judged: its step model, service levels, price and misses."""
+
     fit: MemoryFit
     step: StepModel
     levels: ServiceLevels

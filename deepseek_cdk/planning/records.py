@@ -54,6 +54,8 @@ class DataCapturePlan:
 
 @dataclass(frozen=True)
 class TierPlan:
+    """One tier resolved: its model, instance, service levels, scaling, versions, alarms and cost."""
+
     name: str
     endpoint: EndpointKind
     endpoint_name: str
@@ -151,6 +153,8 @@ class MonthlyTotals:
 
 @dataclass(frozen=True)
 class Plan:
+    """A whole deployment resolved: what the CLI prints and the stacks build."""
+
     deployment: str
     region: str | None
     account: str | None

@@ -38,6 +38,8 @@ class RolloutError(ValueError):
 
 @dataclass(frozen=True)
 class RolloutPlan:
+    """How a new version replaces the old one: its shifts and bakes, how long that takes, its cost."""
+
     strategy: str  # all-at-once | canary | linear
     method: str  # blue/green (the endpoint) | rolling (each inference component)
     step_percent: int | None  # the canary, a linear step or a batch, in percent

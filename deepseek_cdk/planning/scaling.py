@@ -65,6 +65,8 @@ HIGH_RESOLUTION_S = 10  # the predefined *HighResolution metrics' datapoints
 
 @dataclass(frozen=True)
 class ScalingTarget:
+    """The metric a tier scales on and its target, with how the target was derived."""
+
     metric: str  # concurrency | invocations | backlog
     predefined_metric: str | None  # None: a customized metric (async backlog, real-time concurrency)
     target: float

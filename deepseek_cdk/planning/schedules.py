@@ -44,6 +44,8 @@ class CapacitySegment:
 
 @dataclass(frozen=True)
 class CapacityCalendar:
+    """A tier's capacity over the week: its min and max in each segment, and the one-offs."""
+
     segments: tuple[CapacitySegment, ...]
     one_off: tuple[str, ...]  # schedules outside the weekly calendar (one-offs, dated crons)
 

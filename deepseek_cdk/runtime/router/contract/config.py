@@ -15,6 +15,8 @@ UNKNOWN_VERSION = "unknown"  # no variant reported, and the tier has more than o
 
 @dataclass(frozen=True)
 class Tier:
+    """What the router knows of one tier: its endpoint, its kind and the limits it enforces."""
+
     name: str
     queued: bool  # an async tier: requests go through S3 and SageMaker's queue
     endpoint: str
@@ -67,6 +69,8 @@ class Tier:
 
 @dataclass(frozen=True)
 class RouterConfig:
+    """The router's whole configuration: the construct writes it as JSON, the Lambda reads it."""
+
     default_tier: str
     tiers: dict[str, Tier]
     rules: tuple[dict[str, Any], ...]
