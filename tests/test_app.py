@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import aws_cdk as cdk
+import pytest
 
 import app
 from tests.conftest import CDK_CONTEXT, ROOT
@@ -31,13 +32,14 @@ def run_app(outdir: Path, deployment: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_two_synths_write_byte_identical_templates(tmp_path: Path) -> None:
+def test_two_synths_write_byte_identical_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """app.py as `cdk synth` runs it, in a process of its own, and its `synthesize` again in
     this one (another hash seed, another CDK runtime): the same bytes."""
     first, second = tmp_path / "a", tmp_path / "b"
     result = run_app(first, "deployments/default.yaml")
     assert result.returncode == 0, result.stderr
     context = {**CDK_CONTEXT, "deployment": "deployments/default.yaml"}
+    monkeypatch.chdir(ROOT)  # where the app reads the deployment from, as run_app's process does
     app.synthesize(cdk.App(outdir=str(second), context=context))
     templates = sorted(p.name for p in first.glob("*.template.json"))
     assert templates == ["deepseek-inference.template.json", "deepseek-stateful.template.json"]
