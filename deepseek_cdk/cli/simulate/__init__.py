@@ -63,20 +63,18 @@ def run(plan: Plan, args: argparse.Namespace) -> int:
         print(f"deepseek-cdk: {problem}", file=sys.stderr)
         return EXIT_SPEC_ERROR
     try:
-        report = _fleet(plan, args) if args.fleet is not None else _tier(plan, args)
+        fleet = args.fleet is not None
+        report = fleet_report(plan, args, _start(args.start)) if fleet else _tier(plan, args)
     except TraceError as err:
         print(f"deepseek-cdk: {err}", file=sys.stderr)
         return EXIT_SPEC_ERROR
-    render = render_fleet if args.fleet is not None else render_simulation
+    render = render_fleet if fleet else render_simulation
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0
 
 
-def _fleet(plan: Plan, args: argparse.Namespace) -> dict[str, Any]:
-    return fleet_report(plan, args, _start(args.start))
-
-
 def _tier(plan: Plan, args: argparse.Namespace) -> dict[str, Any]:
+    """One tier's replay (and the naive configuration's, with --compare), as its report."""
     tier = plan.tier(args.tier)
     trace = args.trace[0] if args.trace else None
     requests = requests_for(
