@@ -150,8 +150,13 @@ def choose_instance(
         ]
         return every[0], [judge(f) for f in every if f.fits]
 
-    candidates = [judge(f) for f in fits]
-    serving = sorted((c for c in candidates if not c.misses), key=_cost_order)
+    if copies and given_target is not None and given_target > workload.concurrency:
+        # A target above one copy's batch needs several copies: every layout of every instance.
+        offered = [name for name in INSTANCES if prices.offered(region, name) is not False]
+        candidates = [c for name in offered for c in layouts_of(name)[1]]
+    else:
+        candidates = [judge(f) for f in fits]
+    serving = sorted((c for c in candidates if _serves(c)), key=_cost_order)
     if instance_type != "auto" and prices.offered(region, instance_type) is False:
         raise ChoiceError(
             [
@@ -170,9 +175,11 @@ def choose_instance(
                 ]
             )
         if not serving:
+            if target_problem := _target_problem(at, candidates, "any instance's"):
+                raise ChoiceError([target_problem])
             raise ChoiceError(_objective_problems(at, model.key, candidates, objectives, "no instance meets"))
         _, own = layouts_of(serving[0].fit.instance_type)
-        chosen = min((c for c in own if not c.misses), key=_cost_order)
+        chosen = min((c for c in own if _serves(c)), key=_cost_order)
         rest = [c for c in own if c is not chosen] + [
             c for c in candidates if c.fit.instance_type != chosen.fit.instance_type
         ]
@@ -192,7 +199,9 @@ def choose_instance(
                 f"{_listed(serving, region, prices)}"
             ]
         )
-    meeting = sorted((c for c in own if not c.misses), key=_cost_order)
+    meeting = sorted((c for c in own if _serves(c)), key=_cost_order)
+    if not meeting and (target_problem := _target_problem(at, own, f"{instance_type}'s")):
+        raise ChoiceError([target_problem])
     if not meeting:
         problems = _objective_problems(at, model.key, own, objectives, f"{instance_type} does not meet")
         problems[-1] += (
@@ -250,6 +259,29 @@ def judge_copy(
     return Candidate(fit, step, levels, usd_per_hour, misses)
 
 
+def _holds_target(c: Candidate) -> bool:
+    """Whether the layout's batches hold the spec's concurrency target (a derived one always)."""
+    return c.levels.binding != "the spec" or c.levels.concurrency <= c.levels.memory_bound
+
+
+def _serves(c: Candidate) -> bool:
+    return not c.misses and _holds_target(c)
+
+
+def _target_problem(at: str, candidates: list[Candidate], whose: str) -> str | None:
+    """The spec's target, when it is what no layout that meets the objectives can hold."""
+    meeting = [c for c in candidates if not c.misses]
+    if not meeting or any(_holds_target(c) for c in meeting):
+        return None
+    most = max(meeting, key=lambda c: c.levels.memory_bound)
+    return (
+        f"{at}.scaling.target: {most.levels.concurrency:g} concurrent requests per instance is more than "
+        f"{whose} batches hold: at most {most.levels.memory_bound:g}, on {most.fit.instance_type} as "
+        f"{most.fit.layout} (max_concurrency {most.step.batch} a copy); queued requests count too, so "
+        "stay below it"
+    )
+
+
 def _cost_order(c: Candidate) -> tuple[bool, float, float, str, int]:
     usd = c.usd_per_million_tokens
     return (
@@ -262,7 +294,7 @@ def _cost_order(c: Candidate) -> tuple[bool, float, float, str, int]:
 
 
 def _losing_order(c: Candidate) -> tuple[bool, bool, float, float, str, int]:
-    return (bool(c.misses), *_cost_order(c))
+    return (not _serves(c), *_cost_order(c))
 
 
 def _alternative(c: Candidate, chosen: Candidate) -> Alternative:
@@ -270,6 +302,11 @@ def _alternative(c: Candidate, chosen: Candidate) -> Alternative:
     layout = f"as {c.fit.layout}: " if c.fit.copies > 1 or chosen.fit.copies > 1 else ""
     if c.misses:
         reason = f"misses {' and '.join(c.misses)} even with one request"
+    elif not _holds_target(c):
+        reason = (
+            f"its batches hold {c.levels.memory_bound:g} requests in flight, fewer than the spec's "
+            f"target of {c.levels.concurrency:g}"
+        )
     elif usd is None or c.usd_per_hour is None:
         reason = "no price in the catalog"
     elif best is not None:

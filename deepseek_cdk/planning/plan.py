@@ -164,7 +164,7 @@ def _plan_tier(
             backlog_per_instance=request.backlog_per_instance,
             region=deployment.region,
             prices=prices,
-            copies=tier.container == "lmi" and not tier.endpoint.per_component,
+            copies=tier.may_run_copies,
         )
         instance = INSTANCES[choice.fit.instance_type]
         price = prices.price(deployment.region, choice.fit.instance_type)

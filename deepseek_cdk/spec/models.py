@@ -278,6 +278,12 @@ class Tier(Strict):
     def _known_instance(cls, value: str) -> str:
         return instance_type_or_auto(value)
 
+    @property
+    def may_run_copies(self) -> bool:
+        """Whether the planner may lay the model out as several copies in each instance's one
+        container (LMI's data parallelism); an inference component's copies are its own."""
+        return self.container == "lmi" and not self.endpoint.per_component
+
 
 class TrafficProfile(Strict):
     """A tier's expected requests: the peak rate, its shape over the week (in `timezone`;

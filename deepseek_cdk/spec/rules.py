@@ -141,7 +141,10 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
         problems.append(
             f"{at}.backlog_per_instance: only for endpoint: {EndpointKind.ASYNC} (tier is {tier.endpoint})"
         )
-    if s.metric == "concurrency" and s.target != "auto" and s.target > tier.max_concurrency:
+    # A tier that may run several copies per instance holds copies x max_concurrency: the
+    # planner checks the target against the layout it chooses (planning.instance_choice).
+    over = s.metric == "concurrency" and s.target != "auto" and s.target > tier.max_concurrency
+    if over and not tier.may_run_copies:
         problems.append(
             f"{at}.target: {s.target:g} concurrent requests per instance exceeds the engine's batch limit "
             f"of {tier.max_concurrency} (max_concurrency); queued requests count too, so stay below it"
@@ -153,8 +156,7 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
             "concurrency); an estimate can be far off and a target too high never scales out. "
             "Give max_rps, give target, or use metric: concurrency"
         )
-    if s.max_rps is not None and s.metric != "invocations":
-        problems.append(f"{at}.max_rps: only used with metric: invocations (metric is {s.metric})")
+    problems += _unread_scaling_keys(at, tier)
     names = [sched.name for sched in s.schedules]
     for k, sched in enumerate(s.schedules):
         where = f"{at}.schedules[{k}]"
@@ -183,6 +185,27 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
 # model are not what will run, and a mistyped year (2199 for 2029, both valid to AWS) would
 # otherwise pass as a schedule that never acts.
 MAX_YEARS_AHEAD = 5
+
+
+def _unread_scaling_keys(at: str, tier: Tier) -> list[str]:
+    """`scaling` keys given where the tier's way of scaling never reads them (planning.scaling):
+    refused, so that no key is accepted and ignored."""
+    s = tier.scaling
+    derived = "derives the target, and target is given"
+    if tier.endpoint.queued:
+        queue = (
+            f"{EndpointKind.ASYNC} tiers scale on the requests waiting per instance; give "
+            "backlog_per_instance (default: one full batch per model copy)"
+        )
+        unread = dict.fromkeys(("metric", "target", "target_utilization", "max_rps", "safety_factor"), queue)
+    elif s.metric == "invocations":
+        unread = dict.fromkeys(("max_rps", "safety_factor"), derived) if s.target != "auto" else {}
+    else:
+        other = f"only used with metric: invocations (metric is {s.metric})"
+        unread = dict.fromkeys(("max_rps", "safety_factor"), other)
+        if s.target != "auto":
+            unread["target_utilization"] = derived
+    return [f"{at}.{key}: {why}" for key, why in unread.items() if key in s.model_fields_set]
 
 
 def _never_fires(where: str, sched: Schedule) -> list[str]:

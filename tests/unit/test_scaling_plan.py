@@ -191,10 +191,48 @@ def test_duplicate_schedule_names() -> None:
 
 
 def test_target_above_the_engine_batch_limit() -> None:
-    (line,) = spec_problems({"min": 1, "max": 4, "target": 20}, max_concurrency=16)
-    assert line.startswith(
-        "tiers[0].scaling.target: 20 concurrent requests per instance exceeds the engine's"
+    """One copy's batch where the tier runs one copy an instance (TGI, or inference components);
+    the chosen layout's batches where LMI may run several."""
+    (tgi,) = spec_problems({"min": 1, "max": 4, "target": 20}, max_concurrency=16, container="tgi")
+    assert tgi.startswith("tiers[0].scaling.target: 20 concurrent requests per instance exceeds the engine's")
+    (one_gpu,) = spec_problems({"min": 1, "max": 4, "target": 20}, max_concurrency=16)
+    assert one_gpu == (
+        "tiers[0].scaling.target: 20 concurrent requests per instance is more than ml.g6e.xlarge's "
+        "batches hold: at most 16, on ml.g6e.xlarge as tensor parallel 1 (max_concurrency 16 a copy); "
+        "queued requests count too, so stay below it"
     )
+
+
+def test_a_target_above_one_copys_batch_chooses_a_layout_of_several_copies() -> None:
+    t = tier_plan({"min": 1, "max": 4, "target": 40}, max_concurrency=16, instance_type="auto")
+    assert t.copies >= 3 and t.service.memory_bound == 16 * t.copies >= 40
+    assert (t.scaling.target.target, t.service.binding) == (40, "the spec")
+    (line,) = spec_problems({"min": 1, "max": 4, "target": 500}, max_concurrency=16, instance_type="auto")
+    assert line.startswith("tiers[0].scaling.target: 500 concurrent requests per instance is more than any ")
+    assert "at most 128, on ml." in line and "tensor parallel 1, 8 copies" in line
+
+
+@pytest.mark.parametrize(
+    ("tier", "key", "why"),
+    [
+        ({"endpoint": "async", "scaling": {"target": 8}}, "target", "async tiers scale on the requests"),
+        ({"endpoint": "async", "scaling": {"metric": "concurrency"}}, "metric", "give backlog_per_instance"),
+        ({"endpoint": "async", "scaling": {"target_utilization": 0.5}}, "target_utilization", "async tiers"),
+        ({"scaling": {"target": 8, "target_utilization": 0.5}}, "target_utilization", "target is given"),
+        ({"scaling": {"safety_factor": 0.4}}, "safety_factor", "only used with metric: invocations"),
+        (
+            {"scaling": {"metric": "invocations", "target": 30, "max_rps": 1}},
+            "max_rps",
+            "derives the target, and target is given",
+        ),
+    ],
+)
+def test_a_scaling_key_the_tier_never_reads_is_refused(tier: dict[str, Any], key: str, why: str) -> None:
+    data = {"name": "t", "tiers": [{"name": "chat", "model": "deepseek-r1-distill-qwen-7b", **tier}]}
+    with pytest.raises(SpecError) as err:
+        parse_deployment(data)
+    (line,) = err.value.problems
+    assert line.startswith(f"tiers[0].scaling.{key}: ") and why in line
 
 
 def test_max_rps_only_with_invocations() -> None:
