@@ -113,6 +113,7 @@ def _tier_problems(at: str, tier: Tier) -> list[str]:
             problems.append(f"{at}.measured.{low}: a median above the 90th percentile ({p50:g} > {p90:g})")
     problems += _slo_problems(f"{at}.slo", tier)
     problems += _scaling_problems(f"{at}.scaling", tier)
+    problems += _unread_alarm_keys(f"{at}.alarms", tier)
     problems += _version_problems(at, tier)
     return problems
 
@@ -206,6 +207,28 @@ def _unread_scaling_keys(at: str, tier: Tier) -> list[str]:
         if s.target != "auto":
             unread["target_utilization"] = derived
     return [f"{at}.{key}: {why}" for key, why in unread.items() if key in s.model_fields_set]
+
+
+def _unread_alarm_keys(at: str, tier: Tier) -> list[str]:
+    """`alarms` keys given for alarms the tier's kind does not have (constructs.monitoring):
+    refused, so that no threshold is accepted and ignored."""
+    queue_only = f"only for endpoint: {EndpointKind.ASYNC} (tier is {tier.endpoint})"
+    if tier.endpoint.queued:
+        why = (
+            f"{EndpointKind.ASYNC} tiers alarm on their queue (oldest request, backlog, requests waiting "
+            "with no instance) and on failed invocations, not on latency, error rates or disk"
+        )
+        unread = dict.fromkeys(
+            ("latency_p90_seconds", "error_5xx_percent", "error_4xx_percent", "disk_percent"), why
+        )
+    else:
+        unread = dict.fromkeys(("oldest_request_minutes", "backlog_size"), queue_only)
+        if tier.endpoint.per_component:
+            unread["disk_percent"] = (
+                f"{tier.endpoint} tiers alarm per component on latency and error rates; they have no "
+                "disk alarm"
+            )
+    return [f"{at}.{key}: {why}" for key, why in unread.items() if key in tier.alarms.model_fields_set]
 
 
 def _never_fires(where: str, sched: Schedule) -> list[str]:

@@ -62,3 +62,23 @@ def test_async_thresholds_follow_the_completion_objective_and_capacity() -> None
     assert a.oldest_request_s == 900
     assert a.backlog_size == 32  # 4 instances x 4 per instance x 2
     assert alarms_of(endpoint="async", scaling={"min": 0, "max": 2}).oldest_request_s == 30 * 60
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "key", "why"),
+    [
+        ("async", "latency_p90_seconds", "async tiers alarm on their queue"),
+        ("async", "error_5xx_percent", "not on latency, error rates or disk"),
+        ("async", "disk_percent", "not on latency, error rates or disk"),
+        ("realtime", "oldest_request_minutes", "only for endpoint: async (tier is realtime)"),
+        ("realtime", "backlog_size", "only for endpoint: async (tier is realtime)"),
+        ("inference-components", "backlog_size", "only for endpoint: async (tier is inference-components)"),
+        ("inference-components", "disk_percent", "they have no disk alarm"),
+    ],
+)
+def test_a_threshold_for_an_alarm_the_tier_lacks_is_refused(endpoint: str, key: str, why: str) -> None:
+    """The alarms each kind has (constructs.monitoring); a threshold for another is not ignored."""
+    with pytest.raises(SpecError) as err:
+        alarms_of(endpoint=endpoint, alarms={key: 10})
+    (problem,) = err.value.problems
+    assert problem.startswith(f"tiers[0].alarms.{key}: ") and why in problem
