@@ -59,6 +59,11 @@ def semantic_problems(d: Deployment) -> list[str]:
             f"retention.archive_after_days: must be before expire_after_days ({keep.expire_after_days}); "
             f"S3 cannot archive what it has expired (got {keep.archive_after_days})"
         )
+    if "async_days" in keep.model_fields_set and not any(t.endpoint.queued for t in d.tiers):
+        problems.append(
+            f"retention.async_days: keeps {EndpointKind.ASYNC} tiers' prompts, results and failures, and "
+            "this deployment has no async tier"
+        )
     return problems
 
 

@@ -334,6 +334,18 @@ def test_retention_archives_before_it_expires() -> None:
     assert line.startswith("retention.archive_after_days: must be before expire_after_days (365)")
 
 
+def test_retention_of_async_jobs_needs_an_async_tier() -> None:
+    data = spec()
+    data["retention"] = {"async_days": 7}
+    (line,) = problems(data)
+    assert line == (
+        "retention.async_days: keeps async tiers' prompts, results and failures, and this deployment "
+        "has no async tier"
+    )
+    data["tiers"].append({"name": "jobs", "model": "deepseek-r1-distill-qwen-7b", "endpoint": "async"})
+    assert parse_deployment(data).retention.async_days == 7
+
+
 def test_router_rule_naming_a_missing_tier() -> None:
     data = spec()
     data["router"] = {
