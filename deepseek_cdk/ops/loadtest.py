@@ -301,12 +301,12 @@ def _yaml(value: object) -> str:
 def measurement(tier: TierPlan, best: Level, measured: date) -> dict[str, dict[str, Any]]:
     """What goes into the tier's spec, rounded as written: `scaling.max_rps` and the
     `measured` block, per instance (copy) in service, with the level's TTFT and TPOT at p50
-    and p90. An instance never runs more than the tier's batch (max_concurrency) at once;
-    more clients only queue."""
+    and p90. An instance never runs more than its copies' batches (copies x max_concurrency)
+    at once; more clients only queue."""
     instances = max(1, best.instances)
     block: dict[str, Any] = {
         "tokens_per_second": _rounded(best.tokens_per_second / instances, 4),
-        "concurrency": min(tier.max_concurrency, max(1, round(best.concurrency / instances))),
+        "concurrency": min(tier.max_concurrency * tier.copies, max(1, round(best.concurrency / instances))),
         "instance_type": tier.instance_type,
         "date": measured,
     }

@@ -10,22 +10,32 @@ from deepseek_cdk.objectives import Objectives
 from deepseek_cdk.planning.errors import PlanError
 from deepseek_cdk.planning.instance_choice import InstanceChoice
 from deepseek_cdk.planning.service_levels import ServiceLevels, StepModel, streamed_levels
+from deepseek_cdk.planning.sizing import MemoryFit
 from deepseek_cdk.planning.throughput import Throughput, lengths
 from deepseek_cdk.spec import Tier, TrafficProfile
 
 
 def measured_throughput(
-    at: str, tier: Tier, instance_type: str, traffic: TrafficProfile | None
+    at: str, tier: Tier, fit: MemoryFit, traffic: TrafficProfile | None
 ) -> Throughput | None:
-    """The tier's loadtest measurement as its throughput, when it has one for this instance."""
+    """The tier's loadtest measurement as its throughput, when it has one for this instance
+    and within what its copies' batches hold."""
     measured = tier.measured
     if measured is None:
         return None
-    if measured.instance_type != instance_type:
+    if measured.instance_type != fit.instance_type:
         raise PlanError(
             [
                 f"{at}.measured.instance_type: measured on {measured.instance_type}, but the tier plans "
-                f"{instance_type}; measure again with deepseek-cdk loadtest, or remove the key"
+                f"{fit.instance_type}; measure again with deepseek-cdk loadtest, or remove the key"
+            ]
+        )
+    if measured.concurrency > fit.copies * tier.max_concurrency:
+        raise PlanError(
+            [
+                f"{at}.measured.concurrency: measured at {measured.concurrency} concurrent requests, more "
+                f"than {fit.instance_type} as {fit.layout} admits ({fit.copies} x max_concurrency "
+                f"{tier.max_concurrency}); measure within it"
             ]
         )
     _, tokens_out = lengths(traffic)

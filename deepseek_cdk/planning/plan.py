@@ -188,7 +188,7 @@ def _plan_tier(
         context_tokens=context,
         traffic=traffic,
     )
-    throughput = measured_throughput(at, tier, fit.instance_type, traffic) or estimated
+    throughput = measured_throughput(at, tier, fit, traffic) or estimated
     step, service = measured_levels(tier, choice, objectives)
     scaling = scaling_plan(at, tier, cold_start_s, service)
     rate, basis = rate_at_target(scaling.target, service, step)

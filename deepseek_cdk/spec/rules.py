@@ -106,7 +106,13 @@ def _tier_problems(at: str, tier: Tier) -> list[str]:
         problems.append(f"{at}.weights.uri: {problem} (got {shown(w.uri)})")
     if w.source == "hub" and w.uri is not None:
         problems.append(f"{at}.weights.uri: only allowed with source: s3 (got {shown(w.uri)})")
-    if tier.measured is not None and tier.measured.concurrency > tier.max_concurrency:
+    # Where an instance may run several copies, the planner holds the measurement to the
+    # chosen layout's batches (planning.measured).
+    if (
+        tier.measured is not None
+        and tier.measured.concurrency > tier.max_concurrency
+        and not tier.may_run_copies
+    ):
         problems.append(
             f"{at}.measured.concurrency: measured at {tier.measured.concurrency} concurrent requests, more "
             f"than the tier's max_concurrency ({tier.max_concurrency}) admits; measure within it"

@@ -398,11 +398,47 @@ def test_a_measurement_on_another_instance_or_beyond_the_batch_is_refused() -> N
     assert err.value.problems[0].startswith(
         "tiers[0].measured.instance_type: measured on ml.g6e.xlarge, but the tier plans ml."
     )
-    chat["measured"]["concurrency"] = 64
+    planned = build_plan(load_deployment(None)).tier("chat")
+    chat["measured"].update(concurrency=64, instance_type=planned.instance_type)
+    with pytest.raises(PlanError) as beyond:  # one copy of 16 sequences: 16 at once
+        build_plan(parse_deployment(spec))
+    assert beyond.value.problems == [
+        f"tiers[0].measured.concurrency: measured at 64 concurrent requests, more than "
+        f"{planned.instance_type} as tensor parallel 1 admits (1 x max_concurrency 16); measure within it"
+    ]
+    chat["container"] = "tgi"  # one copy an instance, always: the spec knows the batch alone
     with pytest.raises(SpecError) as spec_err:
         parse_deployment(spec)
     assert spec_err.value.problems[0].startswith(
         "tiers[0].measured.concurrency: measured at 64 concurrent requests"
+    )
+
+
+def test_a_measurement_on_several_copies_is_written_and_read_per_instance() -> None:
+    """An instance running copies holds copies x max_concurrency: the block says so, and the
+    plan reads it back."""
+    data = {
+        "name": "t",
+        "tiers": [
+            {
+                "name": "chat",
+                "model": "deepseek-r1-distill-qwen-7b",
+                "max_context_tokens": 8192,
+                "max_concurrency": 16,
+                "scaling": {"min": 1, "max": 2, "target": 40},
+            }
+        ],
+    }
+    tier = build_plan(parse_deployment(data)).tier("chat")
+    assert tier.copies >= 3
+    busy = lt.Level(48, 1.0, README_LEVEL.samples)
+    written = yaml.safe_load(lt.spec_snippet(tier, busy, lt.date(2026, 11, 30)))["tiers"][0]["measured"]
+    assert written["concurrency"] == 48  # not cut to one copy's 16
+    data["tiers"][0]["measured"] = written
+    assert (
+        build_plan(parse_deployment(data))
+        .tier("chat")
+        .throughput.basis.endswith(f"at 48 concurrent requests on {tier.instance_type}")
     )
 
 
