@@ -9,7 +9,9 @@ types come after every priced one. An LMI tier on a real-time or async endpoint 
 chosen (or given) instance in its cheapest layout per token that meets the objectives: one
 model copy over all its GPUs or several over fewer each (planning.sizing). The type itself is
 chosen on one copy over all its GPUs, so copies never move a tier to a larger instance whose
-count the tier's scaling bounds were not written for (docs/sizing.md). The plan prints the
+count the tier's scaling bounds were not written for (docs/sizing.md); only a given
+concurrency target above one copy's batch, which needs several copies, ranks every layout of
+every instance, and no layout holding it is an error naming the target. The plan prints the
 next three with their $/Mtok and why each lost. An explicit instance must hold the workload
 and meet the objectives too. Either way, a tier no instance can serve is a plan error naming
 the objective and the best value any instance reaches.
