@@ -39,7 +39,7 @@ from deepseek_cdk.spec.models import (
 )
 from deepseek_cdk.spec.prices import DEFAULT_API_PRICES, ApiPrice, InstancePrice
 from deepseek_cdk.spec.router import Router, RouterRule, RuleCondition
-from deepseek_cdk.spec.rules import MAX_YEARS_AHEAD
+from deepseek_cdk.spec.schedule_rules import MAX_YEARS_AHEAD
 from deepseek_cdk.spec.wording import MAX_SHOWN, MAX_WHOLE_NUMBER, NAME_PATTERN, SpecError, unshowable
 
 __all__ = [

@@ -1,19 +1,18 @@
 """What spans fields of a valid Deployment: unique names, references between tiers, versions,
-rollout and shadow, schedules that can fire, lengths; each problem one `path: what` line.
+rollout and shadow, keys the tier never reads, schedules that can fire (spec.schedule_rules),
+lengths; each problem one `path: what` line.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
-
 from deepseek_cdk.catalog import MODELS
-from deepseek_cdk.cron import parse_at, parse_cron
+from deepseek_cdk.cron import parse_cron
 from deepseek_cdk.kinds import EndpointKind
 from deepseek_cdk.names import s3_prefix_problem
 from deepseek_cdk.spec.fleet_rules import fleet_problems
-from deepseek_cdk.spec.models import Deployment, Schedule, Tier, TrafficProfile
+from deepseek_cdk.spec.models import Deployment, Tier, TrafficProfile
 from deepseek_cdk.spec.router import RuleCondition
+from deepseek_cdk.spec.schedule_rules import never_fires
 from deepseek_cdk.spec.wording import did_you_mean, field_path, shown
 
 
@@ -180,7 +179,7 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
             problems.append(f"{where}: give min, max or both")
         if sched.min is not None and sched.max is not None and sched.min > sched.max:
             problems.append(f"{where}.min: must be <= the schedule's max ({sched.max}) (got {sched.min})")
-        problems += _never_fires(where, sched)
+        problems += never_fires(where, sched)
         dated = sched.at is not None or (sched.cron is not None and not parse_cron(sched.cron).weekly)
         if dated and sched.min is not None and sched.min > (sched.max or s.max_capacity):
             problems.append(
@@ -196,9 +195,6 @@ def _scaling_problems(at: str, tier: Tier) -> list[str]:
 # someone knows of (a launch, a season); five years out, the plan's prices, instance types and
 # model are not what will run, and a mistyped year (2199 for 2029, both valid to AWS) would
 # otherwise pass as a schedule that never acts.
-MAX_YEARS_AHEAD = 5
-
-
 def _unread_scaling_keys(at: str, tier: Tier) -> list[str]:
     """`scaling` keys given where the tier's way of scaling never reads them (planning.scaling):
     refused, so that no key is accepted and ignored."""
@@ -240,54 +236,6 @@ def _unread_alarm_keys(at: str, tier: Tier) -> list[str]:
                 "disk alarm"
             )
     return [f"{at}.{key}: {why}" for key, why in unread.items() if key in tier.alarms.model_fields_set]
-
-
-def _never_fires(where: str, sched: Schedule) -> list[str]:
-    """A schedule that cannot fire as written: a one-off time in the past or at a local time
-    its time zone skips, a cron whose dates do not exist (30 February) or lie in past years,
-    or a first firing more than MAX_YEARS_AHEAD years from today."""
-    zone = ZoneInfo(sched.timezone)
-    now = datetime.now(zone)
-    horizon = _years_later(now.date(), MAX_YEARS_AHEAD)
-    far = f"more than {MAX_YEARS_AHEAD} years ahead (after {horizon}); a schedule plans a scenario"
-    if sched.at is not None:
-        local = parse_at(sched.at)
-        if (jump := _skipped(local, zone)) is not None:
-            return [
-                f"{where}.at: {sched.at} does not exist in {sched.timezone}: the clocks jump forward "
-                f"{jump.seconds // 60} minutes over it that night (daylight saving time), and AWS does "
-                "not document when such an action fires; give a time outside the jump"
-            ]
-        if local.replace(tzinfo=zone) <= now:
-            return [f"{where}.at: {sched.at} in {sched.timezone} is in the past, so it would never fire"]
-        if local.date() > horizon:
-            return [f"{where}.at: {sched.at} is {far} you know of; check the year"]
-    if sched.cron is not None:
-        first = parse_cron(sched.cron).first_day_from(now.date())
-        if first is None:
-            return [
-                f"{where}.cron: never fires from today on: its days, months and years name no date "
-                f"ahead (got {shown(sched.cron)})"
-            ]
-        if first > horizon:
-            return [f"{where}.cron: first fires on {first.isoformat()}, {far} you know of; check the year"]
-    return []
-
-
-def _years_later(day: date, years: int) -> date:
-    """The same day `years` later (28 February for a 29th that year lacks)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
-def _skipped(local: datetime, zone: ZoneInfo) -> timedelta | None:
-    """How far the clocks jump forward over `local` (naive) in `zone` when that wall-clock
-    time does not exist there (daylight saving time starting), else None. A time that
-    exists comes back unchanged from a round trip through UTC; one in the jump does not."""
-    back = local.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-    return None if back == local else back - local
 
 
 def _no_zero(tier: Tier) -> str:
