@@ -21,57 +21,15 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from deepseek_cdk.catalog import INSTANCES, MODELS, InstanceSpec, ModelSpec
+from deepseek_cdk.catalog import INSTANCES, InstanceSpec
 from deepseek_cdk.catalog.prices import Price, PriceTable
-from deepseek_cdk.objectives import Objectives
-from deepseek_cdk.planning.capacity import most_capacity
+from deepseek_cdk.planning.copy_request import CopyRequest
 from deepseek_cdk.planning.errors import PlanError
-from deepseek_cdk.planning.instance_choice import Alternative, Candidate, Lengths, judge_copy, workload_of
+from deepseek_cdk.planning.instance_choice import Alternative, Candidate, judge_copy
 from deepseek_cdk.planning.packing import CopyShape, Host, copy_memory_mb, pack
-from deepseek_cdk.planning.scaling import backlog_target
-from deepseek_cdk.planning.service_levels import objectives_of
-from deepseek_cdk.planning.sizing import Workload, memory_fit, tensor_parallel_problem
-from deepseek_cdk.planning.throughput import lengths, p90_output_tokens
-from deepseek_cdk.spec import Tier, TrafficProfile
+from deepseek_cdk.planning.sizing import memory_fit, tensor_parallel_problem
 
 ALTERNATIVES_SHOWN = 3
-DEFAULT_CONTEXT_TOKENS = 32_768  # DeepSeek's own evaluation cap on generation length
-
-
-@dataclass(frozen=True)
-class CopyRequest:
-    """What a member tier asks of a copy: its model, the workload its KV cache holds, the
-    request lengths and objectives it is judged by, its scaling target's inputs (as
-    planning.instance_choice takes them), and the most copies its max and schedules allow."""
-
-    tier: str
-    model: ModelSpec
-    workload: Workload
-    lengths: Lengths
-    objectives: Objectives
-    utilization: float
-    given_target: float | None
-    backlog_per_instance: float | None
-    most_copies: int
-
-
-def copy_request(tier: Tier, traffic: TrafficProfile | None) -> CopyRequest:
-    """What the tier asks of a model copy, from its spec and its `traffic`."""
-    model = MODELS[tier.model]
-    context = tier.max_context_tokens or min(DEFAULT_CONTEXT_TOKENS, model.max_context)
-    tokens_in, tokens_out = lengths(traffic)
-    scaling = tier.scaling
-    return CopyRequest(
-        tier=tier.name,
-        model=model,
-        workload=workload_of(tier, context, traffic),
-        lengths=Lengths(context, tokens_in, tokens_out, p90_output_tokens(traffic, context)),
-        objectives=objectives_of(tier),
-        utilization=scaling.target_utilization,
-        given_target=scaling.target if scaling.metric == "concurrency" and scaling.target != "auto" else None,
-        backlog_per_instance=backlog_target(tier),
-        most_copies=most_capacity(scaling.max_capacity, scaling.schedules),
-    )
 
 
 @dataclass(frozen=True)
@@ -129,18 +87,7 @@ def seat(request: CopyRequest, host: InstanceSpec, price: Price) -> Seat | str:
             why = f"a copy on {gpus} GPU(s) {fit.problem}"
             continue
         share = gpu_share(price, gpus, host)
-        candidate = judge_copy(
-            request.model,
-            cut,
-            fit,
-            workload=request.workload,
-            lengths=request.lengths,
-            objectives=request.objectives,
-            utilization=request.utilization,
-            given_target=request.given_target,
-            backlog_per_instance=request.backlog_per_instance,
-            usd_per_hour=share.usd_per_hour,
-        )
+        candidate = judge_copy(request, cut, fit, usd_per_hour=share.usd_per_hour)
         if candidate.misses:
             why = f"a copy on {gpus} GPU(s) misses {' and '.join(candidate.misses)} even with one request"
             continue

@@ -12,14 +12,9 @@ from deepseek_cdk.catalog import INSTANCES
 from deepseek_cdk.catalog.prices import PriceTable
 from deepseek_cdk.names import endpoint_name
 from deepseek_cdk.planning import startup
+from deepseek_cdk.planning.copy_request import copy_request
 from deepseek_cdk.planning.errors import PlanError
-from deepseek_cdk.planning.fleet_choice import (
-    FleetChoice,
-    FleetChoiceError,
-    Seat,
-    choose_fleet_instance,
-    copy_request,
-)
+from deepseek_cdk.planning.fleet_choice import FleetChoice, FleetChoiceError, Seat, choose_fleet_instance
 from deepseek_cdk.planning.fleet_plan import FleetPlan, SeparateEndpoint, plan_fleet
 from deepseek_cdk.planning.records import TierPlan
 from deepseek_cdk.spec import Deployment, Tier

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deepseek_cdk.catalog import INSTANCES, InstanceSpec, ModelSpec
+from deepseek_cdk.catalog import INSTANCES, InstanceSpec
 from deepseek_cdk.catalog.prices import HOME_REGION, PriceTable
 from deepseek_cdk.money import per_hour
 from deepseek_cdk.objectives import Objectives
-from deepseek_cdk.planning.container_env import batched_tokens
+from deepseek_cdk.planning.copy_request import CopyRequest
 from deepseek_cdk.planning.errors import PlanError
 from deepseek_cdk.planning.service_levels import (
     ServiceLevels,
@@ -35,22 +35,10 @@ from deepseek_cdk.planning.service_levels import (
     usd_per_million_tokens,
 )
 from deepseek_cdk.planning.sizing import MemoryFit, Workload, fitting_instances, layouts, memory_fit
-from deepseek_cdk.planning.throughput import lengths
 from deepseek_cdk.planning.uncertainty import tpot_band, ttft_band
-from deepseek_cdk.spec import Tier, TrafficProfile
 
 ALTERNATIVES_SHOWN = 3
 ESTIMATE = "estimate: the step model calibrated on vLLM measurements (planning.service_levels)"
-
-
-@dataclass(frozen=True)
-class Lengths:
-    """The request lengths the estimates serve: the traffic's, else the defaults."""
-
-    context_tokens: int
-    tokens_in: int
-    tokens_out: int
-    p90_tokens_out: int
 
 
 @dataclass(frozen=True)
@@ -104,15 +92,9 @@ def unmeetable(levels: ServiceLevels, objectives: Objectives) -> tuple[str, ...]
 
 def choose_instance(
     at: str,
-    model: ModelSpec,
+    request: CopyRequest,
     instance_type: str,
     *,
-    workload: Workload,
-    lengths: Lengths,
-    objectives: Objectives,
-    utilization: float,
-    given_target: float | None,
-    backlog_per_instance: float | None,
     region: str | None,
     prices: PriceTable,
     copies: bool = False,
@@ -120,6 +102,12 @@ def choose_instance(
     """The tier's instance (see the module's docstring); ChoiceError names the field. With
     `copies`, the instance (chosen or given) then runs the layout cheapest per token that
     meets the objectives: one copy over all its GPUs, or several copies over fewer each."""
+    model, workload, objectives, given_target = (
+        request.model,
+        request.workload,
+        request.objectives,
+        request.given_target,
+    )
     fits = [
         f
         for f in fitting_instances(model, workload, lambda t: prices.price(region, t).usd_per_hour)
@@ -130,15 +118,9 @@ def choose_instance(
     def judge(fit: MemoryFit) -> Candidate:
         """`fit`'s instance with its service levels at the objectives, its price and misses."""
         return judge_copy(
-            model,
+            request,
             INSTANCES[fit.instance_type],
             fit,
-            workload=workload,
-            lengths=lengths,
-            objectives=objectives,
-            utilization=utilization,
-            given_target=given_target,
-            backlog_per_instance=backlog_per_instance,
             usd_per_hour=prices.price(region, fit.instance_type).usd_per_hour,
         )
 
@@ -221,26 +203,17 @@ def choose_instance(
 
 
 def judge_copy(
-    model: ModelSpec,
-    instance: InstanceSpec,
-    fit: MemoryFit,
-    *,
-    workload: Workload,
-    lengths: Lengths,
-    objectives: Objectives,
-    utilization: float,
-    given_target: float | None,
-    backlog_per_instance: float | None,
-    usd_per_hour: float | None,
+    request: CopyRequest, instance: InstanceSpec, fit: MemoryFit, *, usd_per_hour: float | None
 ) -> Candidate:
     """`fit` on `instance` (a catalog instance, or a fleet's instance cut to the GPUs one copy
     takes there): its service levels at the objectives, its price an hour and its misses."""
+    model, lengths, objectives = request.model, request.lengths, request.objectives
     tpot, ttft = tpot_band(model, instance.gpu.name), ttft_band(model, instance.gpu.name)
     step = StepModel.of(
         model,
         instance,
         fit,
-        batch=workload.concurrency,
+        batch=request.workload.concurrency,
         context_tokens=lengths.context_tokens,
         tokens_in=lengths.tokens_in,
         tokens_out=lengths.tokens_out,
@@ -251,11 +224,15 @@ def judge_copy(
     basis = f"{ESTIMATE}; planned at the slow end of its band ({tpot.basis}; {ttft.basis})"
     if objectives.streamed:
         levels = streamed_levels(
-            step, objectives, utilization=utilization, given_target=given_target, basis=basis
+            step,
+            objectives,
+            utilization=request.utilization,
+            given_target=request.given_target,
+            basis=basis,
         )
         misses = unmeetable(levels, objectives)
     else:
-        levels = queued_levels(step, backlog_per_instance=backlog_per_instance, basis=basis)
+        levels = queued_levels(step, backlog_per_instance=request.backlog_per_instance, basis=basis)
         alone = queued_levels(step, backlog_per_instance=1, basis=basis)
         misses = tuple(alone.misses(objectives))
     return Candidate(fit, step, levels, usd_per_hour, misses)
@@ -377,19 +354,4 @@ def describe_workload(workload: Workload) -> str:
     return (
         f"{workload.concurrency} sequences of {workload.typical_tokens} tokens and one of "
         f"{workload.context_tokens}"
-    )
-
-
-def workload_of(tier: Tier, context: int, traffic: TrafficProfile | None) -> Workload:
-    """What the tier's KV cache must hold: its typical sequence is the traffic's average
-    input + output when given, else the throughput estimate's default."""
-    tokens_in, tokens_out = lengths(traffic)
-    typical = tokens_in + tokens_out
-    return Workload(
-        context_tokens=context,
-        concurrency=tier.max_concurrency,
-        gpu_memory_utilization=tier.gpu_memory_utilization,
-        typical_tokens=typical,
-        reservation=tier.memory_reservation,
-        batched_tokens=batched_tokens(tier.container, context),
     )

@@ -18,11 +18,11 @@ from deepseek_cdk.planning.audit_bill import AuditBill, capture_bill, logs_bill,
 from deepseek_cdk.planning.capacity import CapacityError, capacity_plan, weekly_share
 from deepseek_cdk.planning.checks import name_problems, unservable_rules
 from deepseek_cdk.planning.container_env import S3_MODEL_DIR, container_env
+from deepseek_cdk.planning.copy_request import copy_request
 from deepseek_cdk.planning.cost import tier_cost
 from deepseek_cdk.planning.demand import demand_plan
 from deepseek_cdk.planning.economics import token_economics
 from deepseek_cdk.planning.errors import PlanError
-from deepseek_cdk.planning.fleet_choice import copy_request
 from deepseek_cdk.planning.fleet_plan import FleetPlan
 from deepseek_cdk.planning.fleets import FleetSeat, choose_fleets, fleet_seat, plan_fleets
 from deepseek_cdk.planning.instance_choice import InstanceChoice, choose_instance
@@ -154,14 +154,8 @@ def _plan_tier(
     if seat is None:
         choice = choose_instance(
             at,
-            model,
+            request,
             tier.instance_type,
-            workload=workload,
-            lengths=request.lengths,
-            objectives=objectives,
-            utilization=request.utilization,
-            given_target=request.given_target,
-            backlog_per_instance=request.backlog_per_instance,
             region=deployment.region,
             prices=prices,
             copies=tier.may_run_copies,

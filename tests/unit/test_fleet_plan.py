@@ -11,7 +11,8 @@ import pytest
 from deepseek_cdk.catalog.prices import HOME_REGION, PriceTable
 from deepseek_cdk.cli.plan import render_plan
 from deepseek_cdk.planning import HOURS_PER_MONTH, Plan, PlanError, build_plan
-from deepseek_cdk.planning.fleet_choice import choose_fleet_instance, copy_request
+from deepseek_cdk.planning.copy_request import copy_request
+from deepseek_cdk.planning.fleet_choice import choose_fleet_instance
 from deepseek_cdk.spec import load_deployment, parse_deployment
 from tests.unit.test_fleet_spec import member as spec_member
 
